@@ -1,0 +1,95 @@
+// Failed-authentication limiter shared by IMAP, SMTP and the web (spec 3.4). Failures are counted per
+// IP and for the subnets around it, in a minute window and a day window; over any budget, new
+// connections from that IP are refused. Budgets follow mox: an address, then growing subnets.
+
+import { isIPv4 } from 'node:net';
+
+interface Window {
+  ms: number;
+  /** Budgets for [single address, middle subnet, large subnet]. */
+  limits: [number, number, number];
+}
+
+export const DEFAULT_WINDOWS: Window[] = [
+  { ms: 60_000, limits: [10, 100, 300] },
+  { ms: 24 * 3600_000, limits: [50, 500, 1000] },
+];
+
+/** IPv4: /32, /26, /21; IPv6: /64, /48, /32. */
+export function subnetKeys(ip: string): [string, string, string] {
+  if (isIPv4(ip)) {
+    const n = ip.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+    const mask = (bits: number) => ((n & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0)) >>> 0).toString(16) + '/' + bits;
+    return [mask(32), mask(26), mask(21)];
+  }
+  const groups = expandIPv6(ip);
+  const prefix = (g: number) => groups.slice(0, g).join(':') + '/' + g * 16;
+  return [prefix(4), prefix(3), prefix(2)];
+}
+
+function expandIPv6(ip: string): string[] {
+  const s = ip.replace(/%.*$/, '');
+  const [head, tail] = s.includes('::') ? s.split('::') as [string, string] : [s, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups.
+  const fix = (parts: string[]) => parts.flatMap((p) => (p.includes('.') ? ipv4Groups(p) : [p]));
+  const hh = fix(h);
+  const tt = fix(t);
+  const fill = tail === undefined ? [] : Array(8 - hh.length - tt.length).fill('0');
+  return [...hh, ...fill, ...tt].map((g) => parseInt(g || '0', 16).toString(16));
+}
+
+function ipv4Groups(v4: string): string[] {
+  const o = v4.split('.').map(Number);
+  return [((o[0]! << 8) | o[1]!).toString(16), ((o[2]! << 8) | o[3]!).toString(16)];
+}
+
+export class FailureLimiter {
+  // key -> timestamps of failures (pruned to the longest window).
+  private readonly failures = new Map<string, number[]>();
+  private readonly longest: number;
+
+  constructor(private readonly windows: Window[] = DEFAULT_WINDOWS, private readonly now: () => number = Date.now) {
+    this.longest = Math.max(...windows.map((w) => w.ms));
+  }
+
+  private keyed(ip: string): string[] {
+    return subnetKeys(ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1'));
+  }
+
+  /** Records one failed authentication from ip. */
+  fail(ip: string): void {
+    const t = this.now();
+    for (const k of this.keyed(ip)) {
+      const list = (this.failures.get(k) ?? []).filter((x) => x > t - this.longest);
+      list.push(t);
+      this.failures.set(k, list);
+    }
+    if (this.failures.size > 100_000) this.prune();
+  }
+
+  /** Whether ip is over any budget. */
+  blocked(ip: string): boolean {
+    const t = this.now();
+    const keys = this.keyed(ip);
+    return this.windows.some((w) =>
+      keys.some((k, i) => {
+        const list = this.failures.get(k);
+        if (!list) return false;
+        let n = 0;
+        for (const x of list) if (x > t - w.ms) n++;
+        return n >= w.limits[i]!;
+      }),
+    );
+  }
+
+  private prune(): void {
+    const t = this.now();
+    for (const [k, list] of this.failures) {
+      const kept = list.filter((x) => x > t - this.longest);
+      if (kept.length === 0) this.failures.delete(k);
+      else this.failures.set(k, kept);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// `postern account add|rm|list|addaddress|rmaddress` and `postern setaccountpassword`.
+
+import { deriveCredentials, PasswordError } from '../auth/password.js';
+import { parse, positionals } from './args.js';
+import { CliError, EX_DATAERR, usage } from './cli-error.js';
+import { withStore } from './open-store.js';
+import { readNewPassword } from './read-password.js';
+
+const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS';
+
+export async function accountCommand(dir: string, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { positionals: p } = parse(rest, {}, USAGE);
+  switch (sub) {
+    case 'add': {
+      const [name, address] = positionals(p, 2, 2, 'postern account add ACCOUNT ADDRESS');
+      await withStore(dir, async (store) => {
+        await store.createAccount(name!, address!);
+      });
+      console.log(`account ${name} added; set its password with: postern setaccountpassword ${name}`);
+      return;
+    }
+    case 'rm': {
+      const [name] = positionals(p, 1, 1, 'postern account rm ACCOUNT');
+      await withStore(dir, (store) => store.deleteAccount(name!));
+      return;
+    }
+    case 'list': {
+      positionals(p, 0, 0, 'postern account list');
+      await withStore(dir, async (store) => {
+        for (const a of await store.listAccounts()) {
+          const addrs = (await store.listAddresses(a.id)).map((x) => x.address);
+          const disabled = a.loginDisabled !== null ? `\tlogin disabled: ${a.loginDisabled}` : '';
+          console.log(`${a.name}\t${addrs.join(',')}${disabled}`);
+        }
+      });
+      return;
+    }
+    case 'addaddress': {
+      const [name, address] = positionals(p, 2, 2, 'postern account addaddress ACCOUNT ADDRESS');
+      await withStore(dir, (store) => store.addAddress(name!, address!));
+      return;
+    }
+    case 'rmaddress': {
+      const [address] = positionals(p, 1, 1, 'postern account rmaddress ADDRESS');
+      await withStore(dir, (store) => store.removeAddress(address!));
+      return;
+    }
+    default:
+      throw usage(USAGE);
+  }
+}
+
+export async function setAccountPasswordCommand(dir: string, args: string[]): Promise<void> {
+  const { positionals: p } = parse(args, {}, 'postern setaccountpassword ACCOUNT');
+  const [name] = positionals(p, 1, 1, 'postern setaccountpassword ACCOUNT');
+  await withStore(dir, async (store) => {
+    const account = await store.getAccount(name!);
+    if (!account) throw new CliError(`account ${name} not found`, EX_DATAERR);
+    const password = await readNewPassword();
+    await setPassword(store, account.id, password);
+  });
+}
+
+export async function setPassword(store: { setCredentials(id: number, c: object): Promise<void> }, accountId: number, password: string): Promise<void> {
+  try {
+    await store.setCredentials(accountId, await deriveCredentials(password));
+  } catch (err) {
+    if (err instanceof PasswordError) throw new CliError(err.message, EX_DATAERR);
+    throw err;
+  }
+}

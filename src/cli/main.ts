@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// `postern`: the one executable. Dispatches on the command words; every error ends as one line on
+// stderr and a non-zero, sysexits-style exit status.
+
+import { ConfigError } from '../config/load.js';
+import { StoreError } from '../store/errors.js';
+import { accountCommand, setAccountPasswordCommand } from './account.js';
+import { extractDir } from './args.js';
+import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-error.js';
+import { quickstartCommand } from './quickstart.js';
+
+const HELP = `usage: postern [--dir DIR] COMMAND ...
+  quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] ADDRESS
+  serve
+  localserve
+  account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS
+  setaccountpassword ACCOUNT
+DIR defaults to $POSTERN_DIR, else ./data.`;
+
+type Command = (dir: string, args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, Command> = {
+  quickstart: quickstartCommand,
+  // Server code is loaded only by the commands that run it: admin commands start fast.
+  serve: async (dir, args) => (await import('./serve.js')).serveCommand(dir, args),
+  localserve: async (dir, args) => (await import('./serve.js')).localserveCommand(dir, args),
+  account: accountCommand,
+  setaccountpassword: setAccountPasswordCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const { dir, args } = extractDir(argv, process.env);
+  const [name, ...rest] = args;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(HELP);
+    if (!name) process.exitCode = EX_USAGE;
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new CliError(`unknown command ${JSON.stringify(name)}; see "postern help"`, EX_USAGE);
+  await command(dir, rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  let code = EX_SOFTWARE;
+  let message: string;
+  if (err instanceof CliError) {
+    code = err.exitCode;
+    message = err.message;
+  } else if (err instanceof StoreError) {
+    code = EX_DATAERR;
+    message = err.message;
+  } else if (err instanceof ConfigError) {
+    code = EX_CONFIG;
+    message = err.message;
+  } else {
+    const e = err as NodeJS.ErrnoException;
+    message = e?.message ?? String(err);
+    if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') code = 71;
+  }
+  process.stderr.write(`postern: ${message.replace(/\s*\n\s*/g, '; ')}\n`);
+  process.exit(code);
+});

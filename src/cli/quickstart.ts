@@ -1,0 +1,92 @@
+// `postern quickstart`: a new data directory with config, self-signed TLS certificate, database and a
+// first account. Also used by `postern localserve` on first start.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { CONFIG_FILE } from '../config/load.js';
+import { SERVICE_PORTS, type ServiceName } from '../config/types.js';
+import { writeNewConfig } from '../config/write.js';
+import { parseAddress } from '../store/address.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { generateServerCertificate } from '../tls/generate.js';
+import { setPassword } from './account.js';
+import { parse, positionals } from './args.js';
+import { CliError, EX_CANTCREAT, EX_USAGE } from './cli-error.js';
+import { checkPasswordPolicy } from './read-password.js';
+
+const USAGE = 'postern quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] ADDRESS';
+
+export interface InitOptions {
+  dir: string;
+  address: string;
+  hostname: string;
+  listen: string;
+  portBase: number;
+  password?: string;
+}
+
+export interface InitResult {
+  password: string;
+  accountName: string;
+  address: string;
+}
+
+export function generatePassword(): string {
+  // 96 random bits in 16 URL-safe characters: easy to copy, long enough never to guess.
+  return randomBytes(12).toString('base64url');
+}
+
+export async function initDataDir(o: InitOptions): Promise<InitResult> {
+  if (existsSync(join(o.dir, CONFIG_FILE))) {
+    throw new CliError(`${join(o.dir, CONFIG_FILE)} already exists; not overwriting it`, EX_CANTCREAT);
+  }
+  const parsed = parseAddress(o.address);
+  const password = o.password ?? generatePassword();
+  checkPasswordPolicy(password);
+  mkdirSync(join(o.dir, 'tls'), { recursive: true, mode: 0o750 });
+  const cert = await generateServerCertificate(o.hostname);
+  writeFileSync(join(o.dir, 'tls', 'cert.pem'), cert.certPem, { mode: 0o644 });
+  writeFileSync(join(o.dir, 'tls', 'key.pem'), cert.keyPem, { mode: 0o600 });
+  const store = await SqliteStore.open({ dir: o.dir });
+  try {
+    const accountName = parsed.localPart.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 64) || 'postmaster';
+    const account = await store.createAccount(accountName, parsed.address);
+    await setPassword(store, account.id, password);
+    // The config is written last: its existence marks a complete data directory.
+    writeNewConfig(o.dir, { hostname: o.hostname, listen: o.listen, portBase: o.portBase, certFile: 'tls/cert.pem', keyFile: 'tls/key.pem' });
+    return { password, accountName, address: parsed.address };
+  } finally {
+    await store.close();
+  }
+}
+
+export function describePorts(listen: string, portBase: number): string {
+  const names: Record<ServiceName, string> = {
+    smtp: 'SMTP (incoming)', submission: 'submission (STARTTLS)', submissions: 'submissions (implicit TLS)',
+    imap: 'IMAP (STARTTLS)', imaps: 'IMAPS (implicit TLS)', http: 'account web (HTTP)', https: 'account web (HTTPS)',
+  };
+  return (Object.keys(SERVICE_PORTS) as ServiceName[])
+    .map((s) => `  ${names[s].padEnd(28)} ${listen}:${portBase + SERVICE_PORTS[s]}`)
+    .join('\n');
+}
+
+export async function quickstartCommand(dir: string, args: string[]): Promise<void> {
+  const { values, positionals: p } = parse(args, {
+    hostname: { type: 'string' }, listen: { type: 'string' }, 'port-base': { type: 'string' }, password: { type: 'string' },
+  }, USAGE);
+  const [address] = positionals(p, 1, 1, USAGE);
+  const listen = (values.listen as string | undefined) ?? '0.0.0.0';
+  if (!isIP(listen)) throw new CliError(`--listen: not an IP address: ${listen}`, EX_USAGE);
+  const portBaseText = (values['port-base'] as string | undefined) ?? '0';
+  const portBase = Number(portBaseText);
+  if (!/^\d+$/.test(portBaseText) || portBase > 65535 - 993) throw new CliError(`--port-base: must be a number from 0 to ${65535 - 993}`, EX_USAGE);
+  const hostname = ((values.hostname as string | undefined) ?? osHostname()).toLowerCase();
+  const r = await initDataDir({ dir, address: address!, hostname, listen, portBase, password: values.password as string | undefined });
+  console.log(`created ${dir} with account ${r.accountName} (${r.address})`);
+  console.log(`password: ${r.password}`);
+  console.log(`ports:\n${describePorts(listen, portBase)}`);
+  console.log(`start the server with: postern --dir ${dir} serve`);
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from './load.js';
+import { renderConfig } from './write.js';
+import YAML from 'yaml';
+
+const base = { hostname: 'mail.example.test', listeners: { main: { ips: ['127.0.0.1'], portBase: 20000, services: ['imap', 'smtp'] } } };
+
+test('the config quickstart writes parses back with the right ports', () => {
+  const text = renderConfig({ hostname: 'localhost', listen: '127.0.0.1', portBase: 1000, certFile: 'tls/cert.pem', keyFile: 'tls/key.pem' });
+  const c = parseConfig(YAML.parse(text), '/d');
+  assert.equal(c.hostname, 'localhost');
+  assert.deepEqual(c.tls, { certFile: '/d/tls/cert.pem', keyFile: '/d/tls/key.pem' });
+  assert.deepEqual(c.listeners[0]!.ports, { smtp: 1025, submission: 1587, submissions: 1465, imap: 1143, imaps: 1993, http: 1080, https: 1443 });
+  assert.equal(c.listeners[0]!.requestClientCertificates, true);
+  assert.equal(c.limits.imap.maxLiteralSize, 102400);
+});
+
+test('port overrides and limits', () => {
+  const c = parseConfig({ ...base, listeners: { main: { ...base.listeners.main, ports: { imap: 0 } } }, limits: { imap: { appendLimit: 5 } } }, '/d');
+  assert.deepEqual(c.listeners[0]!.ports, { imap: 0, smtp: 20025 });
+  assert.equal(c.limits.imap.appendLimit, 5);
+});
+
+test('errors name the key and the bad value', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...base, colour: 'blue' }, /^colour: unknown key/],
+    [{ ...base, hostname: 'bad host' }, /^hostname: not a valid host name: "bad host"/],
+    [{ ...base, hostname: 7 }, /^hostname: must be a non-empty string, got 7/],
+    [{ ...base, listeners: { main: { ips: ['1.2.3'] } } }, /^listeners\.main\.ips\[0\]: not an IP address: "1\.2\.3"/],
+    [{ ...base, listeners: { main: { ips: ['127.0.0.1'], portBase: 'x' } } }, /^listeners\.main\.portBase: must be a whole number/],
+    [{ ...base, listeners: { main: { ips: ['127.0.0.1'], services: ['pop3'] } } }, /^listeners\.main\.services\[0\]: unknown service "pop3"/],
+    [{ ...base, listeners: { main: { ips: ['127.0.0.1'], prot: 1 } } }, /^listeners\.main\.prot: unknown key/],
+    [{ ...base, listeners: {} }, /^listeners: at least one listener/],
+    [{ ...base, limits: { imap: { maxLiteralSize: -1 } } }, /^limits\.imap\.maxLiteralSize: must be a whole number/],
+    [{ ...base, limits: { imap: { nope: 1 } } }, /^limits\.imap\.nope: unknown key/],
+    [{ ...base, listeners: { main: { ips: ['127.0.0.1'] } } }, /^tls: imaps, submissions and https listeners need/],
+    [null, /must be a mapping/],
+  ];
+  for (const [doc, re] of cases) {
+    assert.throws(() => parseConfig(doc, '/d'), (e: Error) => e instanceof ConfigError && re.test(e.message), String(re));
+  }
+});
+
+test('loadConfig: missing file, bad YAML, duplicate keys, unreadable TLS file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-config-'));
+  try {
+    assert.throws(() => loadConfig(dir), /postern\.conf: no such file/);
+    writeFileSync(join(dir, 'postern.conf'), 'hostname: [unclosed\n');
+    assert.throws(() => loadConfig(dir), /postern\.conf:\d+:\d+: bad YAML/);
+    writeFileSync(join(dir, 'postern.conf'), 'hostname: a.test\nhostname: b.test\n');
+    assert.throws(() => loadConfig(dir), /bad YAML/);
+    writeFileSync(join(dir, 'postern.conf'), YAML.stringify({ ...base, tls: { certFile: 'nope.pem', keyFile: 'nope.key' } }));
+    assert.throws(() => loadConfig(dir), /tls: cannot read .*nope\.pem/);
+    writeFileSync(join(dir, 'postern.conf'), YAML.stringify(base));
+    assert.equal(loadConfig(dir).hostname, 'mail.example.test');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

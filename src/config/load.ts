@@ -1,0 +1,167 @@
+// Loading and validating postern.conf (YAML). Every error names the key path and the bad value, and
+// unknown keys are errors (a typo must not silently fall back to a default).
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { isIP } from 'node:net';
+import YAML from 'yaml';
+import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
+import { SERVICE_PORTS, type Config, type ListenerConfig, type ServiceName } from './types.js';
+
+export const CONFIG_FILE = 'postern.conf';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  return JSON.stringify(v) ?? String(v);
+}
+
+function checkKeys(o: Obj, path: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new ConfigError(`${path ? path + '.' : ''}${k}: unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (!isObj(v)) throw new ConfigError(`${path}: must be a mapping, got ${show(v)}`);
+  return v;
+}
+
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(`${path}: must be a non-empty string, got ${show(v)}`);
+  return v;
+}
+
+function int(v: unknown, path: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${path}: must be a whole number from ${min} to ${max}, got ${show(v)}`);
+  }
+  return v;
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(`${path}: must be true or false, got ${show(v)}`);
+  return v;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+function parseListener(name: string, v: unknown): ListenerConfig {
+  const path = `listeners.${name}`;
+  const o = obj(v, path);
+  checkKeys(o, path, ['ips', 'portBase', 'services', 'ports', 'requestClientCertificates']);
+  if (!Array.isArray(o.ips) || o.ips.length === 0) throw new ConfigError(`${path}.ips: must be a non-empty list of IP addresses, got ${show(o.ips)}`);
+  const ips = o.ips.map((ip, i) => {
+    if (typeof ip !== 'string' || !isIP(ip)) throw new ConfigError(`${path}.ips[${i}]: not an IP address: ${show(ip)}`);
+    return ip;
+  });
+  const base = o.portBase === undefined ? 0 : int(o.portBase, `${path}.portBase`, 0, 65535 - 993);
+  const all = Object.keys(SERVICE_PORTS) as ServiceName[];
+  let services = all;
+  if (o.services !== undefined) {
+    if (!Array.isArray(o.services)) throw new ConfigError(`${path}.services: must be a list, got ${show(o.services)}`);
+    services = o.services.map((s, i) => {
+      if (!all.includes(s as ServiceName)) throw new ConfigError(`${path}.services[${i}]: unknown service ${show(s)} (known: ${all.join(', ')})`);
+      return s as ServiceName;
+    });
+  }
+  const ports: Partial<Record<ServiceName, number>> = {};
+  for (const s of services) ports[s] = base + SERVICE_PORTS[s];
+  if (o.ports !== undefined) {
+    const p = obj(o.ports, `${path}.ports`);
+    checkKeys(p, `${path}.ports`, all);
+    for (const [k, val] of Object.entries(p)) {
+      if (!services.includes(k as ServiceName)) throw new ConfigError(`${path}.ports.${k}: service ${k} is not enabled in services`);
+      ports[k as ServiceName] = int(val, `${path}.ports.${k}`, 0, 65535);
+    }
+  }
+  const requestClientCertificates = o.requestClientCertificates === undefined ? true : bool(o.requestClientCertificates, `${path}.requestClientCertificates`);
+  return { name, ips, ports, requestClientCertificates };
+}
+
+function parseLimits<T extends object>(v: unknown, path: string, defaults: T): T {
+  const out = { ...defaults } as Record<string, number>;
+  if (v === undefined) return out as T;
+  const o = obj(v, path);
+  checkKeys(o, path, Object.keys(defaults));
+  for (const [k, val] of Object.entries(o)) out[k] = int(val, `${path}.${k}`, 0, Number.MAX_SAFE_INTEGER);
+  return out as T;
+}
+
+/** Validates a parsed YAML document; `dir` resolves relative file names. */
+export function parseConfig(doc: unknown, dir: string): Config {
+  const o = obj(doc ?? null, '(top level)');
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs']);
+  const hostname = str(o.hostname, 'hostname');
+  if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
+  let tls: Config['tls'] = null;
+  if (o.tls !== undefined) {
+    const t = obj(o.tls, 'tls');
+    checkKeys(t, 'tls', ['certFile', 'keyFile']);
+    const resolve = (p: string) => (isAbsolute(p) ? p : join(dir, p));
+    tls = { certFile: resolve(str(t.certFile, 'tls.certFile')), keyFile: resolve(str(t.keyFile, 'tls.keyFile')) };
+  }
+  const ls = obj(o.listeners, 'listeners');
+  const listeners = Object.entries(ls).map(([name, v]) => parseListener(name, v));
+  if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed');
+  const limits = obj(o.limits ?? {}, 'limits');
+  checkKeys(limits, 'limits', ['imap', 'smtp']);
+  const authFailureDelayMs = o.authFailureDelayMs === undefined ? 1000 : int(o.authFailureDelayMs, 'authFailureDelayMs', 0, 60000);
+  const config: Config = {
+    dir,
+    hostname: hostname.toLowerCase(),
+    tls,
+    listeners,
+    limits: {
+      imap: parseLimits(limits.imap, 'limits.imap', DEFAULT_IMAP_LIMITS),
+      smtp: parseLimits(limits.smtp, 'limits.smtp', DEFAULT_SMTP_LIMITS),
+    },
+    authFailureDelayMs,
+  };
+  const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
+  if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');
+  return config;
+}
+
+/** Reads DIR/postern.conf; throws ConfigError with a one-line message on any problem. */
+export function loadConfig(dir: string): Config {
+  const file = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? `${file}: no such file (run "postern quickstart" first)` : `${file}: ${(err as Error).message}`);
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0];
+    throw new ConfigError(`${file}${line ? `:${line.line}:${line.col}` : ''}: bad YAML: ${e.message.split('\n')[0]}`);
+  }
+  try {
+    const config = parseConfig(doc.toJS(), dir);
+    for (const f of config.tls ? [config.tls.certFile, config.tls.keyFile] : []) {
+      try {
+        readFileSync(f);
+      } catch {
+        throw new ConfigError(`tls: cannot read ${f}`);
+      }
+    }
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`);
+    throw err;
+  }
+}

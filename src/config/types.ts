@@ -1,0 +1,44 @@
+// The parsed, validated configuration (postern.conf). See config/load.ts for the file format.
+
+export type ServiceName = 'smtp' | 'submission' | 'submissions' | 'imap' | 'imaps' | 'http' | 'https';
+
+/** Standard ports, added to a listener's port base (spec 1). */
+export const SERVICE_PORTS: Record<ServiceName, number> = {
+  smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, http: 80, https: 443,
+};
+
+export interface ListenerConfig {
+  name: string;
+  ips: string[];
+  /** Resolved port per enabled service. */
+  ports: Partial<Record<ServiceName, number>>;
+  /** Request (never require) TLS client certificates on imaps/submissions and STARTTLS (spec 2.2). */
+  requestClientCertificates: boolean;
+}
+
+export interface ImapLimits {
+  maxLiteralSize: number;
+  maxLiteralsPerCommand: number;
+  maxLiteralBytesPerCommand: number;
+  maxLineLength: number;
+  appendLimit: number;
+  idleTimeoutBeforeAuthMs: number;
+  idleTimeoutAfterAuthMs: number;
+}
+
+export interface SmtpLimits {
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxLineLength: number;
+}
+
+export interface Config {
+  /** Directory that holds the config, database, messages and TLS files. */
+  dir: string;
+  hostname: string;
+  tls: { certFile: string; keyFile: string } | null;
+  listeners: ListenerConfig[];
+  limits: { imap: ImapLimits; smtp: SmtpLimits };
+  /** Auth failure delays; zero under test. */
+  authFailureDelayMs: number;
+}

@@ -1,0 +1,51 @@
+// Writes a new postern.conf for quickstart and localserve: commented YAML that an admin can edit.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_FILE } from './load.js';
+
+export interface NewConfig {
+  hostname: string;
+  listen: string;
+  portBase: number;
+  certFile: string;
+  keyFile: string;
+}
+
+export function renderConfig(c: NewConfig): string {
+  return `# Postern configuration. Relative file names are relative to this directory.
+# Reference: docs/configuration.md
+
+# The host name of this mail server: greeting, EHLO, certificates, Received headers.
+hostname: ${c.hostname}
+
+# Certificate and key for IMAPS, submissions, HTTPS and STARTTLS.
+tls:
+  certFile: ${c.certFile}
+  keyFile: ${c.keyFile}
+
+# Listeners: each one serves on its IPs, at port base + the standard port:
+# smtp 25, submission 587, submissions 465, imap 143, imaps 993, http 80, https 443.
+listeners:
+  main:
+    ips: [${c.listen}]
+    portBase: ${c.portBase}
+    # services: [smtp, submission, submissions, imap, imaps, http, https]
+    # ports: { imap: 10143 }          # a port other than base + standard
+    # Ask IMAP/submission clients for a TLS client certificate (never required).
+    requestClientCertificates: true
+
+# limits:
+#   imap:
+#     appendLimit: 104857600          # largest message APPEND accepts (bytes)
+#   smtp:
+#     maxMessageSize: 104857600
+`;
+}
+
+/** Creates the file exclusively: an existing config is never overwritten. */
+export function writeNewConfig(dir: string, c: NewConfig): string {
+  const file = join(dir, CONFIG_FILE);
+  writeFileSync(file, renderConfig(c), { flag: 'wx', mode: 0o640 });
+  return file;
+}

@@ -1,0 +1,19 @@
+// What every protocol server is given: the store, the configuration, the authentication layer, TLS
+// material and a logger. Built once by `postern serve` (src/server/run-server.ts); tests build their own.
+
+import type { SecureContext } from 'node:tls';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/types.js';
+
+export interface ServerContext {
+  store: Store;
+  config: Config;
+  auth: Authenticator;
+  log: Logger;
+  /** The server certificate and key for listeners and STARTTLS (null when no TLS is configured). */
+  tls: SecureContext | null;
+  /** Resolves when the server is shutting down: servers stop accepting and end sessions. */
+  shutdown: AbortSignal;
+}

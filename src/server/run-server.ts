@@ -1,0 +1,84 @@
+// `postern serve`: loads the config, opens the store (with crash recovery), starts every configured
+// listener, and shuts down cleanly on SIGTERM/SIGINT: listeners close, sessions end, in-flight
+// commits finish, the store closes.
+
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { StoreAuthenticator } from '../auth/store-authenticator.js';
+import type { Config, ServiceName } from '../config/types.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { ServerContext } from './context.js';
+import { SERVICE_STARTERS } from './services.js';
+
+export interface RunningServer {
+  ctx: ServerContext;
+  listeners: { service: ServiceName; host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+export function loadTlsContext(config: Config): SecureContext | null {
+  if (!config.tls) return null;
+  return createSecureContext({
+    cert: readFileSync(config.tls.certFile),
+    key: readFileSync(config.tls.keyFile),
+    minVersion: 'TLSv1.2',
+  });
+}
+
+export async function startServer(config: Config, log: Logger = createLogger()): Promise<RunningServer> {
+  const store = await SqliteStore.open({ dir: config.dir, recover: true });
+  const controller = new AbortController();
+  const ctx: ServerContext = {
+    store,
+    config,
+    auth: new StoreAuthenticator({ store, log }),
+    log,
+    tls: loadTlsContext(config),
+    shutdown: controller.signal,
+  };
+  const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
+  const stop = async () => {
+    controller.abort();
+    await Promise.allSettled(started.map((l) => l.close()));
+    await store.close();
+  };
+  try {
+    for (const l of config.listeners) {
+      for (const [service, port] of Object.entries(l.ports) as [ServiceName, number][]) {
+        const starter = SERVICE_STARTERS[service];
+        if (!starter) continue;
+        for (const host of l.ips) {
+          const s = await starter(ctx, { host, port, requestClientCert: l.requestClientCertificates });
+          started.push({ service, host, port: s.port, close: s.close });
+          log.info('listening', { service, address: host, port: s.port, listener: l.name });
+        }
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ctx, listeners: started.map(({ service, host, port }) => ({ service, host, port })), stop };
+}
+
+/** Runs until SIGTERM/SIGINT. */
+export async function serveForever(config: Config, log: Logger = createLogger()): Promise<RunningServer> {
+  const server = await startServer(config, log);
+  let stopping = false;
+  const onSignal = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal: sig });
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  return server;
+}

@@ -1,0 +1,139 @@
+// Messages in SQLite: UIDs, MODSEQs, flags, expunge tombstones for QRESYNC. All methods run inside the
+// caller's transaction; the caller publishes changes after commit and removes files after commit.
+
+import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import type { FlagOp, FlagUpdate, Mailbox, MessageMeta, NewMessage } from '../types.js';
+
+interface Row {
+  id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number;
+  save_date: number; size: number; file_id: number; cache?: string | null;
+}
+
+const toMeta = (r: Row): MessageMeta => ({
+  id: r.id, mailboxId: r.mailbox_id, uid: r.uid, modseq: r.modseq, flags: r.flags === '' ? [] : r.flags.split(' '),
+  internalDate: new Date(r.internal_date), saveDate: new Date(r.save_date), size: r.size, fileId: r.file_id,
+  cache: r.cache ?? null,
+});
+
+const SYSTEM_FLAGS = new Map(['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft'].map((f) => [f.toLowerCase(), f]));
+
+/** System flags in canonical case, keywords as given; duplicates (case-insensitive) dropped; \Recent never stored. */
+export function normalizeFlags(flags: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const f of flags) {
+    const lower = f.toLowerCase();
+    if (lower === '\\recent' || seen.has(lower)) continue;
+    if (f.length === 0 || /[\s()\]{%*"\\]/.test(f.startsWith('\\') ? f.slice(1) : f)) {
+      throw new StoreError('invalid', `invalid flag ${JSON.stringify(f)}`);
+    }
+    if (f.startsWith('\\') && !SYSTEM_FLAGS.has(lower)) throw new StoreError('invalid', `unknown system flag ${f}`);
+    seen.add(lower);
+    out.push(SYSTEM_FLAGS.get(lower) ?? f);
+  }
+  return out;
+}
+
+const LIST_COLUMNS = 'id, mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id';
+
+export class MessageRepo {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Takes the next MODSEQ of the mailbox; one per transaction that changes it. */
+  bumpModseq(mailbox: Mailbox): number {
+    const r = this.db.prepare('UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq').get(mailbox.id) as { highestmodseq: number };
+    return r.highestmodseq;
+  }
+
+  insert(mailbox: Mailbox, messages: NewMessage[], modseq: number): number[] {
+    const cur = this.db.prepare('SELECT uidnext FROM mailboxes WHERE id = ?').get(mailbox.id) as { uidnext: number };
+    let uid = cur.uidnext;
+    if (uid + messages.length > 0xffffffff) throw new StoreError('invalid', 'mailbox UID space exhausted');
+    const stmt = this.db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const now = Date.now();
+    const uids: number[] = [];
+    for (const m of messages) {
+      stmt.run(mailbox.id, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
+      uids.push(uid++);
+    }
+    this.db.prepare('UPDATE mailboxes SET uidnext = ? WHERE id = ?').run(uid, mailbox.id);
+    return uids;
+  }
+
+  list(mailboxId: number): MessageMeta[] {
+    return (this.db.prepare(`SELECT ${LIST_COLUMNS} FROM messages WHERE mailbox_id = ? ORDER BY uid`).all(mailboxId) as Row[]).map(toMeta);
+  }
+
+  get(mailboxId: number, uids: number[]): MessageMeta[] {
+    const stmt = this.db.prepare('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?');
+    const out: MessageMeta[] = [];
+    for (const uid of uids) {
+      const r = stmt.get(mailboxId, uid) as Row | undefined;
+      if (r) out.push(toMeta(r));
+    }
+    return out;
+  }
+
+  setCache(id: number, cache: string): void {
+    this.db.prepare('UPDATE messages SET cache = ? WHERE id = ?').run(cache, id);
+  }
+
+  storeFlags(mailbox: Mailbox, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): { updated: FlagUpdate[]; failed: number[] } {
+    const wanted = normalizeFlags(flags);
+    const msgs = this.get(mailbox.id, uids);
+    const failed: number[] = [];
+    const changes: { id: number; uid: number; flags: string[] }[] = [];
+    for (const m of msgs) {
+      // RFC 7162 3.1.3: a message whose MODSEQ is above UNCHANGEDSINCE is not changed.
+      if (unchangedSince !== undefined && m.modseq > unchangedSince) {
+        failed.push(m.uid);
+        continue;
+      }
+      const next = applyFlags(m.flags, op, wanted);
+      if (sameFlags(m.flags, next)) continue;
+      changes.push({ id: m.id, uid: m.uid, flags: next });
+    }
+    if (changes.length === 0) return { updated: [], failed };
+    const modseq = this.bumpModseq(mailbox);
+    const stmt = this.db.prepare('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
+    for (const c of changes) stmt.run(c.flags.join(' '), modseq, c.id);
+    return { updated: changes.map((c) => ({ uid: c.uid, flags: c.flags, modseq })), failed };
+  }
+
+  /** Deletes rows; returns their UIDs and file ids (the caller queues the files for removal). */
+  remove(mailbox: Mailbox, uids: number[] | null, modseq: number): { uids: number[]; fileIds: number[] } {
+    const rows = (uids === null
+      ? this.db.prepare("SELECT id, uid, file_id FROM messages WHERE mailbox_id = ? AND instr(' ' || flags || ' ', ' \\Deleted ') > 0 ORDER BY uid").all(mailbox.id)
+      : this.get(mailbox.id, uids).map((m) => ({ id: m.id, uid: m.uid, file_id: m.fileId }))) as { id: number; uid: number; file_id: number }[];
+    const del = this.db.prepare('DELETE FROM messages WHERE id = ?');
+    const tomb = this.db.prepare('INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)');
+    for (const r of rows) {
+      del.run(r.id);
+      tomb.run(mailbox.id, r.uid, modseq);
+    }
+    return { uids: rows.map((r) => r.uid).sort((a, b) => a - b), fileIds: rows.map((r) => r.file_id) };
+  }
+
+  expungedSince(mailboxId: number, modseq: number): number[] {
+    return (this.db.prepare('SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid').all(mailboxId, modseq) as { uid: number }[]).map((r) => r.uid);
+  }
+
+  isFileReferenced(fileId: number): boolean {
+    return !!this.db.prepare('SELECT 1 FROM messages WHERE file_id = ? UNION ALL SELECT 1 FROM queue_messages WHERE file_id = ? LIMIT 1').get(fileId, fileId);
+  }
+}
+
+export function applyFlags(current: string[], op: FlagOp, flags: string[]): string[] {
+  const lower = new Set(flags.map((f) => f.toLowerCase()));
+  if (op === 'set') return [...flags];
+  if (op === 'remove') return current.filter((f) => !lower.has(f.toLowerCase()));
+  const have = new Set(current.map((f) => f.toLowerCase()));
+  return [...current, ...flags.filter((f) => !have.has(f.toLowerCase()))];
+}
+
+function sameFlags(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a.map((f) => f.toLowerCase()));
+  return b.every((f) => s.has(f.toLowerCase()));
+}

@@ -1,0 +1,59 @@
+// The outbound queue in SQLite: one row per message, one per recipient with its own state.
+
+import type Database from 'better-sqlite3';
+import type { QueueMessage, QueueRecipient } from '../types.js';
+
+interface MsgRow { id: number; account_id: number | null; sender: string; file_id: number; size: number; created: number; is_dsn: number }
+interface RcptRow { id: number; message_id: number; address: string; state: QueueRecipient['state']; attempts: number; next_attempt: number; last_error: string | null }
+
+const toRcpt = (r: RcptRow): QueueRecipient => ({
+  id: r.id, messageId: r.message_id, address: r.address, state: r.state, attempts: r.attempts,
+  nextAttempt: new Date(r.next_attempt), lastError: r.last_error,
+});
+
+export class QueueRepo {
+  constructor(private readonly db: Database.Database) {}
+
+  insert(accountId: number | null, sender: string, recipients: string[], fileId: number, size: number, isDsn: boolean): number {
+    const now = Date.now();
+    const id = Number(this.db.prepare('INSERT INTO queue_messages (account_id, sender, file_id, size, created, is_dsn) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(accountId, sender, fileId, size, now, isDsn ? 1 : 0).lastInsertRowid);
+    const stmt = this.db.prepare('INSERT INTO queue_recipients (message_id, address, next_attempt) VALUES (?, ?, ?)');
+    for (const r of recipients) stmt.run(id, r, now);
+    return id;
+  }
+
+  private toMessage(r: MsgRow): QueueMessage {
+    const rcpts = this.db.prepare('SELECT * FROM queue_recipients WHERE message_id = ? ORDER BY id').all(r.id) as RcptRow[];
+    return { id: r.id, accountId: r.account_id, sender: r.sender, fileId: r.file_id, size: r.size, created: new Date(r.created), isDsn: r.is_dsn !== 0, recipients: rcpts.map(toRcpt) };
+  }
+
+  get(id: number): QueueMessage | null {
+    const r = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?').get(id) as MsgRow | undefined;
+    return r ? this.toMessage(r) : null;
+  }
+
+  list(): QueueMessage[] {
+    return (this.db.prepare('SELECT * FROM queue_messages ORDER BY id').all() as MsgRow[]).map((r) => this.toMessage(r));
+  }
+
+  due(now: Date): QueueRecipient[] {
+    return (this.db.prepare("SELECT * FROM queue_recipients WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id").all(now.getTime()) as RcptRow[]).map(toRcpt);
+  }
+
+  updateRecipient(id: number, c: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }): void {
+    const cur = this.db.prepare('SELECT * FROM queue_recipients WHERE id = ?').get(id) as RcptRow | undefined;
+    if (!cur) return;
+    this.db.prepare('UPDATE queue_recipients SET state = ?, attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?').run(
+      c.state ?? cur.state, c.attempts ?? cur.attempts, c.nextAttempt ? c.nextAttempt.getTime() : cur.next_attempt,
+      c.lastError !== undefined ? c.lastError : cur.last_error, id);
+  }
+
+  /** Deletes the message; returns its file id for removal after commit. */
+  remove(id: number): number | null {
+    const r = this.db.prepare('SELECT file_id FROM queue_messages WHERE id = ?').get(id) as { file_id: number } | undefined;
+    if (!r) return null;
+    this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(id);
+    return r.file_id;
+  }
+}

@@ -1,0 +1,130 @@
+// Versioned schema migrations. The database's user_version is the number of migrations applied;
+// a migration is never edited once released, only new ones appended.
+
+import type Database from 'better-sqlite3';
+
+const migrations: string[] = [
+  // 1: the first release.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+  CREATE TABLE domains (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created INTEGER NOT NULL
+  );
+  CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    login_disabled TEXT,
+    credentials TEXT,
+    auth_generation INTEGER NOT NULL DEFAULT 1,
+    created INTEGER NOT NULL
+  );
+  CREATE TABLE addresses (
+    address TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    domain_id INTEGER NOT NULL REFERENCES domains(id)
+  );
+  CREATE INDEX addresses_account ON addresses(account_id);
+  CREATE TABLE tls_pubkeys (
+    fingerprint TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    login_address TEXT NOT NULL,
+    no_imap_preauth INTEGER NOT NULL DEFAULT 0,
+    cert_der BLOB NOT NULL,
+    created INTEGER NOT NULL,
+    last_used INTEGER,
+    last_used_ip TEXT
+  );
+  CREATE INDEX tls_pubkeys_account ON tls_pubkeys(account_id);
+  CREATE TABLE login_attempts (
+    id INTEGER PRIMARY KEY,
+    time INTEGER NOT NULL,
+    account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    mechanism TEXT NOT NULL,
+    key_fingerprint TEXT,
+    protocol TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    result TEXT NOT NULL
+  );
+  CREATE INDEX login_attempts_account_time ON login_attempts(account_id, time);
+  CREATE INDEX login_attempts_time ON login_attempts(time);
+  CREATE TABLE mailboxes (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    special_use TEXT,
+    uidvalidity INTEGER NOT NULL,
+    uidnext INTEGER NOT NULL DEFAULT 1,
+    highestmodseq INTEGER NOT NULL DEFAULT 1,
+    created INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+  );
+  CREATE TABLE subscriptions (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    internal_date INTEGER NOT NULL,
+    save_date INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    file_id INTEGER NOT NULL,
+    cache TEXT,
+    UNIQUE (mailbox_id, uid)
+  );
+  CREATE INDEX messages_file ON messages(file_id);
+  CREATE TABLE expunged (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+  );
+  CREATE TABLE blob_blocks (start INTEGER PRIMARY KEY, end INTEGER NOT NULL, pid INTEGER NOT NULL);
+  CREATE TABLE blob_removals (file_id INTEGER PRIMARY KEY);
+  CREATE TABLE queue_messages (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    sender TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    is_dsn INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX queue_messages_file ON queue_messages(file_id);
+  CREATE TABLE queue_recipients (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES queue_messages(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt INTEGER NOT NULL,
+    last_error TEXT
+  );
+  CREATE INDEX queue_recipients_due ON queue_recipients(state, next_attempt);
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(`database schema version ${current} is newer than this Postern (${migrations.length})`);
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

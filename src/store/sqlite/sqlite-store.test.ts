@@ -1,0 +1,217 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from './sqlite-store.js';
+import { StoreError } from '../errors.js';
+import type { Change } from '../change-feed.js';
+
+async function withStore(fn: (s: SqliteStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-store-'));
+  const s = await SqliteStore.open({ dir, recover: true });
+  try {
+    await fn(s, dir);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const msg = (n: number) => Buffer.from(`Subject: test ${n}\r\nMessage-ID: <${n}@test>\r\n\r\nbody ${n}\r\n`);
+
+async function append(s: SqliteStore, accountId: number, mailboxId: number, n: number, flags: string[] = []) {
+  const blob = await s.stageBlob(msg(n));
+  return s.appendMessages(accountId, mailboxId, [{ blob, flags, internalDate: new Date(), cache: null }]);
+}
+
+test('accounts: create with default mailboxes, duplicates and bad input refused, nothing half-done', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'Alice@Example.TEST');
+    assert.equal((await s.lookupAddress('alice@example.test'))?.accountId, a.id);
+    assert.equal((await s.lookupAddress('ALICE@example.test'))?.accountName, 'alice');
+    const names = (await s.listMailboxes(a.id)).map((m) => [m.name, m.specialUse, m.subscribed]);
+    assert.deepEqual(names.sort(), [
+      ['Archive', '\\Archive', true], ['Drafts', '\\Drafts', true], ['INBOX', null, true],
+      ['Junk', '\\Junk', true], ['Sent', '\\Sent', true], ['Trash', '\\Trash', true],
+    ]);
+    await assert.rejects(s.createAccount('alice', 'other@example.test'), (e: StoreError) => e.code === 'exists');
+    await assert.rejects(s.createAccount('bob', 'alice@example.test'), (e: StoreError) => e.code === 'exists');
+    // The failed createAccount left no account "bob" behind (one transaction).
+    assert.equal(await s.getAccount('bob'), null);
+    for (const bad of ['no-at-sign', '@example.test', 'a@', 'a..b@example.test', 'a b@example.test', 'a@exa mple.test', 'a@-x.test']) {
+      await assert.rejects(s.createAccount('carol', bad), (e: StoreError) => e.code === 'invalid', bad);
+    }
+    await assert.rejects(s.createAccount('bad name', 'c@example.test'), (e: StoreError) => e.code === 'invalid');
+    assert.equal(await s.getAccount('carol'), null);
+    await s.addAddress('alice', 'al@other.test');
+    assert.equal(await s.isLocalDomain('other.test'), true);
+    await assert.rejects(s.addAddress('nobody', 'x@example.test'), (e: StoreError) => e.code === 'notfound');
+    await s.removeAddress('al@other.test');
+    await assert.rejects(s.removeAddress('alice@example.test'), (e: StoreError) => e.code === 'invalid'); // last address
+  });
+});
+
+test('credentials and auth generation', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const g1 = await s.authGeneration(a.id);
+    await s.setCredentials(a.id, { version: 1, x: 'y' });
+    assert.deepEqual(await s.getCredentials(a.id), { version: 1, x: 'y' });
+    const g2 = await s.authGeneration(a.id);
+    assert.ok(g2 > g1);
+    await s.setLoginDisabled('alice', 'moved away');
+    assert.equal((await s.getAccount('alice'))?.loginDisabled, 'moved away');
+    assert.ok((await s.authGeneration(a.id)) > g2);
+    await s.deleteAccount('alice');
+    assert.equal(await s.authGeneration(a.id), -1);
+  });
+});
+
+test('append assigns increasing UIDs and MODSEQs; flags; expunge leaves tombstones', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'inbox'))!;
+    const r1 = await append(s, a.id, inbox.id, 1, ['\\seen', 'Work']);
+    const r2 = await append(s, a.id, inbox.id, 2);
+    assert.deepEqual(r1.uids, [1]);
+    assert.deepEqual(r2.uids, [2]);
+    assert.ok(r2.modseq > r1.modseq);
+    const [m1] = await s.getMessages(inbox.id, [1]);
+    assert.deepEqual(m1!.flags, ['\\Seen', 'Work']);
+    assert.equal((await s.readBlob(m1!.fileId)).toString(), msg(1).toString());
+    const st = await s.storeFlags(a.id, inbox.id, [1, 2], 'add', ['\\Deleted']);
+    assert.equal(st.updated.length, 2);
+    assert.ok(st.updated[0]!.modseq > r2.modseq);
+    // UNCHANGEDSINCE below the messages' modseq: nothing changes (RFC 7162 3.1.3).
+    const st2 = await s.storeFlags(a.id, inbox.id, [1], 'remove', ['\\Deleted'], r1.modseq);
+    assert.deepEqual(st2.failedUnchangedSince, [1]);
+    assert.deepEqual(await s.mailboxCounts(inbox.id), { messages: 2, unseen: 1, deleted: 2, size: msg(1).length + msg(2).length, recent: 0 });
+    await assert.rejects(s.storeFlags(a.id, inbox.id, [1], 'add', ['\\Bogus']), (e: StoreError) => e.code === 'invalid');
+    const ex = await s.expunge(a.id, inbox.id, null);
+    assert.deepEqual(ex.uids, [1, 2]);
+    assert.deepEqual(await s.expungedSince(inbox.id, st.updated[0]!.modseq), [1, 2]);
+    assert.equal((await s.listMessages(inbox.id)).length, 0);
+    const r3 = await append(s, a.id, inbox.id, 3);
+    assert.deepEqual(r3.uids, [3], 'UIDs are never reused');
+  });
+});
+
+test('copy and move keep content; UIDPLUS data; source untouched on copy', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const trash = (await s.getMailbox(a.id, 'Trash'))!;
+    for (let i = 1; i <= 3; i++) await append(s, a.id, inbox.id, i, ['\\Flagged']);
+    const c = await s.copyMessages(a.id, inbox.id, [1, 3, 99], trash.id);
+    assert.deepEqual(c.sourceUids, [1, 3]);
+    assert.deepEqual(c.destUids, [1, 2]);
+    assert.equal(c.uidValidity, trash.uidValidity);
+    const copied = await s.getMessages(trash.id, [2]);
+    assert.equal((await s.readBlob(copied[0]!.fileId)).toString(), msg(3).toString());
+    assert.deepEqual(copied[0]!.flags, ['\\Flagged']);
+    // Expunging the original keeps the copy's content (separate file).
+    await s.expunge(a.id, inbox.id, [3]);
+    assert.equal((await s.readBlob(copied[0]!.fileId)).toString(), msg(3).toString());
+    const mv = await s.moveMessages(a.id, inbox.id, [1, 2], trash.id);
+    assert.deepEqual(mv.destUids, [3, 4]);
+    assert.equal((await s.listMessages(inbox.id)).length, 0);
+    assert.deepEqual(await s.expungedSince(inbox.id, 0), [1, 2, 3]);
+  });
+});
+
+test('mailboxes: UIDVALIDITY never reused, rename with children, INBOX rename moves messages, delete removes files', async () => {
+  await withStore(async (s, dir) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const m1 = await s.createMailbox(a.id, 'Projects');
+    await s.createMailbox(a.id, 'Projects/Alpha');
+    await assert.rejects(s.createMailbox(a.id, 'Projects'), (e: StoreError) => e.code === 'exists');
+    await assert.rejects(s.createMailbox(a.id, 'a//b'), (e: StoreError) => e.code === 'invalid');
+    await assert.rejects(s.createMailbox(a.id, 'x', '\\Bogus'), (e: StoreError) => e.code === 'invalid');
+    await s.renameMailbox(a.id, 'Projects', 'Work');
+    assert.ok(await s.getMailbox(a.id, 'Work/Alpha'));
+    assert.equal(await s.getMailbox(a.id, 'Projects/Alpha'), null);
+    await append(s, a.id, m1.id, 1);
+    await s.deleteMailbox(a.id, 'Work');
+    const again = await s.createMailbox(a.id, 'Work');
+    assert.ok(again.uidValidity > m1.uidValidity);
+    await assert.rejects(s.deleteMailbox(a.id, 'INBOX'), (e: StoreError) => e.code === 'invalid');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    await append(s, a.id, inbox.id, 2);
+    await s.renameMailbox(a.id, 'INBOX', 'Old');
+    assert.equal((await s.listMessages(inbox.id)).length, 0);
+    assert.equal((await s.listMessages((await s.getMailbox(a.id, 'Old'))!.id)).length, 1);
+    // Only the one remaining message file is on disk.
+    const files = readdirSync(join(dir, 'msg'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    assert.equal(files.length, 1);
+  });
+});
+
+test('change feed: published after commit, per account, not for failures', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const b = await s.createAccount('bob', 'bob@example.test');
+    const seenA: Change[] = [];
+    const seenB: Change[] = [];
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    s.changes.subscribe(a.id, (c) => {
+      // The change is committed when it is published: the data is visible.
+      for (const ch of c) if (ch.kind === 'append') assert.equal(s.db.prepare('SELECT count(*) AS n FROM messages WHERE mailbox_id = ?').get(ch.mailboxId) !== undefined, true);
+      seenA.push(...c);
+    });
+    s.changes.subscribe(b.id, (c) => seenB.push(...c));
+    await append(s, a.id, inbox.id, 1);
+    await s.storeFlags(a.id, inbox.id, [1], 'add', ['\\Seen']);
+    await s.storeFlags(a.id, inbox.id, [1], 'add', ['\\Seen']); // no change, no event
+    await assert.rejects(s.storeFlags(a.id, inbox.id, [1], 'add', ['\\Nope']));
+    await s.expunge(a.id, inbox.id, [1]);
+    assert.deepEqual(seenA.map((c) => c.kind), ['append', 'flags', 'expunge']);
+    assert.equal(seenB.length, 0);
+    // Another account's mailbox is not reachable with a's id.
+    const binbox = (await s.getMailbox(b.id, 'INBOX'))!;
+    await assert.rejects(append(s, a.id, binbox.id, 2), (e: StoreError) => e.code === 'notfound');
+  });
+});
+
+test('UIDVALIDITY, UIDNEXT and MODSEQ survive a restart and keep growing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-store-'));
+  try {
+    let s = await SqliteStore.open({ dir, recover: true });
+    const a = await s.createAccount('alice', 'alice@example.test');
+    let inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const r = await append(s, a.id, inbox.id, 1);
+    const tmp = await s.createMailbox(a.id, 'Tmp');
+    await s.deleteMailbox(a.id, 'Tmp');
+    await s.close();
+    s = await SqliteStore.open({ dir, recover: true });
+    inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    assert.equal(inbox.uidNext, 2);
+    assert.ok(inbox.highestModseq >= r.modseq);
+    const r2 = await append(s, a.id, inbox.id, 2);
+    assert.deepEqual(r2.uids, [2]);
+    assert.ok(r2.modseq > r.modseq);
+    const tmp2 = await s.createMailbox(a.id, 'Tmp');
+    assert.ok(tmp2.uidValidity > tmp.uidValidity);
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('staged blob that is never committed is removed by recovery', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-store-'));
+  try {
+    const s = await SqliteStore.open({ dir, recover: true });
+    const blob = await s.stageBlob(msg(1));
+    const path = s.blobPath(blob.fileId);
+    assert.equal(existsSync(path), true);
+    // Simulate a crash: the process dies without committing or closing cleanly.
+    s.db.close();
+    const s2 = await SqliteStore.open({ dir, recover: true });
+    assert.equal(existsSync(path), false);
+    assert.equal(readdirSync(join(dir, 'msg'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length, 0);
+    await s2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

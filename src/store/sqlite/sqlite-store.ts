@@ -1,0 +1,461 @@
+// The SQLite implementation of Store (better-sqlite3, WAL, synchronous=FULL so that a commit is on
+// disk when it returns). Message contents are files (blob-files.ts) fsynced before the commit that
+// references them; files of expunged messages are queued in `blob_removals` inside the expunging
+// transaction and unlinked after it, so a crash in between is finished at the next start.
+
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BlobFiles } from '../blob-files.js';
+import { LocalChangeFeed, type Change, type ChangeFeed } from '../change-feed.js';
+import { StoreError, asStoreIoError, notFound } from '../errors.js';
+import type {
+  Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
+  NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, StagedBlob, Store, StoreFlagsResult, StoredCredentials, TlsPubKey,
+} from '../types.js';
+import { AccountRepo } from './account-repo.js';
+import { MailboxRepo } from './mailbox-repo.js';
+import { MessageRepo } from './message-repo.js';
+import { QueueRepo } from './queue-repo.js';
+import { migrate } from './schema.js';
+import { TlsKeyRepo } from './tls-key-repo.js';
+
+export interface SqliteStoreOptions {
+  /** Data directory: holds postern.db and msg/. */
+  dir: string;
+  /** Run crash recovery of message files (only the process that writes messages: the server). */
+  recover?: boolean;
+  changes?: ChangeFeed;
+}
+
+export class SqliteStore implements Store {
+  readonly changes: ChangeFeed;
+  readonly db: Database.Database;
+  private readonly blobs: BlobFiles;
+  private readonly accounts: AccountRepo;
+  private readonly mailboxes: MailboxRepo;
+  private readonly messages: MessageRepo;
+  private readonly keys: TlsKeyRepo;
+  private readonly queue: QueueRepo;
+  private readonly myBlocks: number[] = [];
+
+  private constructor(opts: SqliteStoreOptions) {
+    this.db = new Database(join(opts.dir, 'postern.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    // The CLI and the server share the database; wait for each other's short transactions.
+    this.db.pragma('busy_timeout = 10000');
+    migrate(this.db);
+    this.changes = opts.changes ?? new LocalChangeFeed();
+    this.accounts = new AccountRepo(this.db);
+    this.mailboxes = new MailboxRepo(this.db);
+    this.messages = new MessageRepo(this.db);
+    this.keys = new TlsKeyRepo(this.db);
+    this.queue = new QueueRepo(this.db);
+    this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
+      reserveBlock: (size) => this.tx(() => {
+        const r = this.db.prepare("SELECT value FROM meta WHERE key = 'next_file_id'").get() as { value: number } | undefined;
+        const start = r?.value ?? 1;
+        this.db.prepare("INSERT INTO meta (key, value) VALUES ('next_file_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(start + size);
+        this.db.prepare('INSERT INTO blob_blocks (start, end, pid) VALUES (?, ?, ?)').run(start, start + size, process.pid);
+        this.myBlocks.push(start);
+        return { start, end: start + size };
+      }),
+    });
+  }
+
+  static async open(opts: SqliteStoreOptions): Promise<SqliteStore> {
+    const store = new SqliteStore(opts);
+    if (opts.recover) await store.recover();
+    return store;
+  }
+
+  /** Crash recovery: finish pending file removals, remove files of blocks never closed cleanly. */
+  private async recover(): Promise<void> {
+    await this.finishRemovals();
+    const blocks = this.db.prepare('SELECT start, end FROM blob_blocks').all() as { start: number; end: number }[];
+    for (const b of blocks) {
+      await this.blobs.removeOrphans(b.start, b.end, (id) => this.messages.isFileReferenced(id));
+      this.db.prepare('DELETE FROM blob_blocks WHERE start = ?').run(b.start);
+    }
+    this.accounts.expireLoginAttempts(Date.now());
+  }
+
+  private tx<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw asStoreIoError(err);
+    }
+  }
+
+  private async finishRemovals(): Promise<void> {
+    const ids = (this.db.prepare('SELECT file_id FROM blob_removals').all() as { file_id: number }[]).map((r) => r.file_id);
+    if (ids.length === 0) return;
+    await this.blobs.remove(ids);
+    const del = this.db.prepare('DELETE FROM blob_removals WHERE file_id = ?');
+    this.tx(() => ids.forEach((id) => del.run(id)));
+  }
+
+  private queueRemovals(fileIds: number[]): void {
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO blob_removals (file_id) VALUES (?)');
+    for (const id of fileIds) stmt.run(id);
+  }
+
+  // Domains, accounts, addresses.
+
+  async listDomains(): Promise<Domain[]> {
+    return this.accounts.listDomains();
+  }
+
+  async createAccount(name: string, address: string): Promise<Account> {
+    return this.tx(() => {
+      const account = this.accounts.insertAccount(name, address);
+      this.mailboxes.createDefaults(account.id);
+      return account;
+    });
+  }
+
+  async deleteAccount(name: string): Promise<void> {
+    const account = this.accounts.requireAccount(name);
+    this.tx(() => {
+      this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)')
+        .all(account.id) as { file_id: number }[]).map((r) => r.file_id));
+      this.db.prepare('DELETE FROM accounts WHERE id = ?').run(account.id);
+    });
+    await this.finishRemovals();
+  }
+
+  async getAccount(name: string): Promise<Account | null> {
+    return this.accounts.getAccount(name);
+  }
+
+  async getAccountById(id: number): Promise<Account | null> {
+    return this.accounts.getAccountById(id);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return this.accounts.listAccounts();
+  }
+
+  async setLoginDisabled(name: string, reason: string | null): Promise<void> {
+    this.tx(() => this.accounts.setLoginDisabled(name, reason));
+  }
+
+  async addAddress(accountName: string, address: string): Promise<Address> {
+    return this.tx(() => this.accounts.addAddress(accountName, address));
+  }
+
+  async removeAddress(address: string): Promise<void> {
+    this.tx(() => this.accounts.removeAddress(address));
+  }
+
+  async lookupAddress(address: string): Promise<Address | null> {
+    return this.accounts.lookupAddress(address);
+  }
+
+  async listAddresses(accountId: number): Promise<Address[]> {
+    return this.accounts.listAddresses(accountId);
+  }
+
+  async isLocalDomain(domain: string): Promise<boolean> {
+    return this.accounts.isLocalDomain(domain);
+  }
+
+  async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
+    this.tx(() => this.accounts.setCredentials(accountId, creds));
+  }
+
+  async getCredentials(accountId: number): Promise<StoredCredentials | null> {
+    return this.accounts.getCredentials(accountId);
+  }
+
+  async authGeneration(accountId: number): Promise<number> {
+    return this.accounts.authGeneration(accountId);
+  }
+
+  // TLS public keys.
+
+  async addTlsPubKey(accountId: number, key: NewTlsPubKey): Promise<TlsPubKey> {
+    return this.tx(() => this.keys.add(accountId, key));
+  }
+
+  async getTlsPubKey(fingerprint: string): Promise<TlsPubKey | null> {
+    return this.keys.get(fingerprint);
+  }
+
+  async listTlsPubKeys(accountId?: number): Promise<TlsPubKey[]> {
+    return this.keys.list(accountId);
+  }
+
+  async updateTlsPubKey(fingerprint: string, change: { name?: string; loginAddress?: string; noImapPreauth?: boolean }): Promise<TlsPubKey> {
+    return this.tx(() => this.keys.update(fingerprint, change));
+  }
+
+  async removeTlsPubKey(fingerprint: string): Promise<void> {
+    this.tx(() => this.keys.remove(fingerprint));
+  }
+
+  async touchTlsPubKey(fingerprint: string, ip: string, time: Date): Promise<void> {
+    this.tx(() => this.keys.touch(fingerprint, ip, time));
+  }
+
+  // Login attempts.
+
+  async recordLoginAttempt(attempt: LoginAttempt): Promise<void> {
+    this.tx(() => this.accounts.recordLoginAttempt(attempt));
+  }
+
+  async listLoginAttempts(accountId: number, limit: number): Promise<LoginAttempt[]> {
+    return this.accounts.listLoginAttempts(accountId, limit);
+  }
+
+  // Mailboxes.
+
+  async listMailboxes(accountId: number): Promise<Mailbox[]> {
+    return this.mailboxes.list(accountId);
+  }
+
+  async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
+    return this.mailboxes.get(accountId, name);
+  }
+
+  async getMailboxById(id: number): Promise<Mailbox | null> {
+    return this.mailboxes.getById(id);
+  }
+
+  async createMailbox(accountId: number, name: string, specialUse: string | null = null): Promise<Mailbox> {
+    const mb = this.tx(() => this.mailboxes.create(accountId, name, specialUse));
+    this.changes.publish(accountId, [{ kind: 'mailbox-create', mailboxId: mb.id, name: mb.name }]);
+    return mb;
+  }
+
+  async deleteMailbox(accountId: number, name: string): Promise<void> {
+    const mb = this.tx(() => {
+      const mb = this.mailboxes.require(accountId, name);
+      if (mb.name === 'INBOX') throw new StoreError('invalid', 'INBOX cannot be deleted');
+      this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id = ?').all(mb.id) as { file_id: number }[]).map((r) => r.file_id));
+      this.mailboxes.delete(mb);
+      return mb;
+    });
+    this.changes.publish(accountId, [{ kind: 'mailbox-delete', mailboxId: mb.id, name: mb.name }]);
+    await this.finishRemovals();
+  }
+
+  async renameMailbox(accountId: number, from: string, to: string): Promise<void> {
+    const changes: Change[] = this.tx(() => {
+      const src = this.mailboxes.require(accountId, from);
+      if (src.name === 'INBOX') {
+        // RFC 9051 6.3.6: renaming INBOX moves its messages to a new mailbox; INBOX stays, empty.
+        const dest = this.mailboxes.create(accountId, to);
+        const uids = this.messages.list(src.id).map((m) => m.uid);
+        const out: Change[] = [{ kind: 'mailbox-create', mailboxId: dest.id, name: dest.name }];
+        if (uids.length) {
+          const moved = this.moveTx(src, uids, dest);
+          out.push(...moved.changes);
+        }
+        return out;
+      }
+      const renamed = this.mailboxes.rename(accountId, from, to);
+      const sub = this.db.prepare('UPDATE OR IGNORE subscriptions SET name = ? WHERE account_id = ? AND name = ?');
+      for (const r of renamed) sub.run(r.name, accountId, r.oldName);
+      return renamed.map((r) => ({ kind: 'mailbox-rename', mailboxId: r.id, name: r.name, oldName: r.oldName }) as Change);
+    });
+    this.changes.publish(accountId, changes);
+  }
+
+  async setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    this.tx(() => this.mailboxes.setSubscribed(accountId, name, subscribed));
+    this.changes.publish(accountId, [{ kind: 'subscription', name, subscribed }]);
+  }
+
+  async listSubscriptions(accountId: number): Promise<string[]> {
+    return this.mailboxes.listSubscriptions(accountId);
+  }
+
+  async mailboxCounts(mailboxId: number): Promise<MailboxCounts> {
+    return this.mailboxes.counts(mailboxId);
+  }
+
+  // Messages.
+
+  async stageBlob(content: Buffer | AsyncIterable<Buffer>, maxSize?: number): Promise<StagedBlob> {
+    return this.blobs.stage(content, maxSize);
+  }
+
+  private requireMailbox(accountId: number, mailboxId: number): Mailbox {
+    const mb = this.mailboxes.getById(mailboxId);
+    if (!mb || mb.accountId !== accountId) throw notFound('mailbox');
+    return mb;
+  }
+
+  async appendMessages(accountId: number, mailboxId: number, messages: NewMessage[]): Promise<AppendResult> {
+    const result = this.tx(() => {
+      const mb = this.requireMailbox(accountId, mailboxId);
+      const modseq = this.messages.bumpModseq(mb);
+      const uids = this.messages.insert(mb, messages, modseq);
+      return { uidValidity: mb.uidValidity, uids, modseq };
+    });
+    this.changes.publish(accountId, [{ kind: 'append', mailboxId, uids: result.uids, modseq: result.modseq }]);
+    return result;
+  }
+
+  async listMessages(mailboxId: number): Promise<MessageMeta[]> {
+    return this.messages.list(mailboxId);
+  }
+
+  async getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]> {
+    return this.messages.get(mailboxId, uids);
+  }
+
+  async setMessageCache(messageId: number, cache: string): Promise<void> {
+    this.messages.setCache(messageId, cache);
+  }
+
+  async readBlob(fileId: number): Promise<Buffer> {
+    return this.blobs.read(fileId);
+  }
+
+  blobPath(fileId: number): string {
+    return this.blobs.path(fileId);
+  }
+
+  async storeFlags(accountId: number, mailboxId: number, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): Promise<StoreFlagsResult> {
+    const r = this.tx(() => this.messages.storeFlags(this.requireMailbox(accountId, mailboxId), uids, op, flags, unchangedSince));
+    if (r.updated.length) this.changes.publish(accountId, [{ kind: 'flags', mailboxId, updates: r.updated }]);
+    return { updated: r.updated, failedUnchangedSince: r.failed };
+  }
+
+  async expunge(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }> {
+    const r = this.tx(() => {
+      const mb = this.requireMailbox(accountId, mailboxId);
+      const modseq = mb.highestModseq + 1;
+      const removed = this.messages.remove(mb, uids, modseq);
+      if (removed.uids.length === 0) return { uids: [], modseq: mb.highestModseq };
+      this.messages.bumpModseq(mb);
+      this.queueRemovals(removed.fileIds);
+      return { uids: removed.uids, modseq };
+    });
+    if (r.uids.length) {
+      this.changes.publish(accountId, [{ kind: 'expunge', mailboxId, uids: r.uids, modseq: r.modseq }]);
+      await this.finishRemovals();
+    }
+    return r;
+  }
+
+  async copyMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult> {
+    const src = this.requireMailbox(accountId, fromMailboxId);
+    this.requireMailbox(accountId, toMailboxId);
+    const msgs = this.messages.get(src.id, uids);
+    const staged: StagedBlob[] = [];
+    try {
+      for (const m of msgs) staged.push(await this.blobs.link(m.fileId));
+      const r = this.tx(() => {
+        const dest = this.requireMailbox(accountId, toMailboxId);
+        const current = new Set(this.messages.get(src.id, msgs.map((m) => m.uid)).map((m) => m.uid));
+        const keep = msgs.map((m, i) => ({ m, blob: staged[i]! })).filter((x) => current.has(x.m.uid));
+        const modseq = this.messages.bumpModseq(dest);
+        const destUids = this.messages.insert(dest, keep.map((x) => ({ blob: x.blob, flags: x.m.flags, internalDate: x.m.internalDate, cache: x.m.cache })), modseq);
+        return { uidValidity: dest.uidValidity, sourceUids: keep.map((x) => x.m.uid), destUids, modseq, unused: staged.filter((b) => !keep.some((k) => k.blob === b)) };
+      });
+      for (const b of r.unused) await b.discard();
+      if (r.destUids.length) this.changes.publish(accountId, [{ kind: 'append', mailboxId: toMailboxId, uids: r.destUids, modseq: r.modseq }]);
+      return { uidValidity: r.uidValidity, sourceUids: r.sourceUids, destUids: r.destUids };
+    } catch (err) {
+      for (const b of staged) await b.discard();
+      throw err;
+    }
+  }
+
+  /** A move inside the caller's transaction: rows change mailbox, files stay. */
+  private moveTx(src: Mailbox, uids: number[], dest: Mailbox): { result: CopyResult; changes: Change[] } {
+    const msgs = this.messages.get(src.id, uids);
+    if (msgs.length === 0) return { result: { uidValidity: dest.uidValidity, sourceUids: [], destUids: [] }, changes: [] };
+    const destModseq = this.messages.bumpModseq(dest);
+    const srcModseq = this.messages.bumpModseq(this.mailboxes.getById(src.id)!);
+    const cur = this.db.prepare('SELECT uidnext FROM mailboxes WHERE id = ?').get(dest.id) as { uidnext: number };
+    let uid = cur.uidnext;
+    const update = this.db.prepare('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ? WHERE id = ?');
+    const tomb = this.db.prepare('INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)');
+    const now = Date.now();
+    const destUids: number[] = [];
+    for (const m of msgs) {
+      update.run(dest.id, uid, destModseq, now, m.id);
+      tomb.run(src.id, m.uid, srcModseq);
+      destUids.push(uid++);
+    }
+    this.db.prepare('UPDATE mailboxes SET uidnext = ? WHERE id = ?').run(uid, dest.id);
+    const sourceUids = msgs.map((m) => m.uid);
+    return {
+      result: { uidValidity: dest.uidValidity, sourceUids, destUids },
+      changes: [
+        { kind: 'append', mailboxId: dest.id, uids: destUids, modseq: destModseq },
+        { kind: 'expunge', mailboxId: src.id, uids: [...sourceUids].sort((a, b) => a - b), modseq: srcModseq },
+      ],
+    };
+  }
+
+  async moveMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult> {
+    const r = this.tx(() => this.moveTx(this.requireMailbox(accountId, fromMailboxId), uids, this.requireMailbox(accountId, toMailboxId)));
+    this.changes.publish(accountId, r.changes);
+    return r.result;
+  }
+
+  async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
+    return this.messages.expungedSince(mailboxId, modseq);
+  }
+
+  // Outbound queue.
+
+  async enqueue(accountId: number | null, sender: string, recipients: string[], blob: StagedBlob, opts?: { isDsn?: boolean }): Promise<QueueMessage> {
+    const id = this.tx(() => this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, opts?.isDsn ?? false));
+    return this.queue.get(id)!;
+  }
+
+  async listQueue(): Promise<QueueMessage[]> {
+    return this.queue.list();
+  }
+
+  async getQueueMessage(id: number): Promise<QueueMessage | null> {
+    return this.queue.get(id);
+  }
+
+  async dueQueueRecipients(now: Date): Promise<QueueRecipient[]> {
+    return this.queue.due(now);
+  }
+
+  async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }): Promise<void> {
+    this.tx(() => this.queue.updateRecipient(id, change));
+  }
+
+  async dropQueueMessage(id: number): Promise<void> {
+    this.tx(() => {
+      const fileId = this.queue.remove(id);
+      if (fileId === null) throw notFound(`queue message ${id}`);
+      this.queueRemovals([fileId]);
+    });
+    await this.finishRemovals();
+  }
+
+  async secret(name: string): Promise<Buffer> {
+    return this.tx(() => {
+      const r = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: Buffer } | undefined;
+      if (r) return r.value;
+      const value = randomBytes(32);
+      this.db.prepare('INSERT INTO secrets (name, value) VALUES (?, ?)').run(name, value);
+      return value;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    // Every file this process staged is committed or discarded by now: its blocks need no recovery.
+    const del = this.db.prepare('DELETE FROM blob_blocks WHERE start = ?');
+    try {
+      this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
+    } finally {
+      this.db.close();
+    }
+  }
+}

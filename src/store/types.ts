@@ -1,0 +1,269 @@
+// The storage interface. Protocol code (IMAP, SMTP, web, CLI) reaches data only through `Store`.
+// Every method is async so that a PostgreSQL implementation can be added behind the same interface;
+// the SQLite implementation (store/sqlite/) answers synchronously inside.
+//
+// Invariants every implementation keeps:
+// - A message is visible only after its content file is fsynced (file and directory) and the row is
+//   committed; a content file is removed only after the commit that expunged its last row.
+// - UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ never go backwards, also across restarts and crashes.
+// - Every state change (append, flags, expunge, copy/move, mailbox create/rename/delete) is one
+//   transaction, and is published on the change feed only after it committed.
+
+import type { ChangeFeed } from './change-feed.js';
+
+export interface Domain {
+  id: number;
+  name: string;
+}
+
+export interface Account {
+  id: number;
+  name: string;
+  /** Null when logins are allowed; otherwise the reason shown to the user. */
+  loginDisabled: string | null;
+  created: Date;
+}
+
+export interface Address {
+  address: string;
+  accountId: number;
+  accountName: string;
+}
+
+/** Opaque to the store: written and read by src/auth/password.ts. */
+export type StoredCredentials = object;
+
+export interface TlsPubKey {
+  /** SHA-256 of the SubjectPublicKeyInfo DER, base64url without padding. */
+  fingerprint: string;
+  type: string;
+  name: string;
+  accountId: number;
+  accountName: string;
+  loginAddress: string;
+  noImapPreauth: boolean;
+  certDer: Buffer;
+  created: Date;
+  lastUsed: Date | null;
+  lastUsedIp: string | null;
+}
+
+export interface NewTlsPubKey {
+  fingerprint: string;
+  type: string;
+  name: string;
+  loginAddress: string;
+  noImapPreauth: boolean;
+  certDer: Buffer;
+}
+
+export interface LoginAttempt {
+  time: Date;
+  accountId: number | null;
+  address: string;
+  mechanism: string;
+  keyFingerprint: string | null;
+  protocol: string;
+  ip: string;
+  result: string;
+}
+
+export interface Mailbox {
+  id: number;
+  accountId: number;
+  /** Full hierarchical name in UTF-8 with '/' as separator; the inbox is always "INBOX". */
+  name: string;
+  specialUse: string | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  created: Date;
+}
+
+export interface MailboxCounts {
+  messages: number;
+  unseen: number;
+  deleted: number;
+  size: number;
+  recent: number;
+}
+
+export interface MessageMeta {
+  id: number;
+  mailboxId: number;
+  uid: number;
+  modseq: number;
+  /** System flags (\Seen ...) and keywords, as given, order kept. */
+  flags: string[];
+  internalDate: Date;
+  saveDate: Date;
+  size: number;
+  fileId: number;
+  /** JSON produced by the caller at append time (the parsed MIME structure); opaque to the store. */
+  cache: string | null;
+}
+
+export interface NewMessage {
+  blob: StagedBlob;
+  flags: string[];
+  internalDate: Date;
+  cache: string | null;
+}
+
+export interface AppendResult {
+  uidValidity: number;
+  uids: number[];
+  modseq: number;
+}
+
+export type FlagOp = 'set' | 'add' | 'remove';
+
+export interface FlagUpdate {
+  uid: number;
+  flags: string[];
+  modseq: number;
+}
+
+export interface StoreFlagsResult {
+  updated: FlagUpdate[];
+  /** UIDs left alone because their MODSEQ was above UNCHANGEDSINCE (RFC 7162 3.1.3). */
+  failedUnchangedSince: number[];
+}
+
+export interface CopyResult {
+  uidValidity: number;
+  sourceUids: number[];
+  destUids: number[];
+}
+
+/** A content file written and fsynced, not yet referenced by a committed row. */
+export interface StagedBlob {
+  readonly fileId: number;
+  readonly size: number;
+  /** Removes the file when the message was not committed after all. */
+  discard(): Promise<void>;
+}
+
+export interface QueueMessage {
+  id: number;
+  accountId: number | null;
+  sender: string;
+  fileId: number;
+  size: number;
+  created: Date;
+  /** Set for messages that are DSNs themselves: no DSN is ever sent about them. */
+  isDsn: boolean;
+  recipients: QueueRecipient[];
+}
+
+export interface QueueRecipient {
+  id: number;
+  messageId: number;
+  address: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttempt: Date;
+  lastError: string | null;
+}
+
+export interface Store {
+  readonly changes: ChangeFeed;
+
+  // Domains, accounts, addresses.
+  listDomains(): Promise<Domain[]>;
+  /** Creates the account, its first address (adding the domain if new) and the default mailboxes. */
+  createAccount(name: string, address: string): Promise<Account>;
+  deleteAccount(name: string): Promise<void>;
+  getAccount(name: string): Promise<Account | null>;
+  getAccountById(id: number): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  setLoginDisabled(name: string, reason: string | null): Promise<void>;
+  addAddress(accountName: string, address: string): Promise<Address>;
+  removeAddress(address: string): Promise<void>;
+  lookupAddress(address: string): Promise<Address | null>;
+  listAddresses(accountId: number): Promise<Address[]>;
+  isLocalDomain(domain: string): Promise<boolean>;
+
+  // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
+  setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;
+  getCredentials(accountId: number): Promise<StoredCredentials | null>;
+  /** Changes whenever keys, login-disabled or credentials of the account change (revocation). */
+  authGeneration(accountId: number): Promise<number>;
+
+  // TLS public keys (spec 2.1).
+  addTlsPubKey(accountId: number, key: NewTlsPubKey): Promise<TlsPubKey>;
+  getTlsPubKey(fingerprint: string): Promise<TlsPubKey | null>;
+  listTlsPubKeys(accountId?: number): Promise<TlsPubKey[]>;
+  updateTlsPubKey(
+    fingerprint: string,
+    change: { name?: string; loginAddress?: string; noImapPreauth?: boolean },
+  ): Promise<TlsPubKey>;
+  removeTlsPubKey(fingerprint: string): Promise<void>;
+  touchTlsPubKey(fingerprint: string, ip: string, time: Date): Promise<void>;
+
+  // Login attempts (spec 3.4).
+  recordLoginAttempt(attempt: LoginAttempt): Promise<void>;
+  listLoginAttempts(accountId: number, limit: number): Promise<LoginAttempt[]>;
+
+  // Mailboxes.
+  listMailboxes(accountId: number): Promise<Mailbox[]>;
+  getMailbox(accountId: number, name: string): Promise<Mailbox | null>;
+  getMailboxById(id: number): Promise<Mailbox | null>;
+  createMailbox(accountId: number, name: string, specialUse?: string | null): Promise<Mailbox>;
+  /** Deletes the mailbox and its messages (RFC 9051 6.3.4); the caller checks \Noselect rules. */
+  deleteMailbox(accountId: number, name: string): Promise<void>;
+  /** Renames the mailbox and its children; renaming INBOX moves its messages to a new mailbox. */
+  renameMailbox(accountId: number, from: string, to: string): Promise<void>;
+  setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
+  /** Subscriptions are kept by name, also for mailboxes that do not exist (RFC 9051 6.3.7). */
+  listSubscriptions(accountId: number): Promise<string[]>;
+  mailboxCounts(mailboxId: number): Promise<MailboxCounts>;
+
+  // Messages.
+  /** Writes content to a file and fsyncs it (and its directory); nothing is visible yet. */
+  stageBlob(content: Buffer | AsyncIterable<Buffer>, maxSize?: number): Promise<StagedBlob>;
+  appendMessages(accountId: number, mailboxId: number, messages: NewMessage[]): Promise<AppendResult>;
+  listMessages(mailboxId: number): Promise<MessageMeta[]>;
+  getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
+  readBlob(fileId: number): Promise<Buffer>;
+  blobPath(fileId: number): string;
+  storeFlags(
+    accountId: number,
+    mailboxId: number,
+    uids: number[],
+    op: FlagOp,
+    flags: string[],
+    unchangedSince?: number,
+  ): Promise<StoreFlagsResult>;
+  /** Expunges the given UIDs (or all \Deleted when uids is null) and returns the UIDs removed. */
+  expunge(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }>;
+  copyMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
+  moveMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
+  /** UIDs expunged after `modseq` (RFC 7162 QRESYNC VANISHED (EARLIER)). */
+  expungedSince(mailboxId: number, modseq: number): Promise<number[]>;
+
+  // Outbound queue (spec 6).
+  enqueue(
+    accountId: number | null,
+    sender: string,
+    recipients: string[],
+    blob: StagedBlob,
+    opts?: { isDsn?: boolean },
+  ): Promise<QueueMessage>;
+  listQueue(): Promise<QueueMessage[]>;
+  getQueueMessage(id: number): Promise<QueueMessage | null>;
+  /** Pending recipients whose next attempt is due. */
+  dueQueueRecipients(now: Date): Promise<QueueRecipient[]>;
+  updateQueueRecipient(
+    id: number,
+    change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null },
+  ): Promise<void>;
+  /** Removes a queue message and, after commit, its file. */
+  dropQueueMessage(id: number): Promise<void>;
+
+  /** A secret stored in the database, created on first use (e.g. fake SCRAM salts, cookie keys). */
+  secret(name: string): Promise<Buffer>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,117 @@
+// The command line contract of spec section 1, run as a child process like an admin would.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { postern, type CliResult } from './run-cli.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'postern-cli-'));
+}
+
+/** A failure: non-zero status and exactly one line on stderr. */
+function assertFails(r: CliResult, re: RegExp, status?: number): void {
+  assert.notEqual(r.status, 0, `expected failure, got: ${r.stdout}`);
+  if (status !== undefined) assert.equal(r.status, status);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr: ${r.stderr}`);
+  assert.match(lines[0]!, re);
+}
+
+test('quickstart creates a data directory, prints the password and ports, refuses to overwrite', () => {
+  const root = tempDir();
+  const dir = join(root, 'd');
+  try {
+    const r = postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--listen', '127.0.0.1', '--port-base', '20000', '--password', 'secretpass', 'alice@example.test']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^password: secretpass$/m);
+    assert.match(r.stdout, /IMAPS.*127\.0\.0\.1:20993/);
+    assert.match(r.stdout, /submission \(STARTTLS\).*127\.0\.0\.1:20587/);
+    for (const f of ['postern.conf', 'tls/cert.pem', 'tls/key.pem', 'postern.db']) assert.ok(existsSync(join(dir, f)), f);
+    assert.equal(statSync(join(dir, 'tls/key.pem')).mode & 0o077, 0, 'private key readable by owner only');
+    assert.match(readFileSync(join(dir, 'postern.conf'), 'utf8'), /portBase: 20000/);
+    const list = postern(['--dir', dir, 'account', 'list']);
+    assert.equal(list.status, 0, list.stderr);
+    assert.equal(list.stdout, 'alice\talice@example.test\n');
+    const conf = readFileSync(join(dir, 'postern.conf'));
+    const again = postern(['quickstart', '--dir', dir, '--password', 'otherpass1', 'bob@example.test']);
+    assertFails(again, /already exists; not overwriting/);
+    assert.ok(readFileSync(join(dir, 'postern.conf')).equals(conf), 'config unchanged');
+    assert.equal(postern(['--dir', dir, 'account', 'list']).stdout, 'alice\talice@example.test\n', 'no account added');
+    // Generated password when none is given.
+    const gen = postern(['quickstart', '--dir', join(root, 'g'), '--hostname', 'localhost', 'bob@example.test']);
+    assert.equal(gen.status, 0, gen.stderr);
+    assert.match(gen.stdout, /^password: [A-Za-z0-9_-]{16}$/m);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('account commands, POSTERN_DIR, and clear one-line errors that change nothing', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const env = { POSTERN_DIR: dir };
+    assert.equal(postern(['account', 'add', 'bob', 'bob@example.test'], { env }).status, 0);
+    assert.equal(postern(['account', 'addaddress', 'bob', 'robert@other.test'], { env }).status, 0);
+    const before = postern(['account', 'list'], { env }).stdout;
+    assert.equal(before, 'alice\talice@example.test\nbob\tbob@example.test,robert@other.test\n');
+
+    assertFails(postern(['account', 'add', 'carol', 'bob@example.test'], { env }), /address bob@example\.test already exists/, 65);
+    assertFails(postern(['account', 'add', 'bob', 'x@example.test'], { env }), /account bob already exists/, 65);
+    assertFails(postern(['account', 'add', 'carol', 'not-an-address'], { env }), /invalid address "not-an-address"/, 65);
+    assertFails(postern(['account', 'addaddress', 'nobody', 'n@example.test'], { env }), /account nobody not found/, 65);
+    assertFails(postern(['account', 'rm', 'nobody'], { env }), /account nobody not found/, 65);
+    assertFails(postern(['account', 'rmaddress', 'ghost@example.test'], { env }), /address ghost@example\.test not found/, 65);
+    assertFails(postern(['account', 'rmaddress', 'alice@example.test'], { env }), /last address/, 65);
+    assertFails(postern(['account', 'add', 'carol'], { env }), /usage: postern account add ACCOUNT ADDRESS/, 64);
+    assertFails(postern(['account', 'frobnicate'], { env }), /usage: postern account/, 64);
+    assertFails(postern(['account', 'list', '--bogus'], { env }), /Unknown option '--bogus'/, 64);
+    assertFails(postern(['frobnicate'], { env }), /unknown command "frobnicate"/, 64);
+    assert.equal(postern(['account', 'list'], { env }).stdout, before, 'nothing changed');
+
+    assert.equal(postern(['account', 'rmaddress', 'robert@other.test'], { env }).status, 0);
+    assert.equal(postern(['account', 'rm', 'bob'], { env }).status, 0);
+    assert.equal(postern(['account', 'list'], { env }).stdout, 'alice\talice@example.test\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('setaccountpassword reads the first line of stdin and stores no plain text', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const r = postern(['--dir', dir, 'setaccountpassword', 'alice'], { input: 'n3w-passw0rd-ünïcode\nignored\n' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!readFileSync(join(dir, 'postern.db')).includes('n3w-passw0rd'), 'password not in the database');
+    assertFails(postern(['--dir', dir, 'setaccountpassword', 'alice'], { input: 'short\n' }), /at least 8 characters/, 65);
+    assertFails(postern(['--dir', dir, 'setaccountpassword', 'alice'], { input: '' }), /no password on standard input/, 65);
+    assertFails(postern(['--dir', dir, 'setaccountpassword', 'nobody'], { input: 'longenough\n' }), /account nobody not found/, 65);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad or missing config: clear error naming the problem', () => {
+  const dir = tempDir();
+  try {
+    assertFails(postern(['--dir', join(dir, 'missing'), 'serve']), /postern\.conf: no such file/, 78);
+    assertFails(postern(['--dir', join(dir, 'missing'), 'account', 'list']), /postern\.conf: no such file/, 78);
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const conf = join(dir, 'postern.conf');
+    const good = readFileSync(conf, 'utf8');
+    writeFileSync(conf, good + 'colour: blue\n');
+    assertFails(postern(['--dir', dir, 'serve']), /colour: unknown key/, 78);
+    writeFileSync(conf, good.replace('portBase: 0', 'portBase: [oops'));
+    assertFails(postern(['--dir', dir, 'serve']), /bad YAML/, 78);
+    writeFileSync(conf, good.replace('ips: [0.0.0.0]', 'ips: [not-an-ip]'));
+    assertFails(postern(['--dir', dir, 'serve']), /listeners\.main\.ips\[0\]: not an IP address: "not-an-ip"/, 78);
+    writeFileSync(conf, good.replace('certFile: tls/cert.pem', 'certFile: tls/missing.pem'));
+    assertFails(postern(['--dir', dir, 'account', 'list']), /tls: cannot read .*missing\.pem/, 78);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
