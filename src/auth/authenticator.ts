@@ -2,6 +2,7 @@
 // user name, applies login-disabled, failure delays and rate limits, and records login attempts.
 
 import type { TLSSocket } from 'node:tls';
+import type { SaslMechanism, SaslServer, SaslStep } from '../sasl/types.js';
 
 export interface ConnInfo {
   protocol: 'imap' | 'smtp' | 'web';
@@ -29,7 +30,27 @@ export type AuthResult =
   | { ok: true; identity: AuthIdentity }
   | { ok: false; code: AuthFailureCode; message: string };
 
+/** A connection authenticated by its TLS client certificate (spec 2.2). */
+export interface CertificateLogin {
+  identity: AuthIdentity;
+  /** The key's no-IMAP-preauth option (spec 2.3). */
+  noImapPreauth: boolean;
+}
+
 export interface Authenticator {
+  /**
+   * The identity of the connection's TLS client certificate: null when there is no certificate or
+   * its key is unknown (logged, never an error: spec 2.2), or the account is login-disabled.
+   */
+  certificateLogin(conn: ConnInfo): Promise<CertificateLogin | null>;
+  /** A SASL server exchange for the mechanism on this connection (channel binding from conn.tls). */
+  saslServer(mech: SaslMechanism, conn: ConnInfo): Promise<SaslServer>;
+  /**
+   * Ends a SASL exchange: turns its final step into a session identity, applying the account rules
+   * (login-disabled, authorization identity of the same account, and with a certificate identity
+   * the same-account rule of spec 2.3/2.4), records the attempt and counts failures.
+   */
+  saslFinish(mech: SaslMechanism, step: Extract<SaslStep, { kind: 'success' | 'failure' }>, conn: ConnInfo, cert: AuthIdentity | null): Promise<AuthResult>;
   /** LOGIN command, AUTHENTICATE PLAIN/LOGIN, SMTP AUTH PLAIN/LOGIN, web login. */
   passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string): Promise<AuthResult>;
   /** Whether new connections from this IP are refused because of too many auth failures. */

@@ -1,27 +1,39 @@
-// The Authenticator backed by the Store: password logins against the stored scrypt verifier,
-// login-disabled checked on every path, the shared failed-auth limiter, login-attempt records.
+// The Authenticator backed by the Store: password logins against the stored scrypt verifier, SASL
+// exchanges against the stored SCRAM/CRAM-MD5 secrets, TLS client certificates by public key
+// (spec 2), login-disabled checked on every path, the shared failed-auth limiter, login records.
 
 import type { Logger } from '../log/logger.js';
-import type { Store } from '../store/types.js';
-import type { AuthIdentity, AuthResult, Authenticator, ConnInfo } from './authenticator.js';
+import { createSaslServer } from '../sasl/server.js';
+import type { SaslMechanism, SaslServer, SaslStep } from '../sasl/types.js';
+import type { Address, Store } from '../store/types.js';
+import { channelBindingOf } from '../tls/channel-binding.js';
+import { spkiFingerprint } from '../tls/fingerprint.js';
+import { peerCertificateDer } from '../tls/server-context.js';
+import { X509Certificate } from 'node:crypto';
+import type { AuthIdentity, AuthResult, Authenticator, CertificateLogin, ConnInfo } from './authenticator.js';
 import { deriveCredentials, verifyPassword, type StoredCredentials } from './password.js';
 import { FailureLimiter } from './rate-limit.js';
 
 export interface StoreAuthenticatorOptions {
   store: Store;
   log: Logger;
+  hostname: string;
   limiter?: FailureLimiter;
 }
+
+const FAILED: AuthResult = { ok: false, code: 'AUTHENTICATIONFAILED', message: 'authentication failed' };
 
 export class StoreAuthenticator implements Authenticator {
   readonly store: Store;
   readonly limiter: FailureLimiter;
   private readonly log: Logger;
+  private readonly hostname: string;
   private dummy: Promise<StoredCredentials> | null = null;
 
   constructor(opts: StoreAuthenticatorOptions) {
     this.store = opts.store;
     this.log = opts.log;
+    this.hostname = opts.hostname;
     this.limiter = opts.limiter ?? new FailureLimiter();
   }
 
@@ -35,36 +47,107 @@ export class StoreAuthenticator implements Authenticator {
     return this.dummy;
   }
 
+  private async identityFor(addr: Address, keyFingerprint: string | null): Promise<AuthIdentity | null> {
+    const account = await this.store.getAccountById(addr.accountId);
+    if (!account || account.loginDisabled !== null) return null;
+    return {
+      accountId: account.id, accountName: account.name, username: addr.address, keyFingerprint,
+      generation: await this.store.authGeneration(account.id),
+    };
+  }
+
   async passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string): Promise<AuthResult> {
-    const mechanism = 'password';
-    if (this.limiter.blocked(conn.ip)) {
-      return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
-    }
+    if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
     const addr = await this.store.lookupAddress(username);
     const creds = addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
     const valid = await verifyPassword(creds ?? (await this.dummyCredentials()), password);
-    if (!addr || !creds || !valid) {
-      return this.failed(conn, mechanism, username, addr?.accountId ?? null, null);
-    }
-    const account = await this.store.getAccountById(addr.accountId);
-    if (!account) return this.failed(conn, mechanism, username, null, null);
-    if (account.loginDisabled !== null) {
-      await this.record(conn, mechanism, username, account.id, null, 'disabled');
-      return { ok: false, code: 'AUTHENTICATIONFAILED', message: `login disabled: ${account.loginDisabled}` };
-    }
-    let name = addr.address;
-    if (authzid !== undefined && authzid !== '') {
+    if (!addr || !creds || !valid) return this.failed(conn, 'PLAIN', username, addr?.accountId ?? null);
+    return this.finish(conn, 'PLAIN', username, addr, authzid ?? '', null);
+  }
+
+  /** Shared end of every password-like login: disabled check, authzid, same-account rule, record. */
+  private async finish(conn: ConnInfo, mechanism: string, username: string, addr: Address, authzid: string, cert: AuthIdentity | null): Promise<AuthResult> {
+    let target = addr;
+    if (authzid !== '') {
       // An authorization identity must be another address of the same account.
       const z = await this.store.lookupAddress(authzid);
-      if (!z || z.accountId !== account.id) return this.failed(conn, mechanism, username, account.id, null);
-      name = z.address;
+      if (!z || z.accountId !== addr.accountId) return this.failed(conn, mechanism, username, addr.accountId);
+      target = z;
     }
-    await this.record(conn, mechanism, username, account.id, null, 'ok');
-    const identity: AuthIdentity = {
-      accountId: account.id, accountName: account.name, username: name, keyFingerprint: null,
-      generation: await this.store.authGeneration(account.id),
-    };
+    if (cert && cert.accountId !== target.accountId) {
+      // Spec 2.3/2.4: on a certificate connection, credentials must be for the same account.
+      return this.failed(conn, mechanism, username, target.accountId);
+    }
+    const identity = await this.identityFor(target, cert?.keyFingerprint ?? null);
+    if (!identity) {
+      await this.record(conn, mechanism, username, target.accountId, null, 'disabled');
+      return { ok: false, code: 'AUTHENTICATIONFAILED', message: 'login disabled for this account' };
+    }
+    await this.record(conn, mechanism, username, identity.accountId, cert?.keyFingerprint ?? null, 'ok');
     return { ok: true, identity };
+  }
+
+  async certificateLogin(conn: ConnInfo): Promise<CertificateLogin | null> {
+    if (!conn.tls) return null;
+    const der = peerCertificateDer(conn.tls);
+    if (!der) return null;
+    let fingerprint: string;
+    try {
+      fingerprint = spkiFingerprint(new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' }));
+    } catch {
+      this.log.info('client certificate not usable', { cid: conn.cid, ip: conn.ip });
+      return null;
+    }
+    const key = await this.store.getTlsPubKey(fingerprint);
+    if (!key) {
+      // Unknown keys are harmless (spec 2.2): the connection goes on unauthenticated.
+      this.log.info('unknown client certificate key', { cid: conn.cid, ip: conn.ip, fingerprint });
+      return null;
+    }
+    const addr = await this.store.lookupAddress(key.loginAddress);
+    const identity = addr && addr.accountId === key.accountId ? await this.identityFor(addr, fingerprint) : null;
+    if (!identity) {
+      await this.record(conn, 'tlsclientauth', key.loginAddress, key.accountId, fingerprint, 'disabled');
+      this.log.info('client certificate of a login-disabled account', { cid: conn.cid, ip: conn.ip, fingerprint });
+      return null;
+    }
+    await this.store.touchTlsPubKey(fingerprint, conn.ip, new Date());
+    await this.record(conn, 'tlsclientauth', key.loginAddress, key.accountId, fingerprint, 'ok');
+    return { identity, noImapPreauth: key.noImapPreauth };
+  }
+
+  async saslServer(mech: SaslMechanism, conn: ConnInfo): Promise<SaslServer> {
+    return createSaslServer(mech, {
+      lookup: async (username) => {
+        const addr = await this.store.lookupAddress(username);
+        return addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
+      },
+      channelBinding: conn.tls ? channelBindingOf(conn.tls, true) : undefined,
+      tls: conn.tls !== null,
+      scramFakeSecret: await this.store.secret('scram-fake-salt'),
+      hostname: this.hostname,
+    });
+  }
+
+  async saslFinish(mech: SaslMechanism, step: Extract<SaslStep, { kind: 'success' | 'failure' }>, conn: ConnInfo, cert: AuthIdentity | null): Promise<AuthResult> {
+    if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
+    if (step.kind === 'failure') {
+      if (step.reason === 'channel-binding-mismatch' || step.reason === 'channel-binding-downgrade') {
+        this.log.warn('SCRAM channel binding failed: possible man-in-the-middle', { cid: conn.cid, ip: conn.ip, reason: step.reason, detail: step.detail });
+      }
+      const addr = step.authcid ? await this.store.lookupAddress(step.authcid) : null;
+      return this.failed(conn, mech, step.authcid ?? '', addr?.accountId ?? null);
+    }
+    if (mech === 'EXTERNAL') {
+      // Spec 2.3: the certificate's identity; an authzid must be an address of the same account.
+      if (!cert) return this.failed(conn, mech, step.authzid, null);
+      const own = await this.store.lookupAddress(cert.username);
+      if (!own) return this.failed(conn, mech, cert.username, cert.accountId);
+      return this.finish(conn, mech, cert.username, own, step.authzid, cert);
+    }
+    const addr = await this.store.lookupAddress(step.authcid);
+    if (!addr) return this.failed(conn, mech, step.authcid, null);
+    return this.finish(conn, mech, step.authcid, addr, step.authzid, cert);
   }
 
   async stillValid(identity: AuthIdentity): Promise<boolean> {
@@ -78,11 +161,11 @@ export class StoreAuthenticator implements Authenticator {
     return true;
   }
 
-  private async failed(conn: ConnInfo, mechanism: string, username: string, accountId: number | null, fp: string | null): Promise<AuthResult> {
+  private async failed(conn: ConnInfo, mechanism: string, username: string, accountId: number | null): Promise<AuthResult> {
     this.limiter.fail(conn.ip);
-    await this.record(conn, mechanism, username, accountId, fp, 'badcreds');
-    this.log.info('authentication failed', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, username });
-    return { ok: false, code: 'AUTHENTICATIONFAILED', message: 'authentication failed' };
+    await this.record(conn, mechanism, username, accountId, null, 'badcreds');
+    this.log.info('authentication failed', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism, username });
+    return FAILED;
   }
 
   async record(conn: ConnInfo, mechanism: string, address: string, accountId: number | null, fp: string | null, result: string): Promise<void> {

@@ -7,6 +7,7 @@ import { StoreError } from '../store/errors.js';
 import { accountCommand, setAccountPasswordCommand } from './account.js';
 import { extractDir } from './args.js';
 import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-error.js';
+import { configCommand } from './config-tlspubkey.js';
 import { quickstartCommand } from './quickstart.js';
 
 const HELP = `usage: postern [--dir DIR] COMMAND ...
@@ -15,6 +16,7 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   localserve
   account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS
   setaccountpassword ACCOUNT
+  config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
 
 type Command = (dir: string, args: string[]) => Promise<void>;
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   localserve: async (dir, args) => (await import('./serve.js')).localserveCommand(dir, args),
   account: accountCommand,
   setaccountpassword: setAccountPasswordCommand,
+  config: configCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

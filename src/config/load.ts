@@ -99,10 +99,57 @@ function parseLimits<T extends object>(v: unknown, path: string, defaults: T): T
   return out as T;
 }
 
+const SELECTOR = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+function parseDkim(v: unknown, dir: string): Config['dkim'] {
+  if (v === undefined) return {};
+  const o = obj(v, 'dkim');
+  const out: Config['dkim'] = {};
+  for (const [domain, list] of Object.entries(o)) {
+    const path = `dkim.${domain}`;
+    if (!HOSTNAME.test(domain)) throw new ConfigError(`${path}: not a valid domain`);
+    if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${path}: must be a non-empty list of {selector, keyFile}`);
+    out[domain.toLowerCase()] = list.map((item, i) => {
+      const e = obj(item, `${path}[${i}]`);
+      checkKeys(e, `${path}[${i}]`, ['selector', 'keyFile']);
+      const selector = str(e.selector, `${path}[${i}].selector`);
+      if (!SELECTOR.test(selector)) throw new ConfigError(`${path}[${i}].selector: not a valid selector: ${show(selector)}`);
+      const keyFile = str(e.keyFile, `${path}[${i}].keyFile`);
+      return { selector, keyFile: isAbsolute(keyFile) ? keyFile : join(dir, keyFile) };
+    });
+  }
+  return out;
+}
+
+const TLS_MODES = ['implicit', 'starttls', 'opportunistic', 'none'] as const;
+
+function parseTransports(v: unknown): Config['transports'] {
+  if (v === undefined) return {};
+  const o = obj(v, 'transports');
+  const out: Config['transports'] = {};
+  for (const [domain, t] of Object.entries(o)) {
+    const path = `transports.${domain}`;
+    if (domain !== '*' && !HOSTNAME.test(domain)) throw new ConfigError(`${path}: not a valid domain (or "*" for all others)`);
+    const e = obj(t, path);
+    checkKeys(e, path, ['host', 'port', 'tls', 'tlsInsecure', 'username', 'password']);
+    const tls = e.tls === undefined ? 'opportunistic' : e.tls;
+    if (!TLS_MODES.includes(tls as (typeof TLS_MODES)[number])) throw new ConfigError(`${path}.tls: must be one of ${TLS_MODES.join(', ')}, got ${show(tls)}`);
+    if ((e.username === undefined) !== (e.password === undefined)) throw new ConfigError(`${path}: username and password go together`);
+    out[domain.toLowerCase()] = {
+      host: str(e.host, `${path}.host`),
+      port: int(e.port, `${path}.port`, 1, 65535),
+      tls: tls as (typeof TLS_MODES)[number],
+      tlsInsecure: e.tlsInsecure === undefined ? false : bool(e.tlsInsecure, `${path}.tlsInsecure`),
+      ...(e.username !== undefined ? { username: str(e.username, `${path}.username`), password: str(e.password, `${path}.password`) } : {}),
+    };
+  }
+  return out;
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'dkim', 'transports']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -128,6 +175,8 @@ export function parseConfig(doc: unknown, dir: string): Config {
       smtp: parseLimits(limits.smtp, 'limits.smtp', DEFAULT_SMTP_LIMITS),
     },
     authFailureDelayMs,
+    dkim: parseDkim(o.dkim, dir),
+    transports: parseTransports(o.transports),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

@@ -32,6 +32,24 @@ export interface SmtpLimits {
   maxLineLength: number;
 }
 
+/** A DKIM signing key of one of our domains; the algorithm follows from the key type. */
+export interface DkimKeyConfig {
+  selector: string;
+  keyFile: string;
+}
+
+/** Where the outbound queue delivers instead of the MX hosts: a smarthost or a test peer. */
+export interface TransportConfig {
+  host: string;
+  port: number;
+  /** implicit: TLS from the start; starttls: required; opportunistic: when offered; none. */
+  tls: 'implicit' | 'starttls' | 'opportunistic' | 'none';
+  /** Skip certificate verification (tests, self-signed smarthosts); explicit only. */
+  tlsInsecure: boolean;
+  username?: string;
+  password?: string;
+}
+
 export interface Config {
   /** Directory that holds the config, database, messages and TLS files. */
   dir: string;
@@ -41,4 +59,8 @@ export interface Config {
   limits: { imap: ImapLimits; smtp: SmtpLimits };
   /** Auth failure delays; zero under test. */
   authFailureDelayMs: number;
+  /** DKIM keys per domain (lower-case), used to sign submitted mail. */
+  dkim: Record<string, DkimKeyConfig[]>;
+  /** Transport overrides per recipient domain; the key "*" applies to every other domain. */
+  transports: Record<string, TransportConfig>;
 }

@@ -3,6 +3,7 @@
 
 import type { SecureContext } from 'node:tls';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { SessionRegistry } from '../auth/session-registry.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
@@ -11,6 +12,8 @@ export interface ServerContext {
   store: Store;
   config: Config;
   auth: Authenticator;
+  /** Register authenticated sessions here: they are ended when their credentials are revoked. */
+  sessions: SessionRegistry;
   log: Logger;
   /** The server certificate and key for listeners and STARTTLS (null when no TLS is configured). */
   tls: SecureContext | null;

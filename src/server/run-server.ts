@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
 import type { Config, ServiceName } from '../config/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -29,10 +30,13 @@ export function loadTlsContext(config: Config): SecureContext | null {
 export async function startServer(config: Config, log: Logger = createLogger()): Promise<RunningServer> {
   const store = await SqliteStore.open({ dir: config.dir, recover: true });
   const controller = new AbortController();
+  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname });
+  const sessions = new SessionRegistry(store, auth, log);
   const ctx: ServerContext = {
     store,
     config,
-    auth: new StoreAuthenticator({ store, log }),
+    auth,
+    sessions,
     log,
     tls: loadTlsContext(config),
     shutdown: controller.signal,
@@ -40,6 +44,7 @@ export async function startServer(config: Config, log: Logger = createLogger()):
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
+    sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await store.close();
   };

@@ -188,8 +188,13 @@ export interface Store {
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;
   getCredentials(accountId: number): Promise<StoredCredentials | null>;
-  /** Changes whenever keys, login-disabled or credentials of the account change (revocation). */
+  /** Changes whenever login-disabled or credentials of the account change (revocation). */
   authGeneration(accountId: number): Promise<number>;
+  /**
+   * A value that changes after any commit that may affect authentication, in this process or
+   * another one sharing the data (the CLI): polled to end revoked sessions (spec 2.5).
+   */
+  authChangeVersion(): Promise<string>;
 
   // TLS public keys (spec 2.1).
   addTlsPubKey(accountId: number, key: NewTlsPubKey): Promise<TlsPubKey>;

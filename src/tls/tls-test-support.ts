@@ -27,9 +27,13 @@ export async function loopback(requestClientCertificate: boolean) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const sockets: TLSSocket[] = [];
+  const nextServerSocket = () => new Promise<TLSSocket>((resolve) => accepted.push(resolve));
   return {
+    port,
+    /** The next connection's server end, after its handshake (for foreign clients). */
+    nextServerSocket,
     async connect(options: ConnectionOptions): Promise<Connected> {
-      const serverSide = new Promise<TLSSocket>((resolve) => accepted.push(resolve));
+      const serverSide = nextServerSocket();
       const client = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...options });
       const session = new Promise<Buffer>((resolve) => client.once('session', resolve));
       await new Promise<void>((resolve, reject) => {

@@ -91,6 +91,8 @@ test(`SIGKILL during appends, ${ROUNDS} rounds: nothing acknowledged lost, nothi
       }
       for (const [n, uid] of everAcked) {
         if (everExpunged.has(n)) assert.ok(!byN.has(n), `expunged message ${n} stays gone`);
+        // An expunge that committed but was killed before its ack may have happened or not.
+        else if (n % 7 === 0 && !byN.has(n)) continue;
         else assert.equal(byN.get(n), uid, `acknowledged message ${n} is there with its UID`);
       }
       // No orphaned file: every file belongs to a row, every row has its file.

@@ -38,6 +38,8 @@ export class SqliteStore implements Store {
   private readonly keys: TlsKeyRepo;
   private readonly queue: QueueRepo;
   private readonly myBlocks: number[] = [];
+  /** Auth-relevant commits made through this connection (data_version only counts other ones). */
+  private localAuthChanges = 0;
 
   private constructor(opts: SqliteStoreOptions) {
     this.db = new Database(join(opts.dir, 'postern.db'));
@@ -118,6 +120,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteAccount(name: string): Promise<void> {
+    this.localAuthChanges++;
     const account = this.accounts.requireAccount(name);
     this.tx(() => {
       this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)')
@@ -140,6 +143,7 @@ export class SqliteStore implements Store {
   }
 
   async setLoginDisabled(name: string, reason: string | null): Promise<void> {
+    this.localAuthChanges++;
     this.tx(() => this.accounts.setLoginDisabled(name, reason));
   }
 
@@ -148,6 +152,7 @@ export class SqliteStore implements Store {
   }
 
   async removeAddress(address: string): Promise<void> {
+    this.localAuthChanges++;
     this.tx(() => this.accounts.removeAddress(address));
   }
 
@@ -164,6 +169,7 @@ export class SqliteStore implements Store {
   }
 
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
+    this.localAuthChanges++;
     this.tx(() => this.accounts.setCredentials(accountId, creds));
   }
 
@@ -173,6 +179,10 @@ export class SqliteStore implements Store {
 
   async authGeneration(accountId: number): Promise<number> {
     return this.accounts.authGeneration(accountId);
+  }
+
+  async authChangeVersion(): Promise<string> {
+    return `${this.db.pragma('data_version', { simple: true })}:${this.localAuthChanges}`;
   }
 
   // TLS public keys.
@@ -190,10 +200,12 @@ export class SqliteStore implements Store {
   }
 
   async updateTlsPubKey(fingerprint: string, change: { name?: string; loginAddress?: string; noImapPreauth?: boolean }): Promise<TlsPubKey> {
+    this.localAuthChanges++;
     return this.tx(() => this.keys.update(fingerprint, change));
   }
 
   async removeTlsPubKey(fingerprint: string): Promise<void> {
+    this.localAuthChanges++;
     this.tx(() => this.keys.remove(fingerprint));
   }
 

@@ -1,0 +1,25 @@
+// Plaintext password checks for PLAIN and LOGIN, without revealing whether the user exists.
+
+import { deriveCredentials, verifyPassword, type StoredCredentials } from '../auth/password.js';
+import { randomBytes } from 'node:crypto';
+
+let dummy: Promise<StoredCredentials> | undefined;
+
+/** Credentials of a random password, derived once: unknown users cost the same scrypt run. */
+function dummyCredentials(): Promise<StoredCredentials> {
+  dummy ??= deriveCredentials(randomBytes(18).toString('base64url'));
+  return dummy;
+}
+
+/**
+ * True when `password` is right for `creds`. For an unknown user (`creds` null) it runs the
+ * same scrypt verification against throwaway credentials and returns false, so response
+ * time does not tell whether the account exists.
+ */
+export async function checkPlaintextPassword(creds: StoredCredentials | null, password: string): Promise<boolean> {
+  if (creds === null) {
+    await verifyPassword(await dummyCredentials(), password);
+    return false;
+  }
+  return verifyPassword(creds, password);
+}
