@@ -20,5 +20,7 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// A test that hangs fails after 10 minutes instead of blocking CI, and a file whose tests are done
+// exits even if a socket or timer was left open.
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=600000', '--test-force-exit', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

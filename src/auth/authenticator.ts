@@ -51,8 +51,11 @@ export interface Authenticator {
    * the same-account rule of spec 2.3/2.4), records the attempt and counts failures.
    */
   saslFinish(mech: SaslMechanism, step: Extract<SaslStep, { kind: 'success' | 'failure' }>, conn: ConnInfo, cert: AuthIdentity | null): Promise<AuthResult>;
-  /** LOGIN command, AUTHENTICATE PLAIN/LOGIN, SMTP AUTH PLAIN/LOGIN, web login. */
-  passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string): Promise<AuthResult>;
+  /**
+   * LOGIN command, web login, and password mechanisms outside src/sasl. With `cert` (the connection's
+   * certificate identity) the password must be for the same account (spec 2.3).
+   */
+  passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string, cert?: AuthIdentity | null): Promise<AuthResult>;
   /** Whether new connections from this IP are refused because of too many auth failures. */
   isBlocked(ip: string): boolean;
   /** Whether the identity is still valid (key not removed, account not disabled, password unchanged). */

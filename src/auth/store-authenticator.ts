@@ -56,13 +56,13 @@ export class StoreAuthenticator implements Authenticator {
     };
   }
 
-  async passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string): Promise<AuthResult> {
+  async passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string, cert: AuthIdentity | null = null): Promise<AuthResult> {
     if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
     const addr = await this.store.lookupAddress(username);
     const creds = addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
     const valid = await verifyPassword(creds ?? (await this.dummyCredentials()), password);
     if (!addr || !creds || !valid) return this.failed(conn, 'PLAIN', username, addr?.accountId ?? null);
-    return this.finish(conn, 'PLAIN', username, addr, authzid ?? '', null);
+    return this.finish(conn, 'PLAIN', username, addr, authzid ?? '', cert);
   }
 
   /** Shared end of every password-like login: disabled check, authzid, same-account rule, record. */

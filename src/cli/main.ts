@@ -8,6 +8,7 @@ import { accountCommand, setAccountPasswordCommand } from './account.js';
 import { extractDir } from './args.js';
 import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-error.js';
 import { configCommand } from './config-tlspubkey.js';
+import { queueCommand } from './queue.js';
 import { quickstartCommand } from './quickstart.js';
 
 const HELP = `usage: postern [--dir DIR] COMMAND ...
@@ -16,6 +17,8 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   localserve
   account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS
   setaccountpassword ACCOUNT
+  queue list | retry ID | drop ID
+  sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
 
@@ -29,6 +32,8 @@ const COMMANDS: Record<string, Command> = {
   account: accountCommand,
   setaccountpassword: setAccountPasswordCommand,
   config: configCommand,
+  queue: queueCommand,
+  sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 
 async function main(argv: string[]): Promise<void> {

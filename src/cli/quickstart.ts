@@ -11,6 +11,7 @@ import { SERVICE_PORTS, type ServiceName } from '../config/types.js';
 import { writeNewConfig } from '../config/write.js';
 import { parseAddress } from '../store/address.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { generateDkimKeys } from '../smtp/server/dkim-keys.js';
 import { generateServerCertificate } from '../tls/generate.js';
 import { setPassword } from './account.js';
 import { parse, positionals } from './args.js';
@@ -30,6 +31,8 @@ export interface InitOptions {
 
 export interface InitResult {
   password: string;
+  /** DNS TXT records to publish for the DKIM keys. */
+  dkimRecords: string[];
   accountName: string;
   address: string;
 }
@@ -37,6 +40,17 @@ export interface InitResult {
 export function generatePassword(): string {
   // 96 random bits in 16 URL-safe characters: easy to copy, long enough never to guess.
   return randomBytes(12).toString('base64url');
+}
+
+/** One Ed25519 and one RSA key for the domain, in DIR/dkim/, with the DNS records beside them. */
+function writeDkimKeys(dir: string, domain: string): { selector: string; keyFile: string; dnsName: string; dnsRecord: string }[] {
+  mkdirSync(join(dir, 'dkim'), { recursive: true, mode: 0o750 });
+  return generateDkimKeys(domain).map((k) => {
+    const keyFile = `dkim/${domain}.${k.selector}.pem`;
+    writeFileSync(join(dir, keyFile), k.privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(dir, `dkim/${domain}.${k.selector}.dns`), `${k.dnsName} TXT "${k.dnsRecord}"\n`);
+    return { selector: k.selector, keyFile, dnsName: k.dnsName, dnsRecord: k.dnsRecord };
+  });
 }
 
 export async function initDataDir(o: InitOptions): Promise<InitResult> {
@@ -55,9 +69,13 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     const accountName = parsed.localPart.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 64) || 'postmaster';
     const account = await store.createAccount(accountName, parsed.address);
     await setPassword(store, account.id, password);
+    const dkim = writeDkimKeys(o.dir, parsed.domain);
     // The config is written last: its existence marks a complete data directory.
-    writeNewConfig(o.dir, { hostname: o.hostname, listen: o.listen, portBase: o.portBase, certFile: 'tls/cert.pem', keyFile: 'tls/key.pem' });
-    return { password, accountName, address: parsed.address };
+    writeNewConfig(o.dir, {
+      hostname: o.hostname, listen: o.listen, portBase: o.portBase, certFile: 'tls/cert.pem', keyFile: 'tls/key.pem',
+      dkim: dkim.map((k) => ({ domain: parsed.domain, selector: k.selector, keyFile: k.keyFile })),
+    });
+    return { password, accountName, address: parsed.address, dkimRecords: dkim.map((k) => `${k.dnsName} TXT "${k.dnsRecord}"`) };
   } finally {
     await store.close();
   }
@@ -88,5 +106,6 @@ export async function quickstartCommand(dir: string, args: string[]): Promise<vo
   console.log(`created ${dir} with account ${r.accountName} (${r.address})`);
   console.log(`password: ${r.password}`);
   console.log(`ports:\n${describePorts(listen, portBase)}`);
+  console.log(`DNS records for DKIM signing (publish them at your DNS provider):\n${r.dkimRecords.map((x) => `  ${x}`).join('\n')}`);
   console.log(`start the server with: postern --dir ${dir} serve`);
 }

@@ -10,6 +10,24 @@ export interface NewConfig {
   portBase: number;
   certFile: string;
   keyFile: string;
+  /** DKIM keys to sign with, per domain. */
+  dkim?: { domain: string; selector: string; keyFile: string }[];
+}
+
+function renderDkim(entries: NonNullable<NewConfig['dkim']>): string {
+  if (entries.length === 0) return '';
+  const byDomain = new Map<string, string[]>();
+  for (const e of entries) {
+    const list = byDomain.get(e.domain) ?? [];
+    list.push(`    - selector: ${e.selector}\n      keyFile: ${e.keyFile}`);
+    byDomain.set(e.domain, list);
+  }
+  return `
+# DKIM keys: submitted mail from these domains is signed with each key. Publish the DNS records
+# that quickstart printed (also in dkim/*.dns).
+dkim:
+${[...byDomain].map(([d, l]) => `  ${d}:\n${l.join('\n')}`).join('\n')}
+`;
 }
 
 export function renderConfig(c: NewConfig): string {
@@ -35,6 +53,7 @@ listeners:
     # Ask IMAP/submission clients for a TLS client certificate (never required).
     requestClientCertificates: true
 
+${renderDkim(c.dkim ?? [])}
 # limits:
 #   imap:
 #     appendLimit: 104857600          # largest message APPEND accepts (bytes)

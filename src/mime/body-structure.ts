@@ -6,7 +6,9 @@ import type { ImapValue, MimeParam, MimePart } from './types.js';
 
 // A multipart must hold at least one body (RFC 9051 9: body-type-mpart = 1*body ...): when the
 // boundary never appears we show one empty text part, as Dovecot does.
-const EMPTY_BODY: ImapValue = ['TEXT', 'PLAIN', ['CHARSET', 'US-ASCII'], null, null, '7BIT', 0, 0];
+const EMPTY_BODY: ImapValue[] = ['TEXT', 'PLAIN', ['CHARSET', 'US-ASCII'], null, null, '7BIT', 0, 0];
+/** BODYSTRUCTURE form: with the (all NIL) body-ext-1part, like every other part. */
+const EMPTY_BODY_EXT: ImapValue[] = [...EMPTY_BODY, null, null, null, null];
 
 const KNOWN_ENCODINGS = ['7bit', '8bit', 'binary', 'base64', 'quoted-printable'];
 
@@ -15,7 +17,7 @@ export function bodyStructure(buf: Buffer, part: MimePart, extended: boolean): I
   if (part.type === 'multipart') {
     const out: ImapValue[] = part.children?.length
       ? part.children.map((c) => bodyStructure(buf, c, extended))
-      : [EMPTY_BODY];
+      : [extended ? EMPTY_BODY_EXT : EMPTY_BODY];
     out.push(part.subtype.toUpperCase());
     // RFC 9051 9: body-ext-mpart = body-fld-param [SP body-fld-dsp [SP body-fld-lang [SP body-fld-loc]]]
     if (extended) out.push(params(part.params), disposition(part), language(part), part.location);
@@ -33,7 +35,7 @@ export function bodyStructure(buf: Buffer, part: MimePart, extended: boolean): I
   if (isMessagePart(part)) {
     // RFC 9051 9: body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines
     if (part.message) out.push(envelope(buf, part.message), bodyStructure(buf, part.message, extended));
-    else out.push(EMPTY_ENVELOPE, EMPTY_BODY);
+    else out.push(EMPTY_ENVELOPE, extended ? EMPTY_BODY_EXT : EMPTY_BODY);
     out.push(part.lines ?? 0);
   } else if (part.type === 'text') {
     out.push(part.lines ?? 0);
@@ -49,13 +51,17 @@ function encoding(enc: string | null): string {
 }
 
 /**
- * RFC 9051 9 body-fld-param. RFC 2231 continuations are joined; a charset-encoded value is returned
- * decoded (UTF-8) under the name with a trailing "*" (RFC 9051 7.5.2, body-fld-param description).
+ * RFC 9051 9 body-fld-param. RFC 2231 3: "IMAP4 servers SHOULD decode parameter value continuations
+ * when generating the BODY and BODYSTRUCTURE fetch attributes": continuations are joined, and a
+ * charset-encoded value stays encoded under `name*` (charset'lang'%XX), as Dovecot sends it, so
+ * clients apply RFC 2231 decoding as the name tells them to.
  */
 function params(list: MimeParam[]): ImapValue {
   if (!list.length) return null;
   const out: ImapValue[] = [];
-  for (const p of list) out.push(p.name.toUpperCase() + (p.extended ? '*' : ''), p.value);
+  // Plain parameters first, then the extended ones (Dovecot's order; the order carries no meaning).
+  for (const p of list) if (!p.extended) out.push(p.name.toUpperCase(), p.value);
+  for (const p of list) if (p.extended) out.push(p.name.toUpperCase() + '*', p.raw ?? p.value);
   return out;
 }
 
@@ -64,8 +70,9 @@ function disposition(part: MimePart): ImapValue {
   return [part.disposition.toUpperCase(), params(part.dispositionParams)];
 }
 
+/** RFC 9051 9 body-fld-lang: always the list form, even for one tag (as Dovecot). */
 function language(part: MimePart): ImapValue {
   const l = part.language;
   if (!l || !l.length) return null;
-  return l.length === 1 ? l[0]! : l;
+  return l;
 }

@@ -33,23 +33,24 @@ test('RFC 2231 continuations are joined in numeric order', () => {
 
 test('RFC 2231 charset and language with percent-encoding, mixed sections', () => {
   assert.deepEqual(parseParamValue("attachment; filename*=iso-8859-1'fr'r%E9sum%E9.txt").params, [
-    { name: 'filename', value: 'résumé.txt', extended: true },
+    { name: 'filename', value: 'résumé.txt', extended: true, raw: "iso-8859-1'fr'r%E9sum%E9.txt" },
   ]);
+  // `raw` keeps the encoded form (for BODYSTRUCTURE); an unencoded section is percent-encoded into it.
   assert.deepEqual(
     parseParamValue("a; filename*0*=utf-8''%E2%82; filename*1*=%AC; filename*2=\" plain%20\"").params,
-    [{ name: 'filename', value: '€ plain%20', extended: true }],
+    [{ name: 'filename', value: '€ plain%20', extended: true, raw: "utf-8''%E2%82%AC%20plain%2520" }],
   );
   // An RFC 2231 value wins over a plain one of the same name.
   assert.deepEqual(parseParamValue("a; filename=old.txt; filename*=utf-8''new.txt").params, [
-    { name: 'filename', value: 'new.txt', extended: true },
+    { name: 'filename', value: 'new.txt', extended: true, raw: "utf-8''new.txt" },
   ]);
 });
 
 test('broken RFC 2231: unknown charset, missing quotes, bad percent escapes', () => {
   assert.deepEqual(combineRfc2231([{ name: 'f*', value: "x-unknown-cs''%C3%A9" }]), [
-    { name: 'f', value: 'é', extended: true },
+    { name: 'f', value: 'é', extended: true, raw: "x-unknown-cs''%C3%A9" },
   ]);
-  assert.deepEqual(combineRfc2231([{ name: 'f*', value: '%ZZ%41' }]), [{ name: 'f', value: '%ZZA', extended: true }]);
+  assert.deepEqual(combineRfc2231([{ name: 'f*', value: '%ZZ%41' }]), [{ name: 'f', value: '%ZZA', extended: true, raw: '%ZZ%41' }]);
   assert.deepEqual(combineRfc2231([{ name: 'f*0', value: 'a' }, { name: 'f*0', value: 'dup' }]), [
     { name: 'f', value: 'a' },
   ]);

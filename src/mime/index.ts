@@ -39,3 +39,11 @@ export {
 export { searchableText, partText, decodedHeaderText, type SearchableText } from './search-text.js';
 export { htmlToText, decodeEntities } from './html-text.js';
 export { preview } from './preview.js';
+export {
+  buildMessageCache,
+  messageCacheJson,
+  parseMessageCache,
+  CACHE_AT_STORE_MAX,
+  MESSAGE_CACHE_VERSION,
+  type MessageCache,
+} from './message-cache.js';

@@ -10,7 +10,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Parses a message into its MIME tree. Never throws; broken structure degrades as RFC 2045/2046 suggest. */
 export function parseMessage(buf: Buffer): MimePart {
-  return parseEntity(buf, 0, buf.length, 0, false, false);
+  return parseEntity(buf, 0, buf.length, 0, false);
 }
 
 /** True for message/rfc822 and message/global (RFC 6532 3.7), whose body is a message of its own. */
@@ -18,18 +18,11 @@ export function isMessagePart(part: MimePart): boolean {
   return part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global');
 }
 
-function parseEntity(
-  buf: Buffer,
-  start: number,
-  end: number,
-  depth: number,
-  inDigest: boolean,
-  bodyPart: boolean,
-): MimePart {
-  // A body part whose first line is no header field has no header at all (RFC 2046 5.1.1 allows an
-  // empty header; we read a missing blank line as that rather than swallowing text as a header).
-  const { headerEnd, bodyStart } =
-    bodyPart && !startsWithField(buf, start, end) ? { headerEnd: start, bodyStart: start } : findHeaderEnd(buf, start, end);
+function parseEntity(buf: Buffer, start: number, end: number, depth: number, inDigest: boolean): MimePart {
+  // RFC 2046 5.1.1: a body part starts with its header section, which ends at the first empty line; a
+  // part that starts with a non-field line ("two\r\n--b") has that line as a (broken) header and an
+  // empty body, as Dovecot reads it.
+  const { headerEnd, bodyStart } = findHeaderEnd(buf, start, end);
   const seen = new Map<string, string>();
   for (const f of headerFields(buf, start, headerEnd)) {
     // The first occurrence of each MIME field wins, as in most parsers.
@@ -93,29 +86,20 @@ function parseEntity(
     } else if (depth < MAX_MIME_DEPTH) {
       const digest = subtype === 'digest';
       part.children = splitMultipart(buf, bodyStart, end, boundary).map(([s, e]) =>
-        parseEntity(buf, s, e, depth + 1, digest, true),
+        parseEntity(buf, s, e, depth + 1, digest),
       );
     }
   } else if (isMessagePart(part) && depth < MAX_MIME_DEPTH && isIdentityEncoding(part.encoding)) {
     // RFC 2046 5.2.1: only 7bit, 8bit or binary are allowed on message/rfc822.
-    part.message = parseEntity(buf, bodyStart, end, depth + 1, false, false);
+    part.message = parseEntity(buf, bodyStart, end, depth + 1, false);
+  }
+  // RFC 2046 4.1.2: text without a charset parameter is US-ASCII. Shown explicitly (as Dovecot does)
+  // so clients need not know the default; not added next to an RFC 2231 `charset*`.
+  if (part.type === 'text' && !part.params.some((p) => p.name === 'charset')) {
+    part.params = [...part.params, { name: 'charset', value: 'US-ASCII' }];
   }
   if (part.type === 'text' || isMessagePart(part)) part.lines = countLines(buf, bodyStart, end);
   return part;
-}
-
-/** True when [start, end) begins with "name:" (or with the blank line that ends an empty header). */
-function startsWithField(buf: Buffer, start: number, end: number): boolean {
-  if (start >= end) return true;
-  if (buf[start] === LF || buf[start] === CR) return true;
-  // RFC 5322 2.2: a field name is printable US-ASCII without spaces, then ":". Stops at the first
-  // other byte, so the scan never leaves the first line.
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c === 0x3a) return i > start;
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return false;
 }
 
 function isIdentityEncoding(enc: string | null): boolean {
@@ -124,13 +108,18 @@ function isIdentityEncoding(enc: string | null): boolean {
 
 /**
  * Finds the body parts of a multipart body [start, end). RFC 2046 5.1.1: a delimiter is "--boundary" at
- * the start of a line, optionally followed by white space; the line break before it belongs to the
- * delimiter. "--boundary--" closes. A missing close delimiter ends the last part at `end`.
+ * the start of a line, and the line break before it belongs to the delimiter, not to the part before.
+ * "An exact match of the entire candidate line is not required; it is sufficient that the boundary
+ * appear in its entirety following the CRLF": so "--b-x" is a delimiter of "b" too (as in Dovecot),
+ * unless a longer boundary declared inside this body matches the line (Dovecot picks the longest
+ * active boundary; nested parts declare theirs in their own Content-Type). "--boundary--" closes.
+ * A missing close delimiter ends the last part at `end`.
  */
 export function splitMultipart(buf: Buffer, start: number, end: number, boundary: string): [number, number][] {
   const region = buf.subarray(start, end);
   const delim = Buffer.from('--' + boundary, /[^\x00-\xff]/.test(boundary) ? 'utf8' : 'latin1');
   const parts: [number, number][] = [];
+  let nested: ((lineStart: number) => boolean) | null = null; // lazily: only for lines with text after "--b"
   let partStart = -1; // -1: still in the preamble
   let pos = 0;
   while (pos <= region.length - delim.length) {
@@ -142,7 +131,10 @@ export function splitMultipart(buf: Buffer, start: number, end: number, boundary
     const close = region[after] === 0x2d && region[after + 1] === 0x2d;
     if (!close) {
       while (after < region.length && (region[after] === 0x20 || region[after] === 0x09)) after++;
-      if (after < region.length && region[after] !== LF && region[after] !== CR) continue;
+      if (after < region.length && region[after] !== LF && region[after] !== CR) {
+        nested ??= nestedBoundaryCheck(region);
+        if (nested(idx)) continue;
+      }
     }
     if (partStart >= 0) {
       let e = idx;
@@ -159,13 +151,57 @@ export function splitMultipart(buf: Buffer, start: number, end: number, boundary
   return parts;
 }
 
-/** Text lines in [start, end): line feeds, plus a final line without one. */
+/** Distinct candidate boundaries looked up per multipart; beyond it lines count as delimiters. */
+const MAX_NESTED_LOOKUPS = 32;
+
+/**
+ * Decides whether a delimiter line with text after "--boundary" belongs to a nested multipart instead:
+ * true when the line's token (without "--", padding and a closing "--") is declared as
+ * `boundary=<token>` somewhere in this body. Memoised; bounded by MAX_NESTED_LOOKUPS.
+ */
+function nestedBoundaryCheck(region: Buffer): (lineStart: number) => boolean {
+  const memo = new Map<string, boolean>();
+  return (lineStart) => {
+    let e = lineStart + 2;
+    while (e < region.length && region[e]! > 0x20) e++;
+    let token = region.toString('latin1', lineStart + 2, e);
+    if (token.endsWith('--')) token = token.slice(0, -2);
+    let known = memo.get(token);
+    if (known === undefined) {
+      known = memo.size < MAX_NESTED_LOOKUPS && declaresBoundary(region, token);
+      memo.set(token, known);
+    }
+    return known;
+  };
+}
+
+function declaresBoundary(region: Buffer, token: string): boolean {
+  const t = Buffer.from(token, 'latin1');
+  const ws = (c: number | undefined) => c === 0x20 || c === 0x09;
+  let tries = 0;
+  for (let i = region.indexOf(t); i >= 0 && tries++ < 1000; i = region.indexOf(t, i + 1)) {
+    let j = i - 1;
+    const quoted = region[j] === 0x22;
+    if (quoted) j--;
+    while (ws(region[j])) j--;
+    if (region[j] !== 0x3d) continue;
+    j--;
+    while (ws(region[j])) j--;
+    if (j < 7 || region.toString('latin1', j - 7, j + 1).toLowerCase() !== 'boundary') continue;
+    const next = region[i + t.length];
+    if (quoted ? next === 0x22 : next === undefined || next === 0x3b || next <= 0x20) return true;
+  }
+  return false;
+}
+
+/**
+ * Body lines as IMAP counts them (RFC 9051 body-fld-lines): the line breaks in [start, end). A body
+ * part ends before the CRLF of the next delimiter (RFC 2046 5.1.1), so its last line has no line
+ * break of its own and is not counted: "one\r\n--b" is 0 lines, as in Dovecot.
+ */
 export function countLines(buf: Buffer, start: number, end: number): number {
-  if (end <= start) return 0;
+  const body = buf.subarray(start, Math.max(start, end));
   let n = 0;
-  // A body always ends just before a line break or at the end of the buffer, so searching on from
-  // the last line feed stays O(length).
-  for (let i = buf.indexOf(LF, start); i >= 0 && i < end; i = buf.indexOf(LF, i + 1)) n++;
-  if (buf[end - 1] !== LF) n++;
+  for (let i = body.indexOf(LF); i >= 0; i = body.indexOf(LF, i + 1)) n++;
   return n;
 }

@@ -48,6 +48,8 @@ function joinSections(name: string, list: Section[]): MimeParam {
   let value = '';
   let bytes: number[] = [];
   let extended = false;
+  // The joined value still in RFC 2231 4 form, for BODYSTRUCTURE (continuations decoded only).
+  let raw = list[0]?.encoded ? '' : "''";
   const flush = (): void => {
     if (bytes.length) value += decodeCharset(Uint8Array.from(bytes), charset);
     bytes = [];
@@ -56,9 +58,11 @@ function joinSections(name: string, list: Section[]): MimeParam {
     if (!s.encoded) {
       flush();
       value += s.value;
+      raw += percentEncode(s.value);
       return;
     }
     extended = true;
+    raw += s.value;
     let text = s.value;
     if (i === 0) {
       // RFC 2231 4: charset'language'value, only in the first section.
@@ -72,7 +76,17 @@ function joinSections(name: string, list: Section[]): MimeParam {
     percentDecode(text, bytes);
   });
   flush();
-  return extended ? { name, value, extended } : { name, value };
+  return extended ? { name, value, extended, raw } : { name, value };
+}
+
+/** RFC 2231 7: characters other than attribute-char are %XX (of their UTF-8 bytes) in an extended value. */
+function percentEncode(text: string): string {
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b > 0x20 && b < 0x7f && !"*'%()<>@,;:\\\"/[]?=".includes(c) ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
 }
 
 function percentDecode(text: string, out: number[]): void {

@@ -5,6 +5,12 @@ export interface MimeParam {
   value: string;
   /** True when the value came from RFC 2231 charset'lang'%xx encoding (IMAP shows it as `name*`). */
   extended?: boolean;
+  /**
+   * For an extended parameter: the value with continuations joined but still encoded
+   * (charset'language'%XX). BODYSTRUCTURE shows this form under `name*`: RFC 2231 3 asks IMAP
+   * servers to decode continuations only, and a client reading `name*` expects the encoded form.
+   */
+  raw?: string;
 }
 
 /**
@@ -40,5 +46,13 @@ export interface MimePart {
   message?: MimePart;
 }
 
+/**
+ * Header text whose 8-bit bytes are not UTF-8 (e.g. raw Latin-1): one character per byte (latin1).
+ * Sent as the original bytes in a literal, never re-encoded (see envelope.ts for why).
+ */
+export interface RawBytes {
+  raw: string;
+}
+
 /** RFC 9051 response data as a value tree: null is NIL, a string an IMAP string, an array a list. */
-export type ImapValue = null | number | string | ImapValue[];
+export type ImapValue = null | number | string | RawBytes | ImapValue[];

@@ -17,6 +17,8 @@ export interface ServerContext {
   log: Logger;
   /** The server certificate and key for listeners and STARTTLS (null when no TLS is configured). */
   tls: SecureContext | null;
+  /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */
+  queue?: { kick(): void };
   /** Resolves when the server is shutting down: servers stop accepting and end sessions. */
   shutdown: AbortSignal;
 }

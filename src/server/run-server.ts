@@ -4,6 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { listenerTlsOptions } from '../tls/server-context.js';
+import { startQueue } from '../queue/index.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
 import type { Config, ServiceName } from '../config/types.js';
@@ -20,11 +22,13 @@ export interface RunningServer {
 
 export function loadTlsContext(config: Config): SecureContext | null {
   if (!config.tls) return null;
-  return createSecureContext({
+  // One context for all listeners: TLS 1.2+, and a session id context so that resumed sessions keep
+  // the client certificate they were made with (spec 2.2; see tls/server-context.ts).
+  return createSecureContext(listenerTlsOptions({
     cert: readFileSync(config.tls.certFile),
     key: readFileSync(config.tls.keyFile),
-    minVersion: 'TLSv1.2',
-  });
+    requestClientCertificate: true,
+  }));
 }
 
 export async function startServer(config: Config, log: Logger = createLogger()): Promise<RunningServer> {
@@ -41,11 +45,14 @@ export async function startServer(config: Config, log: Logger = createLogger()):
     tls: loadTlsContext(config),
     shutdown: controller.signal,
   };
+  const queue = startQueue(ctx);
+  ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
     sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
+    await queue.stop();
     await store.close();
   };
   try {

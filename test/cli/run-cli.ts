@@ -11,7 +11,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function postern(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export function postern(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): CliResult {
   const r = spawnSync(process.execPath, [POSTERN, ...args], {
     input: opts.input ?? '',
     env: { ...process.env, ...opts.env },

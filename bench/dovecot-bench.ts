@@ -1,0 +1,253 @@
+// A throw-away Dovecot for benchmarks, a variant of test/imap-client/dovecot.ts: the same users as
+// the Postern side (user1..userN@example.test, passwd-file, maildir in a temp dir), a CA-issued
+// server certificate (ECDSA P-256 like Postern's), IMAPS and (optionally) submissions on loopback
+// high ports, and settings as Debian ships them except where noted:
+// - passwords: {SHA512-CRYPT} with DOVECOT_CRYPT_ROUNDS, chosen to cost about what Postern's scrypt
+//   (N=2^15, r=8) costs per verification (docs/benchmarks.md); auth_cache stays off (the default);
+// - imap-login in Dovecot's documented high-performance mode (service_count = 0, a few processes
+//   with many clients each), since one login process per TLS connection cannot reach 10,000;
+// - limits raised for the connection count (process and client limits, mail_max_userip_connections);
+// - a client-certificate user (`cert@example.test`, EXTERNAL) for the idle workload, as the cheap
+//   login Dovecot offers next to Postern's PREAUTH.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bigMailboxFlags, bigMailboxMessage, seedMessage } from './bench-messages.js';
+import { BENCH_PASSWORD } from './bench-messages.js';
+
+export const DOVECOT_BIN = '/usr/sbin/dovecot';
+export const CERT_USER = 'cert@example.test';
+/** About 130 ms per verification on the reference machine, like scrypt N=2^15 (measured and printed). */
+export const DOVECOT_CRYPT_ROUNDS = Number(process.env.BENCH_CRYPT_ROUNDS ?? 190_000);
+
+export interface DovecotBenchOptions {
+  users?: number;
+  seed?: number;
+  /** Messages in big@example.test's INBOX. */
+  big?: number;
+  /** Concurrent connections to allow (limits scale with it). */
+  connections?: number;
+  /** Enables submission, relaying to this port on 127.0.0.1. */
+  relayPort?: number;
+}
+
+export interface DovecotBench {
+  dir: string;
+  pid: number;
+  imapsPort: number;
+  submissionsPort: number;
+  caPem: string;
+  /** CA-issued client certificate with CN = CERT_USER. */
+  clientCertPem: string;
+  clientKeyPem: string;
+  fillMs: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function makeCertificates(dir: string): void {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Postern Bench CA', '-days', '3',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  openssl(dir, ['req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '3', '-extfile', 'server.ext']);
+  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl(dir, ['req', '-new', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${CERT_USER}`]);
+  openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '3', '-extfile', 'client.ext']);
+}
+
+/** Dovecot refuses root as mail user: as root the `dovecot` system user owns the mail. */
+function mailIds(): { uid: number; gid: number; login: string; internal: string } {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0) {
+    const name = execFileSync('id', ['-un']).toString().trim();
+    return { uid, gid: process.getgid?.() ?? 0, login: name, internal: name };
+  }
+  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('dovecot:'));
+  if (!entry) throw new Error('no dovecot user in /etc/passwd');
+  const [, , u, g] = entry.split(':');
+  return { uid: Number(u), gid: Number(g), login: 'dovenull', internal: 'dovecot' };
+}
+
+/** The passwd-file hash of BENCH_PASSWORD (one for all users, as on the Postern side). */
+export function cryptHash(rounds = DOVECOT_CRYPT_ROUNDS): string {
+  return execFileSync('doveadm', ['pw', '-s', 'SHA512-CRYPT', '-r', String(rounds), '-p', BENCH_PASSWORD]).toString().trim();
+}
+
+/** Writes messages into a maildir as a delivery agent would (cur/, flags in the name, S=size). */
+export function writeMaildir(maildir: string, count: number, make: (i: number) => { buf: Buffer; flags: string[] }): void {
+  for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, d), { recursive: true });
+  const letters: Record<string, string> = { '\\Seen': 'S', '\\Flagged': 'F', '\\Answered': 'R', '\\Deleted': 'T', '\\Draft': 'D' };
+  const base = 1_700_000_000;
+  for (let i = 0; i < count; i++) {
+    const { buf, flags } = make(i);
+    const f = flags.map((x) => letters[x] ?? '').sort().join('');
+    writeFileSync(join(maildir, 'cur', `${base + i}.M${i}P1.bench,S=${buf.length}:2,${f}`), buf);
+  }
+}
+
+export async function startDovecotBench(opts: DovecotBenchOptions = {}): Promise<DovecotBench> {
+  const users = opts.users ?? 1;
+  const conns = opts.connections ?? 200;
+  const dir = mkdtempSync(join(tmpdir(), 'postern-bench-dovecot-'));
+  chmodSync(dir, 0o755);
+  makeCertificates(dir);
+  const ids = mailIds();
+  const hash = cryptHash();
+  const home = (u: string) => join(dir, 'home', u);
+  let passwd = '';
+  const t0 = performance.now();
+  for (let u = 1; u <= users; u++) {
+    const name = `user${u}@example.test`;
+    passwd += `${name}:${hash}:${ids.uid}:${ids.gid}::${home(name)}::\n`;
+    writeMaildir(join(home(name), 'Maildir'), opts.seed ?? 0, (i) => ({ buf: seedMessage(i), flags: i % 2 ? ['\\Seen'] : [] }));
+  }
+  passwd += `${CERT_USER}::${ids.uid}:${ids.gid}::${home(CERT_USER)}::nopassword\n`;
+  mkdirSync(join(home(CERT_USER), 'Maildir'), { recursive: true });
+  if (opts.big) {
+    passwd += `big@example.test:${hash}:${ids.uid}:${ids.gid}::${home('big@example.test')}::\n`;
+    writeMaildir(join(home('big@example.test'), 'Maildir'), opts.big, (i) => ({ buf: bigMailboxMessage(i, opts.big!), flags: bigMailboxFlags(i) }));
+  }
+  const fillMs = performance.now() - t0;
+  if (process.getuid?.() === 0) execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, join(dir, 'home')]);
+  writeFileSync(join(dir, 'users'), passwd);
+  const [imapsPort, submissionsPort] = [await freePort(), await freePort()];
+  const submission = opts.relayPort !== undefined;
+  const conf = `
+instance_name = postern-bench-${imapsPort}
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = imap${submission ? ' submission' : ''}
+listen = 127.0.0.1
+hostname = localhost
+default_login_user = ${ids.login}
+default_internal_user = ${ids.internal}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:~/Maildir
+ssl = required
+ssl_cert = <${dir}/server.crt
+ssl_key = <${dir}/server.key
+ssl_ca = <${dir}/ca.crt
+# Like Postern, request (not require) a client certificate on every handshake.
+ssl_verify_client_cert = yes
+ssl_require_crl = no
+ssl_min_protocol = TLSv1.2
+auth_ssl_username_from_cert = yes
+ssl_cert_username_field = commonName
+auth_mechanisms = plain login external
+auth_failure_delay = 0
+passdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+userdb {
+  driver = passwd-file
+  args = ${dir}/users
+}
+protocol imap {
+  mail_max_userip_connections = ${conns + 100}
+}
+service imap-login {
+  chroot =
+  service_count = 0
+  process_min_avail = 4
+  client_limit = ${Math.max(1000, Math.ceil(conns / 3))}
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = ${imapsPort}
+    ssl = yes
+  }
+}
+service imap {
+  process_limit = ${conns + 100}
+}
+${submission ? `submission_relay_host = 127.0.0.1
+submission_relay_port = ${opts.relayPort}
+submission_relay_trusted = yes
+service submission-login {
+  chroot =
+  inet_listener submission {
+    port = 0
+  }
+  inet_listener submissions {
+    address = 127.0.0.1
+    port = ${submissionsPort}
+    ssl = yes
+  }
+}` : ''}
+service anvil {
+  chroot =
+  client_limit = ${2 * conns + 2000}
+}
+service auth {
+  user = ${process.getuid?.() === 0 ? 'root' : ids.internal}
+  client_limit = ${2 * conns + 2000}
+}
+service stats {
+  chroot =
+  client_limit = ${2 * conns + 2000}
+}
+default_client_limit = ${Math.max(1000, conns + 100)}
+`;
+  writeFileSync(join(dir, 'dovecot.conf'), conf);
+  const child: ChildProcess = spawn(DOVECOT_BIN, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const log = () => output + (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '');
+  const deadline = Date.now() + 15_000;
+  for (const port of submission ? [imapsPort, submissionsPort] : [imapsPort]) {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`dovecot exited: ${log()}`);
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => (s.destroy(), resolve(true)));
+        s.once('error', () => resolve(false));
+      });
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`dovecot did not start: ${log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    dir,
+    pid: child.pid!,
+    imapsPort,
+    submissionsPort,
+    caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
+    clientCertPem: readFileSync(join(dir, 'client.crt'), 'utf8'),
+    clientKeyPem: readFileSync(join(dir, 'client.key'), 'utf8'),
+    fillMs,
+    log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// A lean IMAP client for load generation: implicit TLS, one command at a time, literals skipped
+// over without decoding, every wait bounded by a timeout. Only the first bytes of each response
+// are turned into a string (enough to classify it), so 10,000 idle connections stay cheap.
+import { once } from 'node:events';
+import { connect, type TLSSocket } from 'node:tls';
+
+export interface ConnectOptions {
+  port: number;
+  host?: string;
+  /** PEM client certificate and key (Postern's PREAUTH). */
+  cert?: string;
+  key?: string;
+  timeoutMs?: number;
+}
+
+export interface Reply {
+  status: string;
+  /** The tagged line after the tag. */
+  text: string;
+  untagged: number;
+}
+
+const CRLF = Buffer.from('\r\n');
+const LITERAL_AT_END = /\{(\d+)\+?\}$/;
+
+export class ImapBenchClient {
+  greeting = '';
+  private buf: Buffer = Buffer.alloc(0);
+  private n = 0;
+  private pending: { tag: string; untagged: number; lines?: string[]; resolve(r: Reply): void; reject(e: Error): void } | null = null;
+  private continuation: ((line: string) => void) | null = null;
+  private greetingWaiter: ((line: string) => void) | null = null;
+  /** Called with the start of every untagged response (e.g. to watch for EXISTS during IDLE). */
+  onUntagged: ((head: string) => void) | null = null;
+  closed = false;
+
+  private constructor(readonly sock: TLSSocket) {
+    sock.on('data', (d: Buffer) => this.onData(d));
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      this.closed = true;
+      this.pending?.reject(new Error('connection closed'));
+      this.pending = null;
+    });
+  }
+
+  static async connect(opts: ConnectOptions): Promise<ImapBenchClient> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const sock = connect({
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port,
+      rejectUnauthorized: false,
+      ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
+    });
+    const c = new ImapBenchClient(sock);
+    const greeting = new Promise<string>((resolve) => (c.greetingWaiter = resolve));
+    const t = setTimeout(() => sock.destroy(new Error('connect/greeting timeout')), timeoutMs);
+    try {
+      await Promise.race([greeting, once(sock, 'close').then(() => Promise.reject(new Error('closed before greeting')))]);
+      c.greeting = await greeting;
+    } finally {
+      clearTimeout(t);
+    }
+    return c;
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    let start = 0;
+    let scan = 0;
+    for (;;) {
+      const i = this.buf.indexOf(CRLF, scan);
+      if (i < 0) break;
+      // A line ending in a literal announcement continues after the literal's bytes.
+      const tail = this.buf.toString('latin1', Math.max(start, i - 16), i);
+      const lit = LITERAL_AT_END.exec(tail);
+      if (lit) {
+        const next = i + 2 + Number(lit[1]);
+        if (next > this.buf.length) break;
+        scan = next;
+        continue;
+      }
+      this.onResponse(start, i);
+      start = scan = i + 2;
+    }
+    this.buf = start >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(start);
+  }
+
+  private onResponse(start: number, end: number): void {
+    const head = this.buf.toString('latin1', start, Math.min(end, start + 200));
+    if (this.greetingWaiter) {
+      const w = this.greetingWaiter;
+      this.greetingWaiter = null;
+      w(head);
+      return;
+    }
+    if (head.startsWith('* ')) {
+      if (this.pending) {
+        this.pending.untagged++;
+        this.pending.lines?.push(this.buf.toString('latin1', start, end));
+      }
+      this.onUntagged?.(head);
+      return;
+    }
+    if (head.startsWith('+')) {
+      const c = this.continuation;
+      this.continuation = null;
+      c?.(head);
+      return;
+    }
+    const p = this.pending;
+    if (p && head.startsWith(p.tag + ' ')) {
+      this.pending = null;
+      const text = this.buf.toString('latin1', start + p.tag.length + 1, end);
+      const sp = text.indexOf(' ');
+      p.resolve({ status: sp < 0 ? text : text.slice(0, sp), text, untagged: p.untagged });
+    }
+  }
+
+  private send(tag: string, data: string | Buffer, timeoutMs: number, keepLines: boolean): Promise<Reply & { lines?: string[] }> {
+    if (this.closed) return Promise.reject(new Error('connection closed'));
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.pending = null;
+        reject(new Error(`timeout after ${timeoutMs} ms: ${String(data).slice(0, 60)}`));
+      }, timeoutMs);
+      const lines = keepLines ? [] as string[] : undefined;
+      this.pending = {
+        tag,
+        untagged: 0,
+        lines,
+        resolve: (r) => (clearTimeout(t), resolve({ ...r, lines })),
+        reject: (e) => (clearTimeout(t), reject(e)),
+      };
+      this.sock.write(data);
+    });
+  }
+
+  nextTag(): string {
+    return `b${++this.n}`;
+  }
+
+  /** Sends one command; rejects on timeout or a closed connection, and on NO/BAD unless allowed. */
+  async cmd(command: string, opts: { timeoutMs?: number; allowNo?: boolean; lines?: boolean } = {}): Promise<Reply & { lines?: string[] }> {
+    const tag = this.nextTag();
+    const r = await this.send(tag, `${tag} ${command}\r\n`, opts.timeoutMs ?? 30_000, opts.lines ?? false);
+    if (r.status !== 'OK' && !opts.allowNo) throw new Error(`${command.slice(0, 40)}: ${r.text}`);
+    return r;
+  }
+
+  /** APPEND with a non-synchronizing literal (LITERAL+, both servers): one round trip. */
+  async append(mailbox: string, flags: string, message: Buffer, timeoutMs = 30_000): Promise<Reply> {
+    const tag = this.nextTag();
+    const head = Buffer.from(`${tag} APPEND ${mailbox} (${flags}) {${message.length}+}\r\n`);
+    const r = await this.send(tag, Buffer.concat([head, message, CRLF]), timeoutMs, false);
+    if (r.status !== 'OK') throw new Error(`APPEND: ${r.text}`);
+    return r;
+  }
+
+  /** Starts IDLE and resolves once the server's continuation arrived; `done()` ends it. */
+  async idle(timeoutMs = 30_000): Promise<{ done(): Promise<Reply> }> {
+    const tag = this.nextTag();
+    let reply!: Promise<Reply>;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('IDLE: no continuation')), timeoutMs);
+      this.continuation = () => (clearTimeout(t), resolve());
+      // The tagged reply only comes after DONE; no timeout on it until then.
+      reply = this.send(tag, `${tag} IDLE\r\n`, 24 * 3600_000, false);
+      reply.catch((e) => (clearTimeout(t), reject(e)));
+    });
+    return {
+      done: () => {
+        this.sock.write('DONE\r\n');
+        return reply;
+      },
+    };
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** The UID from a tagged `[APPENDUID <validity> <uid>]` response code (RFC 4315). */
+export function appendUid(r: Reply): number {
+  const m = /\[APPENDUID \d+ (\d+)\]/i.exec(r.text);
+  if (!m) throw new Error(`no APPENDUID in ${r.text}`);
+  return Number(m[1]);
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CommandReader, type ReaderEvent } from './command-reader.js';
+import { DEFAULT_READER_LIMITS } from './limits.js';
+
+function drain(r: CommandReader): ReaderEvent[] {
+  const out: ReaderEvent[] = [];
+  for (let e = r.next(); e; e = r.next()) out.push(e);
+  return out;
+}
+
+describe('CommandReader', () => {
+  it('splits lines and collects literals across pushes', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a LOGIN {3}\r\nab'));
+    assert.deepEqual(drain(r).map((e) => e.kind), ['continue']);
+    r.push(Buffer.from('c "pw"\r\nb NOOP\r\n'));
+    const ev = drain(r);
+    assert.equal(ev.length, 2);
+    assert.equal(ev[0]!.kind, 'command');
+    const parts = (ev[0] as Extract<ReaderEvent, { kind: 'command' }>).parts;
+    assert.equal(parts[0]!.text.toString(), 'a LOGIN ');
+    assert.deepEqual(parts[0]!.literal, { kind: 'data', data: Buffer.from('abc'), binary: false });
+    assert.equal(parts[1]!.text.toString(), ' "pw"');
+  });
+
+  it('refuses a sync literal over the size limit without a continuation and goes on', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a LOGIN {102401}\r\nb NOOP\r\n'));
+    const ev = drain(r);
+    assert.deepEqual(ev[0], { kind: 'toobig', tag: 'a', sync: true, message: 'literal of 102401 bytes is over the limit of 102400' });
+    assert.equal(ev[1]!.kind, 'command');
+  });
+
+  it('is dead after a non-sync literal over a limit', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a LOGIN {102401+}\r\nxxxx'));
+    const ev = drain(r);
+    assert.equal(ev[0]!.kind, 'toobig');
+    assert.equal(r.dead, true);
+  });
+
+  it('counts literals and their total per command', () => {
+    const r = new CommandReader({ ...DEFAULT_READER_LIMITS, maxLiteralsPerCommand: 2, maxLiteralBytesPerCommand: 10 });
+    r.push(Buffer.from('a X {1+}\r\nx {1+}\r\ny {1}\r\n'));
+    const ev = drain(r);
+    assert.equal(ev.at(-1)!.kind, 'toobig');
+    assert.match((ev.at(-1) as { message: string }).message, /more than 2 literals/);
+    r.push(Buffer.from('b X {6+}\r\nxxxxxx {5}\r\n'));
+    assert.match((drain(r).at(-1) as { message: string }).message, /over 10 bytes/);
+  });
+
+  it('streams APPEND message literals after a decision', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a APPEND INBOX (\\Seen) {5}\r\n'));
+    const [ev] = drain(r);
+    assert.equal(ev!.kind, 'message-literal');
+    assert.equal(r.next(), null);
+    r.acceptMessage();
+    r.push(Buffer.from('hel'));
+    r.push(Buffer.from('lo\r\n'));
+    const kinds = drain(r).map((e) => (e.kind === 'message-data' ? e.chunk.toString() : e.kind));
+    assert.deepEqual(kinds, ['hel', 'lo', 'message-end', 'command']);
+  });
+
+  it('treats the mailbox literal of APPEND as a string', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a APPEND {5}\r\n'));
+    assert.equal(drain(r)[0]!.kind, 'continue');
+  });
+
+  it('rejects over-long lines', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.alloc(20000, 0x61));
+    assert.equal(drain(r)[0]!.kind, 'line-too-long');
+  });
+});

@@ -1,0 +1,36 @@
+// IMAP protocol limits (spec 4). Defaults here; the server passes the values from config.limits.imap.
+import type { ImapLimits } from '../../config/types.js';
+
+/** Limits the command reader enforces before accepting any byte of a literal. */
+export interface ReaderLimits {
+  /** Bytes of one literal parsed as a string (not an APPEND message). */
+  maxLiteralSize: number;
+  /** Literals per command (APPEND messages excluded). */
+  maxLiteralsPerCommand: number;
+  /** Bytes of all string literals of one command together. */
+  maxLiteralBytesPerCommand: number;
+  /** Bytes of one command line, without CRLF and without literal data. */
+  maxLineLength: number;
+}
+
+export const DEFAULT_READER_LIMITS: ReaderLimits = {
+  maxLiteralSize: 102400,
+  maxLiteralsPerCommand: 1000,
+  maxLiteralBytesPerCommand: 1024000,
+  maxLineLength: 16 * 1024,
+};
+
+/** Default APPENDLIMIT (spec 4: 100 MiB). */
+export const DEFAULT_APPEND_LIMIT = 100 * 1024 * 1024;
+
+/** Literal announcements longer than this many digits are over every limit. */
+export const MAX_LITERAL_DIGITS = 12;
+
+export function readerLimitsFrom(l: Partial<ImapLimits> | undefined): ReaderLimits {
+  return {
+    maxLiteralSize: l?.maxLiteralSize ?? DEFAULT_READER_LIMITS.maxLiteralSize,
+    maxLiteralsPerCommand: l?.maxLiteralsPerCommand ?? DEFAULT_READER_LIMITS.maxLiteralsPerCommand,
+    maxLiteralBytesPerCommand: l?.maxLiteralBytesPerCommand ?? DEFAULT_READER_LIMITS.maxLiteralBytesPerCommand,
+    maxLineLength: l?.maxLineLength ?? DEFAULT_READER_LIMITS.maxLineLength,
+  };
+}

@@ -1,0 +1,113 @@
+// Response serialisation (RFC 9051 4, 7, 9): atoms, quoted strings, literals, NIL and lists.
+// Strings go out quoted when they can (short, no CR/LF/NUL, 8-bit only when the client accepts UTF-8,
+// RFC 9051 4.3 / RFC 6855 3), otherwise as literals; binary data as literal8 `~{n}` (RFC 3516 4.3).
+
+/** Octets kept as they were (one character per byte, latin1), e.g. non-UTF-8 header bytes: a string. */
+export interface RawOctets {
+  raw: string;
+}
+
+/** A value tree: null is NIL, a number a number, a string an IMAP string, an array a parenthesised list. */
+export type ResponseValue = null | number | string | Buffer | RawOctets | Atom | ResponseValue[];
+
+/** Text written as is (flags, keywords, response codes). */
+export class Atom {
+  constructor(readonly text: string) {}
+}
+
+export const atom = (text: string): Atom => new Atom(text);
+
+const QUOTE_MAX = 1024;
+
+export class ResponseBuilder {
+  private readonly chunks: Buffer[] = [];
+  private pending = '';
+
+  constructor(private readonly utf8: boolean) {}
+
+  /** Raw protocol text (ASCII, or UTF-8 the caller has cleared). */
+  text(s: string): this {
+    this.pending += s;
+    return this;
+  }
+
+  private flush(): void {
+    if (this.pending) {
+      this.chunks.push(Buffer.from(this.pending, 'utf8'));
+      this.pending = '';
+    }
+  }
+
+  literal(data: Buffer, binary = false): this {
+    this.pending += `${binary ? '~' : ''}{${data.length}}\r\n`;
+    this.flush();
+    this.chunks.push(data);
+    return this;
+  }
+
+  string(s: string | Buffer): this {
+    if (typeof s !== 'string') {
+      if (s.length <= QUOTE_MAX && canQuoteBytes(s, this.utf8)) return this.text(quote(s.toString('utf8')));
+      return this.literal(s);
+    }
+    if (s.length <= QUOTE_MAX && canQuote(s, this.utf8)) return this.text(quote(s));
+    return this.literal(Buffer.from(s, 'utf8'));
+  }
+
+  nstring(s: string | Buffer | null): this {
+    return s === null ? this.text('NIL') : this.string(s);
+  }
+
+  /** astring: an atom when possible (mailbox names), else a string. */
+  astring(s: string): this {
+    if (s.length > 0 && /^[\x21-\x7e]+$/.test(s) && !/[(){%*"\\]/.test(s)) return this.text(s);
+    return this.string(s);
+  }
+
+  value(v: ResponseValue): this {
+    if (v === null) return this.text('NIL');
+    if (typeof v === 'number') return this.text(String(v));
+    if (typeof v === 'string' || Buffer.isBuffer(v)) return this.string(v);
+    if (v instanceof Atom) return this.text(v.text);
+    if (!Array.isArray(v)) return this.string(Buffer.from(v.raw, 'latin1'));
+    this.text('(');
+    v.forEach((e, i) => {
+      if (i) this.text(' ');
+      this.value(e);
+    });
+    return this.text(')');
+  }
+
+  toBuffer(): Buffer {
+    this.flush();
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  }
+}
+
+function canQuote(s: string, utf8: boolean): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === 0x0a || c === 0x0d) return false;
+    if (c >= 0x80 && !utf8) return false;
+  }
+  return true;
+}
+
+function canQuoteBytes(b: Buffer, utf8: boolean): boolean {
+  for (const c of b) {
+    if (c === 0 || c === 0x0a || c === 0x0d) return false;
+    if (c >= 0x80 && !utf8) return false;
+  }
+  // Only valid UTF-8 may be quoted.
+  return !utf8 || Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+}
+
+export function quote(s: string): string {
+  return '"' + s.replace(/[\\"]/g, (m) => '\\' + m) + '"';
+}
+
+/** Text after a response code: one line, no CR/LF (RFC 9051 9 text). */
+export function safeText(s: string): string {
+  const t = s.replace(/[\r\n\0]+/g, ' ').trim();
+  return t || 'done';
+}

@@ -1,0 +1,162 @@
+// The typed AST of IMAP commands (RFC 9051 6 and the extensions listed in spec 5).
+
+/** Sequence numbers or UIDs; `*` is STAR (the largest number in use). */
+export const STAR = -1;
+
+export interface SeqRange {
+  start: number; // may be STAR
+  end: number; // may be STAR; start > end is allowed (RFC 9051 9 seq-range: "2:4" equals "4:2")
+}
+
+/** A sequence set, or `$`: the saved search result (RFC 5182). */
+export type SequenceSet = { kind: 'saved' } | { kind: 'ranges'; ranges: SeqRange[] };
+
+export type SearchKey =
+  | { op: 'all' }
+  | { op: 'and'; keys: SearchKey[] }
+  | { op: 'or'; a: SearchKey; b: SearchKey }
+  | { op: 'not'; key: SearchKey }
+  | { op: 'seq'; set: SequenceSet }
+  | { op: 'uid'; set: SequenceSet }
+  /** ANSWERED/DELETED/DRAFT/FLAGGED/SEEN/KEYWORD and their UN- forms. */
+  | { op: 'flag'; flag: string; present: boolean }
+  | { op: 'new' }
+  | { op: 'old' }
+  | { op: 'recent' }
+  | { op: 'header'; field: string; value: string }
+  | { op: 'text' | 'body'; value: string }
+  | { op: 'date'; field: 'internal' | 'sent' | 'save'; cmp: 'before' | 'on' | 'since'; date: DateOnly }
+  | { op: 'size'; cmp: 'larger' | 'smaller'; n: number }
+  /** RFC 7162 3.1.5; the entry name and type are parsed and ignored (we keep no per-flag modseq). */
+  | { op: 'modseq'; modseq: number }
+  /** RFC 5032 WITHIN: messages whose internal date is older/younger than `seconds`. */
+  | { op: 'older' | 'younger'; seconds: number }
+  /** RFC 8514 SAVEDATESUPPORTED */
+  | { op: 'savedatesupported' };
+
+export interface DateOnly {
+  year: number;
+  month: number; // 1-12
+  day: number;
+}
+
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+
+export interface SectionSpec {
+  /** Part numbers; empty for the whole message. */
+  part: number[];
+  text?: 'HEADER' | 'TEXT' | 'MIME' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT';
+  fields?: string[];
+}
+
+export interface Partial {
+  start: number;
+  count: number;
+}
+
+export type FetchAtt =
+  | {
+      kind: 'simple';
+      name:
+        | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'UID' | 'MODSEQ'
+        | 'SAVEDATE' | 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT';
+    }
+  | { kind: 'body'; peek: boolean; section: SectionSpec; partial: Partial | null }
+  | { kind: 'binary'; peek: boolean; part: number[]; partial: Partial | null }
+  | { kind: 'binary.size'; part: number[] }
+  | { kind: 'preview'; lazy: boolean };
+
+export type StatusItem =
+  | 'MESSAGES' | 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'DELETED' | 'SIZE' | 'RECENT' | 'HIGHESTMODSEQ' | 'APPENDLIMIT';
+
+export interface ListSelection {
+  subscribed: boolean;
+  remote: boolean;
+  recursiveMatch: boolean;
+  specialUse: boolean;
+}
+
+export interface ListReturn {
+  subscribed: boolean;
+  children: boolean;
+  specialUse: boolean;
+  /** LIST-STATUS (RFC 5819) */
+  status: StatusItem[] | null;
+}
+
+export interface AppendMessage {
+  flags: string[];
+  internalDate: Date | null;
+  size: number;
+  /** literal8 (`~{n}`, RFC 3516) or UTF8 (~{n}) (RFC 6855). */
+  binary: boolean;
+  utf8: boolean;
+}
+
+export interface QresyncParams {
+  uidValidity: number;
+  modseq: number;
+  knownUids: SequenceSet | null;
+  /** seq-match-data: known sequence numbers and their UIDs. */
+  seqMatch: { seqs: SequenceSet; uids: SequenceSet } | null;
+}
+
+export type Command = { tag: string } & CommandBody;
+
+export type CommandBody =
+  | { name: 'CAPABILITY' | 'NOOP' | 'LOGOUT' | 'STARTTLS' | 'CHECK' | 'CLOSE' | 'UNSELECT' | 'IDLE' | 'NAMESPACE' }
+  | { name: 'ID'; params: [string, string | null][] | null }
+  | { name: 'LOGIN'; username: string; password: string }
+  | { name: 'AUTHENTICATE'; mechanism: string; initialResponse: string | null }
+  | { name: 'ENABLE'; capabilities: string[] }
+  | { name: 'SELECT' | 'EXAMINE'; mailbox: string; condstore: boolean; qresync: QresyncParams | null }
+  | { name: 'CREATE'; mailbox: string; specialUse: string[] }
+  | { name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; mailbox: string }
+  | { name: 'RENAME'; from: string; to: string }
+  | {
+      name: 'LIST';
+      reference: string;
+      patterns: string[];
+      selection: ListSelection;
+      returnOpts: ListReturn;
+      /** Whether any LIST-EXTENDED syntax was used (changes some responses, RFC 5258 3). */
+      extended: boolean;
+    }
+  | { name: 'LSUB'; reference: string; pattern: string }
+  | { name: 'STATUS'; mailbox: string; items: StatusItem[] }
+  | { name: 'APPEND'; mailbox: string; messages: AppendMessage[] }
+  | {
+      name: 'SEARCH';
+      uid: boolean;
+      charset: string | null;
+      /** null: plain SEARCH; otherwise ESEARCH RETURN options (empty list means ALL, RFC 4731 3.1). */
+      returnOpts: SearchReturnOption[] | null;
+      key: SearchKey;
+    }
+  | {
+      name: 'FETCH';
+      uid: boolean;
+      set: SequenceSet;
+      items: FetchAtt[];
+      changedSince: number | null;
+      vanished: boolean;
+    }
+  | {
+      name: 'STORE';
+      uid: boolean;
+      set: SequenceSet;
+      unchangedSince: number | null;
+      op: 'set' | 'add' | 'remove';
+      silent: boolean;
+      flags: string[];
+    }
+  | { name: 'COPY' | 'MOVE'; uid: boolean; set: SequenceSet; mailbox: string }
+  | { name: 'EXPUNGE'; uids: SequenceSet | null }
+  | { name: 'GETQUOTA'; root: string }
+  | { name: 'GETQUOTAROOT'; mailbox: string }
+  | { name: 'SETQUOTA'; root: string; limits: [string, number][] };
+
+export type CommandName = CommandBody['name'];
+
+/** The command type for one name (works for bodies shared by several names). */
+export type CommandOf<N extends CommandName> = Command & { name: N };

@@ -1,0 +1,29 @@
+// CAPABILITY lists (spec 5, RFC 9051 7.2.2). Before TLS on a STARTTLS listener: STARTTLS and
+// LOGINDISABLED, no AUTH= for plaintext mechanisms (spec 3.1).
+
+const BASE = [
+  'IMAP4rev2', 'IMAP4rev1', 'ENABLE', 'LITERAL+', 'IDLE', 'SASL-IR', 'BINARY', 'UNSELECT', 'UIDPLUS', 'ESEARCH',
+  'SEARCHRES', 'MOVE', 'UTF8=ACCEPT', 'LIST-EXTENDED', 'SPECIAL-USE', 'CREATE-SPECIAL-USE', 'LIST-STATUS', 'ID',
+  'CONDSTORE', 'QRESYNC', 'STATUS=SIZE', 'QUOTA', 'QUOTA=RES-STORAGE', 'NAMESPACE', 'MULTIAPPEND', 'SAVEDATE',
+  'PREVIEW', 'WITHIN',
+];
+
+export interface CapabilityState {
+  authenticated: boolean;
+  tls: boolean;
+  /** Whether STARTTLS can be offered (plain listener with a TLS context). */
+  starttlsAvailable: boolean;
+  appendLimit: number;
+  /** SASL mechanisms usable on this connection now. */
+  mechanisms: string[];
+}
+
+export function capabilities(s: CapabilityState): string[] {
+  const caps = [...BASE, `APPENDLIMIT=${s.appendLimit}`];
+  if (!s.authenticated) {
+    if (!s.tls && s.starttlsAvailable) caps.push('STARTTLS');
+    if (!s.tls) caps.push('LOGINDISABLED');
+    for (const m of s.mechanisms) caps.push(`AUTH=${m}`);
+  }
+  return caps;
+}

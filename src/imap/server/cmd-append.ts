@@ -1,0 +1,190 @@
+// APPEND (RFC 9051 6.3.12), MULTIAPPEND (RFC 3502), APPENDUID (RFC 4315 3), APPENDLIMIT (RFC 7889),
+// literal8 (RFC 3516) and UTF8 (~{n}) (RFC 6855 4).
+// Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
+// [TOOBIG]) before its continuation, then streamed through a bounded channel into store.stageBlob, so
+// a message is never held whole in memory (small ones are also kept to build the MIME cache).
+// All messages of one command are committed together (RFC 3502: all or none).
+import type { StagedBlob } from '../../store/types.js';
+import type { CommandPart, ReaderEvent } from '../proto/command-reader.js';
+import { commandTag, parseAppendPrefix, parseCommand } from '../proto/parse-command.js';
+import { safeText } from '../proto/response-writer.js';
+import { ImapSyntaxError } from '../proto/syntax-error.js';
+import type { Command, CommandOf } from '../proto/types.js';
+import { ChunkChannel } from './chunk-channel.js';
+import type { ImapConnection } from './connection.js';
+import type { CommandResult } from './dispatch.js';
+import { ImapError, bad, fromStoreError, no } from './errors.js';
+import { CACHE_AT_STORE_MAX, messageCacheJson } from '../../mime/message-cache.js';
+
+interface StagedMessage {
+  blob: StagedBlob;
+  cache: string | null;
+}
+
+interface Current {
+  channel: ChunkChannel;
+  staging: Promise<StagedBlob>;
+  kept: Buffer[] | null;
+  keptBytes: number;
+}
+
+export class AppendSession {
+  private tag: string | null = null;
+  private mailboxId = 0;
+  private readonly staged: StagedMessage[] = [];
+  private current: Current | null = null;
+  /** Set when staging failed: the rest of the data is read and dropped, the command fails. */
+  private failure: unknown = null;
+
+  constructor(
+    private readonly conn: ImapConnection,
+    private readonly done: () => void,
+  ) {}
+
+  /** A message literal was announced: check it before sending the continuation. */
+  async literal(ev: Extract<ReaderEvent, { kind: 'message-literal' }>): Promise<void> {
+    const conn = this.conn;
+    let tag: string | null = this.tag ?? commandTag(ev.prefix);
+    try {
+      const p = parseAppendPrefix(ev.prefix, ev.size, ev.binary);
+      tag = p.tag;
+      if (this.tag === null) {
+        this.tag = p.tag;
+        if (conn.state !== 'auth' && conn.state !== 'selected') throw bad('APPEND not allowed before authentication');
+        const mb = await conn.ctx.store.getMailbox(conn.identity!.accountId, conn.storeName(p.mailbox));
+        if (!mb) throw no('TRYCREATE', 'no such mailbox');
+        this.mailboxId = mb.id;
+      }
+      // RFC 7889: over APPENDLIMIT is refused before the continuation.
+      if (ev.size > conn.appendLimit) throw no('TOOBIG', `message over the APPENDLIMIT of ${conn.appendLimit} bytes`);
+      if (ev.size === 0) throw no(null, 'empty message refused');
+    } catch (err) {
+      const e = err instanceof ImapSyntaxError ? new ImapError('BAD', err.code, err.message) : err;
+      conn.rejectMessage();
+      await this.fail(tag, e);
+      return;
+    }
+    conn.acceptMessage();
+    if (ev.sync) await conn.send('+ Ready for message data\r\n');
+    const channel = new ChunkChannel();
+    const staging = conn.ctx.store.stageBlob(channel, conn.appendLimit);
+    // Keep the outcome for end(); an early failure must not become an unhandled rejection.
+    staging.catch(() => undefined);
+    this.current = { channel, staging, kept: ev.size <= CACHE_AT_STORE_MAX ? [] : null, keptBytes: 0 };
+  }
+
+  async data(chunk: Buffer): Promise<void> {
+    const cur = this.current;
+    if (!cur) return;
+    if (cur.kept) cur.kept.push(chunk);
+    await cur.channel.push(chunk);
+  }
+
+  async end(): Promise<void> {
+    const cur = this.current;
+    if (!cur) return;
+    this.current = null;
+    cur.channel.end();
+    try {
+      const blob = await cur.staging;
+      let cache: string | null = null;
+      if (cur.kept) {
+        try {
+          cache = messageCacheJson(Buffer.concat(cur.kept));
+        } catch (err) {
+          this.conn.log.warn('message parse failed at append', { err });
+        }
+      }
+      this.staged.push({ blob, cache });
+    } catch (err) {
+      this.failure ??= err;
+    }
+  }
+
+  /** The command is complete (all literals read): parse it and run it through dispatch. */
+  async finish(parts: CommandPart[]): Promise<void> {
+    const conn = this.conn;
+    let cmd: Command;
+    try {
+      cmd = parseCommand(parts);
+      if (cmd.name !== 'APPEND') throw new ImapSyntaxError('expected APPEND');
+    } catch (err) {
+      await this.discard();
+      this.done();
+      const msg = err instanceof ImapSyntaxError ? err.message : 'malformed APPEND';
+      await conn.send(`${this.tag ?? '*'} BAD ${safeText(msg)}\r\n`);
+      return;
+    }
+    conn.pendingAppend = this;
+    try {
+      await conn.execute(cmd);
+    } finally {
+      conn.pendingAppend = null;
+      this.done();
+    }
+  }
+
+  /** Called by handleAppend: commit every staged message in one transaction. */
+  async commit(cmd: CommandOf<'APPEND'>): Promise<CommandResult> {
+    const conn = this.conn;
+    if (this.failure) {
+      await this.discard();
+      throw fromStoreError(this.failure) ?? this.failure;
+    }
+    if (this.staged.length !== cmd.messages.length) {
+      await this.discard();
+      throw bad('APPEND message count mismatch');
+    }
+    const now = new Date();
+    try {
+      const r = await conn.ctx.store.appendMessages(
+        conn.identity!.accountId,
+        this.mailboxId,
+        cmd.messages.map((m, i) => ({
+          blob: this.staged[i]!.blob,
+          flags: m.flags.filter((f) => f.toLowerCase() !== '\\recent'),
+          internalDate: m.internalDate ?? now,
+          cache: this.staged[i]!.cache,
+        })),
+      );
+      this.staged.length = 0;
+      const view = conn.view;
+      if (view && view.mailbox.id === this.mailboxId) {
+        view.queue([{ kind: 'append', mailboxId: this.mailboxId, uids: r.uids, modseq: r.modseq }]);
+      }
+      const uids = r.uids.length === 1 ? String(r.uids[0]) : `${r.uids[0]}:${r.uids[r.uids.length - 1]}`;
+      return { code: `APPENDUID ${r.uidValidity} ${uids}`, text: 'APPEND completed' };
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+  }
+
+  private async fail(tag: string | null, err: unknown): Promise<void> {
+    await this.discard();
+    this.done();
+    await this.conn.finishWithError({ tag: tag ?? '*', name: 'APPEND' }, err);
+  }
+
+  private async discard(): Promise<void> {
+    const cur = this.current;
+    this.current = null;
+    if (cur) {
+      cur.channel.end();
+      const b = await cur.staging.catch(() => null);
+      if (b) await b.discard().catch(() => undefined);
+    }
+    for (const s of this.staged.splice(0)) await s.blob.discard().catch(() => undefined);
+  }
+
+  /** Connection closed mid-APPEND: drop what was staged. */
+  abort(): void {
+    void this.discard();
+  }
+}
+
+export async function handleAppend(conn: ImapConnection, cmd: CommandOf<'APPEND'>): Promise<CommandResult> {
+  const session = conn.pendingAppend;
+  if (!session) throw bad('APPEND without message data');
+  return session.commit(cmd);
+}

@@ -1,0 +1,103 @@
+// LIST (RFC 9051 6.3.9, LIST-EXTENDED RFC 5258, SPECIAL-USE RFC 6154, LIST-STATUS RFC 5819),
+// LSUB (RFC 3501 6.3.9), NAMESPACE (RFC 2342, RFC 9051 6.3.10).
+import type { Mailbox } from '../../store/types.js';
+import type { Command, CommandOf } from '../proto/types.js';
+import type { ImapConnection } from './connection.js';
+import { DELIMITER } from './mailbox-names.js';
+import { statusValues } from './cmd-status.js';
+
+/** A LIST pattern as a RegExp: "*" matches anything, "%" anything but the delimiter (RFC 9051 6.3.9). */
+export function patternRegExp(pattern: string): RegExp {
+  let p = pattern;
+  // INBOX is case-insensitive; so is its appearance at the start of a pattern.
+  if (/^inbox(?=$|[/*%])/i.test(p)) p = 'INBOX' + p.slice(5);
+  const re = p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*');
+  return new RegExp(`^${re}$`, 's');
+}
+
+function sortNames(names: string[]): string[] {
+  return names.sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+}
+
+export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): Promise<void> {
+  const store = conn.ctx.store;
+  const account = conn.identity!.accountId;
+  const ref = conn.storeName(cmd.reference || '') ;
+  if (cmd.patterns.length === 1 && cmd.patterns[0] === '' && !cmd.selection.subscribed) {
+    // RFC 9051 6.3.9: an empty pattern asks for the delimiter and root.
+    await conn.untagged(`LIST (\\Noselect) "${DELIMITER}" ""`);
+    return;
+  }
+  const regexps = cmd.patterns.map((p) => patternRegExp(cmd.reference ? ref + conn.storeName(p) : conn.storeName(p)));
+  const matches = (n: string): boolean => regexps.some((r) => r.test(n));
+
+  const mailboxes = await store.listMailboxes(account);
+  const byName = new Map<string, Mailbox>(mailboxes.map((m) => [m.name, m]));
+  const subs = new Set(await store.listSubscriptions(account));
+  const all = new Set<string>(byName.keys());
+  // Implied parents of deeper names, and of subscriptions when listing those.
+  const withParents = (names: Iterable<string>): void => {
+    for (const n of [...names]) {
+      const lv = n.split(DELIMITER);
+      for (let i = 1; i < lv.length; i++) all.add(lv.slice(0, i).join(DELIMITER));
+    }
+  };
+  withParents(byName.keys());
+  if (cmd.selection.subscribed) {
+    for (const s of subs) all.add(s);
+    withParents(subs);
+  }
+  const hasChildren = (n: string): boolean => {
+    const prefix = n + DELIMITER;
+    for (const m of byName.keys()) if (m.startsWith(prefix)) return true;
+    return false;
+  };
+  const extended = cmd.extended || conn.rev2;
+  const showSubscribed = cmd.selection.subscribed || cmd.returnOpts.subscribed;
+
+  for (const name of sortNames([...all])) {
+    if (!matches(name)) {
+      continue;
+    }
+    const mb = byName.get(name);
+    const attrs: string[] = [];
+    let childInfo = false;
+    if (cmd.selection.subscribed && !subs.has(name)) {
+      // RFC 5258 3.5: with RECURSIVEMATCH, a parent of subscribed names is listed with CHILDINFO.
+      if (!cmd.selection.recursiveMatch) continue;
+      const prefix = name + DELIMITER;
+      if (![...subs].some((s) => s.startsWith(prefix))) continue;
+      childInfo = true;
+    }
+    if (cmd.selection.specialUse && !mb?.specialUse) continue;
+    if (!mb) {
+      attrs.push(extended ? '\\NonExistent' : '\\Noselect');
+    }
+    if (mb || !cmd.selection.subscribed || hasChildren(name)) attrs.push(hasChildren(name) ? '\\HasChildren' : '\\HasNoChildren');
+    if (showSubscribed && subs.has(name)) attrs.push('\\Subscribed');
+    if (mb?.specialUse) attrs.push(mb.specialUse);
+    const b = conn.builder().text(`* LIST (${attrs.join(' ')}) "${DELIMITER}" `).astring(conn.wireName(name));
+    if (childInfo) b.text(' ("CHILDINFO" ("SUBSCRIBED"))');
+    await conn.send(b.text('\r\n').toBuffer());
+    if (cmd.returnOpts.status && mb) {
+      const vals = await statusValues(conn, mb, cmd.returnOpts.status);
+      await conn.send(conn.builder().text('* STATUS ').astring(conn.wireName(name)).text(` ${vals}\r\n`).toBuffer());
+    }
+  }
+}
+
+export async function handleLsub(conn: ImapConnection, cmd: CommandOf<'LSUB'>): Promise<void> {
+  const store = conn.ctx.store;
+  const account = conn.identity!.accountId;
+  const re = patternRegExp(conn.storeName(cmd.reference + cmd.pattern));
+  const existing = new Set((await store.listMailboxes(account)).map((m) => m.name));
+  const subs = await store.listSubscriptions(account);
+  for (const name of sortNames(subs.filter((s) => re.test(s)))) {
+    const attrs = existing.has(name) ? '' : '\\Noselect';
+    await conn.send(conn.builder().text(`* LSUB (${attrs}) "${DELIMITER}" `).astring(conn.wireName(name)).text('\r\n').toBuffer());
+  }
+}
+
+export async function handleNamespace(conn: ImapConnection): Promise<void> {
+  await conn.untagged(`NAMESPACE (("" "${DELIMITER}")) NIL NIL`);
+}

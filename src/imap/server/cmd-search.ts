@@ -1,0 +1,67 @@
+// SEARCH and UID SEARCH (RFC 9051 6.4.4), ESEARCH (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ
+// (RFC 7162 3.1.5). IMAP4rev2 clients always get ESEARCH; IMAP4rev1 clients get `* SEARCH` unless they
+// asked for RETURN.
+import { formatNumberSet } from '../proto/sequence-set.js';
+import { quote } from '../proto/response-writer.js';
+import type { Command, CommandOf, SearchKey } from '../proto/types.js';
+import type { ImapConnection } from './connection.js';
+import { MessageLoader } from './message-loader.js';
+import { matches, needsContent, target } from './search-eval.js';
+
+const BATCH = 100;
+
+function usesModseq(k: SearchKey): boolean {
+  if (k.op === 'modseq') return true;
+  if (k.op === 'and') return k.keys.some(usesModseq);
+  if (k.op === 'or') return usesModseq(k.a) || usesModseq(k.b);
+  if (k.op === 'not') return usesModseq(k.key);
+  return false;
+}
+
+export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<void> {
+  const view = conn.view!;
+  const loader = new MessageLoader(conn.ctx.store, view.mailbox.id);
+  const withModseq = usesModseq(cmd.key);
+  if (withModseq) conn.condstore = true;
+  const content = needsContent(cmd.key);
+  const now = Date.now();
+  const found: number[] = []; // UIDs in ascending order
+  for (let i = 0; i < view.uids.length; i += BATCH) {
+    const batch = view.uids.slice(i, i + BATCH);
+    if (content) await loader.prefetch(batch);
+    for (const uid of batch) {
+      if (await matches(cmd.key, target(view, loader, uid), view, now)) found.push(uid);
+    }
+    loader.release(batch);
+  }
+  const nums = cmd.uid ? found : found.map((u) => view.msn(u));
+  const highest = withModseq && found.length ? Math.max(...found.map((u) => view.messages.get(u)!.modseq)) : 0;
+
+  const ret = cmd.returnOpts ?? (conn.rev2 ? [] : null);
+  if (ret === null) {
+    let line = `SEARCH${nums.map((n) => ' ' + n).join('')}`;
+    if (withModseq && found.length) line += ` (MODSEQ ${highest})`;
+    await conn.untagged(line);
+    return;
+  }
+  // RFC 4731 3.1: RETURN () means ALL.
+  const opts = ret.length ? new Set(ret) : new Set(['ALL']);
+  if (opts.has('SAVE')) {
+    // RFC 5182 2.4: with MIN/MAX, only those are saved.
+    if (opts.has('MIN') || opts.has('MAX')) {
+      const s: number[] = [];
+      if (opts.has('MIN') && found.length) s.push(found[0]!);
+      if (opts.has('MAX') && found.length) s.push(found[found.length - 1]!);
+      view.saved = [...new Set(s)];
+    } else view.saved = found;
+    // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
+    if (opts.size === 1) return;
+  }
+  let line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}`;
+  if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
+  if (opts.has('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
+  if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberSet(nums)}`;
+  if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
+  if (withModseq && found.length) line += ` MODSEQ ${highest}`;
+  await conn.untagged(line);
+}

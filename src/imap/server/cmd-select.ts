@@ -1,0 +1,85 @@
+// SELECT, EXAMINE (RFC 9051 6.3.2-3, RFC 3501 for IMAP4rev1 clients, RFC 7162 CONDSTORE/QRESYNC),
+// CLOSE (6.4.1), UNSELECT (6.4.2), CHECK (RFC 3501 6.4.1).
+import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
+import type { Command, CommandOf } from '../proto/types.js';
+import type { ImapConnection } from './connection.js';
+import type { CommandResult } from './dispatch.js';
+import { bad, no } from './errors.js';
+import { MailboxView } from './mailbox-view.js';
+
+const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+export function keywordsOf(view: MailboxView): string[] {
+  const kw = new Set<string>();
+  for (const m of view.messages.values()) for (const f of m.flags) if (!f.startsWith('\\')) kw.add(f);
+  return [...kw].sort();
+}
+
+export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT' | 'EXAMINE'>): Promise<CommandResult> {
+  const store = conn.ctx.store;
+  const name = conn.storeName(cmd.mailbox);
+  if (cmd.qresync && !conn.qresync) throw bad('QRESYNC parameter without ENABLE QRESYNC');
+  if (conn.view) {
+    // RFC 7162 3.2.11 / RFC 9051 6.3.2: the previous mailbox is closed (without expunge).
+    conn.setView(null);
+    await conn.untagged('OK [CLOSED] previous mailbox closed');
+  }
+  const mb = await store.getMailbox(conn.identity!.accountId, name);
+  if (!mb) throw no('NONEXISTENT', 'no such mailbox');
+  if (cmd.condstore) conn.condstore = true;
+  const metas = await store.listMessages(mb.id);
+  const view = new MailboxView(mb, cmd.name === 'EXAMINE', metas);
+
+  const flags = [...SYSTEM_FLAGS, ...keywordsOf(view)];
+  await conn.untagged(`${view.exists} EXISTS`);
+  if (!conn.rev2) await conn.untagged('0 RECENT');
+  await conn.untagged(`FLAGS (${flags.join(' ')})`);
+  await conn.untagged(`OK [PERMANENTFLAGS (${view.readOnly ? '' : [...flags, '\\*'].join(' ')})] flags permitted`);
+  await conn.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
+  await conn.untagged(`OK [UIDNEXT ${mb.uidNext}] predicted next UID`);
+  if (!conn.rev2) {
+    // RFC 3501 6.3.1: [UNSEEN n] is the first unseen message's sequence number.
+    const i = view.uids.findIndex((u) => !view.messages.get(u)!.flags.includes('\\Seen'));
+    if (i >= 0) await conn.untagged(`OK [UNSEEN ${i + 1}] first unseen`);
+  }
+  if (conn.condstore) await conn.untagged(`OK [HIGHESTMODSEQ ${mb.highestModseq}] highest`);
+  if (conn.rev2) {
+    // RFC 9051 6.3.2: LIST response with the mailbox name (canonical form).
+    const b = conn.builder().text('* LIST () "/" ').astring(conn.wireName(mb.name)).text('\r\n');
+    await conn.send(b.toBuffer());
+  }
+  const q = cmd.qresync;
+  if (q && q.uidValidity === mb.uidValidity) {
+    // RFC 7162 3.2.5.2: VANISHED (EARLIER) and FETCH for changes since the client's MODSEQ.
+    let vanished = await store.expungedSince(mb.id, q.modseq);
+    if (q.knownUids) {
+      const known = q.knownUids;
+      const max = vanished.length ? Math.max(...vanished) : 0;
+      vanished = known.kind === 'ranges' ? vanished.filter((u) => inRanges(known.ranges, u, max)) : vanished;
+    }
+    if (vanished.length) await conn.untagged(`VANISHED (EARLIER) ${formatNumberSet(vanished)}`);
+    for (const uid of view.uids) {
+      const m = view.messages.get(uid)!;
+      if (m.modseq > q.modseq) await conn.untagged(`${view.msn(uid)} FETCH (UID ${uid} FLAGS (${m.flags.join(' ')}) MODSEQ (${m.modseq}))`);
+    }
+  }
+  conn.setView(view);
+  return { code: view.readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${cmd.name} completed` };
+}
+
+/** RFC 9051 6.4.1: CLOSE expunges \Deleted messages silently (read-write only) and deselects. */
+export async function handleClose(conn: ImapConnection): Promise<void> {
+  const view = conn.view!;
+  conn.setView(null);
+  if (!view.readOnly) {
+    const uids = view.uids.filter((u) => view.messages.get(u)!.flags.includes('\\Deleted'));
+    if (uids.length) await conn.ctx.store.expunge(conn.identity!.accountId, view.mailbox.id, uids);
+  }
+}
+
+export async function handleUnselect(conn: ImapConnection): Promise<void> {
+  conn.setView(null);
+}
+
+/** RFC 3501 6.4.1 CHECK: a no-op for us (every change is committed at once). */
+export async function handleCheck(): Promise<void> {}

@@ -1,0 +1,40 @@
+// STORE and UID STORE (RFC 9051 6.4.6), .SILENT, UNCHANGEDSINCE and [MODIFIED] (RFC 7162 3.1.3).
+import { formatNumberSet } from '../proto/sequence-set.js';
+import type { Command, CommandOf } from '../proto/types.js';
+import type { ImapConnection } from './connection.js';
+import type { CommandResult } from './dispatch.js';
+import { no } from './errors.js';
+
+export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>): Promise<CommandResult | void> {
+  const view = conn.view!;
+  if (view.readOnly) throw no('READ-ONLY', 'mailbox is read-only (EXAMINE)');
+  if (cmd.unchangedSince !== null) conn.condstore = true;
+  const uids = view.resolve(cmd.set, cmd.uid);
+  // \Recent cannot be stored (RFC 3501 2.3.2); drop it rather than fail old clients.
+  const flags = cmd.flags.filter((f) => f.toLowerCase() !== '\\recent');
+  if (!uids.length) return;
+  const r = await conn.ctx.store.storeFlags(conn.identity!.accountId, view.mailbox.id, uids, cmd.op, flags, cmd.unchangedSince ?? undefined);
+  const updated = new Set<number>();
+  for (const u of r.updated) {
+    view.applyFlags(u.uid, u.flags, u.modseq);
+    updated.add(u.uid);
+  }
+  const failed = new Set(r.failedUnchangedSince);
+  for (const uid of uids) {
+    if (failed.has(uid)) continue;
+    const m = view.messages.get(uid);
+    if (!m) continue;
+    // .SILENT suppresses the FETCH for what we changed; with UNCHANGEDSINCE the new MODSEQ is still
+    // reported (RFC 7162 3.1.3).
+    if (cmd.silent && !(cmd.unchangedSince !== null && updated.has(uid))) continue;
+    const parts: string[] = [];
+    if (cmd.uid) parts.push(`UID ${uid}`);
+    if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(m.flags)}`);
+    if (conn.condstore) parts.push(`MODSEQ (${m.modseq})`);
+    await conn.untagged(`${view.msn(uid)} FETCH (${parts.join(' ')})`);
+  }
+  if (failed.size) {
+    const nums = [...failed].map((u) => (cmd.uid ? u : view.msn(u))).filter((n) => n > 0);
+    return { code: `MODIFIED ${formatNumberSet(nums)}`, text: 'some messages were modified meanwhile' };
+  }
+}

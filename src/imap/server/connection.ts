@@ -1,0 +1,508 @@
+// One IMAP connection: socket I/O, the reader loop, connection state and command dispatch.
+//
+// Invariants:
+// - Commands run one at a time, in order; the socket is paused while the reader holds more than
+//   READ_HIGH_WATER unprocessed bytes, so memory per connection is bounded (literal limits in
+//   proto/command-reader.ts, APPEND literals streamed to disk through a bounded channel).
+// - Changes from other sessions arrive through the change feed after commit and are queued in the
+//   MailboxView; they are written only while a command is in progress (before its tagged reply) or
+//   during IDLE. EXPUNGE/VANISHED are held back during FETCH, STORE and SEARCH (RFC 9051 7.5.1).
+// - Every tagged reply is produced in exactly one place (finishCommand / the APPEND path); handlers
+//   throw ImapError for NO/BAD. Unexpected errors are logged with the cid and answered
+//   `NO [SERVERBUG]`; no stack trace ever reaches the wire.
+// - After STARTTLS nothing read before the handshake is used (RFC 9051 6.2.1: plaintext injection).
+// - An authenticated session is registered with ctx.sessions (spec 2.5): revoked → `* BYE` and close.
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { AuthIdentity, CertificateLogin, ConnInfo } from '../../auth/authenticator.js';
+import type { Logger } from '../../log/logger.js';
+import type { ServerContext } from '../../server/context.js';
+import type { Change } from '../../store/change-feed.js';
+import { CommandReader, type CommandPart, type ReaderEvent } from '../proto/command-reader.js';
+import { DEFAULT_APPEND_LIMIT, readerLimitsFrom } from '../proto/limits.js';
+import { commandTag, parseCommand } from '../proto/parse-command.js';
+import { ResponseBuilder, safeText } from '../proto/response-writer.js';
+import { ImapSyntaxError, UnknownCommandError } from '../proto/syntax-error.js';
+import type { Command, CommandOf } from '../proto/types.js';
+import { AppendSession } from './cmd-append.js';
+import { availableMechanisms } from './authenticate.js';
+import { capabilities } from './capabilities.js';
+import { dispatch, type CommandResult } from './dispatch.js';
+import { ImapError, fromStoreError } from './errors.js';
+import { fromWire, toWire } from './mailbox-names.js';
+import type { MailboxView, ViewOutput } from './mailbox-view.js';
+
+const READ_HIGH_WATER = 512 * 1024;
+
+export type ConnState = 'notauth' | 'auth' | 'selected' | 'logout';
+
+export interface ConnectionOptions {
+  implicitTls: boolean;
+  requestClientCert: boolean;
+}
+
+export class ImapConnection {
+  state: ConnState = 'notauth';
+  identity: AuthIdentity | null = null;
+  view: MailboxView | null = null;
+  /** ENABLEd extensions (RFC 5161), upper case. */
+  readonly enabled = new Set<string>();
+  /** CONDSTORE turned on by ENABLE or a CONDSTORE-enabling command (RFC 7162 3.1). */
+  condstore = false;
+  readonly log: Logger;
+  readonly appendLimit: number;
+  /** Set while IDLE waits for DONE: changes are written as they come. */
+  idling = false;
+  closed = false;
+  /** Failed authentication attempts on this connection. */
+  authFailures = 0;
+  /** The identity of the TLS client certificate, when its key is known (spec 2.2). */
+  certLogin: CertificateLogin | null = null;
+  /** After STARTTLS: the certificate check that must finish before the next command. */
+  private certCheck: Promise<void> | null = null;
+
+  private sock: Socket;
+  private tlsSock: TLSSocket | null;
+  /** The TCP socket under a TLS socket (for flow control). */
+  private rawSock: Socket | null = null;
+  private reader: CommandReader;
+  private waiter: (() => void) | null = null;
+  private paused = false;
+  private commandsSeen = 0;
+  private unsubscribe: (() => void) | null = null;
+  private unregister: (() => void) | null = null;
+  private append: AppendSession | null = null;
+  /** The APPEND whose parsed command is being executed (handleAppend commits its staged messages). */
+  pendingAppend: AppendSession | null = null;
+  private idleFlush: Promise<void> = Promise.resolve();
+  private readonly onData = (d: Buffer): void => this.received(d);
+  private readonly onEnd = (): void => this.markClosed();
+
+  constructor(
+    readonly ctx: ServerContext,
+    socket: Socket,
+    readonly cid: string,
+    readonly opts: ConnectionOptions,
+    raw?: Socket,
+  ) {
+    this.rawSock = raw ?? null;
+    this.sock = socket;
+    this.tlsSock = socket instanceof TLSSocket ? socket : null;
+    this.log = ctx.log.child({ cid, proto: 'imap', ip: socket.remoteAddress });
+    this.reader = new CommandReader(readerLimitsFrom(ctx.config.limits?.imap));
+    this.appendLimit = ctx.config.limits?.imap?.appendLimit ?? DEFAULT_APPEND_LIMIT;
+    this.attach(socket);
+  }
+
+  get tls(): boolean {
+    return this.tlsSock !== null;
+  }
+
+  get rev2(): boolean {
+    return this.enabled.has('IMAP4REV2');
+  }
+
+  /** Whether mailbox names and quoted strings may carry UTF-8 (RFC 6855 3, RFC 9051). */
+  get utf8(): boolean {
+    return this.enabled.has('UTF8=ACCEPT') || this.enabled.has('IMAP4REV2');
+  }
+
+  get qresync(): boolean {
+    return this.enabled.has('QRESYNC');
+  }
+
+  connInfo(): ConnInfo {
+    return { protocol: 'imap', ip: this.sock.remoteAddress ?? '', tls: this.tlsSock, cid: this.cid };
+  }
+
+  capabilityList(): string[] {
+    return capabilities({
+      authenticated: this.state !== 'notauth',
+      tls: this.tls,
+      starttlsAvailable: !this.opts.implicitTls && this.ctx.tls !== null,
+      appendLimit: this.appendLimit,
+      mechanisms: availableMechanisms(this),
+    });
+  }
+
+  builder(): ResponseBuilder {
+    return new ResponseBuilder(this.utf8);
+  }
+
+  wireName(name: string): string {
+    return toWire(name, this.utf8);
+  }
+
+  storeName(wire: string): string {
+    return fromWire(wire, this.utf8);
+  }
+
+  flagList(flags: string[]): string {
+    return `(${flags.join(' ')})`;
+  }
+
+  viewOutput(): ViewOutput {
+    return {
+      untagged: (t) => this.untagged(t),
+      condstore: this.condstore,
+      qresync: this.qresync,
+      rev2: this.rev2,
+      flagList: (f) => this.flagList(f),
+    };
+  }
+
+  // ---- socket I/O ----
+
+  private attach(sock: Socket): void {
+    sock.on('data', this.onData);
+    sock.on('end', this.onEnd);
+    sock.on('close', this.onEnd);
+    sock.on('error', (err) => {
+      this.log.debug('socket error', { err });
+      this.markClosed();
+    });
+    sock.on('timeout', () => void this.bye('autologout; idle for too long'));
+    this.setIdleTimeout();
+  }
+
+  private setIdleTimeout(): void {
+    const l = this.ctx.config.limits?.imap;
+    const ms = this.state === 'notauth' ? (l?.idleTimeoutBeforeAuthMs ?? 30_000) : (l?.idleTimeoutAfterAuthMs ?? 30 * 60_000);
+    this.sock.setTimeout(ms);
+  }
+
+  private received(d: Buffer): void {
+    // A TLS ClientHello on the plain port is not IMAP (spec 4: non-IMAP first line gets BYE).
+    if (this.commandsSeen === 0 && !this.tls && this.reader.buffered === 0 && d[0] === 0x16) {
+      this.commandsSeen++;
+      void this.bye('this port speaks IMAP, not TLS');
+      return;
+    }
+    this.reader.push(d);
+    if (this.reader.buffered > READ_HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.sock.pause();
+      // Under TLS the TCP socket must stop too, or ciphertext piles up in the TLS layer's buffer.
+      this.rawSock?.pause();
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  private markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cleanup();
+    this.wake();
+  }
+
+  private cleanup(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.unregister?.();
+    this.unregister = null;
+    this.append?.abort();
+    this.append = null;
+  }
+
+  async send(data: Buffer | string): Promise<void> {
+    if (this.closed || this.sock.destroyed) return;
+    if (!this.sock.write(data)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.sock.off('drain', done);
+          this.sock.off('close', done);
+          resolve();
+        };
+        this.sock.on('drain', done);
+        this.sock.on('close', done);
+      });
+    }
+  }
+
+  untagged(text: string): Promise<void> {
+    return this.send(`* ${text}\r\n`);
+  }
+
+  /** `* BYE`, then close. */
+  async bye(text: string): Promise<void> {
+    if (this.closed) return;
+    await this.send(`* BYE ${safeText(text)}\r\n`);
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.state = 'logout';
+    this.markClosed();
+    this.sock.end();
+    // A peer that does not read must not keep the socket forever.
+    setTimeout(() => this.sock.destroy(), 5000).unref();
+  }
+
+  /** The next reader event; null once the connection is closed or the reader is dead. */
+  async nextEvent(): Promise<ReaderEvent | null> {
+    for (;;) {
+      if (this.closed) return null;
+      const ev = this.reader.next();
+      if (ev) return ev;
+      if (this.reader.dead) return null;
+      if (this.paused) {
+        this.paused = false;
+        this.rawSock?.resume();
+        this.sock.resume();
+      }
+      await new Promise<void>((r) => (this.waiter = r));
+    }
+  }
+
+  acceptMessage(): void {
+    this.reader.acceptMessage();
+  }
+
+  rejectMessage(): void {
+    this.reader.rejectMessage();
+  }
+
+  /** Reads one continuation line (AUTHENTICATE response, IDLE's DONE); null when the connection ended. */
+  async readLine(): Promise<Buffer | null> {
+    for (;;) {
+      const ev = await this.nextEvent();
+      if (!ev) return null;
+      if (ev.kind === 'command') return Buffer.concat(ev.parts.map((p) => p.text));
+      // A literal in a continuation line is not valid here: drop and handle as the reader says.
+      if (!(await this.handleReaderProblem(ev))) return null;
+    }
+  }
+
+  // ---- the loop ----
+
+  async run(): Promise<void> {
+    try {
+      if (this.ctx.auth.isBlocked(this.sock.remoteAddress ?? '')) {
+        await this.bye('too many auth failures');
+        return;
+      }
+      if (this.tlsSock) await this.checkCertificate();
+      if (this.certLogin && !this.certLogin.noImapPreauth) {
+        // Spec 2.3: a known key on implicit TLS pre-authenticates the connection.
+        this.loggedIn(this.certLogin.identity);
+        await this.untagged(`PREAUTH [CAPABILITY ${this.capabilityList().join(' ')}] Postern IMAP4rev2 server ready, logged in as ${this.certLogin.identity.username}`);
+      } else {
+        await this.untagged(`OK [CAPABILITY ${this.capabilityList().join(' ')}] Postern IMAP4rev2 server ready`);
+      }
+      for (;;) {
+        const ev = await this.nextEvent();
+        if (!ev) break;
+        if (this.certCheck) {
+          await this.certCheck;
+          this.certCheck = null;
+        }
+        await this.handleEvent(ev);
+      }
+    } catch (err) {
+      this.log.error('connection failed', { err: (err as Error)?.stack ?? String(err) });
+      await this.bye('internal server error');
+    } finally {
+      this.close();
+    }
+  }
+
+  private async handleEvent(ev: ReaderEvent): Promise<void> {
+    switch (ev.kind) {
+      case 'command':
+        if (this.append) return this.append.finish(ev.parts);
+        return this.onCommand(ev.parts);
+      case 'continue':
+        return this.send('+ Ready for literal data\r\n');
+      case 'message-literal':
+        if (!this.append) this.append = new AppendSession(this, () => (this.append = null));
+        return this.append.literal(ev);
+      case 'message-data':
+        return this.append?.data(ev.chunk);
+      case 'message-end':
+        return this.append?.end();
+      default:
+        await this.handleReaderProblem(ev);
+    }
+  }
+
+  /** toobig / line-too-long; returns whether the connection goes on. */
+  private async handleReaderProblem(ev: ReaderEvent): Promise<boolean> {
+    if (ev.kind === 'toobig') {
+      this.commandsSeen++;
+      // A failed APPEND in progress is over too.
+      this.append?.abort();
+      this.append = null;
+      if (ev.sync) {
+        await this.send(`${ev.tag ?? '*'} BAD [TOOBIG] ${ev.message}\r\n`);
+        return true;
+      }
+      // RFC 7888 4: the server cannot find the end of the data: BYE and close.
+      await this.send(`* BYE [ALERT] ${ev.message}; closing connection\r\n`);
+      if (ev.tag) await this.send(`${ev.tag} BAD [TOOBIG] ${ev.message}\r\n`);
+      this.close();
+      return false;
+    }
+    if (ev.kind === 'line-too-long') {
+      await this.send(`* BYE [ALERT] command line too long\r\n`);
+      this.close();
+      return false;
+    }
+    return true;
+  }
+
+  private async onCommand(parts: CommandPart[]): Promise<void> {
+    const first = this.commandsSeen++ === 0;
+    let cmd: Command;
+    try {
+      cmd = parseCommand(parts);
+    } catch (err) {
+      if (err instanceof UnknownCommandError && first) {
+        // Spec 4: a non-IMAP first line (HTTP, SMTP, garbage) gets BYE and a close.
+        await this.bye('this is an IMAP server; unrecognised first command');
+        return;
+      }
+      if (err instanceof ImapSyntaxError) {
+        const tag = err instanceof UnknownCommandError ? err.tag : commandTag(parts);
+        // RFC 9051 6.4.4: an unsupported charset is NO [BADCHARSET], not a syntax error.
+        const status = err.code?.startsWith('BADCHARSET') ? 'NO' : 'BAD';
+        await this.send(`${tag ?? '*'} ${status} ${err.code ? `[${err.code}] ` : ''}${safeText(err.message)}\r\n`);
+        return;
+      }
+      throw err;
+    }
+    await this.execute(cmd);
+  }
+
+  /** Runs a parsed command and writes its tagged reply. */
+  async execute(cmd: Command): Promise<void> {
+    let result: CommandResult | void;
+    try {
+      result = await dispatch(this, cmd);
+    } catch (err) {
+      await this.finishWithError(cmd, err);
+      return;
+    }
+    if (result?.taggedSent || this.closed) return;
+    await this.syncAfter(cmd);
+    const code = result?.code ? `[${result.code}] ` : '';
+    await this.send(`${cmd.tag} OK ${code}${safeText(result?.text ?? `${cmd.name} completed`)}\r\n`);
+  }
+
+  async finishWithError(cmd: { tag: string; name: string }, err: unknown): Promise<void> {
+    let e: ImapError | null = err instanceof ImapError ? err : fromStoreError(err);
+    if (!e && err instanceof ImapSyntaxError) e = new ImapError('BAD', err.code, err.message);
+    if (!e) {
+      this.log.error('command failed', { cmd: cmd.name, err: (err as Error)?.stack ?? String(err) });
+      e = new ImapError('NO', 'SERVERBUG', `internal error; reference ${this.cid}`);
+    }
+    if (this.closed) return;
+    // Untagged updates may still go out before a NO (not before BAD: the command did not run).
+    if (e.status === 'NO') await this.syncAfter(cmd as Command);
+    await this.send(`${cmd.tag} ${e.status} ${e.code ? `[${e.code}] ` : ''}${safeText(e.message)}\r\n`);
+  }
+
+  /** Reports queued changes before a tagged reply (RFC 9051 7.5.1 rules for EXPUNGE). */
+  async syncAfter(cmd: { name: string; uid?: boolean }): Promise<void> {
+    if (!this.view) return;
+    const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH') && !cmd.uid;
+    await this.view.sync(this.ctx.store, this.viewOutput(), !noExpunge);
+  }
+
+  // ---- state changes ----
+
+  /** Called by LOGIN/AUTHENTICATE on success. */
+  loggedIn(identity: AuthIdentity): void {
+    this.identity = identity;
+    this.state = 'auth';
+    this.setIdleTimeout();
+    this.unsubscribe = this.ctx.store.changes.subscribe(identity.accountId, (changes) => this.onChanges(changes));
+    // Spec 2.5: the registry ends the session within a second when its credentials are revoked.
+    this.unregister = this.ctx.sessions.add({ identity, revoke: (reason) => void this.bye(reason) });
+    this.log.info('login', { user: identity.username, account: identity.accountName });
+  }
+
+  private onChanges(changes: Change[]): void {
+    if (!this.view) return;
+    this.view.queue(changes);
+    if (this.idling) this.flushIdle();
+  }
+
+  /** During IDLE, changes are written at once (RFC 2177). */
+  flushIdle(): void {
+    this.idleFlush = this.idleFlush
+      .then(async () => {
+        if (this.idling && this.view) await this.view.sync(this.ctx.store, this.viewOutput(), true);
+      })
+      .catch((err) => this.log.warn('idle update failed', { err }));
+  }
+
+  waitIdleFlush(): Promise<void> {
+    return this.idleFlush;
+  }
+
+  /** STARTTLS: the caller sent the tagged OK; from here on only TLS bytes count. */
+  startTls(): void {
+    const raw = this.sock;
+    raw.off('data', this.onData);
+    raw.off('end', this.onEnd);
+    raw.off('close', this.onEnd);
+    raw.removeAllListeners('timeout');
+    // Discard anything pipelined after STARTTLS (RFC 9051 6.2.1).
+    this.reader = new CommandReader(readerLimitsFrom(this.ctx.config.limits?.imap));
+    if (this.paused) {
+      this.paused = false;
+    }
+    const t = new TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.ctx.tls!,
+      requestCert: this.opts.requestClientCert,
+      rejectUnauthorized: false,
+    });
+    // The greeting was sent already, so a certificate given here never pre-authenticates; it
+    // enables AUTHENTICATE EXTERNAL (spec 2.3). Commands wait for this check.
+    this.certCheck = new Promise<void>((resolve) => {
+      t.once('secure', () => {
+        const p = t.getProtocol();
+        if (p !== 'TLSv1.2' && p !== 'TLSv1.3') {
+          this.log.info('refusing old TLS version', { protocol: p });
+          t.destroy();
+          return resolve();
+        }
+        this.checkCertificate().then(resolve, resolve);
+      });
+      t.once('close', () => resolve());
+    });
+    this.sock = t;
+    this.tlsSock = t;
+    this.rawSock = raw;
+    this.attach(t);
+    raw.resume();
+  }
+
+  private async checkCertificate(): Promise<void> {
+    try {
+      this.certLogin = await this.ctx.auth.certificateLogin(this.connInfo());
+    } catch (err) {
+      this.log.error('client certificate check failed', { err });
+      this.certLogin = null;
+    }
+  }
+
+  /** For shutdown: BYE and close, even in the middle of a command. */
+  async shutdown(): Promise<void> {
+    await this.bye('server shutting down');
+  }
+
+  /** Mailbox view selection (SELECT/EXAMINE/CLOSE/UNSELECT). */
+  setView(view: MailboxView | null): void {
+    this.view = view;
+    this.state = view ? 'selected' : this.identity ? 'auth' : 'notauth';
+  }
+}

@@ -1,0 +1,211 @@
+// The selected mailbox as this session knows it: message sequence numbers over UIDs, flags and
+// MODSEQs, and changes from other sessions (change feed) queued until they may be reported.
+// RFC 9051 7.5.1: EXPUNGE may not be sent during FETCH, STORE or SEARCH (non-UID), nor when no command
+// is in progress; so expunges wait in `pending` while other changes are applied in order.
+import type { Change } from '../../store/change-feed.js';
+import type { Mailbox, MessageMeta, Store } from '../../store/types.js';
+import { inRanges, formatNumberSet } from '../proto/sequence-set.js';
+import { STAR, type SequenceSet } from '../proto/types.js';
+import { bad } from './errors.js';
+
+export interface ViewMessage {
+  uid: number;
+  flags: string[];
+  modseq: number;
+  internalDate: Date;
+  saveDate: Date;
+  size: number;
+  fileId: number;
+  id: number;
+}
+
+export interface ViewOutput {
+  /** Sends one untagged response line (without "* " and CRLF). */
+  untagged(text: string): Promise<void>;
+  condstore: boolean;
+  qresync: boolean;
+  rev2: boolean;
+  flagList(flags: string[]): string;
+}
+
+function toView(m: MessageMeta): ViewMessage {
+  return { uid: m.uid, flags: m.flags, modseq: m.modseq, internalDate: m.internalDate, saveDate: m.saveDate, size: m.size, fileId: m.fileId, id: m.id };
+}
+
+export class MailboxView {
+  /** UIDs in order: index + 1 is the message sequence number. */
+  uids: number[] = [];
+  readonly messages = new Map<number, ViewMessage>();
+  /** RFC 5182: the saved search result, as UIDs. */
+  saved: number[] = [];
+  private pending: Change[] = [];
+  highestModseq: number;
+  uidNext: number;
+  deleted = false;
+
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly readOnly: boolean,
+    metas: MessageMeta[],
+  ) {
+    for (const m of metas) {
+      this.uids.push(m.uid);
+      this.messages.set(m.uid, toView(m));
+    }
+    this.uids.sort((a, b) => a - b);
+    this.highestModseq = mailbox.highestModseq;
+    this.uidNext = mailbox.uidNext;
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  /** Called by the change-feed listener: only changes of this mailbox are kept. */
+  queue(changes: Change[]): void {
+    for (const c of changes) if ('mailboxId' in c && c.mailboxId === this.mailbox.id) this.pending.push(c);
+  }
+
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  msn(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.uids[mid]!;
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** The UIDs a sequence set names, in ascending order. Non-UID sets beyond EXISTS are an error. */
+  resolve(set: SequenceSet, uid: boolean): number[] {
+    if (set.kind === 'saved') return this.saved.filter((u) => this.messages.has(u));
+    if (!uid) {
+      const out: number[] = [];
+      const n = this.uids.length;
+      for (const r of set.ranges) {
+        if ((r.start !== STAR && r.start > n) || (r.end !== STAR && r.end > n)) {
+          throw bad(n === 0 ? 'mailbox is empty: no message sequence numbers' : `message sequence number out of range (EXISTS is ${n})`);
+        }
+      }
+      for (let i = 1; i <= n; i++) if (inRanges(set.ranges, i, n)) out.push(this.uids[i - 1]!);
+      return out;
+    }
+    const max = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+    // Fast path for small explicit sets in big mailboxes.
+    const explicit = set.ranges.every((r) => r.start !== STAR && r.end !== STAR && Math.abs(r.end - r.start) < 1000);
+    if (explicit) {
+      const found = new Set<number>();
+      for (const r of set.ranges) {
+        for (let u = Math.min(r.start, r.end); u <= Math.max(r.start, r.end); u++) if (this.messages.has(u)) found.add(u);
+      }
+      return [...found].sort((a, b) => a - b);
+    }
+    return this.uids.filter((u) => inRanges(set.ranges, u, max));
+  }
+
+  /** Records a flag change this session made and reported itself. */
+  applyFlags(uid: number, flags: string[], modseq: number): void {
+    const m = this.messages.get(uid);
+    if (!m) return;
+    m.flags = flags;
+    m.modseq = Math.max(m.modseq, modseq);
+    this.highestModseq = Math.max(this.highestModseq, modseq);
+  }
+
+  /**
+   * Applies queued changes and reports them: EXISTS for new messages, FETCH for flag changes,
+   * EXPUNGE/VANISHED when `allowExpunge`. New messages' metadata comes from the store.
+   */
+  async sync(store: Store, out: ViewOutput, allowExpunge: boolean): Promise<void> {
+    if (this.pending.length === 0) return;
+    const changes = this.pending;
+    this.pending = [];
+    const keep: Change[] = [];
+    let newUids: number[] = [];
+    const expunged: number[] = [];
+    const flagUpdates = new Map<number, { flags: string[]; modseq: number }>();
+    for (const c of changes) {
+      if (c.kind === 'append') {
+        for (const u of c.uids) if (!this.messages.has(u) && !newUids.includes(u)) newUids.push(u);
+        for (const u of c.uids) if (u >= this.uidNext) this.uidNext = u + 1;
+        this.highestModseq = Math.max(this.highestModseq, c.modseq);
+      } else if (c.kind === 'flags') {
+        for (const u of c.updates) {
+          const m = this.messages.get(u.uid);
+          if (m && u.modseq > m.modseq) flagUpdates.set(u.uid, { flags: u.flags, modseq: u.modseq });
+        }
+      } else if (c.kind === 'expunge') {
+        if (allowExpunge) {
+          expunged.push(...c.uids);
+          this.highestModseq = Math.max(this.highestModseq, c.modseq);
+        } else keep.push(c);
+      } else if (c.kind === 'mailbox-delete') {
+        this.deleted = true;
+      }
+    }
+    this.pending = keep;
+
+    // Expunges first: a message appended and expunged in one batch must never be announced.
+    if (expunged.length) {
+      newUids = newUids.filter((u) => !expunged.includes(u));
+      const gone = [...new Set(expunged)].filter((u) => this.messages.has(u)).sort((a, b) => a - b);
+      if (out.qresync && gone.length) {
+        // RFC 7162 3.2.10: VANISHED instead of EXPUNGE once QRESYNC is enabled.
+        for (const u of gone) this.remove(u);
+        await out.untagged(`VANISHED ${formatNumberSet(gone)}`);
+      } else {
+        // Highest first, so that earlier sequence numbers stay valid while we send.
+        for (const u of gone.reverse()) {
+          const n = this.msn(u);
+          this.remove(u);
+          await out.untagged(`${n} EXPUNGE`);
+        }
+      }
+    }
+    for (const [uid, f] of flagUpdates) {
+      const m = this.messages.get(uid);
+      if (!m) continue;
+      m.flags = f.flags;
+      m.modseq = f.modseq;
+      this.highestModseq = Math.max(this.highestModseq, f.modseq);
+      const parts = [`FLAGS ${out.flagList(f.flags)}`];
+      if (out.qresync || out.condstore) parts.unshift(`UID ${uid}`);
+      if (out.condstore) parts.push(`MODSEQ (${f.modseq})`);
+      await out.untagged(`${this.msn(uid)} FETCH (${parts.join(' ')})`);
+    }
+    if (newUids.length) {
+      const metas = await store.getMessages(this.mailbox.id, newUids);
+      const max = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+      for (const m of metas.sort((a, b) => a.uid - b.uid)) {
+        if (this.messages.has(m.uid)) continue;
+        this.messages.set(m.uid, toView(m));
+        if (m.uid > max) this.uids.push(m.uid);
+        else {
+          this.uids.push(m.uid);
+          this.uids.sort((a, b) => a - b);
+        }
+      }
+      await out.untagged(`${this.uids.length} EXISTS`);
+      // RFC 3501 7.3.2: IMAP4rev1 clients expect RECENT with EXISTS; we keep no \Recent state.
+      if (!out.rev2) await out.untagged('0 RECENT');
+    }
+  }
+
+  private remove(uid: number): void {
+    const n = this.msn(uid);
+    if (n) this.uids.splice(n - 1, 1);
+    this.messages.delete(uid);
+  }
+
+  /** Removes expunged UIDs this session reported itself (EXPUNGE / MOVE handlers). */
+  removeReported(uid: number): void {
+    this.remove(uid);
+  }
+}

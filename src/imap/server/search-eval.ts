@@ -1,0 +1,166 @@
+// Evaluation of SEARCH keys against one message (RFC 9051 6.4.4). Cheap keys (flags, sizes, dates,
+// sets) use the view; text keys load the content once per message and match case-insensitively on
+// decoded text (mime searchableText: encoded words, transfer encodings and charsets decoded).
+import { decodeEncodedWords, getHeaderValues, parseAddressList, searchableText, isGroup, type MimePart } from '../../mime/index.js';
+import { inRanges } from '../proto/sequence-set.js';
+import type { DateOnly, SearchKey, SequenceSet } from '../proto/types.js';
+import type { MailboxView, ViewMessage } from './mailbox-view.js';
+import type { MessageLoader } from './message-loader.js';
+
+export interface SearchTarget {
+  msg: ViewMessage;
+  msn: number;
+  /** Content and parse tree, loaded on first use. */
+  content(): Promise<{ buf: Buffer; part: MimePart }>;
+  text(): Promise<{ header: string; body: string }>;
+}
+
+export function needsContent(k: SearchKey): boolean {
+  switch (k.op) {
+    case 'and':
+      return k.keys.some(needsContent);
+    case 'or':
+      return needsContent(k.a) || needsContent(k.b);
+    case 'not':
+      return needsContent(k.key);
+    case 'header':
+    case 'text':
+    case 'body':
+      return true;
+    case 'date':
+      return k.field === 'sent';
+    default:
+      return false;
+  }
+}
+
+function fold(s: string): string {
+  return s.normalize('NFC').toLowerCase();
+}
+
+function dayNumber(d: DateOnly): number {
+  return Date.UTC(d.year, d.month - 1, d.day) / 86400000;
+}
+
+function dayOf(date: Date): number {
+  return Math.floor(date.getTime() / 86400000);
+}
+
+function compareDay(day: number, cmp: 'before' | 'on' | 'since', d: DateOnly): boolean {
+  const ref = dayNumber(d);
+  return cmp === 'before' ? day < ref : cmp === 'on' ? day === ref : day >= ref;
+}
+
+function inSet(view: MailboxView, set: SequenceSet, n: number, isUid: boolean, max: number): boolean {
+  if (set.kind === 'saved') return isUid ? view.saved.includes(n) : view.saved.includes(view.uids[n - 1]!);
+  return inRanges(set.ranges, n, max);
+}
+
+/** Address headers are matched on their decoded display form too. */
+function headerMatches(buf: Buffer, part: MimePart, field: string, needle: string): boolean {
+  const values = getHeaderValues(part, buf, field);
+  if (needle === '') return values.length > 0;
+  for (const v of values) {
+    let text = decodeEncodedWords(v);
+    if (['from', 'to', 'cc', 'bcc', 'reply-to', 'sender'].includes(field)) {
+      try {
+        for (const e of parseAddressList(v)) {
+          const list = isGroup(e) ? e.members : [e];
+          for (const a of list) text += ` ${a.name ?? ''} ${a.local}@${a.domain}`;
+        }
+      } catch {
+        // the raw text is searched anyway
+      }
+    }
+    if (fold(text).includes(needle)) return true;
+  }
+  return false;
+}
+
+export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, now: number): Promise<boolean> {
+  const m = t.msg;
+  switch (k.op) {
+    case 'all':
+      return true;
+    case 'and':
+      for (const s of k.keys) if (!(await matches(s, t, view, now))) return false;
+      return true;
+    case 'or':
+      return (await matches(k.a, t, view, now)) || (await matches(k.b, t, view, now));
+    case 'not':
+      return !(await matches(k.key, t, view, now));
+    case 'seq':
+      return inSet(view, k.set, t.msn, false, view.exists);
+    case 'uid': {
+      const max = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
+      return inSet(view, k.set, m.uid, true, max);
+    }
+    case 'flag': {
+      const has = m.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
+      return has === k.present;
+    }
+    case 'recent':
+    case 'new':
+      // No \Recent state is kept (see mailbox-view.ts): nothing is recent.
+      return false;
+    case 'old':
+      return true;
+    case 'size':
+      return k.cmp === 'larger' ? m.size > k.n : m.size < k.n;
+    case 'modseq':
+      return m.modseq >= k.modseq;
+    case 'older':
+      return now - m.internalDate.getTime() >= k.seconds * 1000;
+    case 'younger':
+      return now - m.internalDate.getTime() <= k.seconds * 1000;
+    case 'savedatesupported':
+      return true;
+    case 'date': {
+      if (k.field === 'internal') return compareDay(dayOf(m.internalDate), k.cmp, k.date);
+      if (k.field === 'save') return compareDay(dayOf(m.saveDate), k.cmp, k.date);
+      const { buf, part } = await t.content();
+      const v = getHeaderValues(part, buf, 'date')[0];
+      const d = v ? new Date(v.replace(/\([^)]*\)/g, '').trim()) : null;
+      if (!d || isNaN(d.getTime())) return false;
+      // RFC 9051 6.4.4: the date of the Date header, disregarding time and time zone.
+      const local = new Date(d.getTime());
+      const tz = /([+-])(\d{2})(\d{2})\s*$/.exec(v!.replace(/\([^)]*\)/g, '').trim());
+      if (tz) local.setTime(d.getTime() + (tz[1] === '-' ? -1 : 1) * (Number(tz[2]) * 60 + Number(tz[3])) * 60000);
+      return compareDay(dayOf(local), k.cmp, k.date);
+    }
+    case 'header': {
+      const { buf, part } = await t.content();
+      return headerMatches(buf, part, k.field, fold(k.value));
+    }
+    case 'body':
+    case 'text': {
+      const needle = fold(k.value);
+      const txt = await t.text();
+      if (k.op === 'text' && fold(txt.header).includes(needle)) return true;
+      return fold(txt.body).includes(needle);
+    }
+  }
+}
+
+/** A SearchTarget whose content comes from the loader, parsed once. */
+export function target(view: MailboxView, loader: MessageLoader, uid: number): SearchTarget {
+  const msg = view.messages.get(uid)!;
+  let content: Promise<{ buf: Buffer; part: MimePart }> | null = null;
+  let text: Promise<{ header: string; body: string }> | null = null;
+  const getContent = (): Promise<{ buf: Buffer; part: MimePart }> =>
+    (content ??= (async () => {
+      const buf = await loader.content(msg);
+      const c = await loader.cache(msg, buf);
+      return { buf, part: c.part };
+    })());
+  return {
+    msg,
+    msn: view.msn(uid),
+    content: getContent,
+    text: () =>
+      (text ??= (async () => {
+        const { buf, part } = await getContent();
+        return searchableText(buf, part);
+      })()),
+  };
+}

@@ -1,0 +1,281 @@
+// The outbound queue runner. A loop picks the recipients whose next attempt is due, groups
+// them by message and destination domain (one SMTP transaction per group), and delivers the
+// groups concurrently within an overall and a per-domain limit. Results go back to the store
+// per recipient: delivered, failed (permanent, or expired) with a DSN to the sender, or
+// pending with a later next attempt. A message whose recipients are all done is dropped.
+//
+// Invariants:
+// - A recipient is in at most one delivery at a time (the in-flight set), so a kick() during
+//   a delivery cannot send it twice.
+// - State is written only after the attempt ended; a crash mid-delivery leaves the recipient
+//   pending, so delivery is at-least-once (as in every MTA: the remote may have taken it).
+// - DSNs are never sent for DSNs or to the null sender (send-dsn.ts).
+// - The clock is injectable: tests drive retries and expiry without sleeping.
+
+import type { ServerContext } from '../server/context.js';
+import type { SmtpTimeouts } from '../smtp/client/index.js';
+import type { QueueMessage, QueueRecipient } from '../store/types.js';
+import { nextAttempt, type RetryPolicy } from './backoff.js';
+import { deliverToDomain, type RecipientOutcome } from './deliver.js';
+import { systemResolver, type DnsResolver } from './destination.js';
+import type { DsnRecipient } from './dsn.js';
+import {
+  FIRST_RETRY_DELAY_MS,
+  MAX_CONCURRENT_DELIVERIES,
+  MAX_CONCURRENT_PER_DOMAIN,
+  MAX_RETRY_DELAY_MS,
+  POLL_INTERVAL_MS,
+  QUEUE_EXPIRY_MS,
+  STOP_GRACE_MS,
+} from './limits.js';
+import { isNullSender, sendDsn } from './send-dsn.js';
+
+export interface QueueOptions {
+  /** Clock; default the real one. */
+  now?: () => Date;
+  /** DNS for MX delivery; default node:dns. */
+  resolver?: DnsResolver;
+  /** Port for MX delivery (25); tests point it at a fake server. */
+  mxPort?: number;
+  maxConcurrent?: number;
+  maxPerDomain?: number;
+  pollIntervalMs?: number;
+  firstRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  expiryMs?: number;
+  /** SMTP client timeouts for deliveries. */
+  timeouts?: SmtpTimeouts;
+  stopGraceMs?: number;
+  /** Tie-break for MX hosts of equal preference. */
+  random?: () => number;
+}
+
+/** What `postern serve` holds. */
+export interface QueueHandle {
+  /** Look at the queue now (after an enqueue, or `queue retry`). */
+  kick(): void;
+  /** Stops looking; waits for deliveries in flight (closing them after a grace period). */
+  stop(): Promise<void>;
+}
+
+interface Group {
+  messageId: number;
+  domain: string;
+  recipientIds: number[];
+}
+
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
+}
+
+export class Queue implements QueueHandle {
+  readonly #ctx: ServerContext;
+  readonly #now: () => Date;
+  readonly #resolver: DnsResolver;
+  readonly #policy: RetryPolicy;
+  readonly #o: QueueOptions;
+  readonly #inFlight = new Set<number>();
+  readonly #perDomain = new Map<string, number>();
+  readonly #jobs = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #stopped = false;
+  #kicked = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(ctx: ServerContext, opts: QueueOptions = {}) {
+    this.#ctx = ctx;
+    this.#o = opts;
+    this.#now = opts.now ?? (() => new Date());
+    this.#resolver = opts.resolver ?? systemResolver;
+    this.#policy = {
+      firstDelayMs: opts.firstRetryDelayMs ?? FIRST_RETRY_DELAY_MS,
+      maxDelayMs: opts.maxRetryDelayMs ?? MAX_RETRY_DELAY_MS,
+      expiryMs: opts.expiryMs ?? QUEUE_EXPIRY_MS,
+    };
+  }
+
+  /** Starts the loop; it also stops when the server shuts down. */
+  start(): void {
+    if (this.#loop) return;
+    this.#ctx.shutdown.addEventListener('abort', () => void this.stop(), { once: true });
+    this.#loop = this.#run();
+  }
+
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#stopped = true;
+      this.#wake?.();
+      await this.#loop;
+      const grace = setTimeout(() => this.#abort.abort(), this.#o.stopGraceMs ?? STOP_GRACE_MS);
+      await Promise.allSettled([...this.#jobs]);
+      clearTimeout(grace);
+    })();
+    return this.#stopping;
+  }
+
+  /**
+   * Delivers everything due now and waits until nothing due is left (new DSNs included).
+   * For tests and tools; the loop does the same over time.
+   */
+  async runOnce(): Promise<void> {
+    for (;;) {
+      const started = await this.#scan();
+      if (started === 0 && this.#jobs.size === 0) return;
+      await Promise.allSettled([...this.#jobs]);
+    }
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      this.#kicked = false;
+      try {
+        await this.#scan();
+      } catch (err) {
+        this.#ctx.log.error('queue scan failed', { err });
+      }
+      if (this.#stopped) break;
+      if (this.#kicked) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#wake = null;
+          resolve();
+        };
+        const timer = setTimeout(done, this.#o.pollIntervalMs ?? POLL_INTERVAL_MS);
+        this.#wake = done;
+      });
+    }
+  }
+
+  /** Starts deliveries for due groups within the limits; returns how many it started. */
+  async #scan(): Promise<number> {
+    if (this.#stopped) return 0;
+    const due = await this.#ctx.store.dueQueueRecipients(this.#now());
+    const groups = new Map<string, Group>();
+    for (const r of due) {
+      if (this.#inFlight.has(r.id)) continue;
+      const domain = domainOf(r.address);
+      const key = `${r.messageId}\0${domain}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { messageId: r.messageId, domain, recipientIds: [] }));
+      g.recipientIds.push(r.id);
+    }
+    let started = 0;
+    const max = this.#o.maxConcurrent ?? MAX_CONCURRENT_DELIVERIES;
+    const maxDomain = this.#o.maxPerDomain ?? MAX_CONCURRENT_PER_DOMAIN;
+    for (const g of groups.values()) {
+      if (this.#jobs.size >= max) break;
+      if ((this.#perDomain.get(g.domain) ?? 0) >= maxDomain) continue;
+      this.#start(g);
+      started++;
+    }
+    return started;
+  }
+
+  #start(g: Group): void {
+    for (const id of g.recipientIds) this.#inFlight.add(id);
+    this.#perDomain.set(g.domain, (this.#perDomain.get(g.domain) ?? 0) + 1);
+    const job: Promise<void> = this.#deliver(g)
+      .catch((err) => {
+        if (!this.#abort.signal.aborted) this.#ctx.log.error('queue delivery failed', { msgid: g.messageId, domain: g.domain, err });
+      })
+      .finally(() => {
+        for (const id of g.recipientIds) this.#inFlight.delete(id);
+        const n = (this.#perDomain.get(g.domain) ?? 1) - 1;
+        if (n > 0) this.#perDomain.set(g.domain, n);
+        else this.#perDomain.delete(g.domain);
+        this.#jobs.delete(job);
+        // A slot is free: others may be waiting for it.
+        if (!this.#stopped) this.kick();
+      });
+    this.#jobs.add(job);
+  }
+
+  async #deliver(g: Group): Promise<void> {
+    const { store, config, log } = this.#ctx;
+    const msg = await store.getQueueMessage(g.messageId);
+    if (!msg) return; // dropped meanwhile (`postern queue drop`)
+    const rcpts = msg.recipients.filter((r) => r.state === 'pending' && g.recipientIds.includes(r.id));
+    if (rcpts.length === 0) return;
+    const content = await store.readBlob(msg.fileId);
+    const outcomes = await deliverToDomain(
+      { domain: g.domain, sender: isNullSender(msg.sender) ? '' : msg.sender, recipients: rcpts.map((r) => r.address), content },
+      {
+        resolve: { transports: config.transports, resolver: this.#resolver, hostname: config.hostname, mxPort: this.#o.mxPort, random: this.#o.random },
+        clientName: config.hostname,
+        timeouts: this.#o.timeouts,
+        signal: this.#abort.signal,
+        log: log.child({ msgid: msg.id }),
+      },
+    );
+    const now = this.#now();
+    const dsn: DsnRecipient[] = [];
+    for (let i = 0; i < rcpts.length; i++) {
+      const d = await this.#record(msg, rcpts[i]!, outcomes[i]!, now);
+      if (d) dsn.push(d);
+    }
+    if (dsn.length) {
+      const sent = await sendDsn(store, msg, dsn, { hostname: config.hostname, now, log });
+      if (sent === 'queued') this.kick();
+    }
+    await this.#dropIfDone(msg.id);
+  }
+
+  /** Writes one recipient's result; returns the DSN entry when it failed for good. */
+  async #record(msg: QueueMessage, r: QueueRecipient, o: RecipientOutcome, now: Date): Promise<DsnRecipient | null> {
+    const { store, log } = this.#ctx;
+    const attempts = r.attempts + 1;
+    const fields = { msgid: msg.id, rcpt: r.address, attempts };
+    if (o.kind === 'delivered') {
+      await store.updateQueueRecipient(r.id, { state: 'delivered', attempts, lastError: null });
+      log.info('queue delivered', { ...fields, mta: o.remoteMta });
+      return null;
+    }
+    const base = { address: r.address, action: 'failed' as const, message: o.message, reply: o.reply, remoteMta: o.remoteMta, lastAttempt: now };
+    if (o.permanent) {
+      await store.updateQueueRecipient(r.id, { state: 'failed', attempts, lastError: o.message });
+      log.info('queue bounced', { ...fields, status: o.status, err: o.message });
+      return { ...base, status: o.status };
+    }
+    const next = nextAttempt(msg.created, now, attempts, this.#policy);
+    if (next === null) {
+      const days = Math.round((this.#policy.expiryMs / 86400_000) * 10) / 10;
+      const message = `${o.message} (gave up after ${days} days)`;
+      await store.updateQueueRecipient(r.id, { state: 'failed', attempts, lastError: message });
+      log.info('queue expired', { ...fields, status: o.status, err: o.message });
+      // RFC 3463 4.4.7: delivery time expired, unless the last error says more.
+      return { ...base, message, status: o.status === '4.4.1' || o.status === '4.0.0' ? '4.4.7' : o.status };
+    }
+    await store.updateQueueRecipient(r.id, { attempts, nextAttempt: next, lastError: o.message });
+    log.info('queue deferred', { ...fields, next, err: o.message });
+    return null;
+  }
+
+  async #dropIfDone(id: number): Promise<void> {
+    const { store } = this.#ctx;
+    const m = await store.getQueueMessage(id);
+    if (!m || m.recipients.some((r) => r.state === 'pending')) return;
+    try {
+      await store.dropQueueMessage(id);
+      this.#ctx.log.info('queue message done', { msgid: id });
+    } catch (err) {
+      // Another group of the same message finished at the same moment and dropped it.
+      if (await store.getQueueMessage(id)) throw err;
+    }
+  }
+}
+
+/** Starts the queue runner for `postern serve`. */
+export function startQueue(ctx: ServerContext, opts?: QueueOptions): Queue {
+  const q = new Queue(ctx, opts);
+  q.start();
+  return q;
+}

@@ -1,0 +1,33 @@
+// Spec 2.4: a submitted message's From addresses must all belong to the authenticated account.
+
+import { isGroup, parseAddressList } from '../../mime/index.js';
+import type { Store } from '../../store/types.js';
+import { asciiDomain } from './recipient-lookup.js';
+
+export type FromCheck =
+  | { ok: true; /** Domain of the first From address (lower-case A-labels), for DKIM. */ domain: string }
+  | { ok: false; reason: 'missing' | 'foreign' };
+
+/** Local part as an address: quotes and quoted-pairs removed (RFC 5322 3.2.4). */
+function unquote(local: string): string {
+  const m = /^"(.*)"$/s.exec(local);
+  return m ? m[1]!.replace(/\\(.)/gs, '$1') : local;
+}
+
+export async function checkFrom(store: Store, accountId: number, fromValues: readonly string[]): Promise<FromCheck> {
+  const addrs: { local: string; domain: string }[] = [];
+  for (const v of fromValues) {
+    for (const e of parseAddressList(v)) {
+      for (const m of isGroup(e) ? e.members : [e]) {
+        if (m.domain === null || m.local === '') return { ok: false, reason: 'foreign' };
+        addrs.push({ local: unquote(m.local), domain: m.domain });
+      }
+    }
+  }
+  if (addrs.length === 0) return { ok: false, reason: 'missing' };
+  for (const a of addrs) {
+    const found = await store.lookupAddress(`${a.local}@${a.domain}`);
+    if (!found || found.accountId !== accountId) return { ok: false, reason: 'foreign' };
+  }
+  return { ok: true, domain: asciiDomain(addrs[0]!.domain) };
+}

@@ -1,0 +1,43 @@
+// Reads the header section of a spooled message: enough to check From, find fields to drop, and
+// know where the original header starts, without reading the body.
+
+import { open } from 'node:fs/promises';
+import { findHeaderEnd, headerFields, fieldValue, type HeaderField } from '../../mime/index.js';
+
+export interface HeaderSection {
+  /** The bytes read: at least the header section. */
+  buf: Buffer;
+  fields: HeaderField[];
+  headerEnd: number;
+}
+
+/** Null when no header end is found within `max` bytes (a header that large is refused). */
+export async function readHeaderSection(path: string, size: number, max: number): Promise<HeaderSection | null> {
+  const len = Math.min(size, max);
+  const buf = Buffer.alloc(len);
+  const fh = await open(path, 'r');
+  try {
+    let off = 0;
+    while (off < len) {
+      const { bytesRead } = await fh.read(buf, off, len - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  const { headerEnd, bodyStart } = findHeaderEnd(buf, 0, len);
+  // No blank line in what we read: fine only when that was the whole message (header only).
+  if (bodyStart === len && headerEnd === len && size > len) return null;
+  return { buf, fields: headerFields(buf, 0, headerEnd), headerEnd };
+}
+
+export function fieldValues(h: HeaderSection, name: string): string[] {
+  const want = name.toLowerCase();
+  return h.fields.filter((f) => f.name === want).map((f) => fieldValue(h.buf, f));
+}
+
+export function hasField(h: HeaderSection, name: string): boolean {
+  const want = name.toLowerCase();
+  return h.fields.some((f) => f.name === want);
+}

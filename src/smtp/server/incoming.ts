@@ -1,0 +1,73 @@
+// Incoming policy (port 25, spec 6): anyone may send, to our domains only (no open relay); the
+// message gets our Received field and the SPF/DKIM/DMARC verdicts, and goes to the Inbox.
+
+import { MessageSource, type SourcePart } from '../../delivery/message-source.js';
+import { R } from '../proto/index.js';
+import { authenticationFields, isForgedAuthResults } from './auth-results.js';
+import { fieldValue } from '../../mime/index.js';
+import { readHeaderSection } from './header-section.js';
+import { MAX_HEADER_SECTION } from './limits.js';
+import type { ListenerPolicy } from './policy.js';
+import { classifyRecipient } from './recipient-lookup.js';
+import { S } from './replies.js';
+import { plainIp, receivedField, withProtocol } from './trace-headers.js';
+
+export const incomingPolicy: ListenerPolicy = {
+  kind: 'smtp',
+  requiresAuth: false,
+
+  async checkMail() {
+    // The sender is judged after DATA (SPF with the message's DMARC policy), not here.
+    return null;
+  },
+
+  async checkRcpt(s, to) {
+    const c = await classifyRecipient(s.ctx.store, s.ctx.config.hostname, to);
+    switch (c.kind) {
+      case 'local':
+        return { ok: true, recipient: { address: c.address, accountId: c.accountId } };
+      case 'unknown':
+        return { ok: false, reply: R.mailboxUnknown };
+      case 'remote':
+      case 'literal':
+        // RFC 5321 3.6.2 / 7.1: no relaying for unauthenticated clients.
+        return { ok: false, reply: R.relayDenied };
+    }
+  },
+
+  async prepare(s, tx, spool) {
+    const head = await readHeaderSection(spool.path, spool.size, MAX_HEADER_SECTION);
+    if (!head) return S.headerTooBig;
+    const hostname = s.ctx.config.hostname;
+    // The message as received, minus Authentication-Results fields forged with our name.
+    const parts: SourcePart[] = [];
+    let pos = 0;
+    for (const f of head.fields) {
+      if (f.name !== 'authentication-results' || !isForgedAuthResults(fieldValue(head.buf, f), hostname)) continue;
+      if (f.start > pos) parts.push({ path: spool.path, start: pos, end: f.start });
+      pos = f.end;
+    }
+    parts.push({ path: spool.path, start: pos, end: spool.size });
+    const original = new MessageSource(parts);
+
+    const verdicts = await authenticationFields(original, {
+      ip: plainIp(s.ip),
+      helo: s.helo?.raw ?? null,
+      sender: tx.sender,
+      hostname,
+      resolver: s.resolver,
+    }, s.log);
+    const received = receivedField({
+      helo: s.helo?.raw ?? null,
+      ip: s.ip,
+      hostname,
+      protocol: withProtocol({ ehlo: s.helo?.verb === 'EHLO', smtputf8: tx.params.smtputf8, tls: s.tlsInfo !== null, auth: false }),
+      id: tx.id,
+      tls: s.tlsInfo,
+      recipient: tx.recipients.length === 1 ? tx.recipients[0]!.address : null,
+      date: new Date(),
+    });
+    // RFC 8601 5: our verdicts on top, above our Received field.
+    return original.prepend(Buffer.from(verdicts + received, 'utf8'));
+  },
+};

@@ -1,0 +1,104 @@
+// The SMTP listeners: incoming (25) and submission (587 STARTTLS, 465 implicit TLS). One session
+// core (session.ts); the listener kind selects the policy (incoming.ts, submission.ts).
+
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { newConnectionId } from '../../log/logger.js';
+import type { ServerContext } from '../../server/context.js';
+import { incomingPolicy } from './incoming.js';
+import type { DnsResolver } from './policy.js';
+import { R, formatReply } from '../proto/index.js';
+import { MAX_CONNECTIONS_PER_IP } from './limits.js';
+import { S } from './replies.js';
+import { DEFAULT_TIMEOUTS, SmtpSession, type SessionTimeouts } from './session.js';
+import { SpoolDir } from './spool.js';
+import { submissionPolicy } from './submission.js';
+import { listenerTls } from './tls-contexts.js';
+
+export { generateDkimKeys, type DkimKey } from './dkim-keys.js';
+export type { DnsResolver } from './policy.js';
+
+export interface SmtpListenerOptions {
+  host: string;
+  port: number;
+  /** smtp: incoming mail for our domains (port 25); submission: authenticated users (587/465). */
+  kind: 'smtp' | 'submission';
+  implicitTls: boolean;
+  /** Request TLS client certificates (submission only; port 25 never does, spec 2.2). */
+  requestClientCert: boolean;
+  /** DNS for SPF/DKIM/DMARC on incoming mail; node:dns when absent (tests serve their own). */
+  resolver?: DnsResolver;
+  /** Shorter timeouts for tests. */
+  timeouts?: Partial<SessionTimeouts>;
+}
+
+export interface SmtpListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOptions): Promise<SmtpListener> {
+  const policy = opts.kind === 'submission' ? submissionPolicy : incomingPolicy;
+  const tls = listenerTls(ctx, opts.kind === 'submission' && opts.requestClientCert);
+  if (opts.implicitTls && !tls) throw new Error('implicit TLS SMTP listener without a TLS certificate');
+  const spool = new SpoolDir(join(ctx.config.dir, 'tmp', 'smtp'));
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const sessions = new Map<SmtpSession, Promise<void>>();
+  let closing = false;
+
+  const perIp = new Map<string, number>();
+  const onSocket = (sock: Socket): void => {
+    if (closing) {
+      sock.destroy();
+      return;
+    }
+    const ip = sock.remoteAddress ?? '';
+    const n = (perIp.get(ip) ?? 0) + 1;
+    if (n > MAX_CONNECTIONS_PER_IP) {
+      ctx.log.info('smtp connection refused: too many from this address', { ip });
+      sock.on('error', () => {});
+      sock.end(formatReply(S.tooManyConnections));
+      return;
+    }
+    perIp.set(ip, n);
+    sock.once('close', () => {
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+    });
+    const s = new SmtpSession(ctx, sock, newConnectionId(), { policy, implicitTls: opts.implicitTls, tls, spool, timeouts, resolver: opts.resolver });
+    sessions.set(s, s.run().finally(() => sessions.delete(s)));
+  };
+
+  let server: Server;
+  if (opts.implicitTls) {
+    server = createTlsServer(tls!.serverOptions, (s: TLSSocket) => onSocket(s));
+    server.on('tlsClientError', (err) => ctx.log.debug('smtp tls handshake failed', { err }));
+  } else {
+    server = createNetServer(onSocket);
+  }
+  server.on('error', (err) => ctx.log.error('smtp listener error', { err }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+
+  let closed: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      // Sessions end at their next read: a message being committed is finished first.
+      for (const s of sessions.keys()) s.end('shutdown', R.serviceUnavailable);
+      await Promise.all(sessions.values());
+      await stopped;
+    })());
+  ctx.shutdown.addEventListener('abort', () => void close(), { once: true });
+  return { port, close };
+}

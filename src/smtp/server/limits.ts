@@ -1,0 +1,30 @@
+// Named limits of the SMTP server. Message size, recipients and the command line length come from
+// config.limits.smtp; these are the fixed ones.
+
+/** Idle time allowed while waiting for a command or for message data: Postfix smtpd_timeout. */
+export const COMMAND_TIMEOUT_MS = 5 * 60_000;
+
+/** Time from the greeting to EHLO/HELO. A client that says nothing is not a mail client. */
+export const GREETING_TIMEOUT_MS = 30_000;
+
+/** Protocol errors on one connection before it is dropped: Postfix smtpd_hard_error_limit. */
+export const MAX_ERRORS = 20;
+
+/** Failed AUTH attempts on one connection before it is dropped (the per-IP limiter sits above). */
+export const MAX_AUTH_FAILURES = 10;
+
+/** Failed attempts after which each further one is delayed (spec 3.4). */
+export const AUTH_FAILURES_BEFORE_DELAY = 3;
+
+/** Concurrent connections per client IP and listener (Postfix smtpd_client_connection_count_limit). */
+export const MAX_CONNECTIONS_PER_IP = 50;
+
+/** Unprocessed input held per connection before the socket is paused. */
+export const INPUT_HIGH_WATER = 256 * 1024;
+
+/** Largest header section we read to check From and add trace fields (Postfix header_size_limit
+ * is 100 KiB; we are more generous before refusing). */
+export const MAX_HEADER_SECTION = 1024 * 1024;
+
+/** Spool files older than this are leftovers of a crash and removed at start. */
+export const STALE_SPOOL_MS = 24 * 3600_000;

@@ -1,0 +1,44 @@
+// Classifies a forward-path: one of our users, an unknown user of our domains, a remote address,
+// or an address literal.
+
+import { domainToASCII } from 'node:url';
+import type { Store } from '../../store/types.js';
+import { formatMailbox, type ForwardPath } from '../proto/index.js';
+
+export type RecipientClass =
+  | { kind: 'local'; accountId: number; address: string }
+  | { kind: 'unknown' }
+  | { kind: 'remote'; address: string }
+  | { kind: 'literal' };
+
+/** Lower-case A-label form of a domain, as the store keeps them. */
+export function asciiDomain(domain: string): string {
+  const d = domain.toLowerCase().replace(/\.$/, '');
+  return domainToASCII(d) || d;
+}
+
+/** RFC 5321 4.5.1: `<postmaster>` must be accepted: the postmaster address of our host name, or
+ * of any of our domains. */
+async function postmaster(store: Store, hostname: string): Promise<RecipientClass> {
+  const candidates = [hostname, ...(await store.listDomains()).map((d) => d.name)];
+  for (const d of candidates) {
+    const a = await store.lookupAddress(`postmaster@${d}`);
+    if (a) return { kind: 'local', accountId: a.accountId, address: a.address };
+  }
+  return { kind: 'unknown' };
+}
+
+export async function classifyRecipient(store: Store, hostname: string, to: ForwardPath): Promise<RecipientClass> {
+  if (to.kind === 'postmaster') return postmaster(store, hostname);
+  const m = to.mailbox;
+  if (m.literal) return { kind: 'literal' };
+  const domain = asciiDomain(m.domain);
+  if (!(await store.isLocalDomain(domain))) return { kind: 'remote', address: formatMailbox(m) };
+  // RFC 5321 4.5.1: postmaster@ our domains, case-insensitively, even if not configured.
+  if (m.localPart.toLowerCase() === 'postmaster') {
+    const a = await store.lookupAddress(`postmaster@${domain}`);
+    return a ? { kind: 'local', accountId: a.accountId, address: a.address } : postmaster(store, hostname);
+  }
+  const a = await store.lookupAddress(`${m.localPart}@${domain}`);
+  return a ? { kind: 'local', accountId: a.accountId, address: a.address } : { kind: 'unknown' };
+}

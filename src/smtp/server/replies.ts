@@ -1,0 +1,34 @@
+// Server replies that the shared table (proto/enhanced-status.ts R) does not name. Codes follow
+// RFC 5321 4.2.2 and RFC 3463; texts are ours.
+
+import { reply, type Reply } from '../proto/index.js';
+
+/** RFC 5321 4.2: the greeting carries no enhanced code (RFC 2034 3). */
+export function greeting(hostname: string): Reply {
+  return reply(220, undefined, `${hostname} ESMTP Postern`);
+}
+
+/** RFC 5321 4.1.1.1: HELO reply. */
+export function heloReply(hostname: string): Reply {
+  return reply(250, undefined, hostname);
+}
+
+export const S = {
+  /** RFC 3030 2: a chunk that was accepted, not yet the end of the message. */
+  chunkReceived: (n: number): Reply => reply(250, '2.0.0', `${n} octets received`),
+  messageQueued: (id: string): Reply => reply(250, '2.6.0', `message accepted, id ${id}`),
+  tooManyErrors: reply(421, '4.7.0', 'too many errors, closing connection'),
+  revoked: (reason: string): Reply => reply(421, '4.7.0', reason),
+  /** An address-literal recipient: we deliver to our domains and to DNS names only. */
+  addressLiteral: reply(550, '5.1.2', 'address literals are not accepted as recipients'),
+  /** Submission: MAIL FROM or a From address that is not the account's (spec 2.4). */
+  senderNotOwned: reply(550, '5.7.1', 'sender address is not an address of your account'),
+  fromNotOwned: reply(550, '5.7.1', 'message From address is not an address of your account'),
+  fromMissing: reply(550, '5.7.1', 'message has no From address'),
+  headerTooBig: reply(552, '5.3.4', 'message header too big'),
+  expnDisabled: reply(502, '5.5.1', 'EXPN not available'),
+  authNotAvailable: reply(502, '5.5.1', 'AUTH not available on this port, use submission'),
+  authInTransaction: reply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),
+  tooManyAuthFailures: reply(421, '4.7.0', 'too many auth failures'),
+  tooManyConnections: reply(421, '4.7.0', 'too many connections from your address'),
+} as const;

@@ -1,0 +1,44 @@
+// Changing the account password (spec 9). The current password is checked through the shared
+// authenticator, so wrong guesses count against the failed-auth limiter like any login. Storing new
+// credentials bumps the account's auth generation: live IMAP/SMTP sessions and every other web
+// session of the account end (spec 2.5); the session that made the change carries on.
+
+import { deriveCredentials, normalizePassword, PasswordError } from '../auth/password.js';
+import { newConnectionId } from '../log/logger.js';
+import { BLOCKED_MESSAGE } from './api-session.js';
+import { HttpError } from './http-error.js';
+import { MIN_PASSWORD_LENGTH } from './limits.js';
+import type { Router } from './router.js';
+import { requireSession } from './session-guard.js';
+import type { WebApp } from './web-app.js';
+import { readJsonObject, stringField } from './web-request.js';
+import { noContent } from './web-response.js';
+
+export function passwordRoutes(router: Router, app: WebApp): void {
+  router.add('POST', '/account/api/password', async (r) => {
+    const s = await requireSession(app, r, { stateChange: true });
+    const body = await readJsonObject(r.req);
+    const oldPassword = stringField(body, 'oldPassword', true);
+    const newPassword = stringField(body, 'newPassword', true);
+    let normalized: string;
+    try {
+      normalized = normalizePassword(newPassword);
+    } catch (err) {
+      if (err instanceof PasswordError) throw new HttpError(400, 'invalid', err.message, 'newPassword');
+      throw err;
+    }
+    if ([...normalized].length < MIN_PASSWORD_LENGTH) {
+      throw new HttpError(400, 'invalid', `the new password must have at least ${MIN_PASSWORD_LENGTH} characters`, 'newPassword');
+    }
+    if (newPassword.length > 1024) throw new HttpError(400, 'invalid', 'the new password is too long', 'newPassword');
+    if (app.ctx.auth.isBlocked(r.ip)) throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
+    const check = await app.ctx.auth.passwordLogin(s.address, oldPassword, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() });
+    if (!check.ok && check.code === 'LIMIT') throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
+    if (!check.ok || check.identity.accountId !== s.accountId) throw new HttpError(400, 'badpassword', 'the current password is wrong', 'oldPassword');
+    await app.ctx.store.setCredentials(s.accountId, await deriveCredentials(newPassword));
+    s.generation = await app.ctx.store.authGeneration(s.accountId);
+    app.sessions.destroyAccount(s.accountId, s);
+    app.ctx.log.info('password changed via web', { account: s.accountName, ip: r.ip });
+    return noContent();
+  });
+}
