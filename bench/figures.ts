@@ -89,7 +89,9 @@ export async function runFor(n: number, durationMs: number, step: (worker: numbe
     Array.from({ length: n }, async (_, w) => {
       while (!stop()) {
         try {
-          count += await step(w, stop);
+          // Not `count += await ...`: that reads count before the await and loses others' updates.
+          const k = await step(w, stop);
+          count += k;
         } catch (err) {
           errors++;
           firstError ??= err;

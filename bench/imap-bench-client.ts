@@ -1,7 +1,6 @@
 // A lean IMAP client for load generation: implicit TLS, one command at a time, literals skipped
 // over without decoding, every wait bounded by a timeout. Only the first bytes of each response
 // are turned into a string (enough to classify it), so 10,000 idle connections stay cheap.
-import { once } from 'node:events';
 import { connect, type TLSSocket } from 'node:tls';
 
 export interface ConnectOptions {
@@ -11,6 +10,18 @@ export interface ConnectOptions {
   cert?: string;
   key?: string;
   timeoutMs?: number;
+  /** Source address; see loopbackSource. */
+  localAddress?: string;
+}
+
+/**
+ * A loopback source address for client number `i`, `perAddress` clients each: Postern admits 50
+ * connections per client IP (src/imap/proto/limits.ts MAX_CONNECTIONS_PER_IP), so thousands of
+ * clients come from many addresses of 127.0.0.0/8, as they would from many hosts.
+ */
+export function loopbackSource(i: number, perAddress = 25): string {
+  const k = Math.floor(i / perAddress);
+  return `127.0.${1 + Math.floor(k / 250)}.${2 + (k % 250)}`;
 }
 
 export interface Reply {
@@ -50,16 +61,20 @@ export class ImapBenchClient {
       host: opts.host ?? '127.0.0.1',
       port: opts.port,
       rejectUnauthorized: false,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
     });
     const c = new ImapBenchClient(sock);
-    const greeting = new Promise<string>((resolve) => (c.greetingWaiter = resolve));
-    const t = setTimeout(() => sock.destroy(new Error('connect/greeting timeout')), timeoutMs);
+    // Plain listeners, not events.once: that would reject later, unhandled, on a socket error.
     try {
-      await Promise.race([greeting, once(sock, 'close').then(() => Promise.reject(new Error('closed before greeting')))]);
-      c.greeting = await greeting;
-    } finally {
-      clearTimeout(t);
+      c.greeting = await new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => (sock.destroy(), reject(new Error('connect/greeting timeout'))), timeoutMs);
+        c.greetingWaiter = (line) => (clearTimeout(t), resolve(line));
+        sock.once('close', () => (clearTimeout(t), reject(new Error('closed before greeting'))));
+      });
+    } catch (err) {
+      sock.destroy();
+      throw err;
     }
     return c;
   }

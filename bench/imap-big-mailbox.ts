@@ -1,39 +1,72 @@
-// Fills a 10,000-message mailbox and times SELECT, `UID FETCH 1:* (FLAGS)` and `SEARCH BODY <rare
-// word>` over a real socket. Prints figures; asserts nothing.
-import { performance } from 'node:perf_hooks';
-import { buildCache } from '../src/imap/server/message-cache.js';
-import { startHarness } from '../test/imap/harness.js';
+// Workload 5: a big mailbox. Postern is filled through its store API (as delivery does: each
+// message's file fsynced, rows committed in batches), Dovecot's maildir by writing files. Then, over
+// TLS, each server: SELECT INBOX (the first, when Dovecot builds its index from the maildir, and a
+// second one), `UID FETCH 1:* (FLAGS)`, `SEARCH BODY <rare word>` (no full-text index on either).
+// Figures: time per step, and the highest memory seen while they ran (Postern: RSS of its process;
+// Dovecot: PSS summed over its processes), sampled every 20 ms. BENCH_BIG_MESSAGES sets the count.
+import { BENCH_PASSWORD, RARE_WORD } from './bench-messages.js';
+import { startDovecotBench } from './dovecot-bench.js';
+import { figure, MiB, note, now, pssOfTree, rssOf } from './figures.js';
+import { ImapBenchClient } from './imap-bench-client.js';
+import { startPostern } from './postern-process.js';
 
-const COUNT = Number(process.env.BENCH_MESSAGES ?? 10000);
+const COUNT = Number(process.env.BENCH_BIG_MESSAGES ?? 20_000);
+const STEPS = [
+  ['SELECT INBOX (first)', 'SELECT INBOX'],
+  ['SELECT INBOX (again)', 'SELECT INBOX'],
+  ['UID FETCH 1:* (FLAGS)', 'UID FETCH 1:* (FLAGS)'],
+  [`SEARCH BODY ${RARE_WORD}`, `SEARCH BODY ${RARE_WORD}`],
+] as const;
+
+interface StepResult { ms: number; untagged: number }
+
+async function steps(port: number, memory: () => number): Promise<{ results: StepResult[]; peak: number; idle: number }> {
+  const c = await ImapBenchClient.connect({ port });
+  await c.cmd(`LOGIN big@example.test ${BENCH_PASSWORD}`);
+  const idle = memory();
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, memory())), 20);
+  const results: StepResult[] = [];
+  try {
+    for (const [, command] of STEPS) {
+      const t = now();
+      const r = await c.cmd(command, { timeoutMs: 300_000 });
+      results.push({ ms: now() - t, untagged: r.untagged });
+      peak = Math.max(peak, memory());
+    }
+  } finally {
+    clearInterval(sampler);
+    c.close();
+  }
+  return { results, peak, idle };
+}
 
 async function main(): Promise<void> {
-  const h = await startHarness();
-  const mb = (await h.store.getMailbox(h.accountId, 'INBOX'))!;
-  let t = performance.now();
-  // Filled through the store (as delivery would), in batches of 500 per transaction.
-  for (let i = 0; i < COUNT; i += 500) {
-    const batch = [];
-    for (let j = i; j < Math.min(COUNT, i + 500); j++) {
-      const body = j === COUNT - 7 ? 'the rare word xylophonist appears here\r\n' : `ordinary text number ${j}\r\n`.repeat(20);
-      const buf = Buffer.from(`From: a${j}@example.org\r\nTo: b@example.org\r\nSubject: message ${j}\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n${body}`);
-      batch.push({ blob: await h.store.stageBlob(buf), flags: j % 3 ? ['\\Seen'] : [], internalDate: new Date(), cache: JSON.stringify(buildCache(buf)) });
-    }
-    await h.store.appendMessages(h.accountId, mb.id, batch);
+  note(`imap big mailbox: ${COUNT} messages`);
+  let t = now();
+  const postern = await startPostern({ users: 0, big: COUNT });
+  note(`postern filled in ${((now() - t) / 1000).toFixed(1)} s (store API, fsync per message file)`);
+  let p;
+  try {
+    p = await steps(postern.ports.imaps, () => rssOf(postern.pid));
+  } finally {
+    await postern.stop();
   }
-  console.log(`fill ${COUNT} messages: ${(performance.now() - t).toFixed(0)} ms`);
-  const c = await h.client();
-  const time = async (label: string, cmd: string): Promise<void> => {
-    t = performance.now();
-    const r = await c.ok(cmd);
-    console.log(`${label}: ${(performance.now() - t).toFixed(1)} ms (${r.untagged.length} untagged)`);
-  };
-  await time('SELECT INBOX', 'SELECT INBOX');
-  await time('UID FETCH 1:* (FLAGS)', 'UID FETCH 1:* (FLAGS)');
-  await time('SEARCH BODY xylophonist', 'SEARCH BODY xylophonist');
-  await time('SEARCH UNSEEN', 'SEARCH UNSEEN');
-  await time('FETCH 1:* (ENVELOPE)', 'FETCH 1:* (ENVELOPE)');
-  c.destroy();
-  await h.close();
+  t = now();
+  const dovecot = await startDovecotBench({ users: 0, big: COUNT });
+  note(`dovecot filled in ${((now() - t) / 1000).toFixed(1)} s (maildir files written, no fsync)`);
+  let d;
+  try {
+    d = await steps(dovecot.imapsPort, () => pssOfTree(dovecot.pid));
+  } finally {
+    await dovecot.stop();
+  }
+  STEPS.forEach(([name], i) => {
+    figure(`big mailbox (${COUNT}): ${name}`, p.results[i]!.ms, d.results[i]!.ms, 'ms');
+  });
+  note(`SEARCH answers (untagged): postern ${p.results[3]!.untagged}, dovecot ${d.results[3]!.untagged}`);
+  figure(`big mailbox (${COUNT}): memory before the steps`, p.idle / MiB, d.idle / MiB, 'MiB');
+  figure(`big mailbox (${COUNT}): peak memory during the steps`, p.peak / MiB, d.peak / MiB, 'MiB');
 }
 
 await main();

@@ -3,6 +3,7 @@
 // with its ports, and serves until stdin closes or SIGTERM. Logs at info level to a file, as
 // `postern serve` would, since Dovecot logs to its file too.
 import { createWriteStream } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deriveCredentials } from '../src/auth/password.js';
@@ -49,7 +50,21 @@ async function fill(store: Store, accountId: number, count: number, make: (i: nu
   }
 }
 
+/**
+ * Diagnosis only (BENCH_POSTERN_NODELAY=1): turns Nagle off on every accepted socket, to measure what
+ * the missing setNoDelay(true) in the IMAP/SMTP listeners costs. Off for the figures.
+ */
+function forceNoDelay(): void {
+  type Emit = (this: net.Server, event: string | symbol, ...args: unknown[]) => boolean;
+  const emit = net.Server.prototype.emit as Emit;
+  net.Server.prototype.emit = function (this: net.Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connection') (args[0] as net.Socket).setNoDelay(true);
+    return emit.call(this, event, ...args);
+  } as typeof net.Server.prototype.emit;
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_POSTERN_NODELAY) forceNoDelay();
   const setup = JSON.parse(process.env.POSTERN_BENCH ?? '{}') as PosternBenchSetup;
   let out: ReturnType<typeof createWriteStream> | null = null;
   const log = createLogger({ write: (line) => out?.write(line + '\n') });

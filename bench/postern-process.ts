@@ -10,8 +10,8 @@ export interface PosternProcess extends PosternBenchInfo {
 
 export async function startPostern(setup: Partial<PosternBenchSetup> = {}, nodeArgs: string[] = []): Promise<PosternProcess> {
   const entry = fileURLToPath(new URL('./postern-bench-server.js', import.meta.url));
-  // POSTERN_BENCH_PROF=1 writes a CPU profile of the server to the current directory.
-  const prof = process.env.POSTERN_BENCH_PROF ? ['--cpu-prof'] : [];
+  // POSTERN_BENCH_PROF=<dir> writes a CPU profile of the server there (node --cpu-prof).
+  const prof = process.env.POSTERN_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.POSTERN_BENCH_PROF}`] : [];
   const child = spawn(process.execPath, ['--expose-gc', ...prof, ...nodeArgs, entry], {
     env: { ...process.env, POSTERN_BENCH: JSON.stringify({ users: 1, seed: 0, big: 0, ...setup }) },
     stdio: ['pipe', 'pipe', 'inherit'],

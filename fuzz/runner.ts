@@ -85,7 +85,8 @@ export async function mutatorFor(target: FuzzTarget): Promise<MutatorConfig> {
 /** Same shape of error, same place: one finding. */
 export function signatureOf(err: unknown): string {
   const e = err as Error;
-  const first = String(e?.message ?? err).split('\n')[0]!.replace(/\d+/g, 'N').slice(0, 200);
+  // The message up to its first colon: details after it (names, values) vary per input.
+  const first = String(e?.message ?? err).split('\n')[0]!.split(':')[0]!.replace(/\d+/g, 'N').slice(0, 120);
   const frames = String(e?.stack ?? '')
     .split('\n')
     .filter((l) => l.trim().startsWith('at '))

@@ -111,7 +111,8 @@ export class StoreAuthenticator implements Authenticator {
       this.log.info('client certificate of a login-disabled account', { cid: conn.cid, ip: conn.ip, fingerprint });
       return null;
     }
-    await this.store.touchTlsPubKey(fingerprint, conn.ip, new Date());
+    // Like the login records: best effort, never a reason to refuse the login.
+    await this.store.touchTlsPubKey(fingerprint, conn.ip, new Date()).catch((err: unknown) => this.log.warn('cannot record key use', { cid: conn.cid, err }));
     await this.record(conn, 'tlsclientauth', key.loginAddress, key.accountId, fingerprint, 'ok');
     return { identity, noImapPreauth: key.noImapPreauth };
   }
@@ -168,10 +169,18 @@ export class StoreAuthenticator implements Authenticator {
     return FAILED;
   }
 
+  /**
+   * Login records are best effort: a full disk (or a busy database) must not keep users from
+   * reading their mail, so a failure to record is logged and the login goes on.
+   */
   async record(conn: ConnInfo, mechanism: string, address: string, accountId: number | null, fp: string | null, result: string): Promise<void> {
-    await this.store.recordLoginAttempt({
-      time: new Date(), accountId, address: address.slice(0, 256), mechanism, keyFingerprint: fp,
-      protocol: conn.protocol, ip: conn.ip, result,
-    });
+    try {
+      await this.store.recordLoginAttempt({
+        time: new Date(), accountId, address: address.slice(0, 256), mechanism, keyFingerprint: fp,
+        protocol: conn.protocol, ip: conn.ip, result,
+      });
+    } catch (err) {
+      this.log.warn('cannot record login attempt', { cid: conn.cid, err });
+    }
   }
 }

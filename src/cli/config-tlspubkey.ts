@@ -1,7 +1,7 @@
 // `postern config tlspubkey list|get|add|rm|gen` (spec 1 and 2.1).
 
 import { writeFileSync } from 'node:fs';
-import { CertificateError, certificatePem, parseCertificate } from '../tls/certificate.js';
+import { CertificateError, MAX_CERTIFICATE_INPUT, certificatePem, parseCertificate } from '../tls/certificate.js';
 import { generateClientCertificate } from '../tls/generate.js';
 import { pkcs12 } from '../tls/pkcs12.js';
 import type { TlsPubKey } from '../store/types.js';
@@ -71,7 +71,12 @@ last used from: ${k.lastUsedIp ?? '-'}`);
 
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > MAX_CERTIFICATE_INPUT) throw new CliError('input too large for a certificate', EX_DATAERR);
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 

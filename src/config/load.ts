@@ -10,6 +10,9 @@ import { SERVICE_PORTS, type Config, type ListenerConfig, type ServiceName } fro
 
 export const CONFIG_FILE = 'postern.conf';
 
+/** A real config is a few KiB; a huge one is a mistake, and parsing it (deep YAML nesting) is slow. */
+export const MAX_CONFIG_SIZE = 256 * 1024;
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -193,14 +196,22 @@ export function loadConfig(dir: string): Config {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(code === 'ENOENT' ? `${file}: no such file (run "postern quickstart" first)` : `${file}: ${(err as Error).message}`);
   }
+  if (text.length > MAX_CONFIG_SIZE) throw new ConfigError(`${file}: larger than ${MAX_CONFIG_SIZE / 1024} KiB, not a Postern config`);
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0];
     throw new ConfigError(`${file}${line ? `:${line.line}:${line.col}` : ''}: bad YAML: ${e.message.split('\n')[0]}`);
   }
+  let value: unknown;
   try {
-    const config = parseConfig(doc.toJS(), dir);
+    // Aliases are resolved here: an unknown anchor or an alias bomb is a YAML error too.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(`${file}: bad YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const config = parseConfig(value, dir);
     for (const f of config.tls ? [config.tls.certFile, config.tls.keyFile] : []) {
       try {
         readFileSync(f);

@@ -9,6 +9,10 @@
 //   a delivery cannot send it twice.
 // - State is written only after the attempt ended; a crash mid-delivery leaves the recipient
 //   pending, so delivery is at-least-once (as in every MTA: the remote may have taken it).
+// - A DSN is stored before the failure it reports is recorded: a crash in between repeats the
+//   attempt and the DSN (at-least-once), never loses the DSN.
+// - A message whose recipients are all done is dropped; one left behind by a crash between the
+//   last recipient's update and the drop is dropped when the queue starts.
 // - DSNs are never sent for DSNs or to the null sender (send-dsn.ts).
 // - The clock is injectable: tests drive retries and expiry without sleeping.
 
@@ -56,6 +60,14 @@ export interface QueueHandle {
   kick(): void;
   /** Stops looking; waits for deliveries in flight (closing them after a grace period). */
   stop(): Promise<void>;
+}
+
+interface Decision {
+  recipient: QueueRecipient;
+  update: Parameters<ServerContext['store']['updateQueueRecipient']>[1];
+  event: string;
+  fields: Record<string, unknown>;
+  dsn: DsnRecipient | null;
 }
 
 interface Group {
@@ -134,6 +146,11 @@ export class Queue implements QueueHandle {
   }
 
   async #run(): Promise<void> {
+    try {
+      await this.#dropFinished();
+    } catch (err) {
+      this.#ctx.log.error('queue cleanup failed', { err });
+    }
     while (!this.#stopped) {
       this.#kicked = false;
       try {
@@ -217,46 +234,55 @@ export class Queue implements QueueHandle {
       },
     );
     const now = this.#now();
-    const dsn: DsnRecipient[] = [];
-    for (let i = 0; i < rcpts.length; i++) {
-      const d = await this.#record(msg, rcpts[i]!, outcomes[i]!, now);
-      if (d) dsn.push(d);
-    }
+    const results = rcpts.map((r, i) => this.#decide(msg, r, outcomes[i]!, now));
+    const dsn = results.flatMap((x) => (x.dsn ? [x.dsn] : []));
     if (dsn.length) {
+      // Before the failures are recorded: see the invariants.
       const sent = await sendDsn(store, msg, dsn, { hostname: config.hostname, now, log });
       if (sent === 'queued') this.kick();
+    }
+    for (const x of results) {
+      await store.updateQueueRecipient(x.recipient.id, x.update);
+      log.info(x.event, x.fields);
     }
     await this.#dropIfDone(msg.id);
   }
 
-  /** Writes one recipient's result; returns the DSN entry when it failed for good. */
-  async #record(msg: QueueMessage, r: QueueRecipient, o: RecipientOutcome, now: Date): Promise<DsnRecipient | null> {
-    const { store, log } = this.#ctx;
+  /** One recipient's new state after an attempt, and the DSN entry when it failed for good. */
+  #decide(msg: QueueMessage, r: QueueRecipient, o: RecipientOutcome, now: Date): Decision {
     const attempts = r.attempts + 1;
-    const fields = { msgid: msg.id, rcpt: r.address, attempts };
+    const fields: Record<string, unknown> = { msgid: msg.id, rcpt: r.address, attempts };
     if (o.kind === 'delivered') {
-      await store.updateQueueRecipient(r.id, { state: 'delivered', attempts, lastError: null });
-      log.info('queue delivered', { ...fields, mta: o.remoteMta });
-      return null;
+      return { recipient: r, update: { state: 'delivered', attempts, lastError: null }, event: 'queue delivered', fields: { ...fields, mta: o.remoteMta }, dsn: null };
     }
     const base = { address: r.address, action: 'failed' as const, message: o.message, reply: o.reply, remoteMta: o.remoteMta, lastAttempt: now };
     if (o.permanent) {
-      await store.updateQueueRecipient(r.id, { state: 'failed', attempts, lastError: o.message });
-      log.info('queue bounced', { ...fields, status: o.status, err: o.message });
-      return { ...base, status: o.status };
+      return {
+        recipient: r, update: { state: 'failed', attempts, lastError: o.message },
+        event: 'queue bounced', fields: { ...fields, status: o.status, err: o.message }, dsn: { ...base, status: o.status },
+      };
     }
     const next = nextAttempt(msg.created, now, attempts, this.#policy);
     if (next === null) {
       const days = Math.round((this.#policy.expiryMs / 86400_000) * 10) / 10;
       const message = `${o.message} (gave up after ${days} days)`;
-      await store.updateQueueRecipient(r.id, { state: 'failed', attempts, lastError: message });
-      log.info('queue expired', { ...fields, status: o.status, err: o.message });
-      // RFC 3463 4.4.7: delivery time expired, unless the last error says more.
-      return { ...base, message, status: o.status === '4.4.1' || o.status === '4.0.0' ? '4.4.7' : o.status };
+      return {
+        recipient: r, update: { state: 'failed', attempts, lastError: message },
+        event: 'queue expired', fields: { ...fields, status: o.status, err: o.message },
+        // RFC 3463 4.4.7: delivery time expired, unless the last error says more.
+        dsn: { ...base, message, status: o.status === '4.4.1' || o.status === '4.0.0' ? '4.4.7' : o.status },
+      };
     }
-    await store.updateQueueRecipient(r.id, { attempts, nextAttempt: next, lastError: o.message });
-    log.info('queue deferred', { ...fields, next, err: o.message });
-    return null;
+    return { recipient: r, update: { attempts, nextAttempt: next, lastError: o.message }, event: 'queue deferred', fields: { ...fields, next, err: o.message }, dsn: null };
+  }
+
+  /** Drops messages with no pending recipient: left by a crash between the last update and the drop. */
+  async #dropFinished(): Promise<void> {
+    for (const m of await this.#ctx.store.listQueue()) {
+      if (m.recipients.some((r) => r.state === 'pending')) continue;
+      await this.#ctx.store.dropQueueMessage(m.id);
+      this.#ctx.log.info('queue message done (after restart)', { msgid: m.id });
+    }
   }
 
   async #dropIfDone(id: number): Promise<void> {

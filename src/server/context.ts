@@ -7,6 +7,7 @@ import type { SessionRegistry } from '../auth/session-registry.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
+import type { DnsResolver } from '../smtp/server/policy.js';
 
 export interface ServerContext {
   store: Store;
@@ -17,6 +18,8 @@ export interface ServerContext {
   log: Logger;
   /** The server certificate and key for listeners and STARTTLS (null when no TLS is configured). */
   tls: SecureContext | null;
+  /** DNS for SPF/DKIM/DMARC checks of incoming mail; node:dns when absent (tests serve their own records). */
+  resolver?: DnsResolver;
   /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */
   queue?: { kick(): void };
   /** Resolves when the server is shutting down: servers stop accepting and end sessions. */

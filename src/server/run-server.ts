@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { listenerTlsOptions } from '../tls/server-context.js';
-import { startQueue } from '../queue/index.js';
+import { startQueue, type QueueOptions } from '../queue/index.js';
+import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
 import type { Config, ServiceName } from '../config/types.js';
@@ -31,7 +32,13 @@ export function loadTlsContext(config: Config): SecureContext | null {
   }));
 }
 
-export async function startServer(config: Config, log: Logger = createLogger()): Promise<RunningServer> {
+/** What a test may inject into a whole server. */
+export interface ServerHooks {
+  resolver?: DnsResolver;
+  queue?: QueueOptions;
+}
+
+export async function startServer(config: Config, log: Logger = createLogger(), hooks: ServerHooks = {}): Promise<RunningServer> {
   const store = await SqliteStore.open({ dir: config.dir, recover: true });
   const controller = new AbortController();
   const auth = new StoreAuthenticator({ store, log, hostname: config.hostname });
@@ -43,9 +50,10 @@ export async function startServer(config: Config, log: Logger = createLogger()):
     sessions,
     log,
     tls: loadTlsContext(config),
+    resolver: hooks.resolver,
     shutdown: controller.signal,
   };
-  const queue = startQueue(ctx);
+  const queue = startQueue(ctx, hooks.queue);
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {

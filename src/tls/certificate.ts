@@ -57,7 +57,37 @@ export function keyTypeOf(key: KeyObject): TlsKeyType {
   }
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const PEM_BEGIN = /^-----BEGIN ([A-Z0-9 ]+)-----\s*$/;
+const PEM_END = /^-----END ([A-Z0-9 ]+)-----\s*$/;
+
+/** A certificate chain in PEM is a few KiB; anything far larger is not one (and is not parsed). */
+export const MAX_CERTIFICATE_INPUT = 1024 * 1024;
+
+/**
+ * PEM blocks (RFC 7468) found in one pass over the lines: a BEGIN without its END is dropped when the
+ * next BEGIN starts, so hostile input of many BEGIN lines costs linear time (a backtracking regular
+ * expression was quadratic here).
+ */
+function pemBlocks(text: string): { label: string; body: string }[] {
+  const out: { label: string; body: string }[] = [];
+  let open: { label: string; lines: string[] } | null = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const begin = PEM_BEGIN.exec(line);
+    if (begin) {
+      open = { label: begin[1]!, lines: [] };
+      continue;
+    }
+    const end = PEM_END.exec(line);
+    if (end && open && end[1] === open.label) {
+      out.push({ label: open.label, body: open.lines.join('') });
+      open = null;
+      continue;
+    }
+    open?.lines.push(line);
+  }
+  return out;
+}
 
 function looksLikeText(buf: Buffer): boolean {
   return buf.includes('-----BEGIN ');
@@ -77,7 +107,7 @@ function isPrivateKeyDer(der: Buffer): boolean {
 
 /** First CERTIFICATE block of a PEM text; refuses any private key in it. */
 function derFromPem(text: string): Buffer {
-  const blocks = [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1], body: m[2] }));
+  const blocks = pemBlocks(text);
   if (blocks.some((b) => b.label.includes('PRIVATE KEY'))) {
     throw new CertificateError('that is a private key; upload the certificate only');
   }
@@ -118,6 +148,7 @@ function subjectCommonName(der: Buffer): string | null {
 export function parseCertificate(input: Buffer | string): ParsedCertificate {
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   if (buf.length === 0) throw new CertificateError('empty input: expected a certificate (PEM or DER)');
+  if (buf.length > MAX_CERTIFICATE_INPUT) throw new CertificateError('input too large for a certificate');
   const der = looksLikeText(buf) ? derFromPem(buf.toString('utf8')) : buf;
   let x509: X509Certificate;
   try {

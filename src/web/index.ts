@@ -12,6 +12,7 @@ import { loadUi } from './build-ui.js';
 import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './limits.js';
 import { createWebApp } from './web-app.js';
 import { WebSessions } from './web-sessions.js';
+import { listen } from '../server/listen.js';
 
 export { buildUi, loadUi, writeUi } from './build-ui.js';
 
@@ -77,15 +78,7 @@ export async function startWebListener(ctx: ServerContext, opts: WebListenerOpti
   server.keepAliveTimeout = 5_000;
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('error', (err) => ctx.log.error('web listener error', { err }));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const port = await listen(server, opts.host, opts.port);
   ctx.log.info('web listening', { host: opts.host, port, tls: opts.tls, account: serveUi ? 'served' : 'redirect to https' });
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>

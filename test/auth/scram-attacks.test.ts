@@ -149,8 +149,8 @@ function parseServerFirst(s: string): ServerFirst {
 }
 
 test('SCRAM: an unknown user looks like a wrong password (server-first shape, stable salt, same failure)', async () => {
-  const localAddress = '127.0.0.14';
-  for (const mech of ['SCRAM-SHA-256', 'SCRAM-SHA-1'] as const) {
+  // Six failures per mechanism: one address each.
+  for (const [mech, localAddress] of [['SCRAM-SHA-256', '127.0.0.14'], ['SCRAM-SHA-1', '127.0.0.16']] as const) {
     const imapRuns: { first: ServerFirst; tagged: string }[] = [];
     const smtpRuns: { first: ServerFirst; reply: string }[] = [];
     for (const username of [ADDRESS, 'nobody@example.test', 'nobody@example.test']) {

@@ -37,7 +37,7 @@ export interface RunResult {
 }
 
 /** Runs a program to completion (killed after timeoutMs), feeding `input` on stdin. */
-export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; stdinOpenMs?: number } = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -51,11 +51,7 @@ export function run(cmd: string, args: string[], opts: { input?: string | Buffer
       resolve({ code, stdout, stderr });
     });
     child.stdin.on('error', () => undefined);
-    if (opts.input !== undefined) child.stdin.write(opts.input);
-    // Interactive tools (imtest, smtptest) quit at EOF on stdin before they have read the replies:
-    // keep stdin open a while for them.
-    if (opts.stdinOpenMs) setTimeout(() => child.stdin.end(), opts.stdinOpenMs);
-    else child.stdin.end();
+    child.stdin.end(opts.input ?? '');
   });
 }
 

@@ -1,7 +1,7 @@
 // A whole Postern, as `postern serve` runs it, in a temp directory with ephemeral loopback ports:
 // for end-to-end tests with real third-party clients.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -9,7 +9,7 @@ import { initDataDir } from '../../src/cli/quickstart.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ServiceName } from '../../src/config/types.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
-import { startServer, type RunningServer } from '../../src/server/run-server.js';
+import { startServer, type RunningServer, type ServerHooks } from '../../src/server/run-server.js';
 
 export const ADDRESS = 'alice@example.test';
 export const PASSWORD = 'secretpass';
@@ -30,14 +30,21 @@ export interface TestServerOptions {
   /** An existing data directory (e.g. after a restart); created when absent. */
   dir?: string;
   log?: Logger;
+  hooks?: ServerHooks;
+  /** The first account's address (its domain gets DKIM keys); default alice@example.test. */
+  address?: string;
+  /** Fixed ports (e.g. to restart a peer on the same port); default ephemeral. */
+  ports?: Partial<Record<ServiceName, number>>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'postern-e2e-'));
   const host = '127.0.0.1';
   if (!opts.dir) {
-    await initDataDir({ dir, address: ADDRESS, hostname: 'localhost', listen: host, portBase: 0, password: PASSWORD });
+    await initDataDir({ dir, address: opts.address ?? ADDRESS, hostname: 'localhost', listen: host, portBase: 0, password: PASSWORD });
   }
+  // Keep quickstart's DKIM keys: submitted mail is signed as in production.
+  const written = YAML.parse(readFileSync(join(dir, 'postern.conf'), 'utf8')) as { dkim?: unknown };
   const services = opts.services ?? ['smtp', 'submission', 'submissions', 'imap', 'imaps', 'http', 'https'];
   const doc = {
     hostname: 'localhost',
@@ -46,17 +53,18 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       main: {
         ips: [host],
         services,
-        ports: Object.fromEntries(services.map((s) => [s, 0])),
+        ports: Object.fromEntries(services.map((s) => [s, opts.ports?.[s] ?? 0])),
         requestClientCertificates: opts.requestClientCertificates ?? true,
       },
     },
     authFailureDelayMs: 0,
+    ...(written.dkim ? { dkim: written.dkim } : {}),
     ...opts.config,
   };
   writeFileSync(join(dir, 'postern.conf'), YAML.stringify(doc));
   const config = parseConfig(doc, dir);
   const log = opts.log ?? (process.env.POSTERN_TEST_LOG ? createLogger() : silentLogger);
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, opts.hooks);
   const ports: Partial<Record<ServiceName, number>> = {};
   for (const l of server.listeners) ports[l.service] = l.port;
   return {

@@ -7,13 +7,13 @@
 // whose CN is the user name (auth_ssl_username_from_cert); mech-external then verifies an
 // empty password, so the certificate user has `nopassword` in the passwd-file.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DOVECOT_BIN, freePort, mailIds, makeCertificates, runDovecot } from '../e2e/dovecot-process.js';
 
-export const DOVECOT_BIN = '/usr/sbin/dovecot';
+export { DOVECOT_BIN };
+
 export const DOVECOT_USER = 'alice@example.org';
 export const DOVECOT_PASSWORD = 'alice-secret-pw';
 /** The client certificate's CN, a user that logs in with EXTERNAL only. */
@@ -39,48 +39,14 @@ export function dovecotAvailable(): boolean {
   return existsSync(DOVECOT_BIN);
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
 
-/** CA, server certificate for localhost/127.0.0.1, client certificate with CN = user. */
-function makeCertificates(dir: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Postern Test CA', '-days', '3',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  openssl(dir, ['req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '3', '-extfile', 'server.ext']);
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(dir, ['req', '-new', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${DOVECOT_CERT_USER}`]);
-  openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '3', '-extfile', 'client.ext']);
-}
 
-/** uid/gid for mail users: Dovecot refuses root, so as root use the `dovecot` system user. */
-function mailIds(): { uid: number; gid: number; login: string; internal: string } {
-  const uid = process.getuid?.() ?? 0;
-  if (uid !== 0) {
-    const name = execFileSync('id', ['-un']).toString().trim();
-    return { uid, gid: process.getgid?.() ?? 0, login: name, internal: name };
-  }
-  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('dovecot:'));
-  if (!entry) throw new Error('no dovecot user in /etc/passwd');
-  const [, , u, g] = entry.split(':');
-  return { uid: Number(u), gid: Number(g), login: 'dovenull', internal: 'dovecot' };
-}
 
 export async function startDovecot(): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   chmodSync(dir, 0o755); // the mail user (not us) must reach the homes
-  makeCertificates(dir);
+  makeCertificates(dir, DOVECOT_CERT_USER);
   const ids = mailIds();
   const home = (u: string) => join(dir, 'home', u);
   for (const u of [DOVECOT_USER, DOVECOT_CERT_USER]) {
@@ -164,28 +130,8 @@ service stats {
   chroot =
 }
 `;
-  writeFileSync(join(dir, 'dovecot.conf'), conf);
-  const child: ChildProcess = spawn(DOVECOT_BIN, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const log = () => output + (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '');
-  // Wait until both listeners accept connections.
-  const deadline = Date.now() + 15_000;
-  for (const port of [imapPort, imapsPort]) {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`dovecot exited: ${log()}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = connect(port, '127.0.0.1');
-        s.once('connect', () => (s.destroy(), resolve(true)));
-        s.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`dovecot did not start: ${log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const proc = await runDovecot(dir, conf, [imapPort, imapsPort]);
+  const log = proc.log;
   return {
     dir,
     host: '127.0.0.1',
@@ -195,14 +141,6 @@ service stats {
     clientCertPem: readFileSync(join(dir, 'client.crt'), 'utf8'),
     clientKeyPem: readFileSync(join(dir, 'client.key'), 'utf8'),
     log,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: proc.stop,
   };
 }

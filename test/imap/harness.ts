@@ -187,6 +187,11 @@ export class Client {
         throw err;
       }
     }
+    // The last lines (a BYE) may have arrived together with the close: they are still buffered.
+    for (let i = this.buf.indexOf('\r\n'); i >= 0; i = this.buf.indexOf('\r\n')) {
+      lines.push(this.buf.subarray(0, i).toString('utf8'));
+      this.buf = this.buf.subarray(i + 2);
+    }
     return lines;
   }
 

@@ -302,6 +302,27 @@ describe('queue delivery', () => {
   });
 });
 
+describe('queue after a crash', () => {
+  it('drops at start a message whose recipients were all done when the process died', async () => {
+    const env = await setup();
+    const done = await env.enqueue('alice@example.org', ['bob@remote.example', 'carol@remote.example']);
+    const pending = await env.enqueue('alice@example.org', ['dave@remote.example']);
+    // The state a kill leaves between the last recipient's update and the drop.
+    const [r1, r2] = (await env.store.getQueueMessage(done))!.recipients;
+    await env.store.updateQueueRecipient(r1!.id, { state: 'delivered', attempts: 1, lastError: null });
+    await env.store.updateQueueRecipient(r2!.id, { state: 'failed', attempts: 1, lastError: 'said no' });
+    const q = startQueue(env.ctx, { pollIntervalMs: 60_000 });
+    for (let i = 0; i < 200 && (await env.store.listQueue()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await q.stop();
+    assert.deepEqual(await env.store.listQueue(), []);
+    // The finished one was not sent again (no DSN either: that was the dead process's job);
+    // the pending one was delivered.
+    assert.deepEqual(env.server!.transactions.map((t) => t.to), [['dave@remote.example']]);
+    assert.deepEqual(await env.inbox(), []);
+    assert.equal(await env.store.getQueueMessage(pending), null);
+  });
+});
+
 describe('queue commands', () => {
   it('lists, retries and drops', async () => {
     const env = await setup({ server: { onRcpt: () => '450 4.2.1 busy' } });

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { connect as tlsConnect } from 'node:tls';
+import { once } from 'node:events';
 import { parseCertificate } from '../../src/tls/certificate.js';
 import { loopback } from '../../src/tls/tls-test-support.js';
 import { ALICE, ALICE_PASSWORD, startWebHarness, type WebHarness } from './harness.js';
@@ -30,6 +32,17 @@ async function certificateLogin(h: WebHarness, lb: Loopback, keyPem: string, cer
   } finally {
     client.destroy();
     server.destroy();
+  }
+}
+
+/** The greeting of the real IMAPS listener to a connection presenting key/cert: PREAUTH or OK. */
+async function imapsGreeting(h: WebHarness, keyPem: string, certPem: string): Promise<string> {
+  const sock = tlsConnect({ host: '127.0.0.1', port: h.imapsPort, key: keyPem, cert: certPem, rejectUnauthorized: false });
+  try {
+    const [line] = (await once(sock, 'data')) as [Buffer];
+    return line.toString('utf8');
+  } finally {
+    sock.destroy();
   }
 }
 
@@ -94,6 +107,7 @@ describe('account pages in Chromium', () => {
     const certPem = readFileSync(certFile, 'utf8');
     const fp = parseCertificate(certPem).fingerprint;
     assert.equal(await certificateLogin(h, lb, keyPem, certPem), null, 'unknown key: not authenticated');
+    assert.match(await imapsGreeting(h, keyPem, certPem), /^\* OK /, 'unknown key: IMAPS greets with OK');
 
     // The private key by mistake: refused next to the field, never stored.
     await page.getByLabel('Certificate file').setInputFiles(keyFile);
@@ -115,6 +129,7 @@ describe('account pages in Chromium', () => {
     assert.equal(login?.identity.username, ALICE);
     assert.equal(login?.identity.keyFingerprint, fp);
     assert.equal(login?.noImapPreauth, false, 'IMAPS would greet with PREAUTH');
+    assert.match(await imapsGreeting(h, keyPem, certPem), /^\* PREAUTH /, 'the uploaded certificate gets PREAUTH on IMAPS');
 
     // Edit: set no-preauth.
     await row.getByRole('button', { name: 'Edit openssl laptop' }).click();
@@ -125,6 +140,7 @@ describe('account pages in Chromium', () => {
     await page.locator(`tr[data-fingerprint="${fp}"] td.preauth`, { hasText: 'yes' }).waitFor();
     assert.equal((await h.store.getTlsPubKey(fp))?.noImapPreauth, true);
     assert.equal((await certificateLogin(h, lb, keyPem, certPem))?.noImapPreauth, true, 'no-preauth: IMAPS must not greet with PREAUTH');
+    assert.match(await imapsGreeting(h, keyPem, certPem), /^\* OK /, 'no-preauth: the next IMAPS connection is not preauthenticated');
     await page.reload();
     await page.locator(`tr[data-fingerprint="${fp}"]`).waitFor();
     await shot('keys');
@@ -139,6 +155,7 @@ describe('account pages in Chromium', () => {
     await page.locator(`tr[data-fingerprint="${fp}"]`).waitFor({ state: 'detached' });
     assert.equal(await h.store.getTlsPubKey(fp), null);
     assert.equal(await certificateLogin(h, lb, keyPem, certPem), null, 'a removed key no longer authenticates');
+    assert.match(await imapsGreeting(h, keyPem, certPem), /^\* OK /, 'a removed key gets no PREAUTH');
   });
 
   test('generate in the browser: the PKCS#12 opens with openssl and holds the registered key', async () => {
@@ -175,6 +192,7 @@ describe('account pages in Chromium', () => {
     const login = await certificateLogin(h, lb, keyPem, certPem);
     assert.equal(login?.identity.keyFingerprint, fp);
     assert.equal(login?.noImapPreauth, false);
+    assert.match(await imapsGreeting(h, keyPem, certPem), /^\* PREAUTH /, 'the downloaded PKCS#12 key gets PREAUTH on IMAPS');
   });
 
   test('generate an Ed25519 key in the browser where WebCrypto supports it', async (t) => {
@@ -198,6 +216,7 @@ describe('account pages in Chromium', () => {
     assert.equal((await h.store.getTlsPubKey(fp))?.type, 'ed25519');
     const login = await certificateLogin(h, lb, pemBlock(out, 'PRIVATE KEY'), pemBlock(out, 'CERTIFICATE'));
     assert.equal(login?.identity.keyFingerprint, fp);
+    assert.match(await imapsGreeting(h, pemBlock(out, 'PRIVATE KEY'), pemBlock(out, 'CERTIFICATE')), /^\* PREAUTH /, 'the browser-made key gets PREAUTH');
   });
 
   test('a state change without the CSRF token is refused', async () => {

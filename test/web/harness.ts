@@ -20,6 +20,8 @@ import type { ServerContext } from '../../src/server/context.js';
 import { SqliteStore } from '../../src/store/index.js';
 import { testServerCertificate } from '../../src/tls/tls-test-support.js';
 import { startWebListener } from '../../src/web/index.js';
+import { startImapListener } from '../../src/imap/server/index.js';
+import { listenerTlsOptions } from '../../src/tls/server-context.js';
 
 export const ALICE = 'alice@example.org';
 export const ALICE_ALIAS = 'alias@example.org';
@@ -34,6 +36,8 @@ export interface WebHarness {
   bobId: number;
   httpPort: number;
   httpsPort: number;
+  /** An IMAPS listener on the same context: certificates registered on the web get PREAUTH there. */
+  imapsPort: number;
   /** A client of the plain HTTP (loopback) listener, or of HTTPS with `tls`. */
   client(opts?: { tls?: boolean }): WebClient;
   /** Starts one more web listener (e.g. plain HTTP on a non-loopback address). */
@@ -68,15 +72,16 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
   const sessions = new SessionRegistry(store, auth, silentLogger);
   const ctx: ServerContext = {
     store, config, auth, sessions, log: silentLogger,
-    tls: createSecureContext({ key: keyPem, cert: certPem, minVersion: 'TLSv1.2' }),
+    tls: createSecureContext(listenerTlsOptions({ key: keyPem, cert: certPem, requestClientCertificate: true })),
     shutdown: abort.signal,
   };
   const closers: (() => Promise<void>)[] = [];
   const http = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: false });
   const https = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: true });
-  closers.push(http.close, https.close);
+  const imaps = await startImapListener(ctx, { host: '127.0.0.1', port: 0, implicitTls: true, requestClientCert: true });
+  closers.push(http.close, https.close, imaps.close);
   return {
-    ctx, store, aliceId: alice.id, bobId: bob.id, httpPort: http.port, httpsPort: https.port,
+    ctx, store, aliceId: alice.id, bobId: bob.id, httpPort: http.port, httpsPort: https.port, imapsPort: imaps.port,
     client: (o = {}) => new WebClient(o.tls ? https.port : http.port, o.tls ?? false),
     async listen(o) {
       const l = await startWebListener(ctx, { host: o.host, port: 0, tls: o.tls });

@@ -100,6 +100,24 @@ export async function runSaslExchange(conn: ImapConnection, mech: ImapSaslMechan
   }
 }
 
+/**
+ * A failed attempt: after 3 on this connection each further one is answered 1 s (config
+ * authFailureDelayMs) later than the previous (spec 3.4); over the failed-auth limit the tagged NO
+ * is followed by BYE and a close, like SMTP's 421.
+ */
+async function failed(conn: ImapConnection, tag: string, err: unknown): Promise<CommandResult> {
+  conn.authFailures++;
+  const over = conn.authFailures - 3;
+  const step = conn.ctx.config.authFailureDelayMs ?? 1000;
+  if (over > 0 && step > 0) await new Promise((r) => setTimeout(r, Math.min(over * step, 15_000)));
+  if (conn.ctx.auth.isBlocked(conn.connInfo().ip)) {
+    await conn.send(`${tag} NO [AUTHENTICATIONFAILED] authentication failed\r\n`);
+    await conn.bye('too many auth failures');
+    return { taggedSent: true };
+  }
+  throw err;
+}
+
 async function finishLogin(conn: ImapConnection, identity: AuthIdentity): Promise<CommandResult> {
   conn.loggedIn(identity);
   return { code: `CAPABILITY ${conn.capabilityList().join(' ')}`, text: 'logged in' };
@@ -110,9 +128,8 @@ export async function handleAuthenticate(conn: ImapConnection, cmd: CommandOf<'A
   if (cmd.mechanism === 'EXTERNAL' && conn.certLogin === null) {
     // Spec 2.3: without TLS, or without a certificate whose key we know, EXTERNAL fails like a
     // bad credential (not "unsupported"), and counts as a failed attempt.
-    conn.authFailures++;
     const r = await conn.ctx.auth.saslFinish('EXTERNAL', { kind: 'success', authcid: '', authzid: '' }, conn.connInfo(), null);
-    throw no(r.ok ? 'AUTHENTICATIONFAILED' : r.code, 'authentication failed');
+    return failed(conn, cmd.tag, no(r.ok ? 'AUTHENTICATIONFAILED' : r.code, 'authentication failed'));
   }
   if (!factory || !factory.available(conn)) {
     if (factory && !conn.tls) throw no('PRIVACYREQUIRED', `${cmd.mechanism} needs TLS; use STARTTLS first`);
@@ -122,8 +139,7 @@ export async function handleAuthenticate(conn: ImapConnection, cmd: CommandOf<'A
     const identity = await runSaslExchange(conn, factory.create(conn), cmd.initialResponse);
     return await finishLogin(conn, identity);
   } catch (err) {
-    conn.authFailures++;
-    throw err;
+    return failed(conn, cmd.tag, err);
   }
 }
 
@@ -131,10 +147,7 @@ export async function handleLogin(conn: ImapConnection, cmd: CommandOf<'LOGIN'>)
   // RFC 9051 6.2.3 / spec 3.1: LOGINDISABLED before TLS.
   if (!conn.tls) throw no('PRIVACYREQUIRED', 'LOGIN is disabled before STARTTLS');
   const r = await conn.ctx.auth.passwordLogin(cmd.username, cmd.password, conn.connInfo(), undefined, conn.certLogin?.identity ?? null);
-  if (!r.ok) {
-    conn.authFailures++;
-    throw no(r.code, 'authentication failed');
-  }
+  if (!r.ok) return failed(conn, cmd.tag, no(r.code, 'authentication failed'));
   return finishLogin(conn, r.identity);
 }
 

@@ -8,7 +8,7 @@ import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.j
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 import type { ViewMessage } from './mailbox-view.js';
-import { MessageLoader } from './message-loader.js';
+import { expungeIssued, isExpungeIssued, MessageLoader } from './message-loader.js';
 
 const BATCH = 100;
 
@@ -76,18 +76,27 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
   const loader = new MessageLoader(store, view.mailbox.id);
   const wantCache = items.some(needsCache);
   const wantContent = items.some(needsContent);
-  for (let i = 0; i < uids.length; i += BATCH) {
+  let gone = false;
+  for (let i = 0; i < uids.length && !conn.closed; i += BATCH) {
     const batch = uids.slice(i, i + BATCH);
     if (wantCache) await loader.prefetch(batch);
     for (const uid of batch) {
       const m = view.messages.get(uid);
-      if (!m) continue;
+      if (!m || conn.closed) continue;
       const b = conn.builder().text(`* ${view.msn(uid)} FETCH (`);
-      await writeItems(conn, b, m, items, loader, wantContent, seenNow.has(uid));
+      try {
+        await writeItems(conn, b, m, items, loader, wantContent, seenNow.has(uid));
+      } catch (err) {
+        // Expunged meanwhile by another session: the others are still sent, then NO (RFC 9051 7.5.1).
+        if (!isExpungeIssued(err)) throw err;
+        gone = true;
+        continue;
+      }
       await conn.send(b.text(')\r\n').toBuffer());
     }
     loader.release(batch);
   }
+  if (gone) throw expungeIssued();
 }
 
 async function writeItems(

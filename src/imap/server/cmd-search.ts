@@ -5,7 +5,8 @@ import { formatNumberSet } from '../proto/sequence-set.js';
 import { quote } from '../proto/response-writer.js';
 import type { Command, CommandOf, SearchKey } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
-import { MessageLoader } from './message-loader.js';
+import type { CommandResult } from './dispatch.js';
+import { isExpungeIssued, MessageLoader } from './message-loader.js';
 import { matches, needsContent, target } from './search-eval.js';
 
 const BATCH = 100;
@@ -18,7 +19,7 @@ function usesModseq(k: SearchKey): boolean {
   return false;
 }
 
-export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<void> {
+export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<CommandResult | void> {
   const view = conn.view!;
   const loader = new MessageLoader(conn.ctx.store, view.mailbox.id);
   const withModseq = usesModseq(cmd.key);
@@ -26,14 +27,23 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   const content = needsContent(cmd.key);
   const now = Date.now();
   const found: number[] = []; // UIDs in ascending order
+  let gone = false;
   for (let i = 0; i < view.uids.length; i += BATCH) {
     const batch = view.uids.slice(i, i + BATCH);
     if (content) await loader.prefetch(batch);
     for (const uid of batch) {
-      if (await matches(cmd.key, target(view, loader, uid), view, now)) found.push(uid);
+      try {
+        if (await matches(cmd.key, target(view, loader, uid), view, now)) found.push(uid);
+      } catch (err) {
+        // Expunged by another session, its content gone: it matches nothing (RFC 9051 7.5.1).
+        if (!isExpungeIssued(err)) throw err;
+        gone = true;
+      }
     }
     loader.release(batch);
   }
+  // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
+  const result: CommandResult | void = gone ? { code: 'EXPUNGEISSUED', text: 'SEARCH completed; some messages were expunged by another session' } : undefined;
   const nums = cmd.uid ? found : found.map((u) => view.msn(u));
   const highest = withModseq && found.length ? Math.max(...found.map((u) => view.messages.get(u)!.modseq)) : 0;
 
@@ -42,7 +52,7 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
     let line = `SEARCH${nums.map((n) => ' ' + n).join('')}`;
     if (withModseq && found.length) line += ` (MODSEQ ${highest})`;
     await conn.untagged(line);
-    return;
+    return result;
   }
   // RFC 4731 3.1: RETURN () means ALL.
   const opts = ret.length ? new Set(ret) : new Set(['ALL']);
@@ -55,7 +65,7 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
       view.saved = [...new Set(s)];
     } else view.saved = found;
     // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
-    if (opts.size === 1) return;
+    if (opts.size === 1) return result;
   }
   let line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}`;
   if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
@@ -64,4 +74,5 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
   if (withModseq && found.length) line += ` MODSEQ ${highest}`;
   await conn.untagged(line);
+  return result;
 }

@@ -12,6 +12,13 @@
 //   `NO [SERVERBUG]`; no stack trace ever reaches the wire.
 // - After STARTTLS nothing read before the handshake is used (RFC 9051 6.2.1: plaintext injection).
 // - An authenticated session is registered with ctx.sessions (spec 2.5): revoked → `* BYE` and close.
+// - Idle limit (spec 3.4): one timer, restarted only by progress that costs the client a whole line
+//   (a command, a literal announcement), by each LITERAL_PROGRESS bytes of an APPEND message, and
+//   by the peer draining our output. A socket timeout would restart on every byte, so a client
+//   dribbling one byte a second would never be dropped. While the server itself is busy (not
+//   waiting on the peer) the timer does not fire.
+// - Closing never waits for the peer: BYE is written only if the output buffer has room, and the
+//   socket is destroyed after CLOSE_GRACE_MS whatever the peer does.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { AuthIdentity, CertificateLogin, ConnInfo } from '../../auth/authenticator.js';
@@ -33,6 +40,10 @@ import { fromWire, toWire } from './mailbox-names.js';
 import type { MailboxView, ViewOutput } from './mailbox-view.js';
 
 const READ_HIGH_WATER = 512 * 1024;
+/** APPEND message bytes that count as progress for the idle timer (a slow real upload goes on). */
+const LITERAL_PROGRESS = 64 * 1024;
+/** How long a closing socket may take to flush its BYE before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
 
 export type ConnState = 'notauth' | 'auth' | 'selected' | 'logout';
 
@@ -75,6 +86,12 @@ export class ImapConnection {
   /** The APPEND whose parsed command is being executed (handleAppend commits its staged messages). */
   pendingAppend: AppendSession | null = null;
   private idleFlush: Promise<void> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** >0 while the connection waits for the peer: for input, or for it to drain our output. */
+  private waitingOnPeer = 0;
+  /** APPEND message bytes received since the idle timer was last restarted. */
+  private literalBytes = 0;
+  private ending = false;
   private readonly onData = (d: Buffer): void => this.received(d);
   private readonly onEnd = (): void => this.markClosed();
 
@@ -92,6 +109,7 @@ export class ImapConnection {
     this.reader = new CommandReader(readerLimitsFrom(ctx.config.limits?.imap));
     this.appendLimit = ctx.config.limits?.imap?.appendLimit ?? DEFAULT_APPEND_LIMIT;
     this.attach(socket);
+    this.touch();
   }
 
   get tls(): boolean {
@@ -161,14 +179,28 @@ export class ImapConnection {
       this.log.debug('socket error', { err });
       this.markClosed();
     });
-    sock.on('timeout', () => void this.bye('autologout; idle for too long'));
-    this.setIdleTimeout();
   }
 
-  private setIdleTimeout(): void {
+  private idleMs(): number {
     const l = this.ctx.config.limits?.imap;
-    const ms = this.state === 'notauth' ? (l?.idleTimeoutBeforeAuthMs ?? 30_000) : (l?.idleTimeoutAfterAuthMs ?? 30 * 60_000);
-    this.sock.setTimeout(ms);
+    return this.state === 'notauth' ? (l?.idleTimeoutBeforeAuthMs ?? 30_000) : (l?.idleTimeoutAfterAuthMs ?? 30 * 60_000);
+  }
+
+  /** Restarts the idle timer: the peer made real progress (see the invariants above). */
+  private touch(): void {
+    if (this.closed) return;
+    this.literalBytes = 0;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.idleExpired(), this.idleMs());
+    this.idleTimer.unref();
+  }
+
+  private idleExpired(): void {
+    this.idleTimer = null;
+    // Slow work of our own (a big SEARCH) is not the client's idleness.
+    if (this.waitingOnPeer === 0) return this.touch();
+    this.log.info('idle timeout', { state: this.state });
+    void this.bye('autologout; idle for too long');
   }
 
   private received(d: Buffer): void {
@@ -202,6 +234,8 @@ export class ImapConnection {
   }
 
   private cleanup(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.unregister?.();
@@ -213,15 +247,24 @@ export class ImapConnection {
   async send(data: Buffer | string): Promise<void> {
     if (this.closed || this.sock.destroyed) return;
     if (!this.sock.write(data)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.sock.off('drain', done);
-          this.sock.off('close', done);
-          resolve();
-        };
-        this.sock.on('drain', done);
-        this.sock.on('close', done);
-      });
+      // Back-pressure: memory stays bounded. The idle timer bounds the wait (a peer that never
+      // reads is dropped), and each drain is progress.
+      const sock = this.sock;
+      this.waitingOnPeer++;
+      try {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            sock.off('drain', done);
+            sock.off('close', done);
+            resolve();
+          };
+          sock.on('drain', done);
+          sock.on('close', done);
+        });
+      } finally {
+        this.waitingOnPeer--;
+      }
+      this.touch();
     }
   }
 
@@ -229,20 +272,29 @@ export class ImapConnection {
     return this.send(`* ${text}\r\n`);
   }
 
-  /** `* BYE`, then close. */
+  /**
+   * `* BYE` (RFC 9051 7.1.5), then close. Best effort: the BYE is written only when the output
+   * buffer has room, never awaited, so a peer that does not read cannot hold the connection.
+   */
   async bye(text: string): Promise<void> {
     if (this.closed) return;
-    await this.send(`* BYE ${safeText(text)}\r\n`);
+    if (!this.sock.destroyed && !this.sock.writableNeedDrain) this.sock.write(`* BYE ${safeText(text)}\r\n`);
     this.close();
   }
 
   close(): void {
-    if (this.closed) return;
     this.state = 'logout';
     this.markClosed();
-    this.sock.end();
-    // A peer that does not read must not keep the socket forever.
-    setTimeout(() => this.sock.destroy(), 5000).unref();
+    if (this.ending) return;
+    this.ending = true;
+    const sock = this.sock;
+    const raw = this.rawSock;
+    sock.end();
+    // A peer that does not read must not keep the socket (and its buffered output) for long.
+    setTimeout(() => {
+      sock.destroy();
+      raw?.destroy();
+    }, CLOSE_GRACE_MS).unref();
   }
 
   /** The next reader event; null once the connection is closed or the reader is dead. */
@@ -250,15 +302,33 @@ export class ImapConnection {
     for (;;) {
       if (this.closed) return null;
       const ev = this.reader.next();
-      if (ev) return ev;
+      if (ev) {
+        this.progress(ev);
+        return ev;
+      }
       if (this.reader.dead) return null;
       if (this.paused) {
         this.paused = false;
         this.rawSock?.resume();
         this.sock.resume();
       }
-      await new Promise<void>((r) => (this.waiter = r));
+      this.waitingOnPeer++;
+      try {
+        await new Promise<void>((r) => (this.waiter = r));
+      } finally {
+        this.waitingOnPeer--;
+      }
     }
+  }
+
+  /** Whole lines restart the idle timer; APPEND data does every LITERAL_PROGRESS bytes; a partial line never does. */
+  private progress(ev: ReaderEvent): void {
+    if (ev.kind === 'message-data') {
+      this.literalBytes += ev.chunk.length;
+      if (this.literalBytes >= LITERAL_PROGRESS) this.touch();
+      return;
+    }
+    this.touch();
   }
 
   acceptMessage(): void {
@@ -304,6 +374,9 @@ export class ImapConnection {
           this.certCheck = null;
         }
         await this.handleEvent(ev);
+        // The client's idle time starts when it has our answer, not when it sent the command
+        // (not after APPEND data events: one per byte would otherwise each restart the timer).
+        if (ev.kind === 'command') this.touch();
       }
     } catch (err) {
       this.log.error('connection failed', { err: (err as Error)?.stack ?? String(err) });
@@ -421,7 +494,7 @@ export class ImapConnection {
   loggedIn(identity: AuthIdentity): void {
     this.identity = identity;
     this.state = 'auth';
-    this.setIdleTimeout();
+    this.touch();
     this.unsubscribe = this.ctx.store.changes.subscribe(identity.accountId, (changes) => this.onChanges(changes));
     // Spec 2.5: the registry ends the session within a second when its credentials are revoked.
     this.unregister = this.ctx.sessions.add({ identity, revoke: (reason) => void this.bye(reason) });
@@ -453,7 +526,6 @@ export class ImapConnection {
     raw.off('data', this.onData);
     raw.off('end', this.onEnd);
     raw.off('close', this.onEnd);
-    raw.removeAllListeners('timeout');
     // Discard anything pipelined after STARTTLS (RFC 9051 6.2.1).
     this.reader = new CommandReader(readerLimitsFrom(this.ctx.config.limits?.imap));
     if (this.paused) {
@@ -483,6 +555,7 @@ export class ImapConnection {
     this.tlsSock = t;
     this.rawSock = raw;
     this.attach(t);
+    this.touch();
     raw.resume();
   }
 

@@ -3,14 +3,25 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { TLSSocket } from 'node:tls';
 import { newConnectionId } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
+import { MAX_CONNECTIONS_PER_IP } from '../proto/limits.js';
 import { ImapConnection } from './connection.js';
 // Registers the SASL mechanisms of src/sasl with AUTHENTICATE.
 import './sasl-mechanisms.js';
+import { listen } from '../../server/listen.js';
 
 export { registerSaslMechanism, type ImapSaslMechanism, type MechanismFactory, type SaslOutcome } from './authenticate.js';
 export { ImapConnection } from './connection.js';
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** A refused TLS client gets this long to finish its handshake and read the BYE. */
+const REFUSED_HANDSHAKE_TIMEOUT_MS = 5_000;
+const TOO_MANY = '* BYE [LIMIT] too many connections from your address\r\n';
+
+/** The address a connection counts against: IPv4-mapped IPv6 is the IPv4 address. */
+function ipKey(sock: Socket): string {
+  const ip = sock.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
 
 export interface ImapListenerOptions {
   host: string;
@@ -24,8 +35,40 @@ export interface ImapListener {
   close(): Promise<void>;
 }
 
+/** Over the limit: BYE (RFC 9051 7.1.5, RFC 5530 LIMIT) and close, without waiting on the peer. */
+function refuse(sock: Socket): void {
+  sock.end(TOO_MANY);
+  setTimeout(() => sock.destroy(), REFUSED_HANDSHAKE_TIMEOUT_MS).unref();
+}
+
 export async function startImapListener(ctx: ServerContext, opts: ImapListenerOptions): Promise<ImapListener> {
   const conns = new Set<ImapConnection>();
+  // Spec 3.4: connections per address, counted from TCP accept (TLS handshakes in progress hold
+  // sockets too) until the TCP socket closes.
+  const perIp = new Map<string, number>();
+  /**
+   * Counts the sockets of one connection against its address until the first of them closes;
+   * false when over the limit (then it is not counted).
+   */
+  const admit = (...socks: Socket[]): boolean => {
+    const ip = ipKey(socks[0]!);
+    const n = (perIp.get(ip) ?? 0) + 1;
+    if (n > MAX_CONNECTIONS_PER_IP) {
+      ctx.log.info('imap connection refused: too many from this address', { ip, port: opts.port });
+      return false;
+    }
+    perIp.set(ip, n);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+    };
+    for (const s of socks) s.once('close', release);
+    return true;
+  };
   const onSocket = (sock: Socket, raw?: Socket): void => {
     const conn = new ImapConnection(ctx, sock, newConnectionId(), { implicitTls: opts.implicitTls, requestClientCert: opts.requestClientCert }, raw);
     conns.add(conn);
@@ -38,8 +81,10 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
     // Each socket is wrapped like a STARTTLS upgrade: tls.Server with a ready-made SecureContext
     // fails handshakes that request a client certificate (no session id context on that context).
     server = createNetServer((raw) => {
+      raw.on('error', () => {});
       const t = new TLSSocket(raw, { isServer: true, secureContext, requestCert: opts.requestClientCert, rejectUnauthorized: false });
-      const timer = setTimeout(() => t.destroy(), HANDSHAKE_TIMEOUT_MS);
+      const admitted = admit(raw, t);
+      const timer = setTimeout(() => t.destroy(), admitted ? HANDSHAKE_TIMEOUT_MS : REFUSED_HANDSHAKE_TIMEOUT_MS);
       t.once('error', (err) => {
         clearTimeout(timer);
         ctx.log.debug('imaps handshake failed', { err });
@@ -52,22 +97,19 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
           t.destroy();
           return;
         }
+        if (!admitted) return refuse(t);
         onSocket(t, raw);
       });
     });
   } else {
-    server = createNetServer((s) => onSocket(s));
+    server = createNetServer((s) => {
+      s.on('error', () => {});
+      if (admit(s)) onSocket(s);
+      else refuse(s);
+    });
   }
   server.on('error', (err) => ctx.log.error('imap listener error', { err }));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const port = await listen(server, opts.host, opts.port);
   ctx.log.info('imap listening', { host: opts.host, port, tls: opts.implicitTls });
 
   let closing: Promise<void> | null = null;

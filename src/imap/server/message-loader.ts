@@ -3,7 +3,18 @@
 // result written back when the store supports it.
 import type { Store } from '../../store/types.js';
 import { buildMessageCache, parseMessageCache, type MessageCache } from '../../mime/message-cache.js';
+import { ImapError, no } from './errors.js';
 import type { ViewMessage } from './mailbox-view.js';
+
+/**
+ * A message the session still shows was expunged by another session, whose commit removed the
+ * file. RFC 9051 7.5.1 lets the server answer NO [EXPUNGEISSUED] (RFC 5530 4) instead of the data.
+ */
+export const expungeIssued = (): ImapError => no('EXPUNGEISSUED', 'message was expunged by another session');
+
+export function isExpungeIssued(err: unknown): boolean {
+  return err instanceof ImapError && err.code === 'EXPUNGEISSUED';
+}
 
 /** SqliteStore has this; it is not (yet) in the Store interface. */
 interface CacheWriter {
@@ -29,7 +40,16 @@ export class MessageLoader {
   }
 
   async content(m: ViewMessage): Promise<Buffer> {
-    return this.store.readBlob(m.fileId);
+    try {
+      return await this.store.readBlob(m.fileId);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
+      // Only a committed expunge explains a missing file; a message still in the store without
+      // its file is lost data, a real server bug.
+      const still = await this.store.getMessages(this.mailboxId, [m.uid]);
+      if (still.some((x) => x.uid === m.uid)) throw err;
+      throw expungeIssued();
+    }
   }
 
   /** The cache, building it from `content` (or the file) when missing. */

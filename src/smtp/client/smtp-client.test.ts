@@ -331,6 +331,11 @@ describe('SMTP client: AUTH with every mechanism', () => {
   it('does not send PLAIN without TLS unless allowed', async () => {
     await withServer({ users, mechanisms: ['PLAIN'] }, async (s) => {
       await rejects(SmtpClient.connect(base(s, { auth })), (e) => assert.equal(e.kind, 'auth'));
+      // Also when PLAIN or LOGIN is asked for by name: nothing of the password goes out.
+      for (const mechanism of ['PLAIN', 'LOGIN'] as const) {
+        await rejects(SmtpClient.connect(base(s, { auth: { ...auth, mechanism } })), (e) => assert.equal(e.kind, 'auth'));
+      }
+      assert.ok(!s.commands.some((l) => l.startsWith('AUTH')), s.commands.join(' | '));
       const c = await SmtpClient.connect(base(s, { auth: { ...auth, allowPlaintext: true } }));
       assert.equal(c.authMechanism, 'PLAIN');
       c.close();

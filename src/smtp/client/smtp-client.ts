@@ -187,6 +187,11 @@ export class SmtpClient {
     const cb: ChannelBinding | undefined = this.#tls ? channelBindingOf(this.#ch.socket as TLSSocket, false) : undefined;
     let mech: SaslMechanism | null;
     if (a?.mechanism) {
+      // RFC 4954 4 / RFC 4616 1: PLAIN and LOGIN carry the password itself; a server that
+      // offers them without TLS (Dovecot does on loopback) must not make us send it in the clear.
+      if ((a.mechanism === 'PLAIN' || a.mechanism === 'LOGIN') && !this.#tls && !a.allowPlaintext) {
+        throw new SmtpClientError('auth', `${a.mechanism} without TLS would send the password in the clear (set auth.allowPlaintext to allow it)`, { permanent: true });
+      }
       mech = offered.includes(a.mechanism) ? a.mechanism : null;
       if (!mech) throw new SmtpClientError('auth', `server does not offer AUTH ${a.mechanism}${offered.length ? ` (offers ${offered.join(' ')})` : ''}`, { permanent: false });
     } else {

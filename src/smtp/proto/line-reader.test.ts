@@ -58,8 +58,7 @@ test('overlong line: one event, rest of line dropped, next line fine', () => {
   assert.deepEqual(lines(drain(r)), ['12345678']);
   r.push(b('123456789'));
   const ev = drain(r);
-  assert.equal(ev.length, 1);
-  assert.equal(ev[0]!.type, 'overlong');
+  assert.deepEqual(lines(ev), ['<overlong 11>']);
   assert.equal(r.buffered, 0, 'overlong bytes are not kept');
   r.push(b('x'.repeat(10000)));
   assert.deepEqual(drain(r), []);
@@ -72,6 +71,34 @@ test('overlong line arriving complete in one chunk', () => {
   const r = new LineReader({ maxLineLength: 10 });
   r.push(b('123456789\r\nok\r\n'));
   assert.deepEqual(lines(drain(r)), ['<overlong 11>', 'ok']);
+});
+
+test('overlong length counts the CRLF, whether the line is complete or not', () => {
+  // Reported before the line ends, the length was once the bytes seen: maxLineLength - 1 for
+  // maxLineLength - 1 content bytes, though such a line is longer than the limit with its CRLF.
+  for (const max of [3, 10, 1000]) {
+    for (const extra of [1, 2, 50]) {
+      const content = 'x'.repeat(max - 2 + extra);
+      for (const tail of ['', '\r', '\r\n', '\n']) {
+        const r = new LineReader({ maxLineLength: max });
+        r.push(b(content + tail));
+        const ev = drain(r);
+        assert.equal(ev.length, 1, `max ${max} extra ${extra} tail ${JSON.stringify(tail)}`);
+        assert.equal(ev[0]!.type, 'overlong');
+        const length = ev[0]!.type === 'overlong' ? ev[0]!.length : 0;
+        assert.ok(length > max, `length ${length} for max ${max}, tail ${JSON.stringify(tail)}`);
+        assert.equal(length, content.length + 2);
+      }
+    }
+  }
+  // Byte by byte, as a slow client sends it: reported once the content passes max - 2.
+  const r = new LineReader({ maxLineLength: 10 });
+  const got: LineEvent[] = [];
+  for (const c of 'abcdefghijklmnop\r\nok\r\n') {
+    r.push(b(c));
+    got.push(...drain(r));
+  }
+  assert.deepEqual(lines(got), ['<overlong 11>', 'ok']);
 });
 
 test('a line of exactly the limit with CR pending is not overlong yet', () => {

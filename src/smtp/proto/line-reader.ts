@@ -26,7 +26,8 @@ export interface LineEventLine {
 
 export interface LineEventOverlong {
   readonly type: 'overlong';
-  /** Bytes of the overlong line seen when it was reported (at least maxLineLength). */
+  /** Length of the overlong line with its CRLF, as far as seen when it was reported: content
+   * bytes + 2, like maxLineLength counts (so always more than maxLineLength). */
   readonly length: number;
 }
 
@@ -82,7 +83,9 @@ export class LineReader {
         // A CR at the end may still become the CRLF, so it does not count yet.
         const contentSoFar = this.#buf.length - (this.#buf[this.#buf.length - 1] === CR ? 1 : 0);
         if (contentSoFar > this.#max - 2) {
-          const length = this.#buf.length;
+          // The line is known to be overlong before its CRLF arrives; count that CRLF as the
+          // complete-line case below does, else the length could be maxLineLength - 1.
+          const length = contentSoFar + 2;
           this.#buf = Buffer.alloc(0);
           this.#scanned = 0;
           this.#discarding = true;

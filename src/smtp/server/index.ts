@@ -15,6 +15,7 @@ import { DEFAULT_TIMEOUTS, SmtpSession, type SessionTimeouts } from './session.j
 import { SpoolDir } from './spool.js';
 import { submissionPolicy } from './submission.js';
 import { listenerTls } from './tls-contexts.js';
+import { listen } from '../../server/listen.js';
 
 export { generateDkimKeys, type DkimKey } from './dkim-keys.js';
 export type { DnsResolver } from './policy.js';
@@ -67,7 +68,7 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
       if (left > 0) perIp.set(ip, left);
       else perIp.delete(ip);
     });
-    const s = new SmtpSession(ctx, sock, newConnectionId(), { policy, implicitTls: opts.implicitTls, tls, spool, timeouts, resolver: opts.resolver });
+    const s = new SmtpSession(ctx, sock, newConnectionId(), { policy, implicitTls: opts.implicitTls, tls, spool, timeouts, resolver: opts.resolver ?? ctx.resolver });
     sessions.set(s, s.run().finally(() => sessions.delete(s)));
   };
 
@@ -79,15 +80,7 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
     server = createNetServer(onSocket);
   }
   server.on('error', (err) => ctx.log.error('smtp listener error', { err }));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const port = await listen(server, opts.host, opts.port);
 
   let closed: Promise<void> | null = null;
   const close = (): Promise<void> =>

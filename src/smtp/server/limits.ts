@@ -1,8 +1,14 @@
 // Named limits of the SMTP server. Message size, recipients and the command line length come from
 // config.limits.smtp; these are the fixed ones.
 
-/** Idle time allowed while waiting for a command or for message data: Postfix smtpd_timeout. */
+/** Time allowed for a whole command line, from starting to wait for it to its CRLF, and for each
+ * DATA_PROGRESS_BLOCK of message data (RFC 5321 4.5.3.2.7: at least 5 minutes). A deadline, not an
+ * idle timer: a client sending a byte now and then must not hold the connection forever. */
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
+
+/** Message data that restarts the data deadline: 64 KiB per 5 minutes (about 220 B/s) keeps a
+ * slow but real upload going, a dribble of bytes does not. */
+export const DATA_PROGRESS_BLOCK = 64 * 1024;
 
 /** Time from the greeting to EHLO/HELO. A client that says nothing is not a mail client. */
 export const GREETING_TIMEOUT_MS = 30_000;

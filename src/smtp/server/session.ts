@@ -52,14 +52,14 @@ import { CrlfNormalizer } from './crlf-normalizer.js';
 import { COMMAND_TIMEOUT_MS, GREETING_TIMEOUT_MS, MAX_ERRORS } from './limits.js';
 import type { DnsResolver, ListenerPolicy, SessionView } from './policy.js';
 import { S, greeting, heloReply } from './replies.js';
-import { SessionEnd, SocketInput } from './socket-input.js';
+import { ProgressDeadline, SessionEnd, SocketInput, deadlineAfter } from './socket-input.js';
 import type { SpoolDir, SpoolFile } from './spool.js';
 import type { ListenerTls } from './tls-contexts.js';
 import { newTransactionId } from './trace-headers.js';
 import type { Transaction } from './transaction.js';
 
 export interface SessionTimeouts {
-  /** Waiting for a command or data. */
+  /** Deadline for one command line, and for each DATA_PROGRESS_BLOCK of message data. */
   commandMs: number;
   /** From the greeting to EHLO/HELO. */
   greetingMs: number;
@@ -220,18 +220,30 @@ export class SmtpSession implements SessionView {
     return this.helo ? this.opts.timeouts.commandMs : this.opts.timeouts.greetingMs;
   }
 
-  /** The next line; replies are flushed before waiting for more input (RFC 2920). */
+  /** The next line; replies are flushed before waiting for more input (RFC 2920). The whole line
+   * must arrive within the command timeout from when we start waiting for it (RFC 5321
+   * 4.5.3.2.7), however its bytes trickle in. */
   async nextLine(): Promise<LineEvent> {
+    let deadline: number | undefined;
     for (;;) {
       const ev = this.lines.next();
       if (ev) return ev;
       await this.flush();
-      this.lines.push(await this.input.read(this.timeout()));
+      // Set after the first flush: time spent writing our replies is not the client's.
+      deadline ??= deadlineAfter(this.timeout());
+      this.lines.push(await this.input.read(deadline));
     }
   }
 
-  async readChunk(): Promise<Buffer> {
-    return this.input.read(this.opts.timeouts.commandMs);
+  /** Starts the clock for one DATA message or BDAT chunk. */
+  private dataDeadline(): ProgressDeadline {
+    return new ProgressDeadline(this.opts.timeouts.commandMs);
+  }
+
+  private async readChunk(clock: ProgressDeadline): Promise<Buffer> {
+    const b = await this.input.read(clock.at);
+    clock.advance(b.length);
+    return b;
   }
 
   // ---- commands
@@ -470,6 +482,7 @@ export class SmtpSession implements SessionView {
       // Slices of socket chunks are kept only until the spool write below, before the next read:
       // no copy needed (socket buffers are never reused).
       const reader = new DataReader({ sink: (b) => pending.push(b), maxSize, bareLf: 'convert' });
+      const clock = this.dataDeadline();
       let chunk = this.lines.takeBuffered();
       for (;;) {
         const r = chunk.length ? reader.push(chunk) : undefined;
@@ -484,7 +497,7 @@ export class SmtpSession implements SessionView {
           if (r.nul) return this.fail(R.nulInData);
           return await this.finishMessage(tx, spool);
         }
-        chunk = await this.readChunk();
+        chunk = await this.readChunk(clock);
       }
     } finally {
       await spool.remove();
@@ -550,6 +563,7 @@ export class SmtpSession implements SessionView {
   /** Reads the `size` octets of a BDAT chunk from the input into `sink`. */
   private async readBdatChunk(size: number, sink: (b: Buffer) => void, afterEach: (() => Promise<void>) | null): Promise<void> {
     const reader = new BdatChunkReader(size, sink);
+    const clock = this.dataDeadline();
     let chunk = this.lines.takeBuffered();
     for (;;) {
       const r = reader.push(chunk);
@@ -558,7 +572,7 @@ export class SmtpSession implements SessionView {
         this.lines.push(r.rest);
         return;
       }
-      chunk = await this.readChunk();
+      chunk = await this.readChunk(clock);
     }
   }
 

@@ -1,10 +1,10 @@
 // Pull-based reading from the connection's socket: the session asks for the next chunk when it
-// needs one, with a timeout. Chunks that arrive meanwhile are queued up to INPUT_HIGH_WATER, then
+// needs one, with a deadline (absolute, so slow input cannot stretch it chunk by chunk). Chunks that arrive meanwhile are queued up to INPUT_HIGH_WATER, then
 // the socket is paused, so a client that pipelines without reading replies cannot grow our memory.
 
 import type { Socket } from 'node:net';
 import type { Reply } from '../proto/index.js';
-import { INPUT_HIGH_WATER } from './limits.js';
+import { DATA_PROGRESS_BLOCK, INPUT_HIGH_WATER } from './limits.js';
 
 /** Ends the session: thrown by reads after a timeout, shutdown, revocation or the peer leaving.
  * `reply` is sent (if the socket still works) before closing. */
@@ -84,8 +84,9 @@ export class SocketInput {
     return this.#abort;
   }
 
-  /** The next chunk of input. Throws SessionEnd. */
-  async read(timeoutMs: number): Promise<Buffer> {
+  /** The next chunk of input, waiting until `deadline` (a deadlineAfter() value) at most.
+   * Queued input is returned even past the deadline. Throws SessionEnd. */
+  async read(deadline: number): Promise<Buffer> {
     for (;;) {
       if (this.#abort) throw this.#abort;
       const b = this.#queue.shift();
@@ -95,12 +96,47 @@ export class SocketInput {
         return b;
       }
       if (this.#eof) throw new SessionEnd('closed');
-      let timedOut = false;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new SessionEnd('timeout');
       await new Promise<void>((resolve) => {
-        const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), this.#wake()), timeoutMs) : null;
+        const timer = Number.isFinite(left) ? setTimeout(() => this.#wake(), Math.ceil(left)) : null;
         this.#waiter = { resolve, timer };
       });
-      if (timedOut && this.#queue.length === 0 && !this.#abort) throw new SessionEnd('timeout');
     }
+  }
+}
+
+/** A deadline `ms` from now on the monotonic clock; none (Infinity) for ms <= 0. */
+export function deadlineAfter(ms: number): number {
+  return ms > 0 ? performance.now() + ms : Infinity;
+}
+
+/** Deadline for message data (DATA, a BDAT chunk): `ms` for each DATA_PROGRESS_BLOCK bytes.
+ * An idle timer restarted by every chunk never fires for a client that dribbles a byte at a time;
+ * a single deadline for the whole message would cut a big upload on a slow link. So the clock
+ * restarts only after real progress (RFC 5321 4.5.3.2: timeouts per data block, not per byte). */
+export class ProgressDeadline {
+  readonly #ms: number;
+  readonly #block: number;
+  #at: number;
+  #progress = 0;
+
+  constructor(ms: number, block = DATA_PROGRESS_BLOCK) {
+    this.#ms = ms;
+    this.#block = block;
+    this.#at = deadlineAfter(ms);
+  }
+
+  /** The current deadline, for SocketInput.read(). */
+  get at(): number {
+    return this.#at;
+  }
+
+  /** Counts `n` bytes received; a completed block restarts the clock. */
+  advance(n: number): void {
+    this.#progress += n;
+    if (this.#progress < this.#block) return;
+    this.#progress %= this.#block;
+    this.#at = deadlineAfter(this.#ms);
   }
 }

@@ -1,0 +1,116 @@
+// Workload 3: many concurrent IMAP connections over TLS, each SELECTed and in IDLE. Figures: memory
+// per connection (Postern: RSS of its process; Dovecot: PSS summed over all its processes, from
+// /proc/PID/smaps_rollup), each as the growth from before the connections to after them, and the
+// time from one APPEND (by another connection) until every idle connection got its EXISTS.
+// Logins are the cheap ones each server offers (Postern PREAUTH, Dovecot EXTERNAL), since 10,000
+// password logins would take minutes on either. BENCH_IDLE_CONNECTIONS sets the count; the default
+// is 10,000 when `ulimit -n` leaves room for it (client and server each hold one fd per connection).
+import { execSync } from 'node:child_process';
+import { seedMessage } from './bench-messages.js';
+import { startDovecotBench } from './dovecot-bench.js';
+import { figure, MiB, note, now, pssOfTree, rssOf, sleep } from './figures.js';
+import { ImapBenchClient, loopbackSource, type ConnectOptions } from './imap-bench-client.js';
+import { startPostern } from './postern-process.js';
+
+const fdLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim()) || 1024;
+const COUNT = Number(process.env.BENCH_IDLE_CONNECTIONS ?? Math.min(10_000, Math.floor((fdLimit - 1000) / 1000) * 1000));
+const NOTIFY_TIMEOUT_MS = Number(process.env.BENCH_IDLE_NOTIFY_TIMEOUT_MS ?? 45_000);
+const PARALLEL = 100;
+
+interface IdleResult { bytesPerConnection: number; allNotifiedMs: number; notified: number; medianMs: number }
+
+async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => Promise<void>, memory: () => number): Promise<IdleResult> {
+  // Warm up the code paths (and Dovecot's process pool) so the baseline is not the cold process.
+  const warm = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+    const c = await ImapBenchClient.connect({ ...connect, localAddress: loopbackSource(i, 1) });
+    await login(c);
+    await c.cmd('SELECT INBOX');
+    return c;
+  }));
+  for (const c of warm) c.close();
+  await sleep(2000);
+  const before = memory();
+  const clients: ImapBenchClient[] = [];
+  const t0 = now();
+  let next = 0;
+  let failed = 0;
+  let firstError = '';
+  await Promise.all(Array.from({ length: PARALLEL }, async () => {
+    while (next < COUNT && failed < 100) {
+      const i = next++;
+      try {
+        const c = await ImapBenchClient.connect({ ...connect, timeoutMs: 60_000, localAddress: loopbackSource(i) });
+        await login(c);
+        await c.cmd('SELECT INBOX', { timeoutMs: 60_000 });
+        await c.idle(60_000);
+        clients.push(c);
+      } catch (err) {
+        failed++;
+        firstError ||= (err as Error).message;
+      }
+    }
+  }));
+  note(`${clients.length} connections in IDLE after ${((now() - t0) / 1000).toFixed(1)} s` +
+    (failed ? `; ${failed} failed, first: ${firstError}` : ''));
+  await sleep(3000);
+  const after = memory();
+  // One APPEND from another connection; every idle connection should see `* N EXISTS`.
+  const got: number[] = [];
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  let tAppend = 0;
+  for (const c of clients) {
+    let seen = false;
+    c.onUntagged = (head) => {
+      if (!seen && / EXISTS/.test(head)) {
+        seen = true;
+        got.push(now() - tAppend);
+        if (got.length === clients.length) resolveAll();
+      }
+    };
+  }
+  const writer = await ImapBenchClient.connect(connect);
+  await login(writer);
+  tAppend = now();
+  await writer.append('INBOX', '', seedMessage(999));
+  await Promise.race([all, sleep(NOTIFY_TIMEOUT_MS)]);
+  writer.close();
+  for (const c of clients) c.close();
+  got.sort((a, b) => a - b);
+  await sleep(2000);
+  return {
+    bytesPerConnection: (after - before) / clients.length,
+    allNotifiedMs: got.length === clients.length && got.length > 0 ? got[got.length - 1]! : Infinity,
+    notified: got.length,
+    medianMs: got[Math.floor(got.length / 2)] ?? Infinity,
+  };
+}
+
+async function main(): Promise<void> {
+  note(`imap idle: ${COUNT} connections (ulimit -n ${fdLimit}), notification wait up to ${NOTIFY_TIMEOUT_MS / 1000} s`);
+  const postern = await startPostern({ users: 1, seed: 10 });
+  let p: IdleResult;
+  try {
+    p = await idleRun({ port: postern.ports.imaps, cert: postern.certPem, key: postern.keyPem }, async (c) => {
+      if (!c.greeting.startsWith('* PREAUTH')) throw new Error(`no PREAUTH: ${c.greeting}`);
+    }, () => rssOf(postern.pid));
+  } finally {
+    await postern.stop();
+  }
+  const dovecot = await startDovecotBench({ users: 1, seed: 10, connections: COUNT + 100 });
+  let d: IdleResult;
+  try {
+    d = await idleRun({ port: dovecot.imapsPort, cert: dovecot.clientCertPem, key: dovecot.clientKeyPem }, async (c) => {
+      await c.cmd('AUTHENTICATE EXTERNAL =');
+    }, () => pssOfTree(dovecot.pid));
+  } finally {
+    await dovecot.stop();
+  }
+  figure(`idle TLS connections (${COUNT}): memory per connection`, p.bytesPerConnection / 1024, d.bytesPerConnection / 1024, 'KiB');
+  figure(`idle TLS connections (${COUNT}): total memory growth`, (p.bytesPerConnection * COUNT) / MiB, (d.bytesPerConnection * COUNT) / MiB, 'MiB');
+  figure(`idle TLS connections (${COUNT}): EXISTS at all after one APPEND`, p.allNotifiedMs, d.allNotifiedMs, 'ms');
+  figure(`idle TLS connections (${COUNT}): EXISTS at half after one APPEND`, p.medianMs, d.medianMs, 'ms');
+  note(`notified within ${NOTIFY_TIMEOUT_MS / 1000} s: postern ${p.notified}, dovecot ${d.notified} (of ${COUNT} attempted)`);
+}
+
+await main();
