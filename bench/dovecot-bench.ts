@@ -9,15 +9,15 @@
 // - limits raised for the connection count (process and client limits, mail_max_userip_connections);
 // - a client-certificate user (`cert@example.test`, EXTERNAL) for the idle workload, as the cheap
 //   login Dovecot offers next to Postern's PREAUTH.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DOVECOT_BIN, freePort, mailIds, makeCertificates, runDovecot } from '../test/e2e/dovecot-process.js';
 import { bigMailboxFlags, bigMailboxMessage, seedMessage } from './bench-messages.js';
 import { BENCH_PASSWORD } from './bench-messages.js';
 
-export const DOVECOT_BIN = '/usr/sbin/dovecot';
+export { DOVECOT_BIN };
 export const CERT_USER = 'cert@example.test';
 /** About 130 ms per verification on the reference machine, like scrypt N=2^15 (measured and printed). */
 export const DOVECOT_CRYPT_ROUNDS = Number(process.env.BENCH_CRYPT_ROUNDS ?? 160_000);
@@ -47,42 +47,9 @@ export interface DovecotBench {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-}
 
-function makeCertificates(dir: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Postern Bench CA', '-days', '3',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  openssl(dir, ['req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '3', '-extfile', 'server.ext']);
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(dir, ['req', '-new', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/CN=${CERT_USER}`]);
-  openssl(dir, ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '3', '-extfile', 'client.ext']);
-}
 
-/** Dovecot refuses root as mail user: as root the `dovecot` system user owns the mail. */
-function mailIds(): { uid: number; gid: number; login: string; internal: string } {
-  const uid = process.getuid?.() ?? 0;
-  if (uid !== 0) {
-    const name = execFileSync('id', ['-un']).toString().trim();
-    return { uid, gid: process.getgid?.() ?? 0, login: name, internal: name };
-  }
-  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('dovecot:'));
-  if (!entry) throw new Error('no dovecot user in /etc/passwd');
-  const [, , u, g] = entry.split(':');
-  return { uid: Number(u), gid: Number(g), login: 'dovenull', internal: 'dovecot' };
-}
 
 /** The passwd-file hash of BENCH_PASSWORD (one for all users, as on the Postern side). */
 export function cryptHash(rounds = DOVECOT_CRYPT_ROUNDS): string {
@@ -106,7 +73,7 @@ export async function startDovecotBench(opts: DovecotBenchOptions = {}): Promise
   const conns = opts.connections ?? 200;
   const dir = mkdtempSync(join(tmpdir(), 'postern-bench-dovecot-'));
   chmodSync(dir, 0o755);
-  makeCertificates(dir);
+  makeCertificates(dir, CERT_USER);
   const ids = mailIds();
   const hash = cryptHash();
   const home = (u: string) => join(dir, 'home', u);
@@ -211,27 +178,9 @@ service stats {
 }
 default_client_limit = ${Math.max(1000, conns + 100)}
 `;
-  writeFileSync(join(dir, 'dovecot.conf'), conf);
-  const child: ChildProcess = spawn(DOVECOT_BIN, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const log = () => output + (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '');
-  const deadline = Date.now() + 15_000;
-  for (const port of submission ? [imapsPort, submissionsPort] : [imapsPort]) {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`dovecot exited: ${log()}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = connect(port, '127.0.0.1');
-        s.once('connect', () => (s.destroy(), resolve(true)));
-        s.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`dovecot did not start: ${log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  // Stopping after 10,000 connections takes a while: 30 s before SIGKILL.
+  const proc = await runDovecot(dir, conf, submission ? [imapsPort, submissionsPort] : [imapsPort], 30_000);
+  const { child, log } = proc;
   return {
     dir,
     pid: child.pid!,
@@ -246,13 +195,7 @@ default_client_limit = ${Math.max(1000, conns + 100)}
       // Dovecot's own complaints (limits reached, refused logins) explain odd figures.
       const problems = [...new Set(log().split('\n').filter((l) => /Fatal|Error|Warning|Panic/.test(l)).map((l) => l.replace(/^.*?: /, '').slice(0, 200)))];
       for (const p of problems.slice(0, 5)) console.log(`# dovecot log: ${p}`);
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await proc.stop();
     },
   };
 }

@@ -3,8 +3,7 @@
 // ten messages' FLAGS/ENVELOPE/BODYSTRUCTURE, FETCH BODY.PEEK[] of one, STORE, APPEND, UID STORE
 // \Deleted on the appended message, EXPUNGE; then LOGOUT. Clients log in before the window opens (a
 // mail client stays connected); new sessions inside it count their LOGIN and SELECT. The seed
-// messages are never deleted, so
-// sequence numbers 1..SEED stay valid. Figure: commands completed per second.
+// messages are never deleted, so sequence numbers 1..SEED stay valid. Figure: commands completed per second.
 import { startDovecotBench } from './dovecot-bench.js';
 import { figure, note, now } from './figures.js';
 import { appendMessage } from './bench-messages.js';

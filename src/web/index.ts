@@ -79,7 +79,7 @@ export async function startWebListener(ctx: ServerContext, opts: WebListenerOpti
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('error', (err) => ctx.log.error('web listener error', { err }));
   const port = await listen(server, opts.host, opts.port);
-  ctx.log.info('web listening', { host: opts.host, port, tls: opts.tls, account: serveUi ? 'served' : 'redirect to https' });
+  ctx.log.debug('web listening', { host: opts.host, port, tls: opts.tls, account: serveUi ? 'served' : 'redirect to https' });
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= new Promise<void>((resolve) => {

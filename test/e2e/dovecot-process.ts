@@ -52,12 +52,12 @@ export interface DovecotProcess {
   child: ChildProcess;
   /** Dovecot's output and log file so far, for error messages. */
   log(): string;
-  /** SIGTERM (SIGKILL after 5 s), then removes dir. */
+  /** SIGTERM (SIGKILL after stopGraceMs), then removes dir. */
   stop(): Promise<void>;
 }
 
 /** Writes dir/dovecot.conf, starts Dovecot and resolves once every port accepts connections. */
-export async function runDovecot(dir: string, conf: string, ports: number[]): Promise<DovecotProcess> {
+export async function runDovecot(dir: string, conf: string, ports: number[], stopGraceMs = 5000): Promise<DovecotProcess> {
   writeFileSync(join(dir, 'dovecot.conf'), conf);
   const child: ChildProcess = spawn(DOVECOT_BIN, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -85,7 +85,7 @@ export async function runDovecot(dir: string, conf: string, ports: number[]): Pr
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const t = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
         await exited;
         clearTimeout(t);
       }

@@ -80,7 +80,8 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
     const secureContext = ctx.tls;
     // Each socket is wrapped like a STARTTLS upgrade: tls.Server with a ready-made SecureContext
     // fails handshakes that request a client certificate (no session id context on that context).
-    server = createNetServer((raw) => {
+    // Nagle's algorithm would hold each response line for the peer's delayed ACK (~40 ms).
+    server = createNetServer({ noDelay: true }, (raw) => {
       raw.on('error', () => {});
       const t = new TLSSocket(raw, { isServer: true, secureContext, requestCert: opts.requestClientCert, rejectUnauthorized: false });
       const admitted = admit(raw, t);
@@ -102,7 +103,7 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
       });
     });
   } else {
-    server = createNetServer((s) => {
+    server = createNetServer({ noDelay: true }, (s) => {
       s.on('error', () => {});
       if (admit(s)) onSocket(s);
       else refuse(s);
@@ -110,7 +111,7 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
   }
   server.on('error', (err) => ctx.log.error('imap listener error', { err }));
   const port = await listen(server, opts.host, opts.port);
-  ctx.log.info('imap listening', { host: opts.host, port, tls: opts.implicitTls });
+  ctx.log.debug('imap listening', { host: opts.host, port, tls: opts.implicitTls });
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>

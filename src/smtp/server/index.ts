@@ -74,10 +74,11 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
 
   let server: Server;
   if (opts.implicitTls) {
-    server = createTlsServer(tls!.serverOptions, (s: TLSSocket) => onSocket(s));
+    // Nagle's algorithm would hold each reply for the peer's delayed ACK (~40 ms).
+    server = createTlsServer({ ...tls!.serverOptions, noDelay: true }, (s: TLSSocket) => onSocket(s));
     server.on('tlsClientError', (err) => ctx.log.debug('smtp tls handshake failed', { err }));
   } else {
-    server = createNetServer(onSocket);
+    server = createNetServer({ noDelay: true }, onSocket);
   }
   server.on('error', (err) => ctx.log.error('smtp listener error', { err }));
   const port = await listen(server, opts.host, opts.port);
