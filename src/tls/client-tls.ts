@@ -45,10 +45,15 @@ export function checkPinnedKey(socket: TLSSocket, pin: string | string[]): void 
   if (!pins.includes(got)) throw new ClientTlsError(`server public key ${got} does not match the pinned fingerprint`);
 }
 
+/** A TLS client certificate: PEM key and certificate, or a bare private key. */
 export interface ClientCertificateInput {
-  /** PEM private key (or a key+certificate PEM), a KeyObject, or an Ed25519 seed. */
+  /**
+   * Private key: PEM (PKCS#8, PKCS#1, SEC1), a KeyObject, or a 32-byte Ed25519 seed in
+   * base64url. May also be a PEM holding both key and certificate (`.keycert.pem`).
+   */
   key: string | Buffer | KeyObject;
-  /** PEM certificate; made on the fly when absent and not in `key`. */
+  /** Certificate PEM. Absent (and not in `key`): a minimal self-signed certificate is made for the
+   * key, which is all Postern needs (only the public key identifies the account, spec 2.1). */
   cert?: string | Buffer;
 }
 

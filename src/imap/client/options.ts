@@ -1,6 +1,6 @@
 // Options of the IMAP client (public API, `postern/imapclient`).
 
-import type { KeyObject } from 'node:crypto';
+import type { ClientCertificateInput } from '../../tls/client-tls.js';
 import type { Logger } from '../../log/logger.js';
 import type { SaslMechanism } from '../../sasl/index.js';
 
@@ -15,15 +15,7 @@ import type { SaslMechanism } from '../../sasl/index.js';
 export type ImapTlsMode = 'implicit' | 'starttls' | 'opportunistic' | 'none';
 
 /** A TLS client certificate: PEM key and certificate, or a bare private key (a minimal certificate is made). */
-export interface ImapClientCertificate {
-  /**
-   * Private key: PEM (PKCS#8, PKCS#1, SEC1), a KeyObject, or a 32-byte Ed25519 seed in
-   * base64url. May also be a PEM holding both key and certificate (`.keycert.pem`).
-   */
-  key: string | Buffer | KeyObject;
-  /** Certificate PEM; absent: a minimal self-signed certificate is made for the key (spec 2.1). */
-  cert?: string | Buffer;
-}
+export type ImapClientCertificate = ClientCertificateInput;
 
 export interface ImapAuthOptions {
   /** Login name. Optional with a client certificate (EXTERNAL then asks for `authzid` or nothing). */

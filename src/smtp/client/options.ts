@@ -1,6 +1,6 @@
 // Options of the SMTP client (public API, `postern/smtpclient`).
 
-import type { KeyObject } from 'node:crypto';
+import type { ClientCertificateInput } from '../../tls/client-tls.js';
 import type { Logger } from '../../log/logger.js';
 import type { SaslMechanism } from '../../sasl/index.js';
 
@@ -17,16 +17,7 @@ import type { SaslMechanism } from '../../sasl/index.js';
 export type TlsMode = 'implicit' | 'starttls' | 'opportunistic' | 'none';
 
 /** A TLS client certificate: PEM key and certificate, or a bare private key (a certificate is made). */
-export interface ClientCertificate {
-  /**
-   * Private key: PEM (PKCS#8, PKCS#1, SEC1), a KeyObject, or a 32-byte Ed25519 seed in
-   * base64url. May also be a PEM holding both key and certificate (`.keycert.pem`).
-   */
-  key: string | Buffer | KeyObject;
-  /** Certificate PEM. Absent: a minimal self-signed certificate is made for the key, which is
-   * all Postern needs (only the public key identifies the account, spec 2.1). */
-  cert?: string | Buffer;
-}
+export type ClientCertificate = ClientCertificateInput;
 
 export interface SmtpTimeouts {
   /** TCP connect and TLS handshake, ms. Default 30 s. */
