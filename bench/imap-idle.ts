@@ -8,7 +8,7 @@
 import { execSync } from 'node:child_process';
 import { seedMessage } from './bench-messages.js';
 import { startDovecotBench } from './dovecot-bench.js';
-import { figure, MiB, note, now, pssOfTree, rssOf, sleep } from './figures.js';
+import { figure, fmt, MiB, note, now, pssOfTree, rssOf, sleep } from './figures.js';
 import { ImapBenchClient, loopbackSource, type ConnectOptions } from './imap-bench-client.js';
 import { startPostern } from './postern-process.js';
 
@@ -16,8 +16,11 @@ const fdLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().tr
 const COUNT = Number(process.env.BENCH_IDLE_CONNECTIONS ?? Math.min(10_000, Math.floor((fdLimit - 1000) / 1000) * 1000));
 const NOTIFY_TIMEOUT_MS = Number(process.env.BENCH_IDLE_NOTIFY_TIMEOUT_MS ?? 45_000);
 const PARALLEL = 100;
+/** BENCH_IDLE_DOVECOT=0 skips Dovecot (quicker iterations on Postern; its figures print as NaN). */
+const WITH_DOVECOT = process.env.BENCH_IDLE_DOVECOT !== '0';
+const APPENDS = Math.max(1, Number(process.env.BENCH_IDLE_APPENDS ?? 1));
 
-interface IdleResult { bytesPerConnection: number; allNotifiedMs: number; notified: number; medianMs: number }
+interface IdleResult { bytesPerConnection: number; allNotifiedMs: number; notified: number; medianMs: number; firstMs: number; appendOkMs: number }
 
 async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => Promise<void>, memory: () => number): Promise<IdleResult> {
   // Warm up the code paths (and Dovecot's process pool) so the baseline is not the cold process.
@@ -55,34 +58,49 @@ async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => P
   await sleep(3000);
   const after = memory();
   // One APPEND from another connection; every idle connection should see `* N EXISTS`.
-  const got: number[] = [];
-  let resolveAll!: () => void;
-  const all = new Promise<void>((r) => (resolveAll = r));
-  let tAppend = 0;
-  for (const c of clients) {
-    let seen = false;
-    c.onUntagged = (head) => {
-      if (!seen && / EXISTS/.test(head)) {
-        seen = true;
-        got.push(now() - tAppend);
-        if (got.length === clients.length) resolveAll();
-      }
-    };
-  }
   const writer = await ImapBenchClient.connect(connect);
   await login(writer);
-  tAppend = now();
-  await writer.append('INBOX', '', seedMessage(999));
-  await Promise.race([all, sleep(NOTIFY_TIMEOUT_MS)]);
+  const measure = async (k: number): Promise<{ got: number[]; appendOkMs: number }> => {
+    const got: number[] = [];
+    let resolveAll!: () => void;
+    const all = new Promise<void>((r) => (resolveAll = r));
+    let tAppend = 0;
+    for (const c of clients) {
+      let seen = false;
+      c.onUntagged = (head) => {
+        if (!seen && / EXISTS/.test(head)) {
+          seen = true;
+          got.push(now() - tAppend);
+          if (got.length === clients.length) resolveAll();
+        }
+      };
+    }
+    tAppend = now();
+    await writer.append('INBOX', '', seedMessage(999 + k));
+    const appendOkMs = now() - tAppend;
+    await Promise.race([all, sleep(NOTIFY_TIMEOUT_MS)]);
+    got.sort((a, b) => a - b);
+    return { got, appendOkMs };
+  };
+  const { got, appendOkMs } = await measure(0);
+  // BENCH_IDLE_APPENDS=n (diagnostic): n-1 more APPENDs to the same idle connections, 2 s apart,
+  // printed as notes; the figures are from the first.
+  for (let k = 1; k < APPENDS; k++) {
+    await sleep(2000);
+    const r = await measure(k);
+    const at = (q: number): string => (r.got.length === clients.length ? fmt(r.got[Math.min(r.got.length - 1, Math.floor(q * r.got.length))]!) : 'Infinity');
+    note(`APPEND ${k + 1}: EXISTS first ${fmt(r.got[0] ?? Infinity)} ms, half ${at(0.5)} ms, all ${at(1)} ms (${r.got.length} notified); tagged OK ${fmt(r.appendOkMs)} ms`);
+  }
   writer.close();
   for (const c of clients) c.close();
-  got.sort((a, b) => a - b);
   await sleep(2000);
   return {
     bytesPerConnection: (after - before) / clients.length,
     allNotifiedMs: got.length === clients.length && got.length > 0 ? got[got.length - 1]! : Infinity,
     notified: got.length,
     medianMs: got[Math.floor(got.length / 2)] ?? Infinity,
+    firstMs: got[0] ?? Infinity,
+    appendOkMs,
   };
 }
 
@@ -97,19 +115,22 @@ async function main(): Promise<void> {
   } finally {
     await postern.stop();
   }
-  const dovecot = await startDovecotBench({ users: 1, seed: 10, connections: COUNT + 100 });
-  let d: IdleResult;
-  try {
-    d = await idleRun({ port: dovecot.imapsPort, cert: dovecot.clientCertPem, key: dovecot.clientKeyPem }, async (c) => {
-      await c.cmd('AUTHENTICATE EXTERNAL =');
-    }, () => pssOfTree(dovecot.pid));
-  } finally {
-    await dovecot.stop();
+  let d: IdleResult = { bytesPerConnection: NaN, allNotifiedMs: NaN, notified: 0, medianMs: NaN, firstMs: NaN, appendOkMs: NaN };
+  if (WITH_DOVECOT) {
+    const dovecot = await startDovecotBench({ users: 1, seed: 10, connections: COUNT + 100 });
+    try {
+      d = await idleRun({ port: dovecot.imapsPort, cert: dovecot.clientCertPem, key: dovecot.clientKeyPem }, async (c) => {
+        await c.cmd('AUTHENTICATE EXTERNAL =');
+      }, () => pssOfTree(dovecot.pid));
+    } finally {
+      await dovecot.stop();
+    }
   }
   figure(`idle TLS connections (${COUNT}): memory per connection`, p.bytesPerConnection / 1024, d.bytesPerConnection / 1024, 'KiB');
   figure(`idle TLS connections (${COUNT}): total memory growth`, (p.bytesPerConnection * COUNT) / MiB, (d.bytesPerConnection * COUNT) / MiB, 'MiB');
   figure(`idle TLS connections (${COUNT}): EXISTS at all after one APPEND`, p.allNotifiedMs, d.allNotifiedMs, 'ms');
   figure(`idle TLS connections (${COUNT}): EXISTS at half after one APPEND`, p.medianMs, d.medianMs, 'ms');
+  note(`first EXISTS after the APPEND: postern ${fmt(p.firstMs)} ms, dovecot ${fmt(d.firstMs)} ms; APPEND's tagged OK: postern ${fmt(p.appendOkMs)} ms, dovecot ${fmt(d.appendOkMs)} ms`);
   note(`notified within ${NOTIFY_TIMEOUT_MS / 1000} s: postern ${p.notified}, dovecot ${d.notified} (of ${COUNT} attempted)`);
 }
 

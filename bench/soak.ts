@@ -3,24 +3,35 @@
 // errors every interval, and at the end the RSS growth after warm-up. A benchmark: it prints,
 // it asserts nothing.
 //
-//   node build/bench/soak.js [--minutes 30] [--warmup 3] [--interval 30] [--sessions 2] [--pause-ms 20]
+//   node build/bench/soak.js [--minutes 30] [--warmup 8] [--interval 30] [--sessions 2] [--pause-ms 20] [--breakdown]
+//
+// The warm-up is 8 minutes because the server's RSS reaches its plateau only then (docs/benchmarks.md,
+// "Soak (issue 9)"): V8's memory reducer shrinks the young generation at about 2 minutes and it grows
+// back to 2 x 16 MB by 3.5-4 minutes, and glibc keeps the high-water mark of the freed message buffers
+// (a content SEARCH over INBOX reads every file), which steps up until 4-8 minutes and then stays.
+//
+// --breakdown adds, per interval, the server's anonymous and file-backed RSS (/proc/PID/smaps_rollup),
+// its V8 heap and external memory (the server's POSTERN_MEMORY_LOG_MS log line) and the database
+// and WAL file sizes, to tell a filling cache from a leak.
 //
 // A janitor session empties Archive and the SMTP-delivered messages every interval, so the mailbox
 // (and the disk) stay about the same size and growth means memory, not data.
 
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ImapClient } from '../src/imap/client/index.js';
 import { ARCHIVE, Model, startLoad } from '../test/reliability/mail-load.js';
-import { ADDRESS, PASSWORD, quickstartDir, rssOf, startServe } from '../test/reliability/serve-child.js';
+import { ADDRESS, PASSWORD, quickstartDir, rssOf, smapsOf, startServe } from '../test/reliability/serve-child.js';
 
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '8' },
     interval: { type: 'string', default: '30' },
     sessions: { type: 'string', default: '2' },
     'pause-ms': { type: 'string', default: '20' },
+    breakdown: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -29,7 +40,8 @@ const intervalMs = Number(values.interval) * 1000;
 const MB = 1024 * 1024;
 
 const dir = quickstartDir(['submission', 'imap']);
-const server = await startServe(dir, ['submission', 'imap']);
+const breakdown = values.breakdown;
+const server = await startServe(dir, ['submission', 'imap'], 60_000, breakdown ? { POSTERN_MEMORY_LOG_MS: String(Math.max(1000, intervalMs / 3)) } : {});
 console.log(`soak: ${minutes} min, warm-up ${(warmupMs / 60_000).toFixed(1)} min, server pid ${server.pid}, data ${dir}`);
 
 const model = new Model();
@@ -82,7 +94,24 @@ const samples: { t: number; rss: number }[] = [];
 let lastOps = 0;
 let lastErrors = 0;
 let peak = 0;
-console.log('   min   RSS MB   ops/s   ops total   errors   janitor');
+console.log('   min   RSS MB   ops/s   ops total   errors   janitor' + (breakdown ? ['anon', 'file', 'rss@log', 'heap', 'new', 'old', 'used', 'extern', 'native', 'db', 'wal'].map((h) => h.padStart(8)).join('') : ''));
+const fileMb = (name: string): string => {
+  try {
+    return (statSync(join(dir, name)).size / MB).toFixed(1);
+  } catch {
+    return '-';
+  }
+};
+/** The memory columns of --breakdown: smaps_rollup now, the server's last memory log line, file sizes. */
+function breakdownColumns(): string {
+  const sm = smapsOf(server.pid);
+  const line = [...server.output().matchAll(/^memory (.*)$/gm)].at(-1)?.[1] ?? '';
+  const v = (k: string): string => new RegExp(`(?:^| )${k}=(\\S+)`).exec(line)?.[1] ?? '-';
+  // The log line's own rss minus its V8 heap and the file-backed part: malloc (SQLite, OpenSSL, buffers).
+  const native = sm && line ? (Number(v('rss')) - Number(v('heapTotal')) - sm.file / MB).toFixed(1) : '-';
+  const cols = [sm ? (sm.anon / MB).toFixed(1) : '-', sm ? (sm.file / MB).toFixed(1) : '-', v('rss'), v('heapTotal'), v('newSpace'), v('oldSpace'), v('heapUsed'), v('external'), native, fileMb('postern.db'), fileMb('postern.db-wal')];
+  return cols.map((c) => c.padStart(8)).join('');
+}
 while (Date.now() - t0 < minutes * 60_000) {
   await new Promise((r) => setTimeout(r, Math.min(intervalMs, minutes * 60_000 - (Date.now() - t0))));
   let removed = 0;
@@ -101,7 +130,7 @@ while (Date.now() - t0 < minutes * 60_000) {
   samples.push({ t, rss });
   const ops = load.ops();
   const errs = load.errors();
-  console.log(`${(t / 60_000).toFixed(1).padStart(6)} ${(rss / MB).toFixed(1).padStart(8)} ${((ops - lastOps) / (intervalMs / 1000)).toFixed(0).padStart(7)} ${String(ops).padStart(11)} ${String(errs.length).padStart(8)} ${String(removed).padStart(9)}`);
+  console.log(`${(t / 60_000).toFixed(1).padStart(6)} ${(rss / MB).toFixed(1).padStart(8)} ${((ops - lastOps) / (intervalMs / 1000)).toFixed(0).padStart(7)} ${String(ops).padStart(11)} ${String(errs.length).padStart(8)} ${String(removed).padStart(9)}${breakdown ? breakdownColumns() : ''}`);
   for (const e of errs.slice(lastErrors)) console.log(`  error: ${e}`);
   lastOps = ops;
   lastErrors = errs.length;
@@ -119,7 +148,7 @@ if (after.length >= 2) {
   const mt = after.reduce((s, x) => s + x.t, 0) / n;
   const mr = after.reduce((s, x) => s + x.rss, 0) / n;
   const slope = after.reduce((s, x) => s + (x.t - mt) * (x.rss - mr), 0) / after.reduce((s, x) => s + (x.t - mt) ** 2, 0);
-  console.log(`RSS after warm-up: ${(first.rss / MB).toFixed(1)} MB -> ${(last.rss / MB).toFixed(1)} MB (${((last.rss - first.rss) / MB).toFixed(1)} MB in ${(hours * 60).toFixed(1)} min); trend ${((slope * 3_600_000) / MB).toFixed(1)} MB/hour; peak ${(peak / MB).toFixed(1)} MB`);
+  console.log(`RSS after warm-up: ${(first.rss / MB).toFixed(1)} MB -> ${(last.rss / MB).toFixed(1)} MB (${((last.rss - first.rss) / MB).toFixed(1)} MB, ${(((last.rss - first.rss) / first.rss) * 100).toFixed(1)}%, in ${(hours * 60).toFixed(1)} min; range ${(Math.min(...after.map((x) => x.rss)) / MB).toFixed(1)}-${(Math.max(...after.map((x) => x.rss)) / MB).toFixed(1)} MB); trend ${((slope * 3_600_000) / MB).toFixed(1)} MB/hour; peak ${(peak / MB).toFixed(1)} MB`);
 } else {
   console.log('run too short for a growth figure after warm-up');
 }

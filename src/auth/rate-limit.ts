@@ -49,9 +49,12 @@ export class FailureLimiter {
   // key -> timestamps of failures (pruned to the longest window).
   private readonly failures = new Map<string, number[]>();
   private readonly longest: number;
+  /** No budget is bigger: older timestamps beyond this many per key never change blocked(). */
+  private readonly keep: number;
 
   constructor(private readonly windows: Window[] = DEFAULT_WINDOWS, private readonly now: () => number = Date.now) {
     this.longest = Math.max(...windows.map((w) => w.ms));
+    this.keep = Math.max(...windows.flatMap((w) => w.limits));
   }
 
   private keyed(ip: string): string[] {
@@ -64,6 +67,8 @@ export class FailureLimiter {
     for (const k of this.keyed(ip)) {
       const list = (this.failures.get(k) ?? []).filter((x) => x > t - this.longest);
       list.push(t);
+      // The newest `keep` are enough to reach any budget, so one busy key stays bounded too.
+      if (list.length > this.keep) list.splice(0, list.length - this.keep);
       this.failures.set(k, list);
     }
     if (this.failures.size > 100_000) this.prune();

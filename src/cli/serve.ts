@@ -2,8 +2,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { CONFIG_FILE } from '../config/load.js';
 import { serveForever } from '../server/run-server.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { parse, positionals } from './args.js';
 import { loadConfigOrFail } from './open-store.js';
 import { initDataDir } from './quickstart.js';
@@ -11,7 +13,25 @@ import { initDataDir } from './quickstart.js';
 export async function serveCommand(dir: string, args: string[]): Promise<void> {
   const { positionals: p } = parse(args, {}, 'postern serve');
   positionals(p, 0, 0, 'postern serve');
-  await serveForever(loadConfigOrFail(dir));
+  const server = await serveForever(loadConfigOrFail(dir));
+  memoryLog(server.ctx.store instanceof SqliteStore ? server.ctx.store : null);
+}
+
+/**
+ * Debugging aid: with POSTERN_MEMORY_LOG_MS set, a "memory" line on stderr every that many ms with
+ * process.memoryUsage() (MB) and the database size, so a soak can tell V8 heap from native memory.
+ */
+function memoryLog(store: SqliteStore | null): void {
+  const ms = Number(process.env.POSTERN_MEMORY_LOG_MS);
+  if (!(ms > 0)) return;
+  const mb = (n: number) => (n / 1048576).toFixed(1);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const space = (name: string) => mb(getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0);
+    // After shutdown closed the store there is no database to ask.
+    const pages = store?.db.open ? Number(store.db.pragma('page_count', { simple: true })) : 0;
+    process.stderr.write(`memory rss=${mb(m.rss)} heapTotal=${mb(m.heapTotal)} newSpace=${space('new_space')} oldSpace=${space('old_space')} heapUsed=${mb(m.heapUsed)} external=${mb(m.external)} arrayBuffers=${mb(m.arrayBuffers)} dbPages=${pages}\n`);
+  }, ms).unref();
 }
 
 export const LOCALSERVE = {

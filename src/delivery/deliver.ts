@@ -3,10 +3,11 @@
 //
 // The caller answers 250 only after this returns (spec 10). Every copy is staged (written and
 // fsynced) before anything is committed, so a full disk or an I/O error fails the whole message
-// with nothing visible. The commits (one per account, then the queue entry) are separate
-// transactions: if one fails after others succeeded, those deliveries stand and the error is
-// returned, so the client retries and the recipients already served may see the message twice,
-// the same trade-off as a Postfix local delivery agent failing half-way; it cannot lose mail.
+// with nothing visible. The commits (one per account, and the queue entry) are separate requests
+// (savepoints of one group commit): if one fails and others succeed, those deliveries stand and
+// the error is returned, so the client retries and the recipients already served may see the
+// message twice, the same trade-off as a Postfix local delivery agent failing half-way; it cannot
+// lose mail.
 //
 // Local copies get the MIME cache (ENVELOPE, BODYSTRUCTURE, preview) at append time, as IMAP
 // APPEND does, for messages up to CACHE_AT_STORE_MAX; bigger ones are parsed on first FETCH.
@@ -48,42 +49,57 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
     inboxes.push({ accountId, mailboxId: inbox.id });
   }
   const localContent = req.content.prepend(returnPathField(req.sender));
-  const cache = inboxes.length ? await cacheFor(localContent, log) : null;
-  const staged: StagedBlob[] = [];
+  // A message small enough for the cache is read once, and that buffer is also what is staged.
+  const localBytes = inboxes.length && localContent.size <= CACHE_AT_STORE_MAX ? await localContent.toBuffer() : null;
+  const cache = localBytes ? cacheOf(localBytes, log) : null;
   const result: DeliveryResult = { local: new Map(), queueId: null };
-  let committed = 0;
-  try {
-    // A blob may be referenced by one row only: one copy per account and one for the queue.
-    for (let i = 0; i < inboxes.length; i++) staged.push(await store.stageBlob(localContent.chunks(), req.maxSize));
-    const queueBlob = req.remote && req.remote.recipients.length ? await store.stageBlob(req.content.chunks(), req.maxSize) : null;
-    if (queueBlob) staged.push(queueBlob);
-    const internalDate = req.internalDate ?? new Date();
-    for (let i = 0; i < inboxes.length; i++) {
-      const { accountId, mailboxId } = inboxes[i]!;
-      const r = await store.appendMessages(accountId, mailboxId, [{ blob: staged[i]!, flags: [], internalDate, cache }]);
-      committed++;
-      result.local.set(accountId, r.uids[0]!);
-    }
-    if (queueBlob && req.remote) {
-      const q = await store.enqueue(req.remote.accountId, req.sender, [...req.remote.recipients], queueBlob);
-      committed++;
-      result.queueId = q.id;
-    }
-    return result;
-  } catch (err) {
-    if (committed > 0) log.error('delivery failed after partial commit', { err, delivered: [...result.local.keys()].join(',') });
-    // Uncommitted copies are removed; committed ones belong to their rows now.
-    for (const b of staged.slice(committed)) await b.discard().catch(() => {});
-    throw err;
+  const internalDate = req.internalDate ?? new Date();
+  // A blob may be referenced by one row only: one copy per account and one for the queue. The
+  // copies are written and fsynced concurrently, and the commits are requested together so that
+  // the store's group commit makes them durable with one fsync.
+  const wantQueue = !!req.remote && req.remote.recipients.length > 0;
+  const stagings = [
+    ...inboxes.map(() => store.stageBlob(localBytes ?? localContent.chunks(), req.maxSize)),
+    ...(wantQueue ? [store.stageBlob(req.content.chunks(), req.maxSize)] : []),
+  ];
+  const settled = await Promise.allSettled(stagings);
+  const staged = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stageFailure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (stageFailure) {
+    await discardAll(staged);
+    throw stageFailure.reason;
   }
+  const commits: Promise<unknown>[] = inboxes.map(({ accountId, mailboxId }, i) =>
+    store.appendMessages(accountId, mailboxId, [{ blob: staged[i]!, flags: [], internalDate, cache }]).then((r) => result.local.set(accountId, r.uids[0]!)),
+  );
+  if (wantQueue) {
+    commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!).then((q) => (result.queueId = q.id)));
+  }
+  const outcomes = await Promise.allSettled(commits);
+  const failed = outcomes.findIndex((o) => o.status === 'rejected');
+  if (failed < 0) return result;
+  // Committed copies belong to their rows now; the others are removed. The error goes back to the
+  // client, which retries: recipients already served may see the message twice, it is never lost.
+  const committed = outcomes.filter((o) => o.status === 'fulfilled').length;
+  if (committed > 0) log.error('delivery failed after partial commit', { err: (outcomes[failed] as PromiseRejectedResult).reason, delivered: [...result.local.keys()].join(',') });
+  await discardAll(staged.filter((_, i) => outcomes[i]!.status === 'rejected'));
+  throw (outcomes[failed] as PromiseRejectedResult).reason;
+}
+
+async function discardAll(blobs: StagedBlob[]): Promise<void> {
+  for (const b of blobs) await b.discard().catch(() => {});
 }
 
 /** The MIME cache of a local copy (the exact stored bytes), or null: too big to hold in memory
  * here (built on first use instead) or unparseable, which must never stop a delivery. */
 export async function cacheFor(content: MessageSource, log: Logger): Promise<string | null> {
   if (content.size > CACHE_AT_STORE_MAX) return null;
+  return cacheOf(await content.toBuffer(), log);
+}
+
+function cacheOf(bytes: Buffer, log: Logger): string | null {
   try {
-    return messageCacheJson(await content.toBuffer());
+    return messageCacheJson(bytes);
   } catch (err) {
     log.warn('message parse failed at delivery', { err });
     return null;

@@ -35,6 +35,7 @@ export class MessageSource {
   }
 
   async toBuffer(): Promise<Buffer> {
+    if (this.parts.every((p) => Buffer.isBuffer(p))) return Buffer.concat(this.parts as Buffer[], this.size);
     const out: Buffer[] = [];
     for await (const c of this.chunks()) out.push(c);
     return Buffer.concat(out);

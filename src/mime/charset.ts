@@ -55,7 +55,7 @@ export function decoderFor(charset: string): CharsetDecoder | null {
   return d;
 }
 
-function isAsciiLabel(charset: string): boolean {
+export function isAsciiLabel(charset: string): boolean {
   const c = charset.trim().toLowerCase();
   return c === '' || c === 'us-ascii' || c === 'ascii' || c === 'ansi_x3.4-1968' || c === 'iso646-us';
 }

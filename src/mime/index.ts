@@ -47,3 +47,4 @@ export {
   MESSAGE_CACHE_VERSION,
   type MessageCache,
 } from './message-cache.js';
+export { rawCannotContain } from './search-prefilter.js';

@@ -6,6 +6,7 @@
 import { mkdirSync, promises as fsp, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, asStoreIoError } from './errors.js';
+import { SharedFsync, fsyncPath } from './shared-fsync.js';
 import type { StagedBlob } from './types.js';
 
 const FILES_PER_DIR = 4096;
@@ -19,6 +20,7 @@ export class BlobFiles {
   private next = 0;
   private end = 0;
   private readonly dirsKnown = new Set<number>();
+  private readonly dirSync = new Map<string, SharedFsync>();
 
   constructor(
     readonly root: string,
@@ -32,7 +34,8 @@ export class BlobFiles {
     return join(this.root, String(Math.floor(fileId / FILES_PER_DIR)), String(fileId));
   }
 
-  private allocateId(): number {
+  /** A new id from the file id space (also used for blobs kept in the database). */
+  allocateId(): number {
     if (this.next >= this.end) {
       const block = this.allocator.reserveBlock(this.blockSize);
       this.next = block.start;
@@ -46,7 +49,7 @@ export class BlobFiles {
     const dir = join(this.root, String(n));
     if (!this.dirsKnown.has(n)) {
       await fsp.mkdir(dir, { recursive: true });
-      await fsyncDir(this.root);
+      await fsyncPath(this.root);
       this.dirsKnown.add(n);
     }
     return dir;
@@ -72,10 +75,11 @@ export class BlobFiles {
           await fh.write(chunk);
         }
       }
-      await fh.sync();
+      // The data and the directory entry (made by open) are fsynced concurrently: both are done
+      // before the caller may commit a row that references the file.
+      await Promise.all([fh.sync(), this.syncEntry(dir)]);
       await fh.close();
       fh = undefined;
-      await fsyncDir(dir);
     } catch (err) {
       await fh?.close().catch(() => {});
       await fsp.unlink(path).catch(() => {});
@@ -90,13 +94,20 @@ export class BlobFiles {
     const dir = await this.ensureDir(newId);
     try {
       await fsp.link(this.path(fileId), this.path(newId));
-      await fsyncDir(dir);
+      await this.syncEntry(dir);
     } catch (err) {
       await fsp.unlink(this.path(newId)).catch(() => {});
       throw asStoreIoError(err);
     }
     const st = await fsp.stat(this.path(newId));
     return this.staged(newId, st.size);
+  }
+
+  /** Makes a new directory entry durable; concurrent stagers share the directory's fsyncs. */
+  private async syncEntry(dir: string): Promise<void> {
+    let sync = this.dirSync.get(dir);
+    if (!sync) this.dirSync.set(dir, (sync = new SharedFsync(dir)));
+    await sync.covering();
   }
 
   private staged(fileId: number, size: number): StagedBlob {
@@ -135,14 +146,5 @@ export class BlobFiles {
       }
     }
     return removed;
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, fsc.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -16,6 +16,11 @@ export type ChangeListener = (changes: Change[]) => void;
 export interface ChangeFeed {
   /** Returns the unsubscribe function. */
   subscribe(accountId: number, listener: ChangeListener): () => void;
+  /**
+   * Hands `changes` to every listener of the account, after the commit. Every listener gets the
+   * same array object (not a copy), which listeners must not modify: sessions use it to share the
+   * work for one batch (src/imap/server/change-fanout.ts).
+   */
   publish(accountId: number, changes: Change[]): void;
 }
 

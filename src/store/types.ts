@@ -104,6 +104,20 @@ export interface MessageMeta {
   cache: string | null;
 }
 
+/** A message's row without its cache, as a session keeps it for the selected mailbox. */
+export interface MessageSummary {
+  id: number;
+  uid: number;
+  modseq: number;
+  /** Flags as stored: space-separated, "" for none. */
+  flags: string;
+  /** Milliseconds since the epoch. */
+  internalDate: number;
+  saveDate: number;
+  size: number;
+  fileId: number;
+}
+
 export interface NewMessage {
   blob: StagedBlob;
   flags: string[];
@@ -141,6 +155,9 @@ export interface CopyResult {
 export interface StagedBlob {
   readonly fileId: number;
   readonly size: number;
+  /** A small message kept in the database instead of a file: written, and made durable, by the
+   * commit of the row that references it. */
+  readonly inline?: Buffer;
   /** Removes the file when the message was not committed after all. */
   discard(): Promise<void>;
 }
@@ -231,8 +248,16 @@ export interface Store {
   appendMessages(accountId: number, mailboxId: number, messages: NewMessage[]): Promise<AppendResult>;
   listMessages(mailboxId: number): Promise<MessageMeta[]>;
   getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
+  /**
+   * Calls `each` for the mailbox's messages in UID order, without cache, flags unsplit, dates as
+   * numbers (SELECT of big mailboxes: rows are not all held at once). `each` must not call the store.
+   */
+  forEachMessageSummary(mailboxId: number, each: (m: MessageSummary) => void): Promise<void>;
   readBlob(fileId: number): Promise<Buffer>;
+  /** The path of a message file (not of an inline blob: see inlineBlob). */
   blobPath(fileId: number): string;
+  /** The content of a small message kept in the database, or null when it is a file. */
+  inlineBlob(fileId: number): Buffer | null;
   storeFlags(
     accountId: number,
     mailboxId: number,

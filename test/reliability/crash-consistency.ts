@@ -150,8 +150,14 @@ async function verify(server: ServeChild, dir: string, model: Model, marks: Map<
       if (!referenced.has(id)) p(`orphaned file msg/${path.slice(join(dir, 'msg').length + 1)} (${statSync(path).size} bytes)`);
       else if (statSync(path).size !== referenced.get(id)) p(`file ${id}: ${statSync(path).size} bytes on disk, ${referenced.get(id)} in the database`);
     }
-    const onDisk = new Set(files.map((f) => Number(f.name)));
-    for (const id of referenced.keys()) if (!onDisk.has(id)) p(`file ${id} referenced but missing`);
+    // Small contents live in the database: each must be referenced, with the right size.
+    const inline = store.db.prepare('SELECT file_id AS id, length(data) AS size FROM blob_inline').all() as { id: number; size: number }[];
+    for (const b of inline) {
+      if (!referenced.has(b.id)) p(`orphaned inline blob ${b.id} (${b.size} bytes)`);
+      else if (b.size !== referenced.get(b.id)) p(`inline blob ${b.id}: ${b.size} bytes stored, ${referenced.get(b.id)} in the row`);
+    }
+    const held = new Set([...files.map((f) => Number(f.name)), ...inline.map((b) => b.id)]);
+    for (const id of referenced.keys()) if (!held.has(id)) p(`file ${id} referenced but missing`);
   } finally {
     await store.close();
   }

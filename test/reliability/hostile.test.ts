@@ -178,6 +178,52 @@ describe('hostile clients: slow and non-reading (short idle limits)', () => {
   });
 });
 
+describe('hostile clients: SMTP client that never reads its replies', () => {
+  const IDLE_MS = 2000;
+  let s: TestServer;
+  let smtp: SmtpListener;
+  before(async () => {
+    s = await startTestServer({ services: ['imap'] });
+    smtp = await startSmtpListener(s.server.ctx, { host: '127.0.0.1', port: 0, kind: 'submission', implicitTls: false, requestClientCert: false, timeouts: { commandMs: IDLE_MS, greetingMs: IDLE_MS } });
+  });
+  after(async () => {
+    await smtp?.close();
+    await s?.stop();
+  });
+
+  it('pipelined commands with unread replies: memory stays bounded and the client is dropped', { timeout: 60_000 }, async () => {
+    const before = serverSockets(smtp.port);
+    const c = await raw(smtp.port);
+    await c.waitFor(/^220 /m);
+    c.sock.write('EHLO reader.example.org\r\n');
+    await c.waitFor(/^250 /m);
+    global.gc?.();
+    const mem0 = process.memoryUsage();
+    // Stop reading, then pipeline NOOPs whose replies fill the socket buffers in both directions.
+    c.sock.pause();
+    const batch = 'NOOP\r\n'.repeat(10_000);
+    let peak = 0;
+    let dropped = false;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 30_000) {
+      if (!c.sock.destroyed && c.sock.writableLength < 1024 * 1024) c.sock.write(batch);
+      await sleep(250);
+      const m = process.memoryUsage();
+      peak = Math.max(peak, m.rss - mem0.rss);
+      if (serverSockets(smtp.port) <= before) {
+        dropped = true;
+        break;
+      }
+    }
+    const held = Date.now() - t0;
+    c.sock.destroy();
+    assert.ok(dropped, `the server still holds the non-reading SMTP connection after ${held} ms (command timeout ${IDLE_MS} ms)`);
+    assert.ok(held < IDLE_MS * 10, `dropped only after ${held} ms`);
+    // The test process holds the client too; the server side alone is far below this.
+    assert.ok(peak < 200 * 1024 * 1024, `memory grew by ${(peak / 1048576).toFixed(0)} MB`);
+  });
+});
+
 describe('hostile clients: connection flood from one address', () => {
   let s: TestServer;
   before(async () => {

@@ -43,9 +43,9 @@ export interface ServeChild {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `postern --dir DIR serve` and waits until every listener logged its port. */
-export function startServe(dir: string, services: ChildService[] = ['submission', 'imap'], timeoutMs = 60_000): Promise<ServeChild> {
-  const proc = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `postern --dir DIR serve` and waits until every listener logged its port. `env` is added to this process's environment. */
+export function startServe(dir: string, services: ChildService[] = ['submission', 'imap'], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<ServeChild> {
+  const proc = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   const ports: Partial<Record<ChildService, number>> = {};
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
@@ -95,6 +95,19 @@ export function rssOf(pid: number): number | null {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/PID/smaps_rollup in bytes (Rss, Anonymous, Rss minus Anonymous as file-backed), or null. */
+export function smapsOf(pid: number): { rss: number; anon: number; file: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+    const rss = kb('Rss');
+    const anon = kb('Anonymous');
+    return { rss, anon, file: rss - anon };
   } catch {
     return null;
   }

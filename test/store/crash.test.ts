@@ -95,9 +95,10 @@ test(`SIGKILL during appends, ${ROUNDS} rounds: nothing acknowledged lost, nothi
         else if (n % 7 === 0 && !byN.has(n)) continue;
         else assert.equal(byN.get(n), uid, `acknowledged message ${n} is there with its UID`);
       }
-      // No orphaned file: every file belongs to a row, every row has its file.
+      // No orphaned file or inline blob: each belongs to a row, every row has its content.
       const files = filesOnDisk(dir);
-      assert.deepEqual([...files].sort((a, b) => a - b), rows.map((m) => m.fileId).sort((a, b) => a - b));
+      const inline = (s.db.prepare('SELECT file_id AS id FROM blob_inline').all() as { id: number }[]).map((r) => r.id);
+      assert.deepEqual([...files, ...inline].sort((a, b) => a - b), rows.map((m) => m.fileId).sort((a, b) => a - b));
       assert.ok(inbox.uidNext >= lastUidNext, 'UIDNEXT never goes back');
       assert.ok(inbox.highestModseq >= Math.max(lastModseq, r.lastModseq), 'HIGHESTMODSEQ never goes back');
       lastUidNext = inbox.uidNext;

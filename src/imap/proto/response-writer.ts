@@ -84,6 +84,62 @@ export class ResponseBuilder {
   }
 }
 
+/**
+ * Gathers many response lines into few large writes: one socket write per line costs a TLS record
+ * and a syscall each (FETCH 1:* on a big mailbox). `add` returns a promise only when it wrote.
+ */
+export class OutputBatch {
+  private chunks: Buffer[] = [];
+  private text = '';
+  private size = 0;
+
+  private waiting: Promise<void>[] = [];
+
+  constructor(
+    private readonly send: (data: Buffer) => Promise<void>,
+    private readonly limit = 128 * 1024,
+    private readonly ahead = 3,
+  ) {}
+
+  /** Protocol text (UTF-8). */
+  addText(s: string): Promise<void> | undefined {
+    this.text += s;
+    this.size += s.length;
+    return this.size >= this.limit ? this.flush() : undefined;
+  }
+
+  addBuffer(b: Buffer): Promise<void> | undefined {
+    if (this.text) {
+      this.chunks.push(Buffer.from(this.text, 'utf8'));
+      this.text = '';
+    }
+    this.chunks.push(b);
+    this.size += b.length;
+    return this.size >= this.limit ? this.flush() : undefined;
+  }
+
+  async flush(): Promise<void> {
+    if (this.text) {
+      this.chunks.push(Buffer.from(this.text, 'utf8'));
+      this.text = '';
+    }
+    if (!this.chunks.length) return;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.size = 0;
+    // The next chunk is built while this one drains: up to `ahead` writes wait for the peer, so
+    // memory stays bounded (about ahead * limit) and generation overlaps with the socket.
+    this.waiting.push(this.send(data));
+    if (this.waiting.length > this.ahead) await this.waiting.shift();
+  }
+
+  /** Writes what is left and waits until every write was taken by the socket. */
+  async end(): Promise<void> {
+    await this.flush();
+    while (this.waiting.length) await this.waiting.shift();
+  }
+}
+
 function canQuote(s: string, utf8: boolean): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -3,6 +3,8 @@
 // Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
 // [TOOBIG]) before its continuation, then streamed through a bounded channel into store.stageBlob, so
 // a message is never held whole in memory (small ones are also kept to build the MIME cache).
+// Literals up to SMALL_APPEND are collected and staged as one buffer, which the store keeps in its
+// database: no file and no fsyncs of their own.
 // All messages of one command are committed together (RFC 3502: all or none).
 import type { StagedBlob } from '../../store/types.js';
 import type { CommandPart, ReaderEvent } from '../proto/command-reader.js';
@@ -21,9 +23,13 @@ interface StagedMessage {
   cache: string | null;
 }
 
+/** Literals up to this size are staged as one buffer (the store's INLINE_BLOB_MAX). */
+const SMALL_APPEND = 64 * 1024;
+
 interface Current {
-  channel: ChunkChannel;
-  staging: Promise<StagedBlob>;
+  /** Streaming to a file; null for a small literal, kept whole in `kept` and staged at its end. */
+  channel: ChunkChannel | null;
+  staging: Promise<StagedBlob> | null;
   kept: Buffer[] | null;
   keptBytes: number;
 }
@@ -66,31 +72,32 @@ export class AppendSession {
     }
     conn.acceptMessage();
     if (ev.sync) await conn.send('+ Ready for message data\r\n');
-    const channel = new ChunkChannel();
-    const staging = conn.ctx.store.stageBlob(channel, conn.appendLimit);
+    const channel = ev.size <= SMALL_APPEND ? null : new ChunkChannel();
+    const staging = channel ? conn.ctx.store.stageBlob(channel, conn.appendLimit) : null;
     // Keep the outcome for end(); an early failure must not become an unhandled rejection.
-    staging.catch(() => undefined);
-    this.current = { channel, staging, kept: ev.size <= CACHE_AT_STORE_MAX ? [] : null, keptBytes: 0 };
+    staging?.catch(() => undefined);
+    this.current = { channel, staging, kept: !channel || ev.size <= CACHE_AT_STORE_MAX ? [] : null, keptBytes: 0 };
   }
 
   async data(chunk: Buffer): Promise<void> {
     const cur = this.current;
     if (!cur) return;
     if (cur.kept) cur.kept.push(chunk);
-    await cur.channel.push(chunk);
+    if (cur.channel) await cur.channel.push(chunk);
   }
 
   async end(): Promise<void> {
     const cur = this.current;
     if (!cur) return;
     this.current = null;
-    cur.channel.end();
+    cur.channel?.end();
     try {
-      const blob = await cur.staging;
+      const whole = cur.kept ? Buffer.concat(cur.kept) : null;
+      const blob = await (cur.staging ?? this.conn.ctx.store.stageBlob(whole!, this.conn.appendLimit));
       let cache: string | null = null;
-      if (cur.kept) {
+      if (whole) {
         try {
-          cache = messageCacheJson(Buffer.concat(cur.kept));
+          cache = messageCacheJson(whole);
         } catch (err) {
           this.conn.log.warn('message parse failed at append', { err });
         }
@@ -169,8 +176,8 @@ export class AppendSession {
   private async discard(): Promise<void> {
     const cur = this.current;
     this.current = null;
-    if (cur) {
-      cur.channel.end();
+    if (cur?.staging) {
+      cur.channel?.end();
       const b = await cur.staging.catch(() => null);
       if (b) await b.discard().catch(() => undefined);
     }

@@ -2,13 +2,13 @@
 // 3.2.6; SAVEDATE RFC 8514; PREVIEW RFC 8970).
 import { binarySize, decodePartContent, getSection, partial, resolvePart, UnknownTransferEncodingError } from '../../mime/index.js';
 import { formatDateTime } from '../proto/date-time.js';
-import type { ResponseBuilder } from '../proto/response-writer.js';
+import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 import type { ViewMessage } from './mailbox-view.js';
-import { expungeIssued, isExpungeIssued, MessageLoader } from './message-loader.js';
+import { expungeIssued, isExpungeIssued, MessageLoader, ReadAhead, Yielder } from './message-loader.js';
 
 const BATCH = 100;
 
@@ -17,6 +17,13 @@ type FetchCmd = CommandOf<'FETCH'>;
 function needsContent(a: FetchAtt): boolean {
   if (a.kind === 'body' || a.kind === 'binary' || a.kind === 'binary.size') return true;
   return a.kind === 'simple' && (a.name === 'RFC822' || a.name === 'RFC822.HEADER' || a.name === 'RFC822.TEXT');
+}
+
+/** Items answered from the mailbox view alone (no file, no cache). */
+const META = new Set(['FLAGS', 'UID', 'MODSEQ', 'INTERNALDATE', 'SAVEDATE', 'RFC822.SIZE']);
+
+function isMeta(a: FetchAtt): boolean {
+  return a.kind === 'simple' && META.has(a.name);
 }
 
 function needsCache(a: FetchAtt): boolean {
@@ -76,27 +83,222 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
   const loader = new MessageLoader(store, view.mailbox.id);
   const wantCache = items.some(needsCache);
   const wantContent = items.some(needsContent);
+  const out = new OutputBatch((data) => conn.send(data));
   let gone = false;
-  for (let i = 0; i < uids.length && !conn.closed; i += BATCH) {
-    const batch = uids.slice(i, i + BATCH);
-    if (wantCache) await loader.prefetch(batch);
-    for (const uid of batch) {
-      const m = view.messages.get(uid);
-      if (!m || conn.closed) continue;
-      const b = conn.builder().text(`* ${view.msn(uid)} FETCH (`);
-      try {
-        await writeItems(conn, b, m, items, loader, wantContent, seenNow.has(uid));
-      } catch (err) {
-        // Expunged meanwhile by another session: the others are still sent, then NO (RFC 9051 7.5.1).
-        if (!isExpungeIssued(err)) throw err;
-        gone = true;
-        continue;
+  const yielder = new Yielder();
+  try {
+    if (items.every(isMeta)) {
+      // Metadata only (FETCH 1:* (FLAGS) and the like): lines encoded straight into large buffers
+      // from the view, nothing allocated per message for the common items.
+      const enc = new MetaEncoder(conn, items);
+      // uids ascend, as view.uids do: the sequence number is found by walking along.
+      const all = view.uids;
+      const anySeen = seenNow.size > 0;
+      let k = 0;
+      for (const uid of uids) {
+        if (conn.closed) break;
+        const m = view.messages.get(uid);
+        if (!m) continue;
+        while (k < all.length && all[k]! < uid) k++;
+        const msn = all[k] === uid ? k + 1 : view.msn(uid);
+        const full = enc.line(msn, m, anySeen && seenNow.has(uid));
+        if (full) {
+          out.addBuffer(enc.take());
+          await out.flush();
+        }
+        const y = yielder.tick();
+        if (y) await y;
       }
-      await conn.send(b.text(')\r\n').toBuffer());
+      if (enc.size) await out.addBuffer(enc.take());
+      return;
     }
-    loader.release(batch);
+    const ahead = wantContent ? new ReadAhead(loader, uids.map((u) => view.messages.get(u))) : null;
+    for (let i = 0; i < uids.length && !conn.closed; i += BATCH) {
+      const batch = uids.slice(i, i + BATCH);
+      if (wantCache) await loader.prefetch(batch);
+      for (let j = 0; j < batch.length; j++) {
+        const uid = batch[j]!;
+        const m = view.messages.get(uid);
+        if (!m || conn.closed) continue;
+        ahead?.at(i + j);
+        const b = conn.builder().text(`* ${view.msn(uid)} FETCH (`);
+        try {
+          await writeItems(conn, b, m, items, loader, wantContent, seenNow.has(uid));
+        } catch (err) {
+          // Expunged meanwhile by another session: the others are still sent, then NO (RFC 9051 7.5.1).
+          if (!isExpungeIssued(err)) throw err;
+          gone = true;
+          continue;
+        } finally {
+          ahead?.done(i + j);
+        }
+        const w = out.addBuffer(b.text(')\r\n').toBuffer());
+        if (w) await w;
+        const y = yielder.tick();
+        if (y) await y;
+      }
+      loader.release(batch);
+    }
+  } finally {
+    await out.end();
   }
   if (gone) throw expungeIssued();
+}
+
+const META_BUF = 128 * 1024;
+
+type MetaOp = 'uid' | 'flags' | 'modseq' | 'INTERNALDATE' | 'SAVEDATE' | 'RFC822.SIZE';
+
+/**
+ * Encodes the FETCH lines of a metadata-only FETCH (as writeItems would write them) into a buffer:
+ * numbers digit by digit, flag lists as bytes built once per distinct list (messages with the same
+ * flags share one list, see mailbox-view.ts).
+ */
+class MetaEncoder {
+  private buf = Buffer.allocUnsafe(META_BUF);
+  size = 0;
+  private readonly ops: MetaOp[] = [];
+  private readonly hasFlags: boolean;
+  private readonly hasModseq: boolean;
+  private readonly condstore: boolean;
+  private readonly flagBytes = new Map<string[], Buffer>();
+
+  constructor(
+    private readonly conn: ImapConnection,
+    items: FetchAtt[],
+  ) {
+    for (const a of items) {
+      if (a.kind !== 'simple') continue;
+      if (a.name === 'FLAGS') {
+        if (!this.ops.includes('flags')) this.ops.push('flags');
+      } else if (a.name === 'MODSEQ') {
+        if (!this.ops.includes('modseq')) this.ops.push('modseq');
+      } else if (a.name === 'UID') this.ops.push('uid');
+      else if (META.has(a.name)) this.ops.push(a.name as MetaOp);
+    }
+    this.hasFlags = this.ops.includes('flags');
+    this.hasModseq = this.ops.includes('modseq');
+    this.condstore = conn.condstore;
+  }
+
+  private flags(f: string[]): Buffer {
+    let b = this.flagBytes.get(f);
+    if (!b) {
+      b = Buffer.from(`FLAGS ${this.conn.flagList(f)}`, 'utf8');
+      if (this.flagBytes.size < 4096) this.flagBytes.set(f, b);
+    }
+    return b;
+  }
+
+  private ascii(s: string): void {
+    this.size += this.buf.write(s, this.size, 'latin1');
+  }
+
+  private bytes(b: Buffer): void {
+    b.copy(this.buf, this.size);
+    this.size += b.length;
+  }
+
+  private num(n: number): void {
+    if (n < 10) {
+      this.buf[this.size++] = 48 + n;
+      return;
+    }
+    if (n > 0xffffffffffff) return this.ascii(String(n));
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    let p = this.size + digits;
+    this.size = p;
+    for (let x = n; ; ) {
+      const q = Math.floor(x / 10);
+      this.buf[--p] = 48 + (x - q * 10);
+      if (q === 0) break;
+      x = q;
+    }
+  }
+
+  private sep(first: boolean): void {
+    if (!first) this.buf[this.size++] = 0x20;
+  }
+
+  /** Adds one line; true when the buffer should be taken (about full). */
+  line(msn: number, m: ViewMessage, seenNow: boolean): boolean {
+    const fl = this.hasFlags || seenNow ? this.flags(m.flags) : null;
+    // Room for the fixed parts; flag lists and dates are bounded by what flags() and formatDateTime give.
+    const room = 256 + (fl ? fl.length : 0);
+    if (this.size + room > this.buf.length) this.grow(room);
+    this.buf[this.size++] = 0x2a; // "* "
+    this.buf[this.size++] = 0x20;
+    this.num(msn);
+    this.ascii(' FETCH (');
+    let first = true;
+    for (const op of this.ops) {
+      this.sep(first);
+      first = false;
+      switch (op) {
+        case 'uid':
+          this.ascii('UID ');
+          this.num(m.uid);
+          break;
+        case 'flags':
+          this.bytes(fl!);
+          break;
+        case 'modseq':
+          this.ascii('MODSEQ (');
+          this.num(m.modseq);
+          this.buf[this.size++] = 0x29;
+          break;
+        default:
+          this.ascii(metaItem(m, op)!);
+      }
+    }
+    // RFC 9051 6.4.5: when \Seen was set, FLAGS is included; RFC 7162 3.1.4: MODSEQ with CONDSTORE.
+    if (seenNow && !this.hasFlags) {
+      this.sep(first);
+      first = false;
+      this.bytes(fl!);
+    }
+    if (this.condstore && !this.hasModseq && (seenNow || this.hasFlags)) {
+      this.sep(first);
+      first = false;
+      this.ascii('MODSEQ (');
+      this.num(m.modseq);
+      this.buf[this.size++] = 0x29;
+    }
+    this.buf[this.size++] = 0x29; // ")\r\n"
+    this.buf[this.size++] = 0x0d;
+    this.buf[this.size++] = 0x0a;
+    return this.size > META_BUF - 4096;
+  }
+
+  private grow(need: number): void {
+    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + need + 1024));
+    this.buf.copy(b, 0, 0, this.size);
+    this.buf = b;
+  }
+
+  /** The lines so far; the encoder starts a new buffer. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.size);
+    this.buf = Buffer.allocUnsafe(META_BUF);
+    this.size = 0;
+    return out;
+  }
+}
+
+/** UID, INTERNALDATE, SAVEDATE, RFC822.SIZE. */
+function metaItem(m: ViewMessage, name: string): string | null {
+  switch (name) {
+    case 'UID':
+      return `UID ${m.uid}`;
+    case 'INTERNALDATE':
+      return `INTERNALDATE "${formatDateTime(m.internalDate)}"`;
+    case 'SAVEDATE':
+      return `SAVEDATE "${formatDateTime(m.saveDate)}"`;
+    case 'RFC822.SIZE':
+      return `RFC822.SIZE ${m.size}`;
+  }
+  return null;
 }
 
 async function writeItems(
@@ -126,21 +328,15 @@ async function writeItems(
           sep().text(`FLAGS ${conn.flagList(m.flags)}`);
           break;
         case 'UID':
-          sep().text(`UID ${m.uid}`);
+        case 'INTERNALDATE':
+        case 'SAVEDATE':
+        case 'RFC822.SIZE':
+          sep().text(metaItem(m, a.name)!);
           break;
         case 'MODSEQ':
           if (modseqDone) break;
           modseqDone = true;
           sep().text(`MODSEQ (${m.modseq})`);
-          break;
-        case 'INTERNALDATE':
-          sep().text(`INTERNALDATE "${formatDateTime(m.internalDate)}"`);
-          break;
-        case 'SAVEDATE':
-          sep().text(`SAVEDATE "${formatDateTime(m.saveDate)}"`);
-          break;
-        case 'RFC822.SIZE':
-          sep().text(`RFC822.SIZE ${m.size}`);
           break;
         case 'ENVELOPE':
           sep().text('ENVELOPE ').value((await loader.cache(m, content)).envelope);

@@ -6,8 +6,8 @@ import { quote } from '../proto/response-writer.js';
 import type { Command, CommandOf, SearchKey } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
-import { isExpungeIssued, MessageLoader } from './message-loader.js';
-import { matches, needsContent, target } from './search-eval.js';
+import { isExpungeIssued, MessageLoader, ReadAhead, Yielder } from './message-loader.js';
+import { matches, needsContent, needsParsed, target } from './search-eval.js';
 
 const BATCH = 100;
 
@@ -25,27 +25,40 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   const withModseq = usesModseq(cmd.key);
   if (withModseq) conn.condstore = true;
   const content = needsContent(cmd.key);
+  // Caches (parse trees) in batches only for keys that need one for every message; BODY and TEXT
+  // load it only for the few messages their raw-byte pass cannot decide.
+  const parsed = needsParsed(cmd.key);
   const now = Date.now();
   const found: number[] = []; // UIDs in ascending order
   let gone = false;
-  for (let i = 0; i < view.uids.length; i += BATCH) {
-    const batch = view.uids.slice(i, i + BATCH);
-    if (content) await loader.prefetch(batch);
-    for (const uid of batch) {
+  const uids = view.uids.slice();
+  // File reads overlap with the evaluation (bounded read-ahead), instead of one at a time.
+  const ahead = content ? new ReadAhead(loader, uids.map((u) => view.messages.get(u))) : null;
+  const yielder = new Yielder();
+  for (let i = 0; i < uids.length; i += BATCH) {
+    const batch = uids.slice(i, i + BATCH);
+    if (parsed) await loader.prefetch(batch);
+    for (let j = 0; j < batch.length; j++) {
+      const uid = batch[j]!;
+      ahead?.at(i + j);
       try {
-        if (await matches(cmd.key, target(view, loader, uid), view, now)) found.push(uid);
+        if (view.messages.has(uid) && (await matches(cmd.key, target(view, loader, uid), view, now))) found.push(uid);
       } catch (err) {
         // Expunged by another session, its content gone: it matches nothing (RFC 9051 7.5.1).
         if (!isExpungeIssued(err)) throw err;
         gone = true;
       }
+      ahead?.done(i + j);
+      loader.release([uid]);
+      const y = yielder.tick();
+      if (y) await y;
     }
-    loader.release(batch);
   }
   // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
   const result: CommandResult | void = gone ? { code: 'EXPUNGEISSUED', text: 'SEARCH completed; some messages were expunged by another session' } : undefined;
   const nums = cmd.uid ? found : found.map((u) => view.msn(u));
-  const highest = withModseq && found.length ? Math.max(...found.map((u) => view.messages.get(u)!.modseq)) : 0;
+  let highest = 0;
+  if (withModseq) for (const u of found) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
 
   const ret = cmd.returnOpts ?? (conn.rev2 ? [] : null);
   if (ret === null) {

@@ -19,6 +19,7 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   const store = conn.ctx.store;
   const name = conn.storeName(cmd.mailbox);
   if (cmd.qresync && !conn.qresync) throw bad('QRESYNC parameter without ENABLE QRESYNC');
+  const previous = conn.view;
   if (conn.view) {
     // RFC 7162 3.2.11 / RFC 9051 6.3.2: the previous mailbox is closed (without expunge).
     conn.setView(null);
@@ -27,8 +28,9 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   const mb = await store.getMailbox(conn.identity!.accountId, name);
   if (!mb) throw no('NONEXISTENT', 'no such mailbox');
   if (cmd.condstore) conn.condstore = true;
-  const metas = await store.listMessages(mb.id);
-  const view = new MailboxView(mb, cmd.name === 'EXAMINE', metas);
+  const readOnly = cmd.name === 'EXAMINE';
+  // The same mailbox again, unchanged: the previous view's messages serve (no reload of every row).
+  const view = previous?.takeOver(mb, readOnly) ?? (await MailboxView.load(store, mb, readOnly));
 
   const flags = [...SYSTEM_FLAGS, ...keywordsOf(view)];
   await conn.untagged(`${view.exists} EXISTS`);

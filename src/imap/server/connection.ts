@@ -7,6 +7,9 @@
 // - Changes from other sessions arrive through the change feed after commit and are queued in the
 //   MailboxView; they are written only while a command is in progress (before its tagged reply) or
 //   during IDLE. EXPUNGE/VANISHED are held back during FETCH, STORE and SEARCH (RFC 9051 7.5.1).
+//   One change reaches every session of the account: the sessions that report it share its store
+//   lookups, write each report with one socket write, and IDLE updates run a group at a time on one
+//   scheduler (change-fanout.ts), so the first sessions are notified before the last ones start.
 // - Every tagged reply is produced in exactly one place (finishCommand / the APPEND path); handlers
 //   throw ImapError for NO/BAD. Unexpected errors are logged with the cid and answered
 //   `NO [SERVERBUG]`; no stack trace ever reaches the wire.
@@ -32,6 +35,7 @@ import { ResponseBuilder, safeText } from '../proto/response-writer.js';
 import { ImapSyntaxError, UnknownCommandError } from '../proto/syntax-error.js';
 import type { Command, CommandOf } from '../proto/types.js';
 import { AppendSession } from './cmd-append.js';
+import { BatchedOutput, idleFanout, storeForBatch } from './change-fanout.js';
 import { availableMechanisms } from './authenticate.js';
 import { capabilities } from './capabilities.js';
 import { dispatch, type CommandResult } from './dispatch.js';
@@ -85,7 +89,17 @@ export class ImapConnection {
   private append: AppendSession | null = null;
   /** The APPEND whose parsed command is being executed (handleAppend commits its staged messages). */
   pendingAppend: AppendSession | null = null;
-  private idleFlush: Promise<void> = Promise.resolve();
+  /**
+   * The last change batch queued for the selected mailbox: sessions that report the same batch
+   * share its store lookups (change-fanout.ts). Null when unknown: the view queries the store.
+   */
+  private lastBatch: Change[] | null = null;
+  /** The IDLE update job (idleJob) is queued on idleFanout or running. */
+  private idleJobActive = false;
+  /** Changes came that the IDLE update job has not started to report yet. */
+  private idleWanted = false;
+  /** waitIdleFlush callers, until the job is over. */
+  private idleWaiters: (() => void)[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
   /** >0 while the connection waits for the peer: for input, or for it to drain our output. */
   private waitingOnPeer = 0;
@@ -485,7 +499,27 @@ export class ImapConnection {
   async syncAfter(cmd: { name: string; uid?: boolean }): Promise<void> {
     if (!this.view) return;
     const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH') && !cmd.uid;
-    await this.view.sync(this.ctx.store, this.viewOutput(), !noExpunge);
+    await this.syncView(!noExpunge);
+  }
+
+  /**
+   * Applies and reports the view's queued changes, its untagged lines written together (one
+   * socket write, not one per line), its store lookups shared with the other sessions that
+   * report the same change batch.
+   */
+  private async syncView(allowExpunge: boolean): Promise<void> {
+    const view = this.view;
+    if (!view?.hasPending) return;
+    const batch = this.lastBatch;
+    const out = new BatchedOutput((d) => this.send(d), this.condstore, this.qresync, this.rev2, (f) => this.flagList(f));
+    try {
+      await view.sync(storeForBatch(this.ctx.store, batch), out, allowExpunge);
+    } finally {
+      // Lines already produced describe changes the view has applied: they go out in any case.
+      await out.flush();
+    }
+    // Done with the batch (unless a newer one came meanwhile): its shared lookups can be freed.
+    if (this.lastBatch === batch && this.view === view && !view.hasPending) this.lastBatch = null;
   }
 
   // ---- state changes ----
@@ -502,22 +536,51 @@ export class ImapConnection {
   }
 
   private onChanges(changes: Change[]): void {
-    if (!this.view) return;
-    this.view.queue(changes);
+    const view = this.view;
+    if (!view) return;
+    const id = view.mailbox.id;
+    for (const c of changes) {
+      if ('mailboxId' in c && c.mailboxId === id) {
+        this.lastBatch = changes;
+        break;
+      }
+    }
+    view.queue(changes);
     if (this.idling) this.flushIdle();
   }
 
-  /** During IDLE, changes are written at once (RFC 2177). */
+  /**
+   * During IDLE, changes are written at once (RFC 2177): the update job is queued on the shared
+   * scheduler (change-fanout.ts), at most once per session; changes that arrive before or while
+   * it runs are reported by it.
+   */
   flushIdle(): void {
-    this.idleFlush = this.idleFlush
-      .then(async () => {
-        if (this.idling && this.view) await this.view.sync(this.ctx.store, this.viewOutput(), true);
-      })
-      .catch((err) => this.log.warn('idle update failed', { err }));
+    this.idleWanted = true;
+    if (this.idleJobActive) return;
+    this.idleJobActive = true;
+    idleFanout.schedule(this.idleJob);
   }
 
+  private readonly idleJob = async (): Promise<void> => {
+    try {
+      while (this.idleWanted) {
+        this.idleWanted = false;
+        if (this.idling) await this.syncView(true);
+      }
+    } catch (err) {
+      this.log.warn('idle update failed', { err });
+    } finally {
+      this.idleJobActive = false;
+      for (const w of this.idleWaiters.splice(0)) w();
+      // Changes that came while a failed update ran get their own attempt.
+      if (this.idleWanted) this.flushIdle();
+    }
+  };
+
+  /** Resolves when no IDLE update is queued or running. */
   waitIdleFlush(): Promise<void> {
-    return this.idleFlush;
+    if (!this.idleJobActive) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** STARTTLS: the caller sent the tagged OK; from here on only TLS bytes count. */
@@ -576,6 +639,7 @@ export class ImapConnection {
   /** Mailbox view selection (SELECT/EXAMINE/CLOSE/UNSELECT). */
   setView(view: MailboxView | null): void {
     this.view = view;
+    this.lastBatch = null;
     this.state = view ? 'selected' : this.identity ? 'auth' : 'notauth';
   }
 }

@@ -3,20 +3,45 @@
 // RFC 9051 7.5.1: EXPUNGE may not be sent during FETCH, STORE or SEARCH (non-UID), nor when no command
 // is in progress; so expunges wait in `pending` while other changes are applied in order.
 import type { Change } from '../../store/change-feed.js';
-import type { Mailbox, MessageMeta, Store } from '../../store/types.js';
+import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/types.js';
 import { inRanges, formatNumberSet } from '../proto/sequence-set.js';
 import { STAR, type SequenceSet } from '../proto/types.js';
 import { bad } from './errors.js';
 
-export interface ViewMessage {
-  uid: number;
-  flags: string[];
-  modseq: number;
-  internalDate: Date;
-  saveDate: Date;
-  size: number;
-  fileId: number;
-  id: number;
+// Dates are kept as seconds from this base plus milliseconds: small integers (V8 stores them in
+// the object; a millisecond timestamp would be a separate heap number, two per message).
+const DATE_BASE_S = 1_500_000_000;
+
+/** What the session keeps per message: small (dates as small integers, flag lists shared), 100,000s per view. */
+export class ViewMessage {
+  private readonly internalS: number;
+  private readonly internalMs: number;
+  private readonly saveS: number;
+  private readonly saveMs: number;
+
+  constructor(
+    public uid: number,
+    public flags: string[],
+    public modseq: number,
+    internalDate: number,
+    saveDate: number,
+    public size: number,
+    public fileId: number,
+    public id: number,
+  ) {
+    this.internalMs = ((internalDate % 1000) + 1000) % 1000;
+    this.internalS = (internalDate - this.internalMs) / 1000 - DATE_BASE_S;
+    this.saveMs = ((saveDate % 1000) + 1000) % 1000;
+    this.saveS = (saveDate - this.saveMs) / 1000 - DATE_BASE_S;
+  }
+
+  get internalDate(): Date {
+    return new Date((this.internalS + DATE_BASE_S) * 1000 + this.internalMs);
+  }
+
+  get saveDate(): Date {
+    return new Date((this.saveS + DATE_BASE_S) * 1000 + this.saveMs);
+  }
 }
 
 export interface ViewOutput {
@@ -29,13 +54,13 @@ export interface ViewOutput {
 }
 
 function toView(m: MessageMeta): ViewMessage {
-  return { uid: m.uid, flags: m.flags, modseq: m.modseq, internalDate: m.internalDate, saveDate: m.saveDate, size: m.size, fileId: m.fileId, id: m.id };
+  return new ViewMessage(m.uid, m.flags, m.modseq, m.internalDate.getTime(), m.saveDate.getTime(), m.size, m.fileId, m.id);
 }
 
 export class MailboxView {
   /** UIDs in order: index + 1 is the message sequence number. */
   uids: number[] = [];
-  readonly messages = new Map<number, ViewMessage>();
+  readonly messages: Map<number, ViewMessage>;
   /** RFC 5182: the saved search result, as UIDs. */
   saved: number[] = [];
   private pending: Change[] = [];
@@ -46,15 +71,50 @@ export class MailboxView {
   constructor(
     readonly mailbox: Mailbox,
     readonly readOnly: boolean,
-    metas: MessageMeta[],
+    rows: { uids: number[]; messages: Map<number, ViewMessage> } = { uids: [], messages: new Map() },
   ) {
-    for (const m of metas) {
-      this.uids.push(m.uid);
-      this.messages.set(m.uid, toView(m));
-    }
-    this.uids.sort((a, b) => a - b);
     this.highestModseq = mailbox.highestModseq;
     this.uidNext = mailbox.uidNext;
+    this.uids = rows.uids;
+    this.messages = rows.messages;
+  }
+
+  /** A view of the mailbox's messages as the store lists them now (SELECT, EXAMINE). */
+  static async load(store: Store, mailbox: Mailbox, readOnly: boolean): Promise<MailboxView> {
+    // Flag lists are replaced, never changed in place, so messages with the same flags share one.
+    const lists = new Map<string, string[]>();
+    const uids: number[] = [];
+    const messages = new Map<number, ViewMessage>();
+    let sorted = true;
+    await store.forEachMessageSummary(mailbox.id, (r: MessageSummary) => {
+      let flags = lists.get(r.flags);
+      if (!flags) {
+        flags = r.flags === '' ? [] : r.flags.split(' ');
+        if (lists.size < 1024) lists.set(r.flags, flags);
+      }
+      if (uids.length && r.uid < uids[uids.length - 1]!) sorted = false;
+      uids.push(r.uid);
+      messages.set(r.uid, new ViewMessage(r.uid, flags, r.modseq, r.internalDate, r.saveDate, r.size, r.fileId, r.id));
+    });
+    if (!sorted) uids.sort((a, b) => a - b);
+    return new MailboxView(mailbox, readOnly, { uids, messages });
+  }
+
+  /**
+   * For SELECT/EXAMINE of the mailbox this (previous) view shows: a new view taking over its
+   * messages when they are certainly what the store holds now, so that re-selecting a big mailbox
+   * needs no reload. Every change of a mailbox's messages raises its HIGHESTMODSEQ (appends raise
+   * UIDNEXT too), and this view has applied every change it was told of up to its own HIGHESTMODSEQ;
+   * anything else (changes not applied yet, another UIDVALIDITY) gives null.
+   */
+  takeOver(mailbox: Mailbox, readOnly: boolean): MailboxView | null {
+    const mine = this.mailbox;
+    if (mine.id !== mailbox.id || mine.uidValidity !== mailbox.uidValidity || mine.created.getTime() !== mailbox.created.getTime()) return null;
+    if (this.deleted || this.pending.length || this.highestModseq !== mailbox.highestModseq || this.uidNext !== mailbox.uidNext) return null;
+    const view = new MailboxView(mailbox, readOnly, { uids: this.uids, messages: this.messages });
+    this.uids = [];
+    this.deleted = true; // this one is not to be used any more
+    return view;
   }
 
   get exists(): number {

@@ -1,6 +1,7 @@
 // Loads what FETCH and SEARCH need for a message: the content file and the parsed cache. A message
 // stored without cache (too big to parse while streaming the APPEND) is parsed on first use and the
 // result written back when the store supports it.
+import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
 import type { Store } from '../../store/types.js';
 import { buildMessageCache, parseMessageCache, type MessageCache } from '../../mime/message-cache.js';
 import { ImapError, no } from './errors.js';
@@ -21,8 +22,72 @@ interface CacheWriter {
   setMessageCache?(messageId: number, cache: string): Promise<void>;
 }
 
+/**
+ * The file of `fileId` when it has exactly `size` bytes: open, one read, close (fs.promises.readFile
+ * needs more round trips through the thread pool). Null when the size differs.
+ */
+function readExact(path: string, size: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const buf = Buffer.allocUnsafe(size + 1);
+      read(fd, buf, 0, size + 1, 0, (rerr, n) => {
+        close(fd, () => undefined);
+        if (rerr) reject(rerr);
+        else resolve(n === size ? buf.subarray(0, n) : null);
+      });
+    });
+  });
+}
+
+/**
+ * Small files are read synchronously: for files in the page cache, three syscalls on this thread
+ * are several times faster than three round trips through libuv's thread pool (measured: 100,000
+ * files of 1.6 KB in ~1 s against ~3 s with 16-64 reads in flight on 2 cores). Callers walking
+ * many messages yield to the event loop regularly (Yielder), so other connections still get turns.
+ */
+export const SYNC_READ_MAX = 128 * 1024;
+
+/** Messages up to this size may be held in the database (INLINE_BLOB_MAX of the SQLite store). */
+const INLINE_CANDIDATE_MAX = 64 * 1024;
+
+function readExactSync(path: string, size: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    const n = readSync(fd, buf, 0, size + 1, 0);
+    return n === size ? buf.subarray(0, n) : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Gives the event loop a turn when `sliceMs` of work went by since the last one. */
+export class Yielder {
+  private last = performance.now();
+  private n = 0;
+
+  constructor(private readonly sliceMs = 5) {}
+
+  /** Call once per message; returns a promise only when it is time to yield. */
+  tick(): Promise<void> | undefined {
+    if (++this.n < 16) return undefined;
+    this.n = 0;
+    const now = performance.now();
+    if (now - this.last < this.sliceMs) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.last = performance.now();
+        resolve();
+      }),
+    );
+  }
+}
+
 export class MessageLoader {
   private caches = new Map<number, MessageCache>();
+  /** Files being read ahead of use, by UID (see preload). */
+  private reads = new Map<number, Promise<Buffer>>();
 
   constructor(
     private readonly store: Store,
@@ -39,9 +104,41 @@ export class MessageLoader {
     }
   }
 
+  private read(m: ViewMessage): Promise<Buffer> {
+    // Small messages may be kept in the database rather than in a file.
+    const inline = m.size <= INLINE_CANDIDATE_MAX ? this.store.inlineBlob(m.fileId) : null;
+    if (inline) return Promise.resolve(inline);
+    if (m.size > 0 && m.size <= SYNC_READ_MAX) {
+      try {
+        const b = readExactSync(this.store.blobPath(m.fileId), m.size);
+        if (b) return Promise.resolve(b);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.store.readBlob(m.fileId);
+    }
+    if (m.size > 0 && m.size < 64 * 1024 * 1024) {
+      return readExact(this.store.blobPath(m.fileId), m.size).then((b) => b ?? this.store.readBlob(m.fileId));
+    }
+    return this.store.readBlob(m.fileId);
+  }
+
+  /**
+   * Starts reading this message's file now, so that reads overlap (the caller bounds how many are
+   * ahead); content() takes it. Errors surface in content().
+   */
+  preload(m: ViewMessage): void {
+    if (this.reads.has(m.uid)) return;
+    const p = this.read(m);
+    p.catch(() => undefined);
+    this.reads.set(m.uid, p);
+  }
+
   async content(m: ViewMessage): Promise<Buffer> {
+    const pre = this.reads.get(m.uid);
+    if (pre) this.reads.delete(m.uid);
     try {
-      return await this.store.readBlob(m.fileId);
+      return await (pre ?? this.read(m));
     } catch (err) {
       if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
       // Only a committed expunge explains a missing file; a message still in the store without
@@ -66,6 +163,46 @@ export class MessageLoader {
 
   /** Forget a batch once written, so memory stays bounded on big FETCHes. */
   release(uids: number[]): void {
-    for (const u of uids) this.caches.delete(u);
+    for (const u of uids) {
+      this.caches.delete(u);
+      this.reads.delete(u);
+    }
+  }
+}
+
+/**
+ * Keeps file reads going ahead of a sequential walk over `msgs`: at most `count` files and about
+ * `bytes` bytes beyond the current position, so memory stays bounded whatever the message sizes.
+ */
+export class ReadAhead {
+  private next = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly loader: MessageLoader,
+    private readonly msgs: (ViewMessage | undefined)[],
+    private readonly maxCount = 64,
+    private readonly maxBytes = 8 * 1024 * 1024,
+  ) {}
+
+  /** Call before using msgs[i] (i ascending): starts reads up to the window from i. */
+  at(i: number): void {
+    if (this.next <= i) {
+      this.next = i;
+      this.bytes = 0;
+    }
+    while (this.next < this.msgs.length && (this.next === i || (this.next - i < this.maxCount && this.bytes < this.maxBytes))) {
+      const m = this.msgs[this.next++];
+      // Small files are read when used (synchronously, see SYNC_READ_MAX).
+      if (!m || m.size <= SYNC_READ_MAX) continue;
+      this.loader.preload(m);
+      this.bytes += m.size;
+    }
+  }
+
+  /** Call after msgs[i] was used. */
+  done(i: number): void {
+    const m = this.msgs[i];
+    if (m && m.size > SYNC_READ_MAX && i < this.next) this.bytes = Math.max(0, this.bytes - m.size);
   }
 }

@@ -1,7 +1,7 @@
 // Evaluation of SEARCH keys against one message (RFC 9051 6.4.4). Cheap keys (flags, sizes, dates,
 // sets) use the view; text keys load the content once per message and match case-insensitively on
 // decoded text (mime searchableText: encoded words, transfer encodings and charsets decoded).
-import { decodeEncodedWords, getHeaderValues, parseAddressList, searchableText, isGroup, type MimePart } from '../../mime/index.js';
+import { decodeEncodedWords, getHeaderValues, parseAddressList, rawCannotContain, searchableText, isGroup, type MimePart } from '../../mime/index.js';
 import { inRanges } from '../proto/sequence-set.js';
 import type { DateOnly, SearchKey, SequenceSet } from '../proto/types.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
@@ -10,6 +10,8 @@ import type { MessageLoader } from './message-loader.js';
 export interface SearchTarget {
   msg: ViewMessage;
   msn: number;
+  /** The message file as stored, read on first use (no parsing). */
+  raw(): Promise<Buffer>;
   /** Content and parse tree, loaded on first use. */
   content(): Promise<{ buf: Buffer; part: MimePart }>;
   text(): Promise<{ header: string; body: string }>;
@@ -34,8 +36,34 @@ export function needsContent(k: SearchKey): boolean {
   }
 }
 
+/** Whether the key needs the parse tree of every message it looks at (BODY and TEXT get it only when needed). */
+export function needsParsed(k: SearchKey): boolean {
+  switch (k.op) {
+    case 'and':
+      return k.keys.some(needsParsed);
+    case 'or':
+      return needsParsed(k.a) || needsParsed(k.b);
+    case 'not':
+      return needsParsed(k.key);
+    case 'header':
+      return true;
+    case 'date':
+      return k.field === 'sent';
+    default:
+      return false;
+  }
+}
+
 function fold(s: string): string {
   return s.normalize('NFC').toLowerCase();
+}
+
+/** fold(k.value) of a BODY/TEXT key, computed once per SEARCH rather than once per message. */
+const foldedNeedles = new WeakMap<SearchKey, string>();
+function needleOf(k: SearchKey & { value: string }): string {
+  let n = foldedNeedles.get(k);
+  if (n === undefined) foldedNeedles.set(k, (n = fold(k.value)));
+  return n;
 }
 
 function dayNumber(d: DateOnly): number {
@@ -134,7 +162,9 @@ export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, 
     }
     case 'body':
     case 'text': {
-      const needle = fold(k.value);
+      const needle = needleOf(k);
+      // First pass on the raw bytes: most messages are decided without parsing or decoding.
+      if (rawCannotContain(await t.raw(), needle, k.op === 'text')) return false;
       const txt = await t.text();
       if (k.op === 'text' && fold(txt.header).includes(needle)) return true;
       return fold(txt.body).includes(needle);
@@ -145,17 +175,22 @@ export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, 
 /** A SearchTarget whose content comes from the loader, parsed once. */
 export function target(view: MailboxView, loader: MessageLoader, uid: number): SearchTarget {
   const msg = view.messages.get(uid)!;
+  let raw: Promise<Buffer> | null = null;
   let content: Promise<{ buf: Buffer; part: MimePart }> | null = null;
   let text: Promise<{ header: string; body: string }> | null = null;
+  const getRaw = (): Promise<Buffer> => (raw ??= loader.content(msg));
   const getContent = (): Promise<{ buf: Buffer; part: MimePart }> =>
     (content ??= (async () => {
-      const buf = await loader.content(msg);
+      const buf = await getRaw();
+      // The stored cache when there is one (only now: most messages never need it).
+      await loader.prefetch([msg.uid]);
       const c = await loader.cache(msg, buf);
       return { buf, part: c.part };
     })());
   return {
     msg,
     msn: view.msn(uid),
+    raw: getRaw,
     content: getContent,
     text: () =>
       (text ??= (async () => {

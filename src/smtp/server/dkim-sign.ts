@@ -1,47 +1,178 @@
 // DKIM signing of submitted mail (RFC 6376, RFC 8463) with the keys configured for the From
-// domain. Key files are read once and again when they change, so a rotation needs no restart.
+// domain: relaxed/relaxed, rsa-sha256 or ed25519-sha256 by key type. The body hash is computed
+// while the message streams by; only the header section is held in memory. Keys are parsed once
+// and again when the file changes (checked at most every KEY_RECHECK_MS), so a rotation needs no
+// restart.
 
-import { createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { dkimSign } from 'mailauth';
+import { domainToASCII } from 'node:url';
 import type { DkimKeyConfig } from '../../config/types.js';
 import type { MessageSource } from '../../delivery/message-source.js';
+import { HeaderSplitter, RelaxedBodyCanonicalizer, parseHeaderFields, relaxedHeader, relaxedHeaders, selectSignedFields } from './dkim-canon.js';
+
+/**
+ * The fields signed when present, every instance: mailauth's default list (lib/tools.js
+ * defaultDKIMFieldNames), which does not oversign.
+ */
+export const DKIM_SIGNED_FIELDS: readonly string[] = [
+  'From', 'Sender', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'To', 'Cc', 'MIME-Version',
+  'Content-Type', 'Content-Transfer-Encoding', 'Content-ID', 'Content-Description',
+  'Resent-Date', 'Resent-From', 'Resent-Sender', 'Resent-To', 'Resent-Cc', 'Resent-Message-ID',
+  'In-Reply-To', 'References', 'List-Id', 'List-Help', 'List-Unsubscribe', 'List-Subscribe',
+  'List-Post', 'List-Owner', 'List-Archive', 'BIMI-Selector',
+];
+const SIGNED_KEYS: ReadonlySet<string> = new Set(DKIM_SIGNED_FIELDS.map((n) => n.toLowerCase()));
+
+/** How long a key file is trusted before its mtime is looked at again. */
+const KEY_RECHECK_MS = 1000;
+/** Longest folded line, without CRLF (RFC 5322 2.1.1 asks for at most 78). */
+const LINE_WIDTH = 76;
+
+type Algorithm = 'ed25519-sha256' | 'rsa-sha256';
 
 interface LoadedKey {
-  mtimeMs: number;
-  pem: string;
-  algorithm: 'ed25519-sha256' | 'rsa-sha256';
+  key: KeyObject;
+  algorithm: Algorithm;
+  /** mtime, size and inode: a rename-over or a rewrite within one mtime tick still shows. */
+  version: string;
+  checkedAt: number;
 }
 
 const keyCache = new Map<string, LoadedKey>();
+const keyLoads = new Map<string, Promise<LoadedKey>>();
 
 async function loadKey(file: string): Promise<LoadedKey> {
-  const st = await stat(file);
   const cached = keyCache.get(file);
-  if (cached && cached.mtimeMs === st.mtimeMs) return cached;
-  const pem = await readFile(file, 'utf8');
-  const type = createPrivateKey(pem).asymmetricKeyType;
-  if (type !== 'ed25519' && type !== 'rsa') throw new Error(`DKIM key ${file}: unsupported key type ${type}`);
-  const k: LoadedKey = { mtimeMs: st.mtimeMs, pem, algorithm: type === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256' };
-  keyCache.set(file, k);
-  return k;
+  const now = Date.now();
+  if (cached && now - cached.checkedAt < KEY_RECHECK_MS && now >= cached.checkedAt) return cached;
+  let p = keyLoads.get(file);
+  if (!p) {
+    p = (async () => {
+      const st = await stat(file);
+      const version = `${st.mtimeMs}:${st.size}:${st.ino}`;
+      const prev = keyCache.get(file);
+      if (prev && prev.version === version) {
+        prev.checkedAt = now;
+        return prev;
+      }
+      const key = createPrivateKey(await readFile(file));
+      const type = key.asymmetricKeyType;
+      if (type !== 'ed25519' && type !== 'rsa') throw new Error(`DKIM key ${file}: unsupported key type ${type}`);
+      const k: LoadedKey = { key, algorithm: type === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256', version, checkedAt: now };
+      keyCache.set(file, k);
+      return k;
+    })().finally(() => keyLoads.delete(file));
+    keyLoads.set(file, p);
+  }
+  return p;
 }
 
 /**
  * DKIM-Signature fields (folded, ending in CRLF) for the message, one per configured key of
- * `domain`; '' when the domain has no keys. Throws when signing fails.
+ * `domain`, in key order; '' when the domain has no keys. Throws when signing fails.
  */
 export async function dkimSignatures(keys: readonly DkimKeyConfig[] | undefined, domain: string, message: MessageSource): Promise<string> {
   if (!keys || keys.length === 0) return '';
-  const signatureData = [];
-  for (const k of keys) {
-    const loaded = await loadKey(k.keyFile);
-    signatureData.push({ signingDomain: domain, selector: k.selector, privateKey: loaded.pem, algorithm: loaded.algorithm, canonicalization: 'relaxed/relaxed' });
+  // Keys first: a broken key file fails before the message is read.
+  const loaded = await Promise.all(keys.map((k) => loadKey(k.keyFile)));
+
+  const bodyHash = createHash('sha256');
+  const body = new RelaxedBodyCanonicalizer((b) => bodyHash.update(b));
+  const splitter = new HeaderSplitter();
+  for await (const chunk of message.chunks()) {
+    const rest = splitter.push(chunk);
+    if (rest && rest.length) body.update(rest);
   }
-  const first = signatureData[0]!;
-  const res = await dkimSign(Readable.from(message.chunks()), { ...first, signatureData });
-  if (res.errors && res.errors.length) throw res.errors[0];
-  const sigs = res.signatures.trim();
-  return sigs ? sigs.replace(/\r?\n/g, '\r\n') + '\r\n' : '';
+  body.end();
+  const signed = selectSignedFields(parseHeaderFields(splitter.finish()), SIGNED_KEYS);
+  // RFC 6376 5.4: From must be signed; without one there is nothing to sign for.
+  if (!signed.some((f) => f.key === 'from')) throw new Error('DKIM: message has no From field');
+  const headerInput = relaxedHeaders(signed);
+  const bh = bodyHash.digest('base64');
+  const t = Math.floor(Date.now() / 1000);
+
+  let out = '';
+  for (let i = 0; i < keys.length; i++) {
+    const { key, algorithm } = loaded[i]!;
+    const unsigned = signatureField({
+      a: algorithm,
+      d: asciiDomain(domain),
+      s: keys[i]!.selector,
+      t,
+      h: signed.map((f) => f.name),
+      bh,
+    });
+    // RFC 6376 3.7: the signature field itself, b= empty, last and without its CRLF.
+    const data = Buffer.from(headerInput + relaxedHeader(unsigned), 'latin1');
+    const b =
+      algorithm === 'rsa-sha256'
+        ? await signOffLoop('sha256', data, key)
+        : // RFC 8463 3: Ed25519 (pure) over the SHA-256 of the data.
+          sign(null, createHash('sha256').update(data).digest(), key);
+    out += unsigned + foldBase64(b.toString('base64')) + '\r\n';
+  }
+  return out;
+}
+
+/** An RSA signature (about 1 ms of CPU) on the thread pool, so other connections keep being served
+ * meanwhile; Ed25519 is cheap enough to sign in place. */
+function signOffLoop(algorithm: string, data: Buffer, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => sign(algorithm, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
+}
+
+function asciiDomain(domain: string): string {
+  const d = domain.replace(/\.$/, '');
+  return domainToASCII(d) || d.toLowerCase();
+}
+
+interface SignatureTags {
+  a: Algorithm;
+  d: string;
+  s: string;
+  t: number;
+  /** Names of the signed fields, bottom-up. */
+  h: string[];
+  bh: string;
+}
+
+/**
+ * The DKIM-Signature field folded at tag boundaries and between h= names, up to and including
+ * "b=", which starts a line of its own so the value can follow.
+ */
+function signatureField(tags: SignatureTags): string {
+  const lines: string[] = [];
+  let cur = 'DKIM-Signature:';
+  const put = (token: string, sep: string) => {
+    if (cur.length + sep.length + token.length > LINE_WIDTH) {
+      lines.push(cur);
+      cur = ' ' + token;
+    } else {
+      cur += sep + token;
+    }
+  };
+  for (const tag of [`v=1;`, `a=${tags.a};`, `c=relaxed/relaxed;`, `d=${tags.d};`, `s=${tags.s};`, `t=${tags.t};`]) put(tag, ' ');
+  // h=: FWS may go around each colon (RFC 6376 3.5), so a break after one is fine.
+  const h = tags.h;
+  h.forEach((name, i) => {
+    const token = (i === 0 ? 'h=' : '') + name + (i === h.length - 1 ? ';' : ':');
+    put(token, i === 0 ? ' ' : '');
+  });
+  put(`bh=${tags.bh};`, ' ');
+  lines.push(cur);
+  lines.push(' b=');
+  return lines.join('\r\n');
+}
+
+/** The b= value, continuing the " b=" line and then on lines of its own. */
+function foldBase64(b64: string): string {
+  let out = '';
+  let room = LINE_WIDTH - ' b='.length;
+  for (let i = 0; i < b64.length; ) {
+    if (out) out += '\r\n ';
+    out += b64.slice(i, i + room);
+    i += room;
+    room = LINE_WIDTH - 1;
+  }
+  return out;
 }

@@ -1,7 +1,6 @@
 // Reads the header section of a spooled message: enough to check From, find fields to drop, and
 // know where the original header starts, without reading the body.
 
-import { open } from 'node:fs/promises';
 import { findHeaderEnd, headerFields, fieldValue, type HeaderField } from '../../mime/index.js';
 
 export interface HeaderSection {
@@ -12,20 +11,10 @@ export interface HeaderSection {
 }
 
 /** Null when no header end is found within `max` bytes (a header that large is refused). */
-export async function readHeaderSection(path: string, size: number, max: number): Promise<HeaderSection | null> {
-  const len = Math.min(size, max);
-  const buf = Buffer.alloc(len);
-  const fh = await open(path, 'r');
-  try {
-    let off = 0;
-    while (off < len) {
-      const { bytesRead } = await fh.read(buf, off, len - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
+export async function readHeaderSection(spool: { size: number; read(start: number, len: number): Promise<Buffer> }, max: number): Promise<HeaderSection | null> {
+  const size = spool.size;
+  const buf = await spool.read(0, Math.min(size, max));
+  const len = buf.length;
   const { headerEnd, bodyStart } = findHeaderEnd(buf, 0, len);
   // No blank line in what we read: fine only when that was the whole message (header only).
   if (bodyStart === len && headerEnd === len && size > len) return null;

@@ -36,7 +36,7 @@ export const incomingPolicy: ListenerPolicy = {
   },
 
   async prepare(s, tx, spool) {
-    const head = await readHeaderSection(spool.path, spool.size, MAX_HEADER_SECTION);
+    const head = await readHeaderSection(spool, MAX_HEADER_SECTION);
     if (!head) return S.headerTooBig;
     const hostname = s.ctx.config.hostname;
     // The message as received, minus Authentication-Results fields forged with our name.
@@ -44,10 +44,10 @@ export const incomingPolicy: ListenerPolicy = {
     let pos = 0;
     for (const f of head.fields) {
       if (f.name !== 'authentication-results' || !isForgedAuthResults(fieldValue(head.buf, f), hostname)) continue;
-      if (f.start > pos) parts.push({ path: spool.path, start: pos, end: f.start });
+      if (f.start > pos) parts.push(spool.part(pos, f.start));
       pos = f.end;
     }
-    parts.push({ path: spool.path, start: pos, end: spool.size });
+    parts.push(spool.part(pos, spool.size));
     const original = new MessageSource(parts);
 
     const verdicts = await authenticationFields(original, {

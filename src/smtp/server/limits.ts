@@ -34,3 +34,10 @@ export const MAX_HEADER_SECTION = 1024 * 1024;
 
 /** Spool files older than this are leftovers of a crash and removed at start. */
 export const STALE_SPOOL_MS = 24 * 3600_000;
+
+/** Messages up to this size are spooled in memory while received; bigger ones go to a file. */
+export const MEMORY_SPOOL_MAX = 256 * 1024;
+
+/** In-memory spools of all sessions together: past it, new message data goes to files. Bounds the
+ * memory that many concurrent DATA transfers can take (1000 sessions would need 256 MiB). */
+export const MEMORY_SPOOL_BUDGET = 32 * 1024 * 1024;

@@ -201,16 +201,25 @@ export class SmtpSession implements SessionView {
     const s = this.sock;
     if (s.destroyed || !s.writable) throw new SessionEnd('closed');
     if (!s.write(data)) {
-      // A client that pipelines without reading our replies waits here, and so do we.
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          s.off('drain', done);
-          s.off('close', done);
-          resolve();
+      // A client that pipelines without reading our replies waits here, and so do we, but not
+      // forever: it gets the command timeout to read them, like any other wait for the client.
+      const drained = await new Promise<boolean>((resolve) => {
+        const done = (ok: boolean): void => {
+          clearTimeout(timer);
+          s.off('drain', onDrain);
+          s.off('close', onClose);
+          resolve(ok);
         };
-        s.on('drain', done);
-        s.on('close', done);
+        const onDrain = (): void => done(true);
+        const onClose = (): void => done(false);
+        const timer = setTimeout(() => done(false), this.timeout());
+        s.on('drain', onDrain);
+        s.on('close', onClose);
       });
+      if (!drained) {
+        s.destroy();
+        throw new SessionEnd('closed');
+      }
     }
   }
 
@@ -468,12 +477,7 @@ export class SmtpSession implements SessionView {
     const bad = this.transactionState() ?? (this.tx?.bdat || this.tx?.bdatFailed ? R.mixedDataBdat : null);
     if (bad) return this.fail(bad);
     const tx = this.tx!;
-    let spool: SpoolFile;
-    try {
-      spool = await this.opts.spool.create(this.cid);
-    } catch (err) {
-      return this.fail(this.storageReply(err));
-    }
+    const spool = this.opts.spool.create(this.cid);
     try {
       this.send(R.startData);
       await this.flush();
@@ -516,15 +520,7 @@ export class SmtpSession implements SessionView {
     }
     const tx = this.tx!;
     if (!tx.bdat) {
-      let spool: SpoolFile;
-      try {
-        spool = await this.opts.spool.create(this.cid);
-      } catch (err) {
-        await this.readBdatChunk(cmd.size, () => {}, null);
-        tx.bdatFailed = true;
-        if (cmd.last) await this.resetTransaction();
-        return this.fail(this.storageReply(err));
-      }
+      const spool = this.opts.spool.create(this.cid);
       const normalizer = new CrlfNormalizer();
       const pending: Buffer[] = [];
       const message = new BdatMessage({

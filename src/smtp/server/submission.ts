@@ -43,7 +43,7 @@ export const submissionPolicy: ListenerPolicy = {
   async prepare(s, tx, spool) {
     const identity = s.identity;
     if (!identity) return R.authRequired;
-    const head = await readHeaderSection(spool.path, spool.size, MAX_HEADER_SECTION);
+    const head = await readHeaderSection(spool, MAX_HEADER_SECTION);
     if (!head) return S.headerTooBig;
     const from = await checkFrom(s.ctx.store, identity.accountId, fieldValues(head, 'from'));
     if (!from.ok) return from.reason === 'missing' ? S.fromMissing : S.fromNotOwned;
@@ -52,7 +52,7 @@ export const submissionPolicy: ListenerPolicy = {
     let added = '';
     if (!hasField(head, 'date')) added += `Date: ${rfc5322Date(now)}\r\n`;
     if (!hasField(head, 'message-id')) added += `Message-ID: ${newMessageId(s.ctx.config.hostname)}\r\n`;
-    const body = { path: spool.path, start: 0, end: spool.size };
+    const body = spool.part(0, spool.size);
     const signed = new MessageSource([Buffer.from(added, 'utf8'), body]);
 
     let signatures = '';

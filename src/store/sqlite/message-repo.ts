@@ -3,7 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
-import type { FlagOp, FlagUpdate, Mailbox, MessageMeta, NewMessage } from '../types.js';
+import type { FlagOp, FlagUpdate, Mailbox, MessageMeta, MessageSummary, NewMessage } from '../types.js';
 
 interface Row {
   id: number; mailbox_id: number; uid: number; modseq: number; flags: string; internal_date: number;
@@ -63,6 +63,11 @@ export class MessageRepo {
 
   list(mailboxId: number): MessageMeta[] {
     return (this.db.prepare(`SELECT ${LIST_COLUMNS} FROM messages WHERE mailbox_id = ? ORDER BY uid`).all(mailboxId) as Row[]).map(toMeta);
+  }
+
+  summaries(mailboxId: number, each: (m: MessageSummary) => void): void {
+    const stmt = this.db.prepare('SELECT id, uid, modseq, flags, internal_date AS internalDate, save_date AS saveDate, size, file_id AS fileId FROM messages WHERE mailbox_id = ? ORDER BY uid');
+    for (const r of stmt.iterate(mailboxId)) each(r as MessageSummary);
   }
 
   get(mailboxId: number, uids: number[]): MessageMeta[] {

@@ -112,6 +112,10 @@ const migrations: string[] = [
   );
   CREATE INDEX queue_recipients_due ON queue_recipients(state, next_attempt);
   `,
+  // 2: small message contents in the database (ids from the same space as message files).
+  `
+  CREATE TABLE blob_inline (file_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from './sqlite-store.js';
+import { INLINE_BLOB_MAX, SqliteStore } from './sqlite-store.js';
 import { StoreError } from '../errors.js';
 import type { Change } from '../change-feed.js';
 
@@ -19,9 +19,13 @@ async function withStore(fn: (s: SqliteStore, dir: string) => Promise<void>): Pr
 }
 
 const msg = (n: number) => Buffer.from(`Subject: test ${n}\r\nMessage-ID: <${n}@test>\r\n\r\nbody ${n}\r\n`);
+/** The same content as a stream: always staged as a file (a buffer this small is kept inline). */
+async function* streamed(b: Buffer): AsyncGenerator<Buffer> {
+  yield b;
+}
 
 async function append(s: SqliteStore, accountId: number, mailboxId: number, n: number, flags: string[] = []) {
-  const blob = await s.stageBlob(msg(n));
+  const blob = await s.stageBlob(streamed(msg(n)));
   return s.appendMessages(accountId, mailboxId, [{ blob, flags, internalDate: new Date(), cache: null }]);
 }
 
@@ -202,7 +206,7 @@ test('staged blob that is never committed is removed by recovery', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'postern-store-'));
   try {
     const s = await SqliteStore.open({ dir, recover: true });
-    const blob = await s.stageBlob(msg(1));
+    const blob = await s.stageBlob(streamed(msg(1)));
     const path = s.blobPath(blob.fileId);
     assert.equal(existsSync(path), true);
     // Simulate a crash: the process dies without committing or closing cleanly.
@@ -214,4 +218,81 @@ test('staged blob that is never committed is removed by recovery', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('small buffers are kept in the database: read, copied, moved, expunged and deleted with their rows', async () => {
+  await withStore(async (s, dir) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const trash = (await s.getMailbox(a.id, 'Trash'))!;
+    const files = (): number => readdirSync(join(dir, 'msg'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length;
+    const inlineRows = (): number => (s.db.prepare('SELECT count(*) AS n FROM blob_inline').get() as { n: number }).n;
+
+    const small = await s.stageBlob(msg(1));
+    assert.ok(small.inline, 'a small buffer is staged inline');
+    const big = Buffer.alloc(INLINE_BLOB_MAX + 1, 'b');
+    const large = await s.stageBlob(big);
+    assert.equal(large.inline, undefined, 'a buffer over the limit is a file');
+    await assert.rejects(s.stageBlob(msg(2), 5), (e: StoreError) => e.code === 'toobig');
+    const r = await s.appendMessages(a.id, inbox.id, [
+      { blob: small, flags: [], internalDate: new Date(), cache: null },
+      { blob: large, flags: [], internalDate: new Date(), cache: null },
+    ]);
+    assert.equal(files(), 1);
+    assert.equal(inlineRows(), 1);
+    const [m1, m2] = await s.getMessages(inbox.id, r.uids);
+    assert.deepEqual(await s.readBlob(m1!.fileId), msg(1));
+    assert.deepEqual(s.inlineBlob(m1!.fileId), msg(1));
+    assert.equal(s.inlineBlob(m2!.fileId), null);
+    assert.deepEqual(await s.readBlob(m2!.fileId), big);
+
+    // COPY gives the copy its own content; the original's expunge leaves the copy intact.
+    const c = await s.copyMessages(a.id, inbox.id, r.uids, trash.id);
+    assert.equal(inlineRows(), 2);
+    assert.equal(files(), 2);
+    await s.expunge(a.id, inbox.id, r.uids);
+    assert.equal(inlineRows(), 1);
+    assert.equal(files(), 1);
+    const copies = await s.getMessages(trash.id, c.destUids);
+    assert.deepEqual(await s.readBlob(copies[0]!.fileId), msg(1));
+
+    // A staged inline blob that is never committed leaves nothing behind.
+    await s.stageBlob(msg(3));
+    assert.equal(inlineRows(), 1);
+
+    // The queue holds inline contents too; dropping the entry drops them.
+    const q = await s.enqueue(a.id, 'alice@example.test', ['bob@remote.test'], await s.stageBlob(msg(4)));
+    assert.deepEqual(await s.readBlob(q.fileId), msg(4));
+    assert.equal(inlineRows(), 2);
+    await s.dropQueueMessage(q.id);
+    assert.equal(inlineRows(), 1);
+
+    await s.deleteAccount('alice');
+    assert.equal(inlineRows(), 0);
+    assert.equal(files(), 0);
+  });
+});
+
+test('group commit: concurrent appends share transactions and all get distinct UIDs', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const before = s.group.stats.groups;
+    const rs = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+      const blob = await s.stageBlob(msg(i));
+      return s.appendMessages(a.id, inbox.id, [{ blob, flags: [], internalDate: new Date(), cache: null }]);
+    }));
+    const uids = rs.map((r) => r.uids[0]!).sort((x, y) => x - y);
+    assert.deepEqual(uids, Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.ok(s.group.stats.groups - before < 40, `${s.group.stats.groups - before} groups for 40 appends`);
+    // A failing request in a group (unknown mailbox) does not take the others down.
+    const blob = await s.stageBlob(msg(99));
+    const [bad, good] = await Promise.allSettled([
+      s.appendMessages(a.id, 999_999, [{ blob, flags: [], internalDate: new Date(), cache: null }]),
+      s.appendMessages(a.id, inbox.id, [{ blob: await s.stageBlob(msg(100)), flags: [], internalDate: new Date(), cache: null }]),
+    ]);
+    assert.equal(bad.status, 'rejected');
+    assert.equal(good.status, 'fulfilled');
+    assert.equal((await s.listMessages(inbox.id)).length, 41);
+  });
 });

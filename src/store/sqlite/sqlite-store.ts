@@ -9,16 +9,24 @@ import { join } from 'node:path';
 import { BlobFiles } from '../blob-files.js';
 import { LocalChangeFeed, type Change, type ChangeFeed } from '../change-feed.js';
 import { StoreError, asStoreIoError, notFound } from '../errors.js';
+import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
-  NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, StagedBlob, Store, StoreFlagsResult, StoredCredentials, TlsPubKey,
+  MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, StagedBlob, Store, StoreFlagsResult, StoredCredentials, TlsPubKey,
 } from '../types.js';
 import { AccountRepo } from './account-repo.js';
+import { GroupCommit } from './group-commit.js';
+import { cacheStatements } from './statement-cache.js';
 import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
 import { QueueRepo } from './queue-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
+
+/** Contents up to this size given as one buffer (deliveries, most mail) are kept in the database:
+ * one WAL fsync shared by a group of commits makes them durable, where a file costs an fsync of
+ * its own and one of its directory. Bigger ones are files (streamed, never held in memory). */
+export const INLINE_BLOB_MAX = 64 * 1024;
 
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
@@ -38,23 +46,35 @@ export class SqliteStore implements Store {
   private readonly keys: TlsKeyRepo;
   private readonly queue: QueueRepo;
   private readonly myBlocks: number[] = [];
+  /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
+  readonly group: GroupCommit;
+  private readonly walPath: string;
+  private readonly walSync: SharedFsync;
   /** Auth-relevant commits made through this connection (data_version only counts other ones). */
   private localAuthChanges = 0;
 
   private constructor(opts: SqliteStoreOptions) {
     this.db = new Database(join(opts.dir, 'postern.db'));
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    // Commits write the WAL without fsync; GroupCommit then fsyncs the WAL file off the event loop
+    // (one fsync for every commit made meanwhile) before any caller is told its write is done:
+    // what synchronous=FULL guarantees, without blocking every connection on each commit's fsync.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     // The CLI and the server share the database; wait for each other's short transactions.
     this.db.pragma('busy_timeout = 10000');
     migrate(this.db);
+    cacheStatements(this.db);
     this.changes = opts.changes ?? new LocalChangeFeed();
     this.accounts = new AccountRepo(this.db);
     this.mailboxes = new MailboxRepo(this.db);
     this.messages = new MessageRepo(this.db);
     this.keys = new TlsKeyRepo(this.db);
     this.queue = new QueueRepo(this.db);
+    this.walPath = join(opts.dir, 'postern.db-wal');
+    // Without a WAL file (never written yet) the database file itself holds every commit.
+    this.walSync = new SharedFsync(this.walPath, () => fsyncPath(join(opts.dir, 'postern.db')));
+    this.group = new GroupCommit(this.db, () => this.walSync.covering());
     this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
       reserveBlock: (size) => this.tx(() => {
         const r = this.db.prepare("SELECT value FROM meta WHERE key = 'next_file_id'").get() as { value: number } | undefined;
@@ -84,9 +104,13 @@ export class SqliteStore implements Store {
     this.accounts.expireLoginAttempts(Date.now());
   }
 
+  /** A transaction made durable before it returns, on the event loop: only for the rare
+   * synchronous paths (file id blocks, start-up, close); everything else goes through `group`. */
   private tx<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn).immediate();
+      const r = this.db.transaction(fn).immediate();
+      fsyncPathSync(this.walPath);
+      return r;
     } catch (err) {
       throw asStoreIoError(err);
     }
@@ -97,12 +121,14 @@ export class SqliteStore implements Store {
     if (ids.length === 0) return;
     await this.blobs.remove(ids);
     const del = this.db.prepare('DELETE FROM blob_removals WHERE file_id = ?');
-    this.tx(() => ids.forEach((id) => del.run(id)));
+    await this.group.run(() => ids.forEach((id) => del.run(id)));
   }
 
+  /** In the transaction that drops the rows: inline contents go with them, files are queued. */
   private queueRemovals(fileIds: number[]): void {
+    const dropInline = this.db.prepare('DELETE FROM blob_inline WHERE file_id = ?');
     const stmt = this.db.prepare('INSERT OR IGNORE INTO blob_removals (file_id) VALUES (?)');
-    for (const id of fileIds) stmt.run(id);
+    for (const id of fileIds) if (dropInline.run(id).changes === 0) stmt.run(id);
   }
 
   // Domains, accounts, addresses.
@@ -112,7 +138,7 @@ export class SqliteStore implements Store {
   }
 
   async createAccount(name: string, address: string): Promise<Account> {
-    return this.tx(() => {
+    return this.group.run(() => {
       const account = this.accounts.insertAccount(name, address);
       this.mailboxes.createDefaults(account.id);
       return account;
@@ -120,9 +146,9 @@ export class SqliteStore implements Store {
   }
 
   async deleteAccount(name: string): Promise<void> {
-    this.localAuthChanges++;
     const account = this.accounts.requireAccount(name);
-    this.tx(() => {
+    await this.group.run(() => {
+      this.localAuthChanges++;
       this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)')
         .all(account.id) as { file_id: number }[]).map((r) => r.file_id));
       this.db.prepare('DELETE FROM accounts WHERE id = ?').run(account.id);
@@ -143,17 +169,15 @@ export class SqliteStore implements Store {
   }
 
   async setLoginDisabled(name: string, reason: string | null): Promise<void> {
-    this.localAuthChanges++;
-    this.tx(() => this.accounts.setLoginDisabled(name, reason));
+    await this.group.run(() => this.authChange(this.accounts.setLoginDisabled(name, reason)));
   }
 
   async addAddress(accountName: string, address: string): Promise<Address> {
-    return this.tx(() => this.accounts.addAddress(accountName, address));
+    return this.group.run(() => this.accounts.addAddress(accountName, address));
   }
 
   async removeAddress(address: string): Promise<void> {
-    this.localAuthChanges++;
-    this.tx(() => this.accounts.removeAddress(address));
+    await this.group.run(() => this.authChange(this.accounts.removeAddress(address)));
   }
 
   async lookupAddress(address: string): Promise<Address | null> {
@@ -169,8 +193,7 @@ export class SqliteStore implements Store {
   }
 
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
-    this.localAuthChanges++;
-    this.tx(() => this.accounts.setCredentials(accountId, creds));
+    await this.group.run(() => this.authChange(this.accounts.setCredentials(accountId, creds)));
   }
 
   async getCredentials(accountId: number): Promise<StoredCredentials | null> {
@@ -181,6 +204,13 @@ export class SqliteStore implements Store {
     return this.accounts.authGeneration(accountId);
   }
 
+  /** Counts an auth-relevant change made through this connection, in its transaction: pollers of
+   * authChangeVersion see the new version only together with the committed change. */
+  private authChange<T>(result: T): T {
+    this.localAuthChanges++;
+    return result;
+  }
+
   async authChangeVersion(): Promise<string> {
     return `${this.db.pragma('data_version', { simple: true })}:${this.localAuthChanges}`;
   }
@@ -188,7 +218,7 @@ export class SqliteStore implements Store {
   // TLS public keys.
 
   async addTlsPubKey(accountId: number, key: NewTlsPubKey): Promise<TlsPubKey> {
-    return this.tx(() => this.keys.add(accountId, key));
+    return this.group.run(() => this.keys.add(accountId, key));
   }
 
   async getTlsPubKey(fingerprint: string): Promise<TlsPubKey | null> {
@@ -200,23 +230,21 @@ export class SqliteStore implements Store {
   }
 
   async updateTlsPubKey(fingerprint: string, change: { name?: string; loginAddress?: string; noImapPreauth?: boolean }): Promise<TlsPubKey> {
-    this.localAuthChanges++;
-    return this.tx(() => this.keys.update(fingerprint, change));
+    return this.group.run(() => this.authChange(this.keys.update(fingerprint, change)));
   }
 
   async removeTlsPubKey(fingerprint: string): Promise<void> {
-    this.localAuthChanges++;
-    this.tx(() => this.keys.remove(fingerprint));
+    await this.group.run(() => this.authChange(this.keys.remove(fingerprint)));
   }
 
   async touchTlsPubKey(fingerprint: string, ip: string, time: Date): Promise<void> {
-    this.tx(() => this.keys.touch(fingerprint, ip, time));
+    await this.group.run(() => this.keys.touch(fingerprint, ip, time));
   }
 
   // Login attempts.
 
   async recordLoginAttempt(attempt: LoginAttempt): Promise<void> {
-    this.tx(() => this.accounts.recordLoginAttempt(attempt));
+    await this.group.run(() => this.accounts.recordLoginAttempt(attempt));
   }
 
   async listLoginAttempts(accountId: number, limit: number): Promise<LoginAttempt[]> {
@@ -238,13 +266,13 @@ export class SqliteStore implements Store {
   }
 
   async createMailbox(accountId: number, name: string, specialUse: string | null = null): Promise<Mailbox> {
-    const mb = this.tx(() => this.mailboxes.create(accountId, name, specialUse));
+    const mb = await this.group.run(() => this.mailboxes.create(accountId, name, specialUse));
     this.changes.publish(accountId, [{ kind: 'mailbox-create', mailboxId: mb.id, name: mb.name }]);
     return mb;
   }
 
   async deleteMailbox(accountId: number, name: string): Promise<void> {
-    const mb = this.tx(() => {
+    const mb = await this.group.run(() => {
       const mb = this.mailboxes.require(accountId, name);
       if (mb.name === 'INBOX') throw new StoreError('invalid', 'INBOX cannot be deleted');
       this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id = ?').all(mb.id) as { file_id: number }[]).map((r) => r.file_id));
@@ -256,7 +284,7 @@ export class SqliteStore implements Store {
   }
 
   async renameMailbox(accountId: number, from: string, to: string): Promise<void> {
-    const changes: Change[] = this.tx(() => {
+    const changes: Change[] = await this.group.run(() => {
       const src = this.mailboxes.require(accountId, from);
       if (src.name === 'INBOX') {
         // RFC 9051 6.3.6: renaming INBOX moves its messages to a new mailbox; INBOX stays, empty.
@@ -278,7 +306,7 @@ export class SqliteStore implements Store {
   }
 
   async setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
-    this.tx(() => this.mailboxes.setSubscribed(accountId, name, subscribed));
+    await this.group.run(() => this.mailboxes.setSubscribed(accountId, name, subscribed));
     this.changes.publish(accountId, [{ kind: 'subscription', name, subscribed }]);
   }
 
@@ -293,7 +321,26 @@ export class SqliteStore implements Store {
   // Messages.
 
   async stageBlob(content: Buffer | AsyncIterable<Buffer>, maxSize?: number): Promise<StagedBlob> {
+    if (Buffer.isBuffer(content) && content.length <= INLINE_BLOB_MAX) {
+      if (maxSize !== undefined && content.length > maxSize) throw new StoreError('toobig', 'message too large');
+      return this.inlineStaged(content);
+    }
     return this.blobs.stage(content, maxSize);
+  }
+
+  private inlineStaged(data: Buffer): StagedBlob {
+    return { fileId: this.blobs.allocateId(), size: data.length, inline: data, discard: async () => undefined };
+  }
+
+  /** Inside the transaction that commits the rows referencing them: inline contents go in too. */
+  private persistInline(blobs: readonly StagedBlob[]): void {
+    const ins = this.db.prepare('INSERT INTO blob_inline (file_id, data) VALUES (?, ?)');
+    for (const b of blobs) if (b.inline) ins.run(b.fileId, b.inline);
+  }
+
+  inlineBlob(fileId: number): Buffer | null {
+    const r = this.db.prepare('SELECT data FROM blob_inline WHERE file_id = ?').get(fileId) as { data: Buffer } | undefined;
+    return r?.data ?? null;
   }
 
   private requireMailbox(accountId: number, mailboxId: number): Mailbox {
@@ -303,8 +350,9 @@ export class SqliteStore implements Store {
   }
 
   async appendMessages(accountId: number, mailboxId: number, messages: NewMessage[]): Promise<AppendResult> {
-    const result = this.tx(() => {
+    const result = await this.group.run(() => {
       const mb = this.requireMailbox(accountId, mailboxId);
+      this.persistInline(messages.map((m) => m.blob));
       const modseq = this.messages.bumpModseq(mb);
       const uids = this.messages.insert(mb, messages, modseq);
       return { uidValidity: mb.uidValidity, uids, modseq };
@@ -321,12 +369,16 @@ export class SqliteStore implements Store {
     return this.messages.get(mailboxId, uids);
   }
 
+  async forEachMessageSummary(mailboxId: number, each: (m: MessageSummary) => void): Promise<void> {
+    this.messages.summaries(mailboxId, each);
+  }
+
   async setMessageCache(messageId: number, cache: string): Promise<void> {
-    this.messages.setCache(messageId, cache);
+    await this.group.run(() => this.messages.setCache(messageId, cache));
   }
 
   async readBlob(fileId: number): Promise<Buffer> {
-    return this.blobs.read(fileId);
+    return this.inlineBlob(fileId) ?? this.blobs.read(fileId);
   }
 
   blobPath(fileId: number): string {
@@ -334,13 +386,13 @@ export class SqliteStore implements Store {
   }
 
   async storeFlags(accountId: number, mailboxId: number, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): Promise<StoreFlagsResult> {
-    const r = this.tx(() => this.messages.storeFlags(this.requireMailbox(accountId, mailboxId), uids, op, flags, unchangedSince));
+    const r = await this.group.run(() => this.messages.storeFlags(this.requireMailbox(accountId, mailboxId), uids, op, flags, unchangedSince));
     if (r.updated.length) this.changes.publish(accountId, [{ kind: 'flags', mailboxId, updates: r.updated }]);
     return { updated: r.updated, failedUnchangedSince: r.failed };
   }
 
   async expunge(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }> {
-    const r = this.tx(() => {
+    const r = await this.group.run(() => {
       const mb = this.requireMailbox(accountId, mailboxId);
       const modseq = mb.highestModseq + 1;
       const removed = this.messages.remove(mb, uids, modseq);
@@ -362,11 +414,15 @@ export class SqliteStore implements Store {
     const msgs = this.messages.get(src.id, uids);
     const staged: StagedBlob[] = [];
     try {
-      for (const m of msgs) staged.push(await this.blobs.link(m.fileId));
-      const r = this.tx(() => {
+      for (const m of msgs) {
+        const inline = this.inlineBlob(m.fileId);
+        staged.push(inline ? this.inlineStaged(inline) : await this.blobs.link(m.fileId));
+      }
+      const r = await this.group.run(() => {
         const dest = this.requireMailbox(accountId, toMailboxId);
         const current = new Set(this.messages.get(src.id, msgs.map((m) => m.uid)).map((m) => m.uid));
         const keep = msgs.map((m, i) => ({ m, blob: staged[i]! })).filter((x) => current.has(x.m.uid));
+        this.persistInline(keep.map((x) => x.blob));
         const modseq = this.messages.bumpModseq(dest);
         const destUids = this.messages.insert(dest, keep.map((x) => ({ blob: x.blob, flags: x.m.flags, internalDate: x.m.internalDate, cache: x.m.cache })), modseq);
         return { uidValidity: dest.uidValidity, sourceUids: keep.map((x) => x.m.uid), destUids, modseq, unused: staged.filter((b) => !keep.some((k) => k.blob === b)) };
@@ -409,7 +465,7 @@ export class SqliteStore implements Store {
   }
 
   async moveMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult> {
-    const r = this.tx(() => this.moveTx(this.requireMailbox(accountId, fromMailboxId), uids, this.requireMailbox(accountId, toMailboxId)));
+    const r = await this.group.run(() => this.moveTx(this.requireMailbox(accountId, fromMailboxId), uids, this.requireMailbox(accountId, toMailboxId)));
     this.changes.publish(accountId, r.changes);
     return r.result;
   }
@@ -421,7 +477,10 @@ export class SqliteStore implements Store {
   // Outbound queue.
 
   async enqueue(accountId: number | null, sender: string, recipients: string[], blob: StagedBlob, opts?: { isDsn?: boolean }): Promise<QueueMessage> {
-    const id = this.tx(() => this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, opts?.isDsn ?? false));
+    const id = await this.group.run(() => {
+      this.persistInline([blob]);
+      return this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, opts?.isDsn ?? false);
+    });
     return this.queue.get(id)!;
   }
 
@@ -438,11 +497,11 @@ export class SqliteStore implements Store {
   }
 
   async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }): Promise<void> {
-    this.tx(() => this.queue.updateRecipient(id, change));
+    await this.group.run(() => this.queue.updateRecipient(id, change));
   }
 
   async dropQueueMessage(id: number): Promise<void> {
-    this.tx(() => {
+    await this.group.run(() => {
       const fileId = this.queue.remove(id);
       if (fileId === null) throw notFound(`queue message ${id}`);
       this.queueRemovals([fileId]);
@@ -451,7 +510,7 @@ export class SqliteStore implements Store {
   }
 
   async secret(name: string): Promise<Buffer> {
-    return this.tx(() => {
+    return this.group.run(() => {
       const r = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: Buffer } | undefined;
       if (r) return r.value;
       const value = randomBytes(32);
@@ -465,6 +524,7 @@ export class SqliteStore implements Store {
     // Every file this process staged is committed or discarded by now: its blocks need no recovery.
     const del = this.db.prepare('DELETE FROM blob_blocks WHERE start = ?');
     try {
+      this.group.flushAll();
       this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
     } finally {
       this.db.close();
