@@ -22,6 +22,8 @@ export interface PosternBenchSetup {
   seed: number;
   /** Messages in the INBOX of big@example.test (0: no such account). */
   big: number;
+  /** Diagnosis only: no DKIM keys, to show what signing costs (Dovecot's submission signs nothing). */
+  noDkim?: boolean;
 }
 
 export interface PosternBenchInfo {
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
   const log = createLogger({ write: (line) => out?.write(line + '\n') });
   const srv = await startTestServer({ services: ['imaps', 'submissions'], log });
   out = createWriteStream(join(srv.dir, 'postern.log'));
+  if (setup.noDkim) (srv.server.ctx.config as { dkim: unknown }).dkim = {};
   const store = srv.server.ctx.store;
   let t = performance.now();
   const creds = await deriveCredentials(BENCH_PASSWORD);
