@@ -16,7 +16,7 @@ export interface ConnectOptions {
 
 /**
  * A loopback source address for client number `i`, `perAddress` clients each: Postern admits 50
- * connections per client IP (src/imap/proto/limits.ts MAX_CONNECTIONS_PER_IP), so thousands of
+ * connections per client IP (limits.imap.maxConnectionsPerIp), so thousands of
  * clients come from many addresses of 127.0.0.0/8, as they would from many hosts.
  */
 export function loopbackSource(i: number, perAddress = 25): string {

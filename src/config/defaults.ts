@@ -10,10 +10,16 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   appendLimit: 100 * 1024 * 1024,
   idleTimeoutBeforeAuthMs: 30_000,
   idleTimeoutAfterAuthMs: 30 * 60_000,
+  // Generous for clients that open a connection per folder; a /26 is an office or a NAT.
+  maxConnectionsPerIp: 50,
+  maxConnectionsPerSubnet: 500,
 };
 
 export const DEFAULT_SMTP_LIMITS: SmtpLimits = {
   maxMessageSize: 100 * 1024 * 1024,
   maxRecipients: 1000,
   maxLineLength: 2048,
+  // Postfix smtpd_client_connection_count_limit is 50.
+  maxConnectionsPerIp: 50,
+  maxConnectionsPerSubnet: 500,
 };

@@ -24,12 +24,18 @@ export interface ImapLimits {
   appendLimit: number;
   idleTimeoutBeforeAuthMs: number;
   idleTimeoutAfterAuthMs: number;
+  /** Concurrent connections per client address (IPv6: per /64) and per subnet (IPv4 /26, IPv6 /48). */
+  maxConnectionsPerIp: number;
+  maxConnectionsPerSubnet: number;
 }
 
 export interface SmtpLimits {
   maxMessageSize: number;
   maxRecipients: number;
   maxLineLength: number;
+  /** As for IMAP, counted per SMTP listener. */
+  maxConnectionsPerIp: number;
+  maxConnectionsPerSubnet: number;
 }
 
 /** A DKIM signing key of one of our domains; the algorithm follows from the key type. */

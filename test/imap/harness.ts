@@ -12,6 +12,7 @@ import { deriveCredentials } from '../../src/auth/password.js';
 import { StoreAuthenticator } from '../../src/auth/store-authenticator.js';
 import { SessionRegistry } from '../../src/auth/session-registry.js';
 import type { Config, ImapLimits } from '../../src/config/types.js';
+import { DEFAULT_IMAP_LIMITS } from '../../src/config/defaults.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { ServerContext } from '../../src/server/context.js';
 import { SqliteStore } from '../../src/store/index.js';
@@ -21,15 +22,7 @@ import { startImapListener, type ImapListener } from '../../src/imap/server/inde
 export const USER = 'mjl@example.org';
 export const PASSWORD = 'testtest-password';
 
-export const DEFAULT_LIMITS: ImapLimits = {
-  maxLiteralSize: 102400,
-  maxLiteralsPerCommand: 1000,
-  maxLiteralBytesPerCommand: 1024000,
-  maxLineLength: 16 * 1024,
-  appendLimit: 100 * 1024 * 1024,
-  idleTimeoutBeforeAuthMs: 30_000,
-  idleTimeoutAfterAuthMs: 30 * 60_000,
-};
+export const DEFAULT_LIMITS: ImapLimits = { ...DEFAULT_IMAP_LIMITS };
 
 export interface Harness {
   store: SqliteStore;

@@ -251,8 +251,8 @@ describe('hostile clients: connection flood from one address', () => {
     return { greeted, refused, socks };
   }
 
-  // Spec 3.4: "Connection limits per IP and subnet". The SMTP listener caps connections per IP
-  // (MAX_CONNECTIONS_PER_IP = 50); the IMAP listener (imap/server/index.ts) has no cap at all.
+  // Spec 3.4: "Connection limits per IP and subnet": limits.{imap,smtp}.maxConnectionsPerIp (50) and
+  // maxConnectionsPerSubnet (src/server/connection-limiter.ts; unit tests beside it).
   it('IMAP: 150 connections from one address are not all served (a per-IP limit exists)', { timeout: 60_000 }, async () => {
     const r = await flood(s.ports.imap!, 150, /^\* OK/m);
     for (const c of r.socks) c.sock.destroy();

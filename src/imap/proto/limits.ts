@@ -23,12 +23,6 @@ export const DEFAULT_READER_LIMITS: ReaderLimits = {
 /** Default APPENDLIMIT (spec 4: 100 MiB). */
 export const DEFAULT_APPEND_LIMIT = 100 * 1024 * 1024;
 
-/**
- * Connections one client address may hold open on one listener (spec 3.4; as SMTP's
- * MAX_CONNECTIONS_PER_IP). Generous for clients that open a connection per folder.
- */
-export const MAX_CONNECTIONS_PER_IP = 50;
-
 /** Literal announcements longer than this many digits are over every limit. */
 export const MAX_LITERAL_DIGITS = 12;
 

@@ -3,7 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { TLSSocket } from 'node:tls';
 import { newConnectionId } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
-import { MAX_CONNECTIONS_PER_IP } from '../proto/limits.js';
+import { ConnectionLimiter } from '../../server/connection-limiter.js';
 import { ImapConnection } from './connection.js';
 // Registers the SASL mechanisms of src/sasl with AUTHENTICATE.
 import './sasl-mechanisms.js';
@@ -43,30 +43,21 @@ function refuse(sock: Socket): void {
 
 export async function startImapListener(ctx: ServerContext, opts: ImapListenerOptions): Promise<ImapListener> {
   const conns = new Set<ImapConnection>();
-  // Spec 3.4: connections per address, counted from TCP accept (TLS handshakes in progress hold
-  // sockets too) until the TCP socket closes.
-  const perIp = new Map<string, number>();
+  // Spec 3.4: connections per address and subnet (server/connection-limiter.ts).
+  const limits = ctx.config.limits.imap;
+  const limiter = new ConnectionLimiter({ perIp: limits.maxConnectionsPerIp, perSubnet: limits.maxConnectionsPerSubnet });
   /**
    * Counts the sockets of one connection against its address until the first of them closes;
-   * false when over the limit (then it is not counted).
+   * false when over a limit (then it is not counted).
    */
   const admit = (...socks: Socket[]): boolean => {
     const ip = ipKey(socks[0]!);
-    const n = (perIp.get(ip) ?? 0) + 1;
-    if (n > MAX_CONNECTIONS_PER_IP) {
-      ctx.log.info('imap connection refused: too many from this address', { ip, port: opts.port });
+    const a = limiter.admit(ip);
+    if (!a.ok) {
+      ctx.log.info(`imap connection refused: too many from this ${a.over}`, { ip, port: opts.port });
       return false;
     }
-    perIp.set(ip, n);
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left > 0) perIp.set(ip, left);
-      else perIp.delete(ip);
-    };
-    for (const s of socks) s.once('close', release);
+    for (const s of socks) s.once('close', a.release);
     return true;
   };
   const onSocket = (sock: Socket, raw?: Socket): void => {

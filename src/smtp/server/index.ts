@@ -9,7 +9,7 @@ import type { ServerContext } from '../../server/context.js';
 import { incomingPolicy } from './incoming.js';
 import type { DnsResolver } from './policy.js';
 import { R, formatReply } from '../proto/index.js';
-import { MAX_CONNECTIONS_PER_IP } from './limits.js';
+import { ConnectionLimiter } from '../../server/connection-limiter.js';
 import { S } from './replies.js';
 import { DEFAULT_TIMEOUTS, SmtpSession, type SessionTimeouts } from './session.js';
 import { SpoolDir } from './spool.js';
@@ -48,26 +48,23 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
   const sessions = new Map<SmtpSession, Promise<void>>();
   let closing = false;
 
-  const perIp = new Map<string, number>();
+  // Spec 3.4: connections per address and subnet (server/connection-limiter.ts).
+  const limits = ctx.config.limits.smtp;
+  const limiter = new ConnectionLimiter({ perIp: limits.maxConnectionsPerIp, perSubnet: limits.maxConnectionsPerSubnet });
   const onSocket = (sock: Socket): void => {
     if (closing) {
       sock.destroy();
       return;
     }
     const ip = sock.remoteAddress ?? '';
-    const n = (perIp.get(ip) ?? 0) + 1;
-    if (n > MAX_CONNECTIONS_PER_IP) {
-      ctx.log.info('smtp connection refused: too many from this address', { ip });
+    const a = limiter.admit(ip);
+    if (!a.ok) {
+      ctx.log.info(`smtp connection refused: too many from this ${a.over}`, { ip });
       sock.on('error', () => {});
       sock.end(formatReply(S.tooManyConnections));
       return;
     }
-    perIp.set(ip, n);
-    sock.once('close', () => {
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left > 0) perIp.set(ip, left);
-      else perIp.delete(ip);
-    });
+    sock.once('close', a.release);
     const s = new SmtpSession(ctx, sock, newConnectionId(), { policy, implicitTls: opts.implicitTls, tls, spool, timeouts, resolver: opts.resolver ?? ctx.resolver });
     sessions.set(s, s.run().finally(() => sessions.delete(s)));
   };

@@ -22,9 +22,6 @@ export const MAX_AUTH_FAILURES = 10;
 /** Failed attempts after which each further one is delayed (spec 3.4). */
 export const AUTH_FAILURES_BEFORE_DELAY = 3;
 
-/** Concurrent connections per client IP and listener (Postfix smtpd_client_connection_count_limit). */
-export const MAX_CONNECTIONS_PER_IP = 50;
-
 /** Unprocessed input held per connection before the socket is paused. */
 export const INPUT_HIGH_WATER = 256 * 1024;
 

@@ -30,5 +30,5 @@ export const S = {
   authNotAvailable: reply(502, '5.5.1', 'AUTH not available on this port, use submission'),
   authInTransaction: reply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),
   tooManyAuthFailures: reply(421, '4.7.0', 'too many auth failures'),
-  tooManyConnections: reply(421, '4.7.0', 'too many connections from your address'),
+  tooManyConnections: reply(421, '4.7.0', 'too many connections from your address or network'),
 } as const;
