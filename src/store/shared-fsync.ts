@@ -11,8 +11,17 @@ export class SharedFsync {
   private synced = 0;
   private running: Promise<void> | null = null;
 
-  /** `path` is opened for each fsync (a file may be replaced; a directory fd is cheap to open). */
-  constructor(readonly path: string, private readonly onMissing?: () => Promise<void>) {}
+  /**
+   * `path` is opened for each fsync (a file may be replaced; a directory fd is cheap to open).
+   * `dataOnly`: fdatasync, for a file whose content is what matters (SQLite's WAL, as SQLite itself
+   * syncs it on Linux): the data and the size are made durable, not the modification time, which
+   * spares a journal commit when the file was only overwritten.
+   */
+  constructor(
+    readonly path: string,
+    private readonly onMissing?: () => Promise<void>,
+    private readonly dataOnly = false,
+  ) {}
 
   /** Resolves once an fsync that began after this call has completed; rejects if it failed. */
   async covering(): Promise<void> {
@@ -37,7 +46,7 @@ export class SharedFsync {
 
   private async fsyncOnce(): Promise<void> {
     try {
-      await fsyncPath(this.path);
+      await fsyncPath(this.path, this.dataOnly);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.onMissing) return this.onMissing();
       throw err;
@@ -46,10 +55,10 @@ export class SharedFsync {
 }
 
 /** fsync of a file or directory by path, on the thread pool. */
-export async function fsyncPath(path: string): Promise<void> {
+export async function fsyncPath(path: string, dataOnly = false): Promise<void> {
   const fh = await fsp.open(path, fsc.O_RDONLY);
   try {
-    await fh.sync();
+    await (dataOnly ? fh.datasync() : fh.sync());
   } finally {
     await fh.close();
   }

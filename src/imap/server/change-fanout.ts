@@ -18,17 +18,17 @@
 // before the last have started).
 import type { Change } from '../../store/change-feed.js';
 import type { MessageMeta, Store } from '../../store/types.js';
-import type { ViewOutput } from './mailbox-view.js';
+import type { MessageLookup, ViewOutput } from './mailbox-view.js';
 
-/** Per batch (the array object handed to every listener): a store view whose getMessages is shared. */
-const shared = new WeakMap<Change[], Store>();
+/** Per batch (the array object handed to every listener): a lookup whose results are shared. */
+const shared = new WeakMap<Change[], MessageLookup>();
 
 /**
  * The store to sync a view with after `batch` (the last batch queued for the view's mailbox):
  * getMessages results are shared by every session that passes the same batch. Without a batch,
  * the store itself.
  */
-export function storeForBatch(store: Store, batch: Change[] | null): Store {
+export function storeForBatch(store: Store, batch: Change[] | null): MessageLookup {
   if (!batch) return store;
   let s = shared.get(batch);
   if (!s) {
@@ -38,11 +38,9 @@ export function storeForBatch(store: Store, batch: Change[] | null): Store {
   return s;
 }
 
-function sharedLookup(store: Store): Store {
+function sharedLookup(store: Store): MessageLookup {
   const results = new Map<string, Promise<MessageMeta[]>>();
-  // Everything else is the store's own (prototype); only getMessages is answered here.
-  const s = Object.create(store) as Store;
-  s.getMessages = (mailboxId: number, uids: number[]): Promise<MessageMeta[]> => {
+  const getMessages = (mailboxId: number, uids: number[]): Promise<MessageMeta[]> => {
     const key = `${mailboxId}:${uids.join(',')}`;
     let p = results.get(key);
     if (!p) {
@@ -54,7 +52,7 @@ function sharedLookup(store: Store): Store {
     // Each caller gets its own array and objects (callers sort the array, and keep the objects).
     return p.then((metas) => metas.map((m) => ({ ...m, flags: [...m.flags] })));
   };
-  return s;
+  return { getMessages };
 }
 
 /** Above this many buffered characters a batched output writes what it holds before going on. */

@@ -4,6 +4,9 @@
 // is in progress; so expunges wait in `pending` while other changes are applied in order.
 import type { Change } from '../../store/change-feed.js';
 import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/types.js';
+
+/** What a view sync reads from the store: the metadata of new messages. */
+export type MessageLookup = Pick<Store, 'getMessages'>;
 import { inRanges, formatNumberSet } from '../proto/sequence-set.js';
 import { STAR, type SequenceSet } from '../proto/types.js';
 import { bad } from './errors.js';
@@ -183,7 +186,7 @@ export class MailboxView {
    * Applies queued changes and reports them: EXISTS for new messages, FETCH for flag changes,
    * EXPUNGE/VANISHED when `allowExpunge`. New messages' metadata comes from the store.
    */
-  async sync(store: Store, out: ViewOutput, allowExpunge: boolean): Promise<void> {
+  async sync(store: MessageLookup, out: ViewOutput, allowExpunge: boolean): Promise<void> {
     if (this.pending.length === 0) return;
     const changes = this.pending;
     this.pending = [];

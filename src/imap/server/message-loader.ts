@@ -157,7 +157,9 @@ export class MessageLoader {
     const c = buildMessageCache(buf);
     this.caches.set(m.uid, c);
     const writer = this.store as Store & CacheWriter;
-    if (writer.setMessageCache) await writer.setMessageCache(m.id, JSON.stringify(c)).catch(() => undefined);
+    // Stored for next time, not waited for: it is a cache (the store commits it with the next
+    // group), and a FETCH over many uncached messages must not wait for a commit per message.
+    if (writer.setMessageCache) void writer.setMessageCache(m.id, JSON.stringify(c)).catch(() => undefined);
     return c;
   }
 
