@@ -2,7 +2,6 @@
 // RSS is the server's alone, sets up users and messages through the store API, prints one JSON line
 // with its ports, and serves until stdin closes or SIGTERM. Logs at info level to a file, as
 // `postern serve` would, since Dovecot logs to its file too.
-import '../src/cli/threadpool.js'; // first, as in `postern serve` (src/cli/main.ts)
 import { createWriteStream } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';

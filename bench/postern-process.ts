@@ -13,7 +13,8 @@ export async function startPostern(setup: Partial<PosternBenchSetup> = {}, nodeA
   // POSTERN_BENCH_PROF=<dir> writes a CPU profile of the server there (node --cpu-prof).
   const prof = process.env.POSTERN_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.POSTERN_BENCH_PROF}`] : [];
   const child = spawn(process.execPath, ['--expose-gc', ...prof, ...nodeArgs, entry], {
-    env: { ...process.env, POSTERN_BENCH: JSON.stringify({ users: 1, seed: 0, big: 0, ...setup }) },
+    // The thread pool size of `postern` (bin/postern.cjs sets it before any module loads).
+    env: { UV_THREADPOOL_SIZE: '16', ...process.env, POSTERN_BENCH: JSON.stringify({ users: 1, seed: 0, big: 0, ...setup }) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

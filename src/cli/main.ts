@@ -2,7 +2,6 @@
 // `postern`: the one executable. Dispatches on the command words; every error ends as one line on
 // stderr and a non-zero, sysexits-style exit status.
 
-import './threadpool.js'; // first: sizes the thread pool before anything uses it
 import { ConfigError } from '../config/load.js';
 import { StoreError } from '../store/errors.js';
 import { accountCommand, setAccountPasswordCommand } from './account.js';

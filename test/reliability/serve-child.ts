@@ -45,7 +45,9 @@ export interface ServeChild {
 
 /** Starts `postern --dir DIR serve` and waits until every listener logged its port. `env` is added to this process's environment. */
 export function startServe(dir: string, services: ChildService[] = ['submission', 'imap'], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<ServeChild> {
-  const proc = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // The thread pool size bin/postern.cjs sets for `postern serve` (this runs the ES module entry).
+  const pool = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+  const proc = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...pool, ...env } });
   let out = '';
   const ports: Partial<Record<ChildService, number>> = {};
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
