@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOVECOT_BIN, freePort, mailIds, makeCertificates, runDovecot } from '../test/e2e/dovecot-process.js';
+import { DOVECOT_BIN, freePort, mailIds, makeCertificates, runDovecot, sharedSettings } from '../test/e2e/dovecot-process.js';
 import { bigMailboxFlags, bigMailboxMessage, seedMessage } from './bench-messages.js';
 import { BENCH_PASSWORD } from './bench-messages.js';
 
@@ -97,27 +97,10 @@ export async function startDovecotBench(opts: DovecotBenchOptions = {}): Promise
   const submission = opts.relayPort !== undefined;
   const conf = `
 instance_name = postern-bench-${imapsPort}
-base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
+${sharedSettings(dir, ids)}
 protocols = imap${submission ? ' submission' : ''}
-listen = 127.0.0.1
 hostname = localhost
-default_login_user = ${ids.login}
-default_internal_user = ${ids.internal}
-first_valid_uid = 1
-first_valid_gid = 1
-mail_location = maildir:~/Maildir
 ssl = required
-ssl_cert = <${dir}/server.crt
-ssl_key = <${dir}/server.key
-ssl_ca = <${dir}/ca.crt
-# Like Postern, request (not require) a client certificate on every handshake.
-ssl_verify_client_cert = yes
-ssl_require_crl = no
-ssl_min_protocol = TLSv1.2
-auth_ssl_username_from_cert = yes
-ssl_cert_username_field = commonName
 auth_mechanisms = plain login external
 auth_failure_delay = 0
 passdb {

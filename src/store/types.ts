@@ -152,6 +152,11 @@ export interface CopyResult {
 }
 
 /** A content file written and fsynced, not yet referenced by a committed row. */
+/** Contents up to this size given to stageBlob as one buffer are kept in the database (the SQLite
+ * store), not in a file: a commit's WAL fsync makes them durable, where a file costs an fsync of
+ * its own and one of its directory. Callers that can gather a small message whole do so. */
+export const INLINE_BLOB_MAX = 64 * 1024;
+
 export interface StagedBlob {
   readonly fileId: number;
   readonly size: number;

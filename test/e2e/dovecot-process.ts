@@ -48,6 +48,31 @@ export function mailIds(): { uid: number; gid: number; login: string; internal: 
   return { uid: Number(u), gid: Number(g), login: 'dovenull', internal: 'dovecot' };
 }
 
+/**
+ * The settings every Dovecot of ours shares: its own directories under `dir`, loopback, maildir
+ * mail owned by `ids`, and TLS with the certificates of makeCertificates: client certificates
+ * requested (not required, like Postern) and their CN taken as the user name for EXTERNAL.
+ */
+export function sharedSettings(dir: string, ids: { login: string; internal: string }): string {
+  return `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+listen = 127.0.0.1
+default_login_user = ${ids.login}
+default_internal_user = ${ids.internal}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:~/Maildir
+ssl_cert = <${dir}/server.crt
+ssl_key = <${dir}/server.key
+ssl_ca = <${dir}/ca.crt
+ssl_verify_client_cert = yes
+ssl_require_crl = no
+ssl_min_protocol = TLSv1.2
+auth_ssl_username_from_cert = yes
+ssl_cert_username_field = commonName`;
+}
+
 export interface DovecotProcess {
   child: ChildProcess;
   /** Dovecot's output and log file so far, for error messages. */

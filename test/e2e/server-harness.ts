@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { initDataDir } from '../../src/cli/quickstart.js';
 import { parseConfig } from '../../src/config/load.js';
+import { ImapClient } from '../../src/imap/client/index.js';
 import type { ServiceName } from '../../src/config/types.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
 import { startServer, type RunningServer, type ServerHooks } from '../../src/server/run-server.js';
@@ -77,4 +78,16 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Our client logged in as ADDRESS over implicit TLS, verifying the server's own certificate. */
+export async function imapsClient(srv: TestServer): Promise<ImapClient> {
+  return ImapClient.connect({
+    host: '127.0.0.1',
+    port: srv.ports.imaps!,
+    tls: 'implicit',
+    ca: readFileSync(join(srv.dir, 'tls', 'cert.pem')),
+    servername: 'localhost',
+    auth: { username: ADDRESS, password: PASSWORD },
+  });
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ImapClient } from '../../src/imap/client/index.js';
-import { ADDRESS, PASSWORD, startTestServer, type TestServer } from '../e2e/server-harness.js';
+import { ADDRESS, PASSWORD, imapsClient, startTestServer, type TestServer } from '../e2e/server-harness.js';
 
 const run = promisify(execFile);
 const MBSYNC = '/usr/bin/mbsync';
@@ -142,14 +142,7 @@ describe('mbsync (isync) two-way sync with Postern', () => {
   };
 
   const imap = async (): Promise<ImapClient> => {
-    const c = await ImapClient.connect({
-      host: '127.0.0.1',
-      port: srv.ports.imaps!,
-      tls: 'implicit',
-      ca: readFileSync(join(srv.dir, 'tls', 'cert.pem')),
-      servername: 'localhost',
-      auth: { username: ADDRESS, password: PASSWORD },
-    });
+    const c = await imapsClient(srv);
     await c.select('INBOX');
     return c;
   };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ImapClient } from '../../src/imap/client/index.js';
-import { ADDRESS, PASSWORD, startTestServer, type TestServer } from '../e2e/server-harness.js';
+import { ADDRESS, PASSWORD, imapsClient, startTestServer, type TestServer } from '../e2e/server-harness.js';
 
 const run = promisify(execFile);
 const NEOMUTT = '/usr/bin/neomutt';
@@ -64,14 +64,7 @@ describe('neomutt reads a message from Postern', () => {
     assert.ok(existsSync(NEOMUTT), `${NEOMUTT} not found: install the Debian package neomutt`);
     srv = await startTestServer({ services: ['imap', 'imaps'] });
     work = mkdtempSync(join(tmpdir(), 'postern-neomutt-'));
-    const c = await ImapClient.connect({
-      host: '127.0.0.1',
-      port: srv.ports.imaps!,
-      tls: 'implicit',
-      ca: readFileSync(join(srv.dir, 'tls', 'cert.pem')),
-      servername: 'localhost',
-      auth: { username: ADDRESS, password: PASSWORD },
-    });
+    const c = await imapsClient(srv);
     await c.append(
       'INBOX',
       `From: Carol <carol@example.test>\r\nTo: ${ADDRESS}\r\nSubject: for neomutt\r\nDate: Tue, 1 Oct 2024 10:00:00 +0000\r\n` +

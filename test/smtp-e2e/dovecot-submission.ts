@@ -11,7 +11,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DOVECOT_BIN, freePort, mailIds, makeCertificates, runDovecot } from '../e2e/dovecot-process.js';
+import { DOVECOT_BIN, freePort, mailIds, makeCertificates, runDovecot, sharedSettings } from '../e2e/dovecot-process.js';
 
 export const SUBMISSION_USER = 'alice@example.org';
 export const SUBMISSION_PASSWORD = 'alice-secret-pw';
@@ -56,26 +56,10 @@ export async function startDovecotSubmission(relay: { host: string; port: number
   const [port, tlsPort] = [await freePort(), await freePort()];
   const conf = `
 instance_name = postern-subm-${port}
-base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
+${sharedSettings(dir, ids)}
 protocols = submission
-listen = 127.0.0.1
 hostname = submission.example.org
-default_login_user = ${ids.login}
-default_internal_user = ${ids.internal}
-first_valid_uid = 1
-first_valid_gid = 1
-mail_location = maildir:~/Maildir
 ssl = yes
-ssl_cert = <${dir}/server.crt
-ssl_key = <${dir}/server.key
-ssl_ca = <${dir}/ca.crt
-ssl_verify_client_cert = yes
-ssl_require_crl = no
-ssl_min_protocol = TLSv1.2
-auth_ssl_username_from_cert = yes
-ssl_cert_username_field = commonName
 auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 external
 auth_verbose = yes
 auth_failure_delay = 0

@@ -3,10 +3,10 @@
 // Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
 // [TOOBIG]) before its continuation, then streamed through a bounded channel into store.stageBlob, so
 // a message is never held whole in memory (small ones are also kept to build the MIME cache).
-// Literals up to SMALL_APPEND are collected and staged as one buffer, which the store keeps in its
+// Literals up to INLINE_BLOB_MAX are collected and staged as one buffer, which the store keeps in its
 // database: no file and no fsyncs of their own.
 // All messages of one command are committed together (RFC 3502: all or none).
-import type { StagedBlob } from '../../store/types.js';
+import { INLINE_BLOB_MAX, type StagedBlob } from '../../store/types.js';
 import type { CommandPart, ReaderEvent } from '../proto/command-reader.js';
 import { commandTag, parseAppendPrefix, parseCommand } from '../proto/parse-command.js';
 import { safeText } from '../proto/response-writer.js';
@@ -22,9 +22,6 @@ interface StagedMessage {
   blob: StagedBlob;
   cache: string | null;
 }
-
-/** Literals up to this size are staged as one buffer (the store's INLINE_BLOB_MAX). */
-const SMALL_APPEND = 64 * 1024;
 
 interface Current {
   /** Streaming to a file; null for a small literal, kept whole in `kept` and staged at its end. */
@@ -72,7 +69,7 @@ export class AppendSession {
     }
     conn.acceptMessage();
     if (ev.sync) await conn.send('+ Ready for message data\r\n');
-    const channel = ev.size <= SMALL_APPEND ? null : new ChunkChannel();
+    const channel = ev.size <= INLINE_BLOB_MAX ? null : new ChunkChannel();
     const staging = channel ? conn.ctx.store.stageBlob(channel, conn.appendLimit) : null;
     // Keep the outcome for end(); an early failure must not become an unhandled rejection.
     staging?.catch(() => undefined);

@@ -48,9 +48,6 @@ function readExact(path: string, size: number): Promise<Buffer | null> {
  */
 export const SYNC_READ_MAX = 128 * 1024;
 
-/** Messages up to this size may be held in the database (INLINE_BLOB_MAX of the SQLite store). */
-const INLINE_CANDIDATE_MAX = 64 * 1024;
-
 function readExactSync(path: string, size: number): Buffer | null {
   const fd = openSync(path, 'r');
   try {
@@ -105,8 +102,8 @@ export class MessageLoader {
   }
 
   private read(m: ViewMessage): Promise<Buffer> {
-    // Small messages may be kept in the database rather than in a file.
-    const inline = m.size <= INLINE_CANDIDATE_MAX ? this.store.inlineBlob(m.fileId) : null;
+    // Small messages may be kept in the database rather than in a file (a primary-key lookup).
+    const inline = this.store.inlineBlob(m.fileId);
     if (inline) return Promise.resolve(inline);
     if (m.size > 0 && m.size <= SYNC_READ_MAX) {
       try {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INLINE_BLOB_MAX, SqliteStore } from './sqlite-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import { INLINE_BLOB_MAX } from '../types.js';
 import { StoreError } from '../errors.js';
 import type { Change } from '../change-feed.js';
 

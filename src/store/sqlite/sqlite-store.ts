@@ -14,6 +14,7 @@ import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, StagedBlob, Store, StoreFlagsResult, StoredCredentials, TlsPubKey,
 } from '../types.js';
+import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
 import { GroupCommit } from './group-commit.js';
 import { cacheStatements } from './statement-cache.js';
@@ -22,11 +23,6 @@ import { MessageRepo } from './message-repo.js';
 import { QueueRepo } from './queue-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
-
-/** Contents up to this size given as one buffer (deliveries, most mail) are kept in the database:
- * one WAL fsync shared by a group of commits makes them durable, where a file costs an fsync of
- * its own and one of its directory. Bigger ones are files (streamed, never held in memory). */
-export const INLINE_BLOB_MAX = 64 * 1024;
 
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
