@@ -78,6 +78,29 @@ export function pssOfTree(root: number): number {
 
 export const MiB = 1024 * 1024;
 
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ on every Linux port). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system, all threads) used so far by a process tree, including children it
+ * reaped. A per-operation CPU cost from two readings says what a run cost the machine, which the
+ * rate alone does not when both servers saturate the cores.
+ */
+export function cpuSecondsOfTree(root: number): number {
+  let ticks = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name: utime, stime, cutime, cstime are 14-17 (11-14 here).
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
 /** Runs `n` workers until `durationMs` passed; each worker loops on `step` and counts what it returns. */
 export async function runFor(n: number, durationMs: number, step: (worker: number, stop: () => boolean) => Promise<number>): Promise<{ count: number; ms: number; errors: number }> {
   const t0 = now();

@@ -2,7 +2,7 @@
 // RSS is the server's alone, sets up users and messages through the store API, prints one JSON line
 // with its ports, and serves until stdin closes or SIGTERM. Logs at info level to a file, as
 // `postern serve` would, since Dovecot logs to its file too.
-import { createWriteStream } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,10 +68,12 @@ function forceNoDelay(): void {
 async function main(): Promise<void> {
   if (process.env.BENCH_POSTERN_NODELAY) forceNoDelay();
   const setup = JSON.parse(process.env.POSTERN_BENCH ?? '{}') as PosternBenchSetup;
-  let out: ReturnType<typeof createWriteStream> | null = null;
-  const log = createLogger({ write: (line) => out?.write(line + '\n') });
+  // Written synchronously, as `postern serve` writes its log to stderr: Node writes stderr
+  // synchronously when it is a file or a pipe (journald).
+  let out: number | null = null;
+  const log = createLogger({ write: (line) => out !== null && writeSync(out, line + '\n') });
   const srv = await startTestServer({ services: ['imaps', 'submissions'], log });
-  out = createWriteStream(join(srv.dir, 'postern.log'));
+  out = openSync(join(srv.dir, 'postern.log'), 'a');
   if (setup.noDkim) (srv.server.ctx.config as { dkim: unknown }).dkim = {};
   const store = srv.server.ctx.store;
   let t = performance.now();

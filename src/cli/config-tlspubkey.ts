@@ -51,9 +51,15 @@ async function list(dir: string, args: string[]): Promise<void> {
   });
 }
 
+/** A fingerprint is base64url and may start with '-': these commands take no options, so their one
+ * argument is the fingerprint whatever it looks like (`--` before it is accepted too). */
+function fingerprintArg(args: string[], usageText: string): string[] {
+  const rest = args[0] === '--' ? args.slice(1) : args;
+  return positionals(rest, 1, 1, usageText);
+}
+
 async function get(dir: string, args: string[]): Promise<void> {
-  const { positionals: p } = parse(args, {}, 'postern config tlspubkey get FINGERPRINT');
-  const [fp] = positionals(p, 1, 1, 'postern config tlspubkey get FINGERPRINT');
+  const [fp] = fingerprintArg(args, 'postern config tlspubkey get FINGERPRINT');
   await withStore(dir, async (store) => {
     const k = await store.getTlsPubKey(fp!);
     if (!k) throw new CliError(`TLS public key ${fp} not found`, EX_DATAERR);
@@ -109,8 +115,7 @@ async function add(dir: string, args: string[]): Promise<void> {
 }
 
 async function rm(dir: string, args: string[]): Promise<void> {
-  const { positionals: p } = parse(args, {}, 'postern config tlspubkey rm FINGERPRINT');
-  const [fp] = positionals(p, 1, 1, 'postern config tlspubkey rm FINGERPRINT');
+  const [fp] = fingerprintArg(args, 'postern config tlspubkey rm FINGERPRINT');
   // The running server notices the removal and ends sessions of this key (spec 2.5).
   await withStore(dir, (store) => store.removeTlsPubKey(fp!));
 }

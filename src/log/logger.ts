@@ -14,11 +14,24 @@ export interface Logger {
   child(fields: Fields): Logger;
 }
 
+const BARE = /^[^\s"=]+$/;
+
 function formatValue(v: unknown): string {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (v instanceof Error) v = v.message;
   if (v instanceof Date) v = v.toISOString();
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined';
-  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+  return BARE.test(s) ? s : JSON.stringify(s);
+}
+
+/** ` k=v` for each defined field, in order. */
+function formatFields(fields: Fields): string {
+  let out = '';
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) out += ` ${k}=${formatValue(v)}`;
+  }
+  return out;
 }
 
 export interface LoggerOptions {
@@ -30,12 +43,14 @@ export function createLogger(opts: LoggerOptions = {}, base: Fields = {}): Logge
   const envLevel = process.env.POSTERN_LOG_LEVEL as Level | undefined;
   const min = ORDER[opts.level ?? (envLevel && envLevel in ORDER ? envLevel : 'info')];
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  // A connection's logger writes its fields (cid, ip...) on every line: formatted once.
+  let baseText: string | null = null;
   const log = (level: Level, msg: string, fields?: Fields) => {
     if (ORDER[level] < min) return;
-    const all = { ...base, ...fields };
-    let line = `${new Date().toISOString()} ${level} ${msg}`;
-    for (const [k, v] of Object.entries(all)) if (v !== undefined) line += ` ${k}=${formatValue(v)}`;
-    write(line);
+    let rest: string;
+    if (fields && Object.keys(fields).some((k) => k in base)) rest = formatFields({ ...base, ...fields });
+    else rest = (baseText ??= formatFields(base)) + (fields ? formatFields(fields) : '');
+    write(`${new Date().toISOString()} ${level} ${msg}${rest}`);
   };
   return {
     debug: (m, f) => log('debug', m, f),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeEntities, htmlToText } from './html-text.js';
 import { parseMessage } from './mime-tree.js';
-import { preview } from './preview.js';
+import { preview, previewOfText } from './preview.js';
 import { searchableText } from './search-text.js';
 
 const fixture = (n: string): Buffer => readFileSync(new URL(`../../../test/fixtures/mime/${n}`, import.meta.url));
@@ -86,4 +86,27 @@ test('a 50 MB single-line base64 text part: search, preview and BINARY stay fast
   assert.equal(binarySize(buf, root), (raw.length / 4) * 3);
   assert.equal(decodePartContent(buf, root).length, (raw.length / 4) * 3);
   assert.ok(Date.now() - t < 30_000, `took ${Date.now() - t} ms`);
+});
+
+/** The preview as first written: whole-text passes, simple and obviously right. */
+function referencePreview(text: string): string {
+  const sig = text.search(/^-- ?\r?$/m);
+  if (sig >= 0) text = text.slice(0, sig);
+  const kept = text.split('\n').filter((l) => !l.trimStart().startsWith('>')).join(' ');
+  const collapsed = kept.replace(/[\s\u00a0\u200b\ufeff]+/gu, ' ').trim();
+  const cps = Array.from(collapsed.slice(0, 400));
+  return cps.length > 200 ? cps.slice(0, 200).join('').trimEnd() : cps.join('');
+}
+
+test('preview: the word-by-word builder equals the whole-text reference on random texts', () => {
+  const pieces = ['a', 'é', 'xy', ' ', '\t', '\v', '\n', '\r', '>', '-', '-- ', '\n-- \n', '\n> q', '\u200b', '\u00a0', '\u1680',
+    '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u0085', '😀', '\ud800', '\udc00'];
+  let seed = 12345;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let n = 0; n < 20_000; n++) {
+    const len = rand(n % 10 === 0 ? 700 : 60);
+    let s = '';
+    for (let k = 0; k < len; k++) s += pieces[rand(pieces.length)];
+    assert.equal(previewOfText(s), referencePreview(s), JSON.stringify(s));
+  }
 });

@@ -2,7 +2,7 @@
 // compared case-insensitively (like Postfix/Dovecot with lowercase lookups); domains are lower-cased
 // and IDNA-encoded to ASCII.
 
-import { domainToASCII } from 'node:url';
+import { toAsciiDomain } from '../util/ascii-domain.js';
 import { StoreError } from './errors.js';
 
 const LOCAL_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+$/;
@@ -15,7 +15,7 @@ export interface ParsedAddress {
 }
 
 export function normalizeDomain(domain: string): string {
-  const ascii = domainToASCII(domain.trim().toLowerCase().replace(/\.$/, ''));
+  const ascii = toAsciiDomain(domain.trim().toLowerCase().replace(/\.$/, ''));
   if (!ascii || ascii.length > 253 || !ascii.split('.').every((l) => LABEL.test(l)) || !ascii.includes('.') && ascii !== 'localhost') {
     throw new StoreError('invalid', `invalid domain ${JSON.stringify(domain)}`);
   }
@@ -26,7 +26,8 @@ export function parseAddress(input: string): ParsedAddress {
   const s = input.trim();
   const at = s.lastIndexOf('@');
   if (at <= 0 || at === s.length - 1) throw new StoreError('invalid', `invalid address ${JSON.stringify(input)}: expected local@domain`);
-  const local = s.slice(0, at).normalize('NFC');
+  const raw = s.slice(0, at);
+  const local = /^[\x00-\x7f]*$/.test(raw) ? raw : raw.normalize('NFC');
   if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || local.includes('..') ||
       !local.split('.').every((atom) => LOCAL_ATOM.test(atom))) {
     throw new StoreError('invalid', `invalid address ${JSON.stringify(input)}: bad local part`);

@@ -104,6 +104,9 @@ test('refusals: rsa-1024, duplicate key, unknown address, private key, garbage, 
     fail(['add', 'alice@example.test'], '', /no certificate on standard input/);
     fail(['get', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], '', /not found/);
     fail(['rm', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], '', /not found/);
+    // base64url: one fingerprint in 64 starts with '-', and must not be taken for an option.
+    fail(['get', '-3AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], '', /TLS public key -3A+ not found/);
+    fail(['rm', '--', '-3AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], '', /not found/);
     assert.equal(postern(['--dir', dir, 'config', 'tlspubkey', 'list']).stdout.trimEnd().split('\n').length, 2, 'only the one key');
   } finally {
     rmSync(dir, { recursive: true, force: true });

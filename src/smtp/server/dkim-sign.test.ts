@@ -233,3 +233,22 @@ test('a rotated key file is picked up without a restart', async () => {
   assert.deepEqual(await check(s2, k1!.dnsRecord), ['fail']);
   published.delete(`rot._domainkey.${DOMAIN}`);
 });
+
+test('signing runs in a worker: big streamed messages and many at once, interleaved', async () => {
+  // 3 MiB from a file: sent in chunks, with the sender waiting for the worker past 1 MiB.
+  let big = '';
+  while (big.length < 3 * 1024 * 1024) big += body4k();
+  const bigMsg = source(HEAD, big);
+  const bigRaw = (await bigMsg.toBuffer()).toString('latin1');
+  const small = Array.from({ length: 24 }, (_, i) => HEAD.replace('Hello', `Hello ${i}`) + `\r\nbody ${i}\r\n`);
+  const [bigSigs, ...smallSigs] = await Promise.all([
+    dkimSignatures([edCfg, rsaCfg], DOMAIN, bigMsg),
+    ...small.map((raw, i) =>
+      dkimSignatures([rsaCfg, edCfg], DOMAIN, i % 2 ? new MessageSource([Buffer.from(raw, 'latin1')]) : source(raw.slice(0, raw.indexOf('\r\n\r\n') + 2), raw.slice(raw.indexOf('\r\n\r\n') + 4))),
+    ),
+  ]);
+  assert.deepEqual((await verify(bigSigs!, bigRaw)).map((r) => r.result), ['pass', 'pass']);
+  for (const [i, sigs] of smallSigs.entries()) assert.deepEqual((await verify(sigs, small[i]!)).map((r) => r.result), ['pass', 'pass'], `message ${i}`);
+  // An error found before the stream ends (a missing key) is still reported, at its end.
+  await assert.rejects(dkimSignatures([{ selector: 'x', keyFile: join(dir, 'missing.pem') }], DOMAIN, source(HEAD, big)), /ENOENT/);
+});

@@ -1,178 +1,151 @@
-// DKIM signing of submitted mail (RFC 6376, RFC 8463) with the keys configured for the From
-// domain: relaxed/relaxed, rsa-sha256 or ed25519-sha256 by key type. The body hash is computed
-// while the message streams by; only the header section is held in memory. Keys are parsed once
-// and again when the file changes (checked at most every KEY_RECHECK_MS), so a rotation needs no
-// restart.
+// DKIM signatures for submitted mail, made in worker threads. An RSA-2048 signature costs about
+// half a millisecond of CPU, and the body must be canonicalized and hashed: on the event loop that
+// held up every connection, and on libuv's thread pool a dozen concurrent signatures pushed the
+// event loop itself off the cores. A small set of workers (one on a 2-core machine) signs instead;
+// the event loop only copies the message's bytes over, in the chunks it reads anyway.
 
-import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { domainToASCII } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { DkimKeyConfig } from '../../config/types.js';
 import type { MessageSource } from '../../delivery/message-source.js';
-import { HeaderSplitter, RelaxedBodyCanonicalizer, parseHeaderFields, relaxedHeader, relaxedHeaders, selectSignedFields } from './dkim-canon.js';
+import type { SigningKey } from './dkim-signer.js';
 
-/**
- * The fields signed when present, every instance: mailauth's default list (lib/tools.js
- * defaultDKIMFieldNames), which does not oversign.
- */
-export const DKIM_SIGNED_FIELDS: readonly string[] = [
-  'From', 'Sender', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'To', 'Cc', 'MIME-Version',
-  'Content-Type', 'Content-Transfer-Encoding', 'Content-ID', 'Content-Description',
-  'Resent-Date', 'Resent-From', 'Resent-Sender', 'Resent-To', 'Resent-Cc', 'Resent-Message-ID',
-  'In-Reply-To', 'References', 'List-Id', 'List-Help', 'List-Unsubscribe', 'List-Subscribe',
-  'List-Post', 'List-Owner', 'List-Archive', 'BIMI-Selector',
-];
-const SIGNED_KEYS: ReadonlySet<string> = new Set(DKIM_SIGNED_FIELDS.map((n) => n.toLowerCase()));
+export { DKIM_SIGNED_FIELDS } from './dkim-signer.js';
 
-/** How long a key file is trusted before its mtime is looked at again. */
-const KEY_RECHECK_MS = 1000;
-/** Longest folded line, without CRLF (RFC 5322 2.1.1 asks for at most 78). */
-const LINE_WIDTH = 76;
+/** Messages from the event loop to a worker (dkim-worker.ts). */
+export type ToWorker =
+  | { t: 'sign'; id: number; keys: SigningKey[]; domain: string; data: Uint8Array }
+  | { t: 'start'; id: number; keys: SigningKey[]; domain: string }
+  | { t: 'chunk'; id: number; data: Uint8Array; ack: boolean }
+  | { t: 'end'; id: number }
+  | { t: 'abort'; id: number };
 
-type Algorithm = 'ed25519-sha256' | 'rsa-sha256';
+type FromWorker = { id: number; t: 'ack' } | { id: number; t: 'done'; fields: string } | { id: number; t: 'error'; error: string };
 
-interface LoadedKey {
-  key: KeyObject;
-  algorithm: Algorithm;
-  /** mtime, size and inode: a rename-over or a rewrite within one mtime tick still shows. */
-  version: string;
-  checkedAt: number;
+/** Bytes of one message sent but not yet hashed, past which the sender waits (a big message is
+ * read from its file faster than it is hashed). */
+const IN_FLIGHT_BYTES = 1024 * 1024;
+
+interface Waiter {
+  resolve(m: FromWorker): void;
+  reject(err: Error): void;
 }
 
-const keyCache = new Map<string, LoadedKey>();
-const keyLoads = new Map<string, Promise<LoadedKey>>();
+class SignerThread {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Waiter>();
+  dead = false;
 
-async function loadKey(file: string): Promise<LoadedKey> {
-  const cached = keyCache.get(file);
-  const now = Date.now();
-  if (cached && now - cached.checkedAt < KEY_RECHECK_MS && now >= cached.checkedAt) return cached;
-  let p = keyLoads.get(file);
-  if (!p) {
-    p = (async () => {
-      const st = await stat(file);
-      const version = `${st.mtimeMs}:${st.size}:${st.ino}`;
-      const prev = keyCache.get(file);
-      if (prev && prev.version === version) {
-        prev.checkedAt = now;
-        return prev;
-      }
-      const key = createPrivateKey(await readFile(file));
-      const type = key.asymmetricKeyType;
-      if (type !== 'ed25519' && type !== 'rsa') throw new Error(`DKIM key ${file}: unsupported key type ${type}`);
-      const k: LoadedKey = { key, algorithm: type === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256', version, checkedAt: now };
-      keyCache.set(file, k);
-      return k;
-    })().finally(() => keyLoads.delete(file));
-    keyLoads.set(file, p);
+  constructor() {
+    this.worker = new Worker(new URL('./dkim-worker.js', import.meta.url));
+    // Idle workers do not keep the process alive; a pending job does (see `request`).
+    this.worker.unref();
+    this.worker.on('message', (m: FromWorker) => {
+      const w = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      this.sync();
+      w?.resolve(m);
+    });
+    const fail = (err: Error) => {
+      this.dead = true;
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`DKIM worker exited with code ${code}`)));
   }
-  return p;
+
+  get load(): number {
+    return this.waiting.size;
+  }
+
+  send(m: ToWorker, transfer?: ArrayBuffer[]): void {
+    if (this.dead) throw new Error('DKIM worker is gone');
+    this.worker.postMessage(m, transfer);
+  }
+
+  /** Sends `m` and resolves with the worker's answer to it. */
+  request({ m, transfer }: { m: ToWorker; transfer?: ArrayBuffer[] }): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(new Error('DKIM worker is gone'));
+      this.waiting.set(m.id, { resolve, reject });
+      this.sync();
+      this.worker.postMessage(m, transfer);
+    });
+  }
+
+  /** Referenced while answers are awaited, so the process waits for them. */
+  private sync(): void {
+    if (this.waiting.size) this.worker.ref();
+    else this.worker.unref();
+  }
+}
+
+const threads: SignerThread[] = [];
+/** Leave a core to the event loop; more than four signers would not be kept busy by one loop. */
+const THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
+let nextId = 1;
+
+function thread(): SignerThread {
+  for (let i = threads.length - 1; i >= 0; i--) if (threads[i]!.dead) threads.splice(i, 1);
+  if (threads.length < THREADS) {
+    const t = new SignerThread();
+    threads.push(t);
+    return t;
+  }
+  return threads.reduce((a, b) => (b.load < a.load ? b : a));
 }
 
 /**
  * DKIM-Signature fields (folded, ending in CRLF) for the message, one per configured key of
- * `domain`, in key order; '' when the domain has no keys. Throws when signing fails.
+ * `domain`, in key order; '' when the domain has no keys. Rejects when signing fails (a missing or
+ * bad key file, a message without From).
  */
 export async function dkimSignatures(keys: readonly DkimKeyConfig[] | undefined, domain: string, message: MessageSource): Promise<string> {
   if (!keys || keys.length === 0) return '';
-  // Keys first: a broken key file fails before the message is read.
-  const loaded = await Promise.all(keys.map((k) => loadKey(k.keyFile)));
+  const t = thread();
+  const id = nextId++;
+  const signingKeys = keys.map((k) => ({ selector: k.selector, keyFile: k.keyFile }));
+  // A message held in memory (the usual case) goes over in one piece: one wake-up of the worker.
+  const r = message.parts.every((p) => Buffer.isBuffer(p))
+    ? await t.request(signRequest(id, signingKeys, domain, message.parts as Buffer[], message.size))
+    : await streamed(t, id, signingKeys, domain, message);
+  if (r.t === 'error') throw new Error(r.error);
+  if (r.t !== 'done') throw new Error('DKIM worker: unexpected answer');
+  return r.fields;
+}
 
-  const bodyHash = createHash('sha256');
-  const body = new RelaxedBodyCanonicalizer((b) => bodyHash.update(b));
-  const splitter = new HeaderSplitter();
-  for await (const chunk of message.chunks()) {
-    const rest = splitter.push(chunk);
-    if (rest && rest.length) body.update(rest);
+function signRequest(id: number, keys: SigningKey[], domain: string, parts: Buffer[], size: number): { m: ToWorker; transfer: ArrayBuffer[] } {
+  const data = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    data.set(p, o);
+    o += p.length;
   }
-  body.end();
-  const signed = selectSignedFields(parseHeaderFields(splitter.finish()), SIGNED_KEYS);
-  // RFC 6376 5.4: From must be signed; without one there is nothing to sign for.
-  if (!signed.some((f) => f.key === 'from')) throw new Error('DKIM: message has no From field');
-  const headerInput = relaxedHeaders(signed);
-  const bh = bodyHash.digest('base64');
-  const t = Math.floor(Date.now() / 1000);
-
-  let out = '';
-  for (let i = 0; i < keys.length; i++) {
-    const { key, algorithm } = loaded[i]!;
-    const unsigned = signatureField({
-      a: algorithm,
-      d: asciiDomain(domain),
-      s: keys[i]!.selector,
-      t,
-      h: signed.map((f) => f.name),
-      bh,
-    });
-    // RFC 6376 3.7: the signature field itself, b= empty, last and without its CRLF.
-    const data = Buffer.from(headerInput + relaxedHeader(unsigned), 'latin1');
-    const b =
-      algorithm === 'rsa-sha256'
-        ? await signOffLoop('sha256', data, key)
-        : // RFC 8463 3: Ed25519 (pure) over the SHA-256 of the data.
-          sign(null, createHash('sha256').update(data).digest(), key);
-    out += unsigned + foldBase64(b.toString('base64')) + '\r\n';
-  }
-  return out;
+  return { m: { t: 'sign', id, keys, domain, data }, transfer: [data.buffer] };
 }
 
-/** An RSA signature (about 1 ms of CPU) on the thread pool, so other connections keep being served
- * meanwhile; Ed25519 is cheap enough to sign in place. */
-function signOffLoop(algorithm: string, data: Buffer, key: KeyObject): Promise<Buffer> {
-  return new Promise((resolve, reject) => sign(algorithm, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
-}
-
-function asciiDomain(domain: string): string {
-  const d = domain.replace(/\.$/, '');
-  return domainToASCII(d) || d.toLowerCase();
-}
-
-interface SignatureTags {
-  a: Algorithm;
-  d: string;
-  s: string;
-  t: number;
-  /** Names of the signed fields, bottom-up. */
-  h: string[];
-  bh: string;
-}
-
-/**
- * The DKIM-Signature field folded at tag boundaries and between h= names, up to and including
- * "b=", which starts a line of its own so the value can follow.
- */
-function signatureField(tags: SignatureTags): string {
-  const lines: string[] = [];
-  let cur = 'DKIM-Signature:';
-  const put = (token: string, sep: string) => {
-    if (cur.length + sep.length + token.length > LINE_WIDTH) {
-      lines.push(cur);
-      cur = ' ' + token;
-    } else {
-      cur += sep + token;
+/** A message (partly) in files, sent as it is read. */
+async function streamed(t: SignerThread, id: number, keys: SigningKey[], domain: string, message: MessageSource): Promise<FromWorker> {
+  t.send({ t: 'start', id, keys, domain });
+  let unacked = 0;
+  try {
+    for await (const chunk of message.chunks()) {
+      // A copy of exactly the chunk (a Buffer may view a much larger pool), handed over whole.
+      const data = new Uint8Array(chunk);
+      unacked += data.length;
+      const ack = unacked >= IN_FLIGHT_BYTES;
+      const m: ToWorker = { t: 'chunk', id, data, ack };
+      if (!ack) {
+        t.send(m, [data.buffer]);
+        continue;
+      }
+      await t.request({ m, transfer: [data.buffer] });
+      unacked = 0;
     }
-  };
-  for (const tag of [`v=1;`, `a=${tags.a};`, `c=relaxed/relaxed;`, `d=${tags.d};`, `s=${tags.s};`, `t=${tags.t};`]) put(tag, ' ');
-  // h=: FWS may go around each colon (RFC 6376 3.5), so a break after one is fine.
-  const h = tags.h;
-  h.forEach((name, i) => {
-    const token = (i === 0 ? 'h=' : '') + name + (i === h.length - 1 ? ';' : ':');
-    put(token, i === 0 ? ' ' : '');
-  });
-  put(`bh=${tags.bh};`, ' ');
-  lines.push(cur);
-  lines.push(' b=');
-  return lines.join('\r\n');
-}
-
-/** The b= value, continuing the " b=" line and then on lines of its own. */
-function foldBase64(b64: string): string {
-  let out = '';
-  let room = LINE_WIDTH - ' b='.length;
-  for (let i = 0; i < b64.length; ) {
-    if (out) out += '\r\n ';
-    out += b64.slice(i, i + room);
-    i += room;
-    room = LINE_WIDTH - 1;
+  } catch (err) {
+    if (!t.dead) t.send({ t: 'abort', id });
+    throw err;
   }
-  return out;
+  return t.request({ m: { t: 'end', id } });
 }

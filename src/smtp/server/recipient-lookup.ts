@@ -1,8 +1,8 @@
 // Classifies a forward-path: one of our users, an unknown user of our domains, a remote address,
 // or an address literal.
 
-import { domainToASCII } from 'node:url';
 import type { Store } from '../../store/types.js';
+import { toAsciiDomain } from '../../util/ascii-domain.js';
 import { formatMailbox, type ForwardPath } from '../proto/index.js';
 
 export type RecipientClass =
@@ -14,7 +14,7 @@ export type RecipientClass =
 /** Lower-case A-label form of a domain, as the store keeps them. */
 export function asciiDomain(domain: string): string {
   const d = domain.toLowerCase().replace(/\.$/, '');
-  return domainToASCII(d) || d;
+  return toAsciiDomain(d) || d;
 }
 
 /** RFC 5321 4.5.1: `<postmaster>` must be accepted: the postmaster address of our host name, or

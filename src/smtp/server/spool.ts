@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../util/random-pool.js';
 import type { SourcePart } from '../../delivery/message-source.js';
 import { MEMORY_SPOOL_BUDGET, MEMORY_SPOOL_MAX, STALE_SPOOL_MS } from './limits.js';
 
@@ -38,7 +38,7 @@ export class SpoolDir {
 
   /** A new, empty spool; its file is created only if the message goes to disk. */
   create(tag: string): SpoolFile {
-    return new SpoolFile(join(this.dir, `${tag}-${randomBytes(6).toString('hex')}`));
+    return new SpoolFile(join(this.dir, `${tag}-${randomToken(6, 'hex')}`));
   }
 }
 

@@ -1,7 +1,7 @@
 // Header fields the server adds: Received (RFC 5321 4.4), and for submission Date and Message-ID
 // when the client left them out (RFC 6409 8.2, 8.3).
 
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../util/random-pool.js';
 import { isIPv6 } from 'node:net';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -15,12 +15,12 @@ export function rfc5322Date(d: Date): string {
 
 /** A new msg-id (RFC 5322 3.6.4) under our host name. */
 export function newMessageId(hostname: string): string {
-  return `<${Date.now().toString(36)}.${randomBytes(9).toString('base64url')}@${hostname}>`;
+  return `<${Date.now().toString(36)}.${randomToken(9, 'base64url')}@${hostname}>`;
 }
 
 /** A short transaction id for logs, the Received field and the 250 reply. */
 export function newTransactionId(): string {
-  return randomBytes(6).toString('base64url');
+  return randomToken(6, 'base64url');
 }
 
 /** The client's IP as an RFC 5321 4.1.3 address literal; IPv4-mapped IPv6 shown as IPv4. */

@@ -94,3 +94,59 @@ test('requests made while a group is committing go to the next group; flushAll c
     done();
   }
 });
+
+test('while a group is being made durable, new requests wait and then commit together', async () => {
+  const { db, done } = openDb();
+  try {
+    let release!: () => void;
+    let syncs = 0;
+    const g = new GroupCommit(db, () => {
+      syncs++;
+      return new Promise<void>((r) => (release = r));
+    });
+    const ins = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const first = g.run(() => ins.run('first', 0));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(g.stats.groups, 1);
+    // Arriving over several turns while the first group's fsync runs: none is committed yet.
+    const later: Promise<unknown>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      later.push(g.run(() => ins.run(`later${turn}`, turn)));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(g.stats.groups, 1);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 1);
+    release();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    // One group for all five, and its own fsync.
+    assert.equal(g.stats.groups, 2);
+    assert.equal(g.stats.requests, 6);
+    assert.equal(syncs, 2);
+    let settled = false;
+    void Promise.all(later).then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, 'not acknowledged before its own fsync');
+    release();
+    await Promise.all(later);
+  } finally {
+    done();
+  }
+});
+
+test('a failed fsync fails its group; the next group commits and syncs again', async () => {
+  const { db, done } = openDb();
+  try {
+    let fail = true;
+    const g = new GroupCommit(db, async () => {
+      if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    });
+    const ins = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    await assert.rejects(g.run(() => ins.run('a', 1)), /EIO/);
+    fail = false;
+    await g.run(() => ins.run('b', 2));
+    assert.equal(g.stats.groups, 2);
+  } finally {
+    done();
+  }
+});

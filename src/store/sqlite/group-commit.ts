@@ -1,10 +1,13 @@
 // Group commit. With synchronous=FULL every SQLite commit ends in an fsync of the WAL, and
 // better-sqlite3 runs it on the event loop, so one commit per request makes every connection wait
-// for every other one's fsync. Write requests made in the same event-loop turn (and those arriving
-// while the previous group's fsync blocked the loop) are run together in one transaction: each in
-// its own savepoint, so one request's error rolls back only its own changes, and one fsync makes
-// them all durable. A request's promise settles only after that commit returned, so nothing is
-// acknowledged before it is on disk.
+// for every other one's fsync. Instead, requests wait together: while one group's fsync runs (on
+// the thread pool), every new request queues, and when it ends they all run in one transaction,
+// each in its own savepoint (one request's error rolls back only its own changes), made durable by
+// one fsync. A request on an idle store starts its group at once (in the same event-loop turn's
+// check phase, so requests of that turn join it). A request's promise settles only after its
+// group's fsync, so nothing is acknowledged before it is on disk; and since a request waits for
+// the running fsync either way (it needs one that started after its commit), holding its commit
+// back until then costs no latency while sparing a transaction per request.
 
 import type Database from 'better-sqlite3';
 import { asStoreIoError } from '../errors.js';
@@ -23,6 +26,8 @@ const MAX_GROUP = 512;
 export class GroupCommit {
   private pending: Job[] = [];
   private scheduled = false;
+  /** A group's fsync is running: new requests wait for it and then form the next group. */
+  private syncing = false;
   /** Groups committed and requests in them (for tests and diagnosis). */
   readonly stats = { groups: 0, requests: 0 };
 
@@ -41,12 +46,13 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.syncing) return;
     this.scheduled = true;
     // setImmediate runs after the I/O callbacks of this turn: every request they make joins.
     setImmediate(() => {
       this.scheduled = false;
-      this.flush();
+      // A group committed meanwhile (flushAll) and its fsync runs: its end schedules the next.
+      if (!this.syncing) this.flush();
     });
   }
 
@@ -57,7 +63,6 @@ export class GroupCommit {
 
   private flush(): void {
     const jobs = this.pending.splice(0, MAX_GROUP);
-    if (this.pending.length) this.schedule();
     if (jobs.length === 0) return;
     const outcomes: Outcome[] = [];
     try {
@@ -77,6 +82,7 @@ export class GroupCommit {
     } catch (err) {
       const e = asStoreIoError(err);
       for (const job of jobs) job.reject(e);
+      if (this.pending.length) this.schedule();
       return;
     }
     this.stats.groups++;
@@ -88,6 +94,12 @@ export class GroupCommit {
         else if (o.ok) job.resolve(o.value);
         else job.reject(asStoreIoError(o.err));
       });
-    this.durable().then(() => settle(undefined), (err: unknown) => settle(err ?? new Error('fsync failed')));
+    this.syncing = true;
+    const done = (durableErr: unknown): void => {
+      this.syncing = false;
+      settle(durableErr);
+      if (this.pending.length) this.schedule();
+    };
+    this.durable().then(() => done(undefined), (err: unknown) => done(err ?? new Error('fsync failed')));
   }
 }

@@ -69,7 +69,7 @@ export class SqliteStore implements Store {
     this.queue = new QueueRepo(this.db);
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
-    this.walSync = new SharedFsync(this.walPath, () => fsyncPath(join(opts.dir, 'postern.db')), true);
+    this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
     this.group = new GroupCommit(this.db, () => this.walSync.covering());
     this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
       reserveBlock: (size) => this.tx(() => {
@@ -524,6 +524,7 @@ export class SqliteStore implements Store {
       this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
     } finally {
       this.db.close();
+      this.walSync.close();
     }
   }
 }
