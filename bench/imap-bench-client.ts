@@ -1,6 +1,7 @@
 // A lean IMAP client for load generation: implicit TLS, one command at a time, literals skipped
-// over without decoding, every wait bounded by a timeout. Only the first bytes of each response
-// are turned into a string (enough to classify it), so 10,000 idle connections stay cheap.
+// over without decoding, every wait bounded by a timeout. Responses are classified by their first
+// bytes; untagged ones become strings only when asked for, so the client is not what limits a
+// 100,000-line FETCH, and 10,000 idle connections stay cheap.
 import { connect, type TLSSocket } from 'node:tls';
 
 export interface ConnectOptions {
@@ -86,14 +87,15 @@ export class ImapBenchClient {
     for (;;) {
       const i = this.buf.indexOf(CRLF, scan);
       if (i < 0) break;
-      // A line ending in a literal announcement continues after the literal's bytes.
-      const tail = this.buf.toString('latin1', Math.max(start, i - 16), i);
-      const lit = LITERAL_AT_END.exec(tail);
-      if (lit) {
-        const next = i + 2 + Number(lit[1]);
-        if (next > this.buf.length) break;
-        scan = next;
-        continue;
+      // A line ending in a literal announcement ("{n}" or "{n+}") continues after the literal's bytes.
+      if (i > start && this.buf[i - 1] === 0x7d /* } */) {
+        const lit = LITERAL_AT_END.exec(this.buf.toString('latin1', Math.max(start, i - 16), i));
+        if (lit) {
+          const next = i + 2 + Number(lit[1]);
+          if (next > this.buf.length) break;
+          scan = next;
+          continue;
+        }
       }
       this.onResponse(start, i);
       start = scan = i + 2;
@@ -102,19 +104,21 @@ export class ImapBenchClient {
   }
 
   private onResponse(start: number, end: number): void {
-    const head = this.buf.toString('latin1', start, Math.min(end, start + 200));
+    const b = this.buf;
+    // Untagged data, the bulk of a big FETCH: counted without making strings unless asked for.
+    if (b[start] === 0x2a /* * */ && b[start + 1] === 0x20 && !this.greetingWaiter) {
+      if (this.pending) {
+        this.pending.untagged++;
+        this.pending.lines?.push(b.toString('latin1', start, end));
+      }
+      this.onUntagged?.(b.toString('latin1', start, Math.min(end, start + 200)));
+      return;
+    }
+    const head = b.toString('latin1', start, Math.min(end, start + 200));
     if (this.greetingWaiter) {
       const w = this.greetingWaiter;
       this.greetingWaiter = null;
       w(head);
-      return;
-    }
-    if (head.startsWith('* ')) {
-      if (this.pending) {
-        this.pending.untagged++;
-        this.pending.lines?.push(this.buf.toString('latin1', start, end));
-      }
-      this.onUntagged?.(head);
       return;
     }
     if (head.startsWith('+')) {
@@ -126,7 +130,7 @@ export class ImapBenchClient {
     const p = this.pending;
     if (p && head.startsWith(p.tag + ' ')) {
       this.pending = null;
-      const text = this.buf.toString('latin1', start + p.tag.length + 1, end);
+      const text = b.toString('latin1', start + p.tag.length + 1, end);
       const sp = text.indexOf(' ');
       p.resolve({ status: sp < 0 ? text : text.slice(0, sp), text, untagged: p.untagged });
     }

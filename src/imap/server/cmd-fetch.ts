@@ -7,7 +7,7 @@ import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
-import type { ViewMessage } from './mailbox-view.js';
+import type { MailboxView, ViewMessage } from './mailbox-view.js';
 import { expungeIssued, isExpungeIssued, MessageLoader, ReadAhead, Yielder } from './message-loader.js';
 
 const BATCH = 100;
@@ -91,25 +91,18 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
       // Metadata only (FETCH 1:* (FLAGS) and the like): lines encoded straight into large buffers
       // from the view, nothing allocated per message for the common items.
       const enc = new MetaEncoder(conn, items);
-      // uids ascend, as view.uids do: the sequence number is found by walking along.
-      const all = view.uids;
-      const anySeen = seenNow.size > 0;
-      let k = 0;
-      for (const uid of uids) {
-        if (conn.closed) break;
-        const m = view.messages.get(uid);
-        if (!m) continue;
-        while (k < all.length && all[k]! < uid) k++;
-        const msn = all[k] === uid ? k + 1 : view.msn(uid);
-        const full = enc.line(msn, m, anySeen && seenNow.has(uid));
-        if (full) {
+      const walk: MetaWalk = { next: 0, k: 0 };
+      while (walk.next < uids.length && !conn.closed) {
+        // A buffer's worth at a time, in a plain function: V8 optimizes its loop at once, where the
+        // same loop in this async function would run unoptimized through a whole first FETCH.
+        encodeMetaLines(enc, view, uids, seenNow, walk);
+        if (enc.size) {
           out.addBuffer(enc.take());
           await out.flush();
         }
-        const y = yielder.tick();
+        const y = yielder.tick(META_LINES_PER_TICK);
         if (y) await y;
       }
-      if (enc.size) await out.addBuffer(enc.take());
       return;
     }
     const ahead = wantContent ? new ReadAhead(loader, uids.map((u) => view.messages.get(u))) : null;
@@ -146,6 +139,51 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
 }
 
 const META_BUF = 128 * 1024;
+interface MetaWalk {
+  next: number;
+  k: number;
+  inOrder?: Iterator<ViewMessage> | null;
+}
+
+const FETCH_OPEN = Buffer.from(' FETCH (', 'latin1');
+const UID_SP = Buffer.from('UID ', 'latin1');
+
+/** What one buffer holds, roughly (40-byte lines), as the yielder counts messages. */
+const META_LINES_PER_TICK = 3000;
+
+/**
+ * Encodes the lines of `uids` from `walk.next` on until the encoder's buffer is about full.
+ * `walk.k` follows the position in view.uids: uids ascend, so the sequence number is found by
+ * walking along.
+ */
+function encodeMetaLines(enc: MetaEncoder, view: MailboxView, uids: number[], seenNow: Set<number>, walk: MetaWalk): void {
+  const all = view.uids;
+  const anySeen = seenNow.size > 0;
+  // Every message (1:*): the view's map holds them in UID order (loaded so, appended with rising
+  // UIDs), so they are read in turn instead of looked up one by one, 100,000s of random accesses.
+  if (walk.inOrder === undefined) walk.inOrder = uids.length === all.length ? view.messages.values() : null;
+  let k = walk.k;
+  let i = walk.next;
+  while (i < uids.length) {
+    const uid = uids[i++]!;
+    let m: ViewMessage | undefined;
+    if (walk.inOrder) {
+      m = walk.inOrder.next().value as ViewMessage | undefined;
+      if (m?.uid !== uid) {
+        walk.inOrder = null;
+        m = view.messages.get(uid);
+      }
+    } else {
+      m = view.messages.get(uid);
+    }
+    if (!m) continue;
+    while (k < all.length && all[k]! < uid) k++;
+    const msn = all[k] === uid ? k + 1 : view.msn(uid);
+    if (enc.line(msn, m, anySeen && seenNow.has(uid))) break;
+  }
+  walk.next = i;
+  walk.k = k;
+}
 
 type MetaOp = 'uid' | 'flags' | 'modseq' | 'INTERNALDATE' | 'SAVEDATE' | 'RFC822.SIZE';
 
@@ -194,7 +232,16 @@ class MetaEncoder {
     this.size += this.buf.write(s, this.size, 'latin1');
   }
 
+  /** A short constant: byte by byte, cheaper than a native call per line. */
+  private constant(b: Uint8Array): void {
+    const buf = this.buf;
+    let o = this.size;
+    for (let j = 0; j < b.length; j++) buf[o++] = b[j]!;
+    this.size = o;
+  }
+
   private bytes(b: Buffer): void {
+    if (b.length <= 32) return this.constant(b);
     b.copy(this.buf, this.size);
     this.size += b.length;
   }
@@ -230,14 +277,14 @@ class MetaEncoder {
     this.buf[this.size++] = 0x2a; // "* "
     this.buf[this.size++] = 0x20;
     this.num(msn);
-    this.ascii(' FETCH (');
+    this.constant(FETCH_OPEN);
     let first = true;
     for (const op of this.ops) {
       this.sep(first);
       first = false;
       switch (op) {
         case 'uid':
-          this.ascii('UID ');
+          this.constant(UID_SP);
           this.num(m.uid);
           break;
         case 'flags':

@@ -8,7 +8,7 @@ import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/ty
 /** What a view sync reads from the store: the metadata of new messages. */
 export type MessageLookup = Pick<Store, 'getMessages'>;
 import { inRanges, formatNumberSet } from '../proto/sequence-set.js';
-import { STAR, type SequenceSet } from '../proto/types.js';
+import { STAR, type SeqRange, type SequenceSet } from '../proto/types.js';
 import { bad } from './errors.js';
 
 // Dates are kept as seconds from this base plus milliseconds: small integers (V8 stores them in
@@ -54,6 +54,15 @@ export interface ViewOutput {
   qresync: boolean;
   rev2: boolean;
   flagList(flags: string[]): string;
+}
+
+/** Whether one of `ranges` spans all of first..max (`*` being max). */
+function coversAll(ranges: SeqRange[], first: number, max: number): boolean {
+  return ranges.some((r) => {
+    const a = r.start === STAR ? max : r.start;
+    const b = r.end === STAR ? max : r.end;
+    return Math.min(a, b) <= first && Math.max(a, b) >= max;
+  });
 }
 
 function toView(m: MessageMeta): ViewMessage {
@@ -157,10 +166,13 @@ export class MailboxView {
           throw bad(n === 0 ? 'mailbox is empty: no message sequence numbers' : `message sequence number out of range (EXISTS is ${n})`);
         }
       }
+      if (coversAll(set.ranges, 1, n)) return this.uids.slice();
       for (let i = 1; i <= n; i++) if (inRanges(set.ranges, i, n)) out.push(this.uids[i - 1]!);
       return out;
     }
     const max = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+    // 1:* and the like: every message, without testing each.
+    if (coversAll(set.ranges, this.uids[0] ?? 0, max)) return this.uids.slice();
     // Fast path for small explicit sets in big mailboxes.
     const explicit = set.ranges.every((r) => r.start !== STAR && r.end !== STAR && Math.abs(r.end - r.start) < 1000);
     if (explicit) {

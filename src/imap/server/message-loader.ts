@@ -66,9 +66,10 @@ export class Yielder {
 
   constructor(private readonly sliceMs = 5) {}
 
-  /** Call once per message; returns a promise only when it is time to yield. */
-  tick(): Promise<void> | undefined {
-    if (++this.n < 16) return undefined;
+  /** Call once per message (or with the number of messages done); returns a promise only when it
+   * is time to yield. */
+  tick(messages = 1): Promise<void> | undefined {
+    if ((this.n += messages) < 16) return undefined;
     this.n = 0;
     const now = performance.now();
     if (now - this.last < this.sliceMs) return undefined;

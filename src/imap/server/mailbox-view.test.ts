@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { STAR, type SequenceSet } from '../proto/types.js';
+import { MailboxView, ViewMessage } from './mailbox-view.js';
+
+function view(uids: number[]): MailboxView {
+  const mailbox = { id: 1, accountId: 1, name: 'INBOX', specialUse: null, subscribed: true, uidValidity: 7, uidNext: 100, highestModseq: 1, created: new Date(0) };
+  const messages = new Map(uids.map((u) => [u, new ViewMessage(u, [], 1, 0, 0, 10, u, u)]));
+  return new MailboxView(mailbox, false, { uids: [...uids], messages });
+}
+
+const set = (...ranges: [number, number][]): SequenceSet => ({ kind: 'ranges', ranges: ranges.map(([start, end]) => ({ start, end })) });
+
+test('resolve: whole-mailbox sets (the fast path) and partial ones give the same as testing each message', () => {
+  const v = view([3, 5, 9]);
+  // UID sets; * is the highest UID in use.
+  assert.deepEqual(v.resolve(set([1, STAR]), true), [3, 5, 9]);
+  assert.deepEqual(v.resolve(set([STAR, 1]), true), [3, 5, 9]);
+  assert.deepEqual(v.resolve(set([3, 9]), true), [3, 5, 9]);
+  assert.deepEqual(v.resolve(set([4, STAR]), true), [5, 9]);
+  assert.deepEqual(v.resolve(set([10, STAR]), true), [9]);
+  assert.deepEqual(v.resolve(set([1, 4], [6, STAR]), true), [3, 9]);
+  // Sequence numbers.
+  assert.deepEqual(v.resolve(set([1, STAR]), false), [3, 5, 9]);
+  assert.deepEqual(v.resolve(set([2, 3]), false), [5, 9]);
+  assert.deepEqual(v.resolve(set([STAR, STAR]), false), [9]);
+  // The answer is a copy: changing it leaves the view alone.
+  v.resolve(set([1, STAR]), true).pop();
+  assert.deepEqual(v.uids, [3, 5, 9]);
+  assert.deepEqual(view([]).resolve(set([1, STAR]), true), []);
+});
