@@ -33,6 +33,9 @@ interface Token {
 }
 
 const SPECIALS = '<>:;@,';
+/** Characters that end a word: white space, the openers of other tokens, specials and ")". */
+const WORD_END = new Uint8Array(128);
+for (const c of ' \t\r\n"([)' + SPECIALS) WORD_END[c.charCodeAt(0)] = 1;
 
 function tokenize(s: string): Token[] {
   const out: Token[] = [];
@@ -77,7 +80,11 @@ function tokenize(s: string): Token[] {
       i++;
       out.push({ kind: 'special', raw: c, text: c, space });
     } else {
-      while (i < s.length && !' \t\r\n"(['.includes(s[i]!) && !SPECIALS.includes(s[i]!) && s[i] !== ')') i++;
+      while (i < s.length) {
+        const k = s.charCodeAt(i);
+        if (k < 128 && WORD_END[k]) break;
+        i++;
+      }
       if (i === start) i++; // a lone ")": keep it as a word so we always advance
       out.push({ kind: 'word', raw: s.slice(start, i), text: s.slice(start, i), space });
     }

@@ -61,6 +61,7 @@ function ntext(bytes: string | null): ImapValue {
  * 3.4.1 quoted-string) are syntax and go, with their backslash escapes: "quoted local"@x -> quoted local.
  */
 function localPart(local: string): string {
+  if (!local.includes('"')) return local;
   return local.replace(/"((?:[^"\\]|\\.)*)"?/g, (_, inner: string) => inner.replace(/\\(.)/g, '$1'));
 }
 
