@@ -14,7 +14,9 @@ function unquote(local: string): string {
   return m ? m[1]!.replace(/\\(.)/gs, '$1') : local;
 }
 
-export async function checkFrom(store: Store, accountId: number, fromValues: readonly string[]): Promise<FromCheck> {
+/** `owned`: an address already known to be the account's (the MAIL FROM address, checked at
+ * MAIL), which then needs no lookup; the usual From is that same address. */
+export async function checkFrom(store: Store, accountId: number, fromValues: readonly string[], owned?: string): Promise<FromCheck> {
   const addrs: { local: string; domain: string }[] = [];
   for (const v of fromValues) {
     for (const e of parseAddressList(v)) {
@@ -25,8 +27,11 @@ export async function checkFrom(store: Store, accountId: number, fromValues: rea
     }
   }
   if (addrs.length === 0) return { ok: false, reason: 'missing' };
+  const known = owned?.toLowerCase();
   for (const a of addrs) {
-    const found = await store.lookupAddress(`${a.local}@${a.domain}`);
+    const address = `${a.local}@${a.domain}`;
+    if (known !== undefined && address.toLowerCase() === known) continue;
+    const found = await store.lookupAddress(address);
     if (!found || found.accountId !== accountId) return { ok: false, reason: 'foreign' };
   }
   return { ok: true, domain: asciiDomain(addrs[0]!.domain) };

@@ -45,7 +45,7 @@ export const submissionPolicy: ListenerPolicy = {
     if (!identity) return R.authRequired;
     const head = await readHeaderSection(spool, MAX_HEADER_SECTION);
     if (!head) return S.headerTooBig;
-    const from = await checkFrom(s.ctx.store, identity.accountId, fieldValues(head, 'from'));
+    const from = await checkFrom(s.ctx.store, identity.accountId, fieldValues(head, 'from'), tx.sender);
     if (!from.ok) return from.reason === 'missing' ? S.fromMissing : S.fromNotOwned;
 
     const now = new Date();

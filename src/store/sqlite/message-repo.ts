@@ -48,16 +48,34 @@ export class MessageRepo {
 
   insert(mailbox: Mailbox, messages: NewMessage[], modseq: number): number[] {
     const cur = this.db.prepare('SELECT uidnext FROM mailboxes WHERE id = ?').get(mailbox.id) as { uidnext: number };
-    let uid = cur.uidnext;
-    if (uid + messages.length > 0xffffffff) throw new StoreError('invalid', 'mailbox UID space exhausted');
+    if (cur.uidnext + messages.length > 0xffffffff) throw new StoreError('invalid', 'mailbox UID space exhausted');
+    const uids = this.insertRows(mailbox.id, cur.uidnext, messages, modseq);
+    this.db.prepare('UPDATE mailboxes SET uidnext = ? WHERE id = ?').run(cur.uidnext + messages.length, mailbox.id);
+    return uids;
+  }
+
+  /**
+   * For an append: the next MODSEQ and `count` UIDs of the account's mailbox, taken in one
+   * statement; null when the mailbox is not the account's or its UID space would run out (the
+   * caller finds out which the slow way).
+   */
+  reserveForAppend(accountId: number, mailboxId: number, count: number): { uidValidity: number; modseq: number; firstUid: number } | null {
+    const r = this.db
+      .prepare('UPDATE mailboxes SET highestmodseq = highestmodseq + 1, uidnext = uidnext + ? WHERE id = ? AND account_id = ? AND uidnext + ? <= 4294967295 RETURNING uidvalidity, highestmodseq, uidnext')
+      .get(count, mailboxId, accountId, count) as { uidvalidity: number; highestmodseq: number; uidnext: number } | undefined;
+    return r ? { uidValidity: r.uidvalidity, modseq: r.highestmodseq, firstUid: r.uidnext - count } : null;
+  }
+
+  /** Rows for `messages` with UIDs from `firstUid` on; the mailbox's UIDNEXT is the caller's. */
+  insertRows(mailboxId: number, firstUid: number, messages: NewMessage[], modseq: number): number[] {
     const stmt = this.db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const now = Date.now();
     const uids: number[] = [];
+    let uid = firstUid;
     for (const m of messages) {
-      stmt.run(mailbox.id, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
+      stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
       uids.push(uid++);
     }
-    this.db.prepare('UPDATE mailboxes SET uidnext = ? WHERE id = ?').run(uid, mailbox.id);
     return uids;
   }
 

@@ -102,6 +102,26 @@ test('append assigns increasing UIDs and MODSEQs; flags; expunge leaves tombston
   });
 });
 
+test('append: another account\'s mailbox is not found, a full UID space is refused, and nothing is left of either', async () => {
+  await withStore(async (s, dir) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const b = await s.createAccount('bob', 'bob@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    await assert.rejects(append(s, b.id, inbox.id, 1), (e: StoreError) => e.code === 'notfound');
+    // UIDs are 32-bit, and so is UIDNEXT (RFC 9051 2.3.1.1): two UIDs left, 4294967293 and 4294967294.
+    const raw = new (await import('better-sqlite3')).default(join(dir, 'postern.db'));
+    raw.prepare('UPDATE mailboxes SET uidnext = 4294967293 WHERE id = ?').run(inbox.id);
+    raw.close();
+    const small = async (n: number) => s.appendMessages(a.id, inbox.id, [{ blob: await s.stageBlob(msg(n)), flags: [], internalDate: new Date(), cache: null }]);
+    assert.deepEqual((await small(1)).uids, [4294967293]);
+    assert.deepEqual((await small(2)).uids, [4294967294]);
+    await assert.rejects(small(3), (e: StoreError) => e.code === 'invalid' && /UID space/.test(e.message));
+    const after = (await s.getMailbox(a.id, 'INBOX'))!;
+    assert.equal(after.uidNext, 4294967295);
+    assert.equal((await s.listMessages(inbox.id)).length, 2);
+  });
+});
+
 test('copy and move keep content; UIDPLUS data; source untouched on copy', async () => {
   await withStore(async (s) => {
     const a = await s.createAccount('alice', 'alice@example.test');

@@ -347,11 +347,18 @@ export class SqliteStore implements Store {
 
   async appendMessages(accountId: number, mailboxId: number, messages: NewMessage[]): Promise<AppendResult> {
     const result = await this.group.run(() => {
-      const mb = this.requireMailbox(accountId, mailboxId);
+      // MODSEQ and UIDs in one statement: appends are the hot path of delivery and APPEND.
+      const slot = this.messages.reserveForAppend(accountId, mailboxId, messages.length);
+      if (!slot) {
+        // Not the account's mailbox, or the UID space is used up: the long way says which.
+        const mb = this.requireMailbox(accountId, mailboxId);
+        this.persistInline(messages.map((m) => m.blob));
+        const modseq = this.messages.bumpModseq(mb);
+        return { uidValidity: mb.uidValidity, uids: this.messages.insert(mb, messages, modseq), modseq };
+      }
       this.persistInline(messages.map((m) => m.blob));
-      const modseq = this.messages.bumpModseq(mb);
-      const uids = this.messages.insert(mb, messages, modseq);
-      return { uidValidity: mb.uidValidity, uids, modseq };
+      const uids = this.messages.insertRows(mailboxId, slot.firstUid, messages, slot.modseq);
+      return { uidValidity: slot.uidValidity, uids, modseq: slot.modseq };
     });
     this.changes.publish(accountId, [{ kind: 'append', mailboxId, uids: result.uids, modseq: result.modseq }]);
     return result;
