@@ -37,8 +37,9 @@ export function parseHeaderFields(head: Buffer): HeaderField[] {
   });
 }
 
+/** Lower case for A-Z only: toLowerCase would also change Latin-1 letters (one char per byte here). */
 function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  return /[^\x00-\x7f]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s.toLowerCase();
 }
 
 /**
