@@ -249,6 +249,10 @@ test('signing runs in a worker: big streamed messages and many at once, interlea
   ]);
   assert.deepEqual((await verify(bigSigs!, bigRaw)).map((r) => r.result), ['pass', 'pass']);
   for (const [i, sigs] of smallSigs.entries()) assert.deepEqual((await verify(sigs, small[i]!)).map((r) => r.result), ['pass', 'pass'], `message ${i}`);
+  // In memory, 200 KiB: sent to the worker in one piece.
+  const mid = HEAD + '\r\n' + big.slice(0, 200 * 1024);
+  const midSigs = await dkimSignatures([edCfg, rsaCfg], DOMAIN, new MessageSource([Buffer.from(mid, 'latin1')]));
+  assert.deepEqual((await verify(midSigs, mid)).map((r) => r.result), ['pass', 'pass']);
   // An error found before the stream ends (a missing key) is still reported, at its end.
   await assert.rejects(dkimSignatures([{ selector: 'x', keyFile: join(dir, 'missing.pem') }], DOMAIN, source(HEAD, big)), /ENOENT/);
 });
