@@ -48,7 +48,7 @@ export function createLogger(opts: LoggerOptions = {}, base: Fields = {}): Logge
   const log = (level: Level, msg: string, fields?: Fields) => {
     if (ORDER[level] < min) return;
     let rest: string;
-    if (fields && Object.keys(fields).some((k) => k in base)) rest = formatFields({ ...base, ...fields });
+    if (fields && Object.keys(fields).some((k) => Object.hasOwn(base, k))) rest = formatFields({ ...base, ...fields });
     else rest = (baseText ??= formatFields(base)) + (fields ? formatFields(fields) : '');
     write(`${new Date().toISOString()} ${level} ${msg}${rest}`);
   };

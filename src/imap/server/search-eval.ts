@@ -17,41 +17,27 @@ export interface SearchTarget {
   text(): Promise<{ header: string; body: string }>;
 }
 
-export function needsContent(k: SearchKey): boolean {
+/** Whether `leaf` holds for a key of the tree (AND, OR and NOT are looked through). */
+function anyKey(k: SearchKey, leaf: (k: SearchKey) => boolean): boolean {
   switch (k.op) {
     case 'and':
-      return k.keys.some(needsContent);
+      return k.keys.some((x) => anyKey(x, leaf));
     case 'or':
-      return needsContent(k.a) || needsContent(k.b);
+      return anyKey(k.a, leaf) || anyKey(k.b, leaf);
     case 'not':
-      return needsContent(k.key);
-    case 'header':
-    case 'text':
-    case 'body':
-      return true;
-    case 'date':
-      return k.field === 'sent';
+      return anyKey(k.key, leaf);
     default:
-      return false;
+      return leaf(k);
   }
+}
+
+export function needsContent(k: SearchKey): boolean {
+  return anyKey(k, (l) => l.op === 'header' || l.op === 'text' || l.op === 'body' || (l.op === 'date' && l.field === 'sent'));
 }
 
 /** Whether the key needs the parse tree of every message it looks at (BODY and TEXT get it only when needed). */
 export function needsParsed(k: SearchKey): boolean {
-  switch (k.op) {
-    case 'and':
-      return k.keys.some(needsParsed);
-    case 'or':
-      return needsParsed(k.a) || needsParsed(k.b);
-    case 'not':
-      return needsParsed(k.key);
-    case 'header':
-      return true;
-    case 'date':
-      return k.field === 'sent';
-    default:
-      return false;
-  }
+  return anyKey(k, (l) => l.op === 'header' || (l.op === 'date' && l.field === 'sent'));
 }
 
 function fold(s: string): string {
