@@ -206,6 +206,9 @@ export interface Store {
   lookupAddress(address: string): Promise<Address | null>;
   listAddresses(accountId: number): Promise<Address[]>;
   isLocalDomain(domain: string): Promise<boolean>;
+  /** Both answers a recipient needs (RCPT): whether `domain` (A-labels) is ours, and the account
+   * address `address` (local@domain) when it exists. */
+  lookupRecipient(address: string, domain: string): Promise<{ localDomain: boolean; address: Address | null }>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

@@ -3,9 +3,9 @@
 // RFC 3463 (and the registry of RFC 5248). Greetings and EHLO replies carry no enhanced code
 // (RFC 2034 3).
 
-import { reply, type Reply } from './reply.js';
+import { constantReplies, reply, type Reply } from './reply.js';
 
-export const R = {
+export const R = constantReplies({
   // 2xx
   ok: reply(250, '2.0.0', 'ok'),
   senderOk: reply(250, '2.1.0', 'sender ok'),
@@ -96,6 +96,6 @@ export const R = {
   tooManyRecipientsPermanent: reply(552, '5.5.3', 'too many recipients'),
   /** RFC 3030 3: BINARYMIME requires BDAT. */
   binaryMimeNeedsBdat: reply(503, '5.5.1', 'BINARYMIME requires BDAT'),
-} as const satisfies Record<string, Reply>;
+} as const satisfies Record<string, Reply>);
 
 export type ReplyName = keyof typeof R;

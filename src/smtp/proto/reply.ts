@@ -24,6 +24,12 @@ export function reply(code: number, enhanced: string | undefined, ...lines: stri
   return { code, enhanced, lines: lines.length ? lines : [''] };
 }
 
+/** A table of named replies with each constant frozen: formatReply formats a frozen reply once. */
+export function constantReplies<T extends Record<string, unknown>>(table: T): T {
+  for (const v of Object.values(table)) if (v && typeof v === 'object') Object.freeze(v);
+  return table;
+}
+
 /** The same reply with other text, e.g. a constant with a more specific reason. */
 export function withText(r: Reply, ...lines: string[]): Reply {
   return { code: r.code, enhanced: r.enhanced, lines: lines.length ? lines : [''] };
@@ -40,6 +46,18 @@ export function replyClass(r: Reply): 2 | 3 | 4 | 5 {
  * sanitised: embedded CR/LF would let a value (an address, a remote error) forge extra replies,
  * so they split lines instead, and other control characters become spaces. */
 export function formatReply(r: Reply): string {
+  // Constant replies (R.*, S.*: frozen) are formatted once; their text cannot change.
+  if (Object.isFrozen(r)) {
+    let f = formatted.get(r);
+    if (f === undefined) formatted.set(r, (f = formatReplyText(r)));
+    return f;
+  }
+  return formatReplyText(r);
+}
+
+const formatted = new WeakMap<Reply, string>();
+
+function formatReplyText(r: Reply): string {
   if (!Number.isInteger(r.code) || r.code < 200 || r.code > 599) throw new RangeError(`bad reply code ${r.code}`);
   if (r.enhanced !== undefined && (!isEnhancedCode(r.enhanced) || r.enhanced[0] !== String(r.code)[0])) {
     throw new RangeError(`enhanced code ${r.enhanced} does not fit reply ${r.code}`);

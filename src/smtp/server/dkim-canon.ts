@@ -89,6 +89,14 @@ export class HeaderSplitter {
     if (this.header) return chunk;
     let st = this.state;
     for (let i = 0; i < chunk.length; i++) {
+      if (st === 0) {
+        // Mid-line nothing matters until the line's LF: jump there.
+        const nl = chunk.indexOf(LF, i);
+        if (nl < 0) break;
+        i = nl;
+        st = 1;
+        continue;
+      }
       const b = chunk[i]!;
       if (b === LF) {
         if (st !== 0) {
@@ -126,7 +134,11 @@ export class HeaderSplitter {
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+const TWO_SP = Buffer.from('  ', 'latin1');
+const SP_CR = Buffer.from(' \r', 'latin1');
+const SP_LF = Buffer.from(' \n', 'latin1');
 const OUT_SIZE = 16 * 1024;
+const SCRATCH = Buffer.allocUnsafe(OUT_SIZE);
 
 /**
  * RFC 6376 3.4.4 body canonicalization, streaming to `sink`: WSP at line ends dropped, other WSP
@@ -135,7 +147,8 @@ const OUT_SIZE = 16 * 1024;
  * each buffer before returning (a hash update does); buffers are reused.
  */
 export class RelaxedBodyCanonicalizer {
-  private readonly out = Buffer.allocUnsafe(OUT_SIZE);
+  /** Output staging, shared by all instances: it is always emptied before a call returns. */
+  private readonly out = SCRATCH;
   private o = 0;
   /** Line ends seen since the last content byte; emitted only when more content follows. */
   private pendingLines = 0;
@@ -148,6 +161,7 @@ export class RelaxedBodyCanonicalizer {
 
   update(chunk: Buffer): void {
     if (this.ended) throw new Error('update after end');
+    if (!this.pendingCr && !this.pendingWsp && this.unchanged(chunk)) return;
     const out = this.out;
     let o = this.o;
     let pendingWsp = this.pendingWsp;
@@ -199,6 +213,41 @@ export class RelaxedBodyCanonicalizer {
     this.pendingCr = pendingCr;
     this.pendingLines = pendingLines;
     this.flushOut();
+  }
+
+  /**
+   * The common case, handled with native searches instead of the byte loop: a chunk that
+   * canonicalization leaves as it is (no HTAB, no WSP run, no WSP before a line end, only CRLF
+   * line ends) and that does not end inside something the next chunk could change (WSP or CR).
+   * Its trailing line ends are held back as pending, like the byte loop does. False (nothing
+   * consumed) when the chunk needs the byte loop.
+   */
+  private unchanged(chunk: Buffer): boolean {
+    const n = chunk.length;
+    if (n === 0) return true;
+    const last = chunk[n - 1];
+    if (last === SP || last === HTAB || last === CR) return false;
+    if (chunk.indexOf(HTAB) >= 0 || chunk.indexOf(TWO_SP) >= 0 || chunk.indexOf(SP_CR) >= 0 || chunk.indexOf(SP_LF) >= 0) return false;
+    // Every CR starts a CRLF (the last byte is no CR), and there are as many LFs: no bare LF.
+    let crlf = 0;
+    for (let i = chunk.indexOf(CR); i >= 0; i = chunk.indexOf(CR, i + 2)) {
+      if (chunk[i + 1] !== LF) return false;
+      crlf++;
+    }
+    let lf = 0;
+    for (let i = chunk.indexOf(LF); i >= 0; i = chunk.indexOf(LF, i + 1)) lf++;
+    if (lf !== crlf) return false;
+    let e = n;
+    while (e > 0 && chunk[e - 1] === LF) e -= 2;
+    if (e > 0) {
+      if (this.pendingLines) this.writeLines(this.pendingLines);
+      this.pendingLines = 0;
+      this.flushOut();
+      this.sink(chunk.subarray(0, e));
+      this.nonEmpty = true;
+    }
+    this.pendingLines += (n - e) / 2;
+    return true;
   }
 
   /** Ends the body; the final CRLF of a non-empty body is emitted here. */

@@ -33,12 +33,11 @@ export async function classifyRecipient(store: Store, hostname: string, to: Forw
   const m = to.mailbox;
   if (m.literal) return { kind: 'literal' };
   const domain = asciiDomain(m.domain);
-  if (!(await store.isLocalDomain(domain))) return { kind: 'remote', address: formatMailbox(m) };
   // RFC 5321 4.5.1: postmaster@ our domains, case-insensitively, even if not configured.
-  if (m.localPart.toLowerCase() === 'postmaster') {
-    const a = await store.lookupAddress(`postmaster@${domain}`);
-    return a ? { kind: 'local', accountId: a.accountId, address: a.address } : postmaster(store, hostname);
-  }
-  const a = await store.lookupAddress(`${m.localPart}@${domain}`);
-  return a ? { kind: 'local', accountId: a.accountId, address: a.address } : { kind: 'unknown' };
+  const isPostmaster = m.localPart.toLowerCase() === 'postmaster';
+  const r = await store.lookupRecipient(`${isPostmaster ? 'postmaster' : m.localPart}@${domain}`, domain);
+  if (!r.localDomain) return { kind: 'remote', address: formatMailbox(m) };
+  const a = r.address;
+  if (a) return { kind: 'local', accountId: a.accountId, address: a.address };
+  return isPostmaster ? postmaster(store, hostname) : { kind: 'unknown' };
 }

@@ -1,7 +1,7 @@
 // Server replies that the shared table (proto/enhanced-status.ts R) does not name. Codes follow
 // RFC 5321 4.2.2 and RFC 3463; texts are ours.
 
-import { reply, type Reply } from '../proto/index.js';
+import { constantReplies, reply, type Reply } from '../proto/index.js';
 
 /** RFC 5321 4.2: the greeting carries no enhanced code (RFC 2034 3). */
 export function greeting(hostname: string): Reply {
@@ -13,7 +13,7 @@ export function heloReply(hostname: string): Reply {
   return reply(250, undefined, hostname);
 }
 
-export const S = {
+export const S = constantReplies({
   /** RFC 3030 2: a chunk that was accepted, not yet the end of the message. */
   chunkReceived: (n: number): Reply => reply(250, '2.0.0', `${n} octets received`),
   messageQueued: (id: string): Reply => reply(250, '2.6.0', `message accepted, id ${id}`),
@@ -31,4 +31,4 @@ export const S = {
   authInTransaction: reply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),
   tooManyAuthFailures: reply(421, '4.7.0', 'too many auth failures'),
   tooManyConnections: reply(421, '4.7.0', 'too many connections from your address or network'),
-} as const;
+} as const);

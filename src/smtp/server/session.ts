@@ -122,10 +122,15 @@ export class SmtpSession implements SessionView {
     socket.on('error', (err) => this.log.debug('socket error', { err }));
   }
 
+  /** Protocol and cipher of the TLS layer, for Received fields; asked of OpenSSL once per
+   * handshake (two native calls and an object per message otherwise). */
   get tlsInfo(): { version: string; cipher: string } | null {
-    if (!this.tlsSock) return null;
-    return { version: this.tlsSock.getProtocol() ?? 'unknown', cipher: this.tlsSock.getCipher()?.name ?? 'unknown' };
+    const t = this.tlsSock;
+    if (!t) return null;
+    if (this.tlsInfoOf?.sock !== t) this.tlsInfoOf = { sock: t, info: { version: t.getProtocol() ?? 'unknown', cipher: t.getCipher()?.name ?? 'unknown' } };
+    return this.tlsInfoOf.info;
   }
+  private tlsInfoOf: { sock: TLSSocket; info: { version: string; cipher: string } } | null = null;
 
   get tlsActive(): boolean {
     return this.tlsSock !== null;

@@ -113,6 +113,21 @@ export class AccountRepo {
     return r ? { address: r.address, accountId: r.account_id, accountName: r.name } : null;
   }
 
+  /** RCPT's question in one statement: is `domain` ours, and which account has `address`. */
+  lookupRecipient(address: string, domain: string): { localDomain: boolean; address: Address | null } {
+    let canonical: string | null;
+    try {
+      canonical = parseAddress(address).address;
+    } catch {
+      canonical = null;
+    }
+    const r = this.db
+      .prepare('SELECT a.address, a.account_id, c.name FROM domains d LEFT JOIN addresses a ON a.address = ? LEFT JOIN accounts c ON c.id = a.account_id WHERE d.name = ?')
+      .get(canonical, domain.toLowerCase()) as { address: string | null; account_id: number | null; name: string | null } | undefined;
+    if (!r) return { localDomain: false, address: null };
+    return { localDomain: true, address: r.address !== null ? { address: r.address, accountId: r.account_id!, accountName: r.name! } : null };
+  }
+
   listAddresses(accountId: number): Address[] {
     const rows = this.db
       .prepare('SELECT a.address, a.account_id, c.name FROM addresses a JOIN accounts c ON c.id = a.account_id WHERE a.account_id = ? ORDER BY a.address')

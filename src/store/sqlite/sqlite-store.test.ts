@@ -57,6 +57,17 @@ test('accounts: create with default mailboxes, duplicates and bad input refused,
   });
 });
 
+test('recipient lookup: our domain and the address in one answer', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    assert.deepEqual(await s.lookupRecipient('ALICE@example.test', 'example.test'), { localDomain: true, address: { address: 'alice@example.test', accountId: a.id, accountName: 'alice' } });
+    assert.deepEqual(await s.lookupRecipient('bob@example.test', 'EXAMPLE.test'), { localDomain: true, address: null });
+    // A local part the store cannot hold is nobody's, and the domain is still ours.
+    assert.deepEqual(await s.lookupRecipient('"a b"@example.test', 'example.test'), { localDomain: true, address: null });
+    assert.deepEqual(await s.lookupRecipient('alice@other.test', 'other.test'), { localDomain: false, address: null });
+  });
+});
+
 test('credentials and auth generation', async () => {
   await withStore(async (s) => {
     const a = await s.createAccount('alice', 'alice@example.test');

@@ -188,6 +188,10 @@ export class SqliteStore implements Store {
     return this.accounts.isLocalDomain(domain);
   }
 
+  async lookupRecipient(address: string, domain: string): Promise<{ localDomain: boolean; address: Address | null }> {
+    return this.accounts.lookupRecipient(address, domain);
+  }
+
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
     await this.group.run(() => this.authChange(this.accounts.setCredentials(accountId, creds)));
   }
