@@ -6,7 +6,7 @@
 // KOI8-R?) that the client can no longer undo. They go out in a literal, since RFC 9051 4.3 lets a
 // literal carry any octet but a quoted string only ASCII or UTF-8 (RFC 6855 3).
 import { isGroup, parseAddressList, type Mailbox } from './address.js';
-import { headerFields, unfold } from './header-fields.js';
+import { headerFields, unfold, type HeaderField } from './header-fields.js';
 import type { ImapValue, MimePart } from './types.js';
 
 const WANTED = ['date', 'subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'in-reply-to', 'message-id'];
@@ -15,9 +15,9 @@ const WANTED = ['date', 'subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bc
 export const EMPTY_ENVELOPE: ImapValue = [null, null, null, null, null, null, null, null, null, null];
 
 /** The ENVELOPE of a message: the root from parseMessage, or the `message` of a message/rfc822 part. */
-export function envelope(buf: Buffer, msg: MimePart): ImapValue {
+export function envelope(buf: Buffer, msg: MimePart, fields: readonly HeaderField[] = headerFields(buf, msg.headerStart, msg.headerEnd)): ImapValue {
   const values = new Map<string, string>();
-  for (const f of headerFields(buf, msg.headerStart, msg.headerEnd)) {
+  for (const f of fields) {
     // One character per byte: the address parser only looks at ASCII, and text() restores the bytes.
     if (WANTED.includes(f.name) && !values.has(f.name)) values.set(f.name, unfold(buf.toString('latin1', f.valueStart, f.end)).trim());
   }

@@ -16,6 +16,19 @@ test('quoted values, escapes, semicolons inside quotes, stray separators', () =>
   ]);
   assert.deepEqual(parseParamValue('x/y; a="unterminated').params, [{ name: 'a', value: 'unterminated' }]);
   assert.deepEqual(parseParamValue('').params, []);
+  // Without a backslash or without any quote (the short ways): the same answers.
+  assert.deepEqual(parseParamValue('x/y; a="q;uoted" ; b="c"tail; c="open').params, [
+    { name: 'a', value: 'q;uoted' },
+    { name: 'b', value: 'c' },
+    { name: 'c', value: 'open' },
+  ]);
+  assert.deepEqual(parseParamValue('text/plain; charset=utf-8;format=flowed'), {
+    value: 'text/plain',
+    params: [
+      { name: 'charset', value: 'utf-8' },
+      { name: 'format', value: 'flowed' },
+    ],
+  });
 });
 
 test('comments are removed outside quoted strings', () => {

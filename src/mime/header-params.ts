@@ -38,6 +38,8 @@ export function stripComments(s: string): string {
 
 /** Splits on `;` outside quoted strings. */
 function splitParams(s: string): string[] {
+  // The usual value (`text/plain; charset=utf-8`) has no quoted string to step over.
+  if (!s.includes('"')) return s.split(';');
   const parts: string[] = [];
   let cur = '';
   let quoted = false;
@@ -60,6 +62,10 @@ function splitParams(s: string): string[] {
 
 function unquote(v: string): string {
   if (!v.startsWith('"')) return v;
+  if (!v.includes('\\')) {
+    const close = v.indexOf('"', 1);
+    return close < 0 ? v.slice(1) : v.slice(1, close);
+  }
   let out = '';
   for (let i = 1; i < v.length; i++) {
     const c = v[i]!;

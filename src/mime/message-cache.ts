@@ -4,7 +4,7 @@
 // A message stored without a cache (too big to parse while streaming) gets one on first use.
 import { bodyStructure } from './body-structure.js';
 import { envelope } from './envelope.js';
-import { parseMessage } from './mime-tree.js';
+import { parseMessageAndFields } from './mime-tree.js';
 import { preview } from './preview.js';
 import type { ImapValue, MimePart } from './types.js';
 
@@ -28,7 +28,7 @@ export interface MessageCache {
 
 /** Parses a whole message (the exact stored bytes) into its cache. Never throws on bad input. */
 export function buildMessageCache(buf: Buffer): MessageCache {
-  const part = parseMessage(buf);
+  const { part, fields } = parseMessageAndFields(buf);
   let pv = '';
   try {
     pv = preview(buf, part);
@@ -38,7 +38,7 @@ export function buildMessageCache(buf: Buffer): MessageCache {
   return {
     v: MESSAGE_CACHE_VERSION,
     part,
-    envelope: envelope(buf, part),
+    envelope: envelope(buf, part, fields),
     body: bodyStructure(buf, part, false),
     bodystructure: bodyStructure(buf, part, true),
     preview: pv,

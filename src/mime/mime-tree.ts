@@ -1,5 +1,5 @@
 // The MIME tree with byte offsets (RFC 2045, RFC 2046). One pass per nesting level, Buffer.indexOf only.
-import { fieldValue, findHeaderEnd, headerFields } from './header-fields.js';
+import { fieldValue, findHeaderEnd, headerFields, type HeaderField } from './header-fields.js';
 import { parseParamValue, stripComments } from './header-params.js';
 import { MAX_MIME_DEPTH } from './limits.js';
 import type { MimeParam, MimePart } from './types.js';
@@ -13,18 +13,27 @@ export function parseMessage(buf: Buffer): MimePart {
   return parseEntity(buf, 0, buf.length, 0, false);
 }
 
+/** parseMessage, and the root's header fields with it (ENVELOPE reads the same fields). */
+export function parseMessageAndFields(buf: Buffer): { part: MimePart; fields: HeaderField[] } {
+  let fields: HeaderField[] = [];
+  const part = parseEntity(buf, 0, buf.length, 0, false, (f) => (fields = f));
+  return { part, fields };
+}
+
 /** True for message/rfc822 and message/global (RFC 6532 3.7), whose body is a message of its own. */
 export function isMessagePart(part: MimePart): boolean {
   return part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global');
 }
 
-function parseEntity(buf: Buffer, start: number, end: number, depth: number, inDigest: boolean): MimePart {
+function parseEntity(buf: Buffer, start: number, end: number, depth: number, inDigest: boolean, onFields?: (fields: HeaderField[]) => void): MimePart {
   // RFC 2046 5.1.1: a body part starts with its header section, which ends at the first empty line; a
   // part that starts with a non-field line ("two\r\n--b") has that line as a (broken) header and an
   // empty body, as Dovecot reads it.
   const { headerEnd, bodyStart } = findHeaderEnd(buf, start, end);
   const seen = new Map<string, string>();
-  for (const f of headerFields(buf, start, headerEnd)) {
+  const fields = headerFields(buf, start, headerEnd);
+  onFields?.(fields);
+  for (const f of fields) {
     // The first occurrence of each MIME field wins, as in most parsers.
     if (f.name.startsWith('content-') && !seen.has(f.name)) seen.set(f.name, fieldValue(buf, f));
   }

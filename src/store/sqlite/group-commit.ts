@@ -39,6 +39,11 @@ export class GroupCommit {
     private readonly db: Database.Database,
     private readonly durable: () => Promise<void> = async () => undefined,
   ) {
+    // Each request in its savepoint, as a nested better-sqlite3 transaction would do, without
+    // building that wrapper (four closures) per request.
+    const savepoint = db.prepare('SAVEPOINT group_request');
+    const release = db.prepare('RELEASE group_request');
+    const rollbackTo = db.prepare('ROLLBACK TO group_request');
     this.runGroup = db.transaction((jobs: Job[], outcomes: Outcome[]) => {
       // A lone request needs no savepoint: its error rolls back the whole transaction, which
       // holds nothing else (two statements fewer on an idle store's every write).
@@ -47,13 +52,17 @@ export class GroupCommit {
         return;
       }
       for (const job of jobs) {
+        savepoint.run();
         try {
-          // Nested better-sqlite3 transactions are savepoints.
-          outcomes.push({ ok: true, value: db.transaction(job.fn)() });
+          const value = job.fn();
+          release.run();
+          outcomes.push({ ok: true, value });
         } catch (err) {
           // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then no
           // request of the group is committed, and all must fail.
           if (!db.inTransaction) throw err;
+          rollbackTo.run();
+          release.run();
           outcomes.push({ ok: false, err });
         }
       }
