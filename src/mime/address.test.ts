@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAddress, parseAddressList, type AddressEntry } from './address.js';
+import { formatAddress, parseAddressList, parseAddressListFully, type AddressEntry } from './address.js';
 import { addresses } from './envelope.js';
 
 const mb = (name: string | null, local: string, domain: string | null, route: string | null = null): AddressEntry => ({
@@ -74,4 +74,26 @@ test('hostile address headers stay linear', () => {
   assert.equal(parseAddressList('G: '.repeat(20000)).length, 1);
   parseAddressList('('.repeat(50000) + '"'.repeat(50000) + '<'.repeat(50000));
   assert.ok(Date.now() - t < 30_000, `took ${Date.now() - t} ms`);
+});
+
+test('one plain mailbox: the shortcut gives what the full parser gives', () => {
+  let x = 5322;
+  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const pieces = ['a', 'b.c', 'Zoë', '"', '"Q N"', '""', '\\', ' ', '  ', '\t', '\r\n ', '<', '>', '@', '@', 'x.org', ',', ';', ':', '(', ')', '[1.2.3.4]', '.', '-'];
+  const shapes = [
+    () => `${pick()}@${pick()}`,
+    () => `<${pick()}@${pick()}>`,
+    () => `"${pick()}${pick()}" <${pick()}@${pick()}>`,
+    () => `${pick()} ${pick()}\t<${pick()}@${pick()}> `,
+    () => Array.from({ length: 1 + Math.floor(rand() * 8) }, pick).join(''),
+  ];
+  function pick(): string {
+    return pieces[Math.floor(rand() * pieces.length)]!;
+  }
+  for (let n = 0; n < 20000; n++) {
+    const v = shapes[Math.floor(rand() * shapes.length)]!();
+    assert.deepEqual(parseAddressList(v), parseAddressListFully(v), JSON.stringify(v));
+  }
+  assert.deepEqual(parseAddressList(' "Sender 5"  <sender5@example.org>'), [{ name: 'Sender 5', route: null, local: 'sender5', domain: 'example.org' }]);
+  assert.deepEqual(parseAddressList('"" <a@b>'), [{ name: null, route: null, local: 'a', domain: 'b' }]);
 });

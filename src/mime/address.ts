@@ -243,7 +243,32 @@ class Parser {
 
 /** Parses an address-list header value (From, To, Cc, ...). Never throws. */
 export function parseAddressList(value: string): AddressEntry[] {
+  const simple = simpleMailbox(value);
+  return simple ? [simple] : parseAddressListFully(value);
+}
+
+/** parseAddressList without the shortcut for one plain mailbox (tests compare the two). */
+export function parseAddressListFully(value: string): AddressEntry[] {
   return new Parser(tokenize(value)).list();
+}
+
+// One mailbox in its most common forms: `local@domain`, `<local@domain>`, `"Quoted Name"
+// <local@domain>`, `Plain Words <local@domain>`: words as the tokenizer makes them (no specials,
+// quotes, comments, brackets or backslashes in quoted text), so the answer is what the parser
+// would give, without tokens.
+const WSP = '[ \\t\\r\\n]';
+const WORD = '[^ \\t\\r\\n"()\\[\\]<>:;@,]+';
+const NAMED = new RegExp(`^${WSP}*(?:"([^"\\\\]*)"|(${WORD}(?:${WSP}+${WORD})*))?${WSP}*<(${WORD})@(${WORD})>${WSP}*$`);
+const BARE = new RegExp(`^${WSP}*(${WORD})@(${WORD})${WSP}*$`);
+
+function simpleMailbox(value: string): Mailbox | null {
+  const b = BARE.exec(value);
+  // Keys in the parser's order, so both give objects of one shape.
+  if (b) return { name: null, route: null, local: b[1]!, domain: b[2]! };
+  const m = NAMED.exec(value);
+  if (!m) return null;
+  const name = m[1] ?? m[2]?.replace(/[ \t\r\n]+/g, ' ');
+  return { route: null, local: m[3]!, domain: m[4]!, name: name || null };
 }
 
 /** "local@domain" of a mailbox, or just the local part when there is no domain. */
