@@ -44,9 +44,9 @@ export function returnPathField(sender: string): Buffer {
 export async function deliver(store: Store, req: DeliveryRequest, log: Logger): Promise<DeliveryResult> {
   const inboxes: { accountId: number; mailboxId: number }[] = [];
   for (const accountId of new Set(req.localAccounts)) {
-    const inbox = await store.getMailbox(accountId, 'INBOX');
-    if (!inbox) throw new Error(`account ${accountId} has no INBOX`);
-    inboxes.push({ accountId, mailboxId: inbox.id });
+    const inbox = await store.inboxId(accountId);
+    if (inbox === null) throw new Error(`account ${accountId} has no INBOX`);
+    inboxes.push({ accountId, mailboxId: inbox });
   }
   const localContent = req.content.prepend(returnPathField(req.sender));
   // A message small enough for the cache is read once, and that buffer is also what is staged.

@@ -239,6 +239,9 @@ export interface Store {
   // Mailboxes.
   listMailboxes(accountId: number): Promise<Mailbox[]>;
   getMailbox(accountId: number, name: string): Promise<Mailbox | null>;
+  /** The id of the account's INBOX, null when the account has none: a delivery's only question
+   * about it, without the rest of the mailbox. */
+  inboxId(accountId: number): Promise<number | null>;
   getMailboxById(id: number): Promise<Mailbox | null>;
   createMailbox(accountId: number, name: string, specialUse?: string | null): Promise<Mailbox>;
   /** Deletes the mailbox and its messages (RFC 9051 6.3.4); the caller checks \Noselect rules. */

@@ -54,6 +54,11 @@ export class MailboxRepo {
     return (this.db.prepare(`${SELECT} WHERE m.account_id = ? ORDER BY m.name`).all(accountId) as Row[]).map(toMailbox);
   }
 
+  inboxId(accountId: number): number | null {
+    const r = this.db.prepare("SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'").get(accountId) as { id: number } | undefined;
+    return r ? r.id : null;
+  }
+
   get(accountId: number, name: string): Mailbox | null {
     const r = this.db.prepare(`${SELECT} WHERE m.account_id = ? AND m.name = ?`).get(accountId, canonicalMailboxName(name)) as Row | undefined;
     return r ? toMailbox(r) : null;

@@ -35,6 +35,8 @@ test('accounts: create with default mailboxes, duplicates and bad input refused,
     const a = await s.createAccount('alice', 'Alice@Example.TEST');
     assert.equal((await s.lookupAddress('alice@example.test'))?.accountId, a.id);
     assert.equal((await s.lookupAddress('ALICE@example.test'))?.accountName, 'alice');
+    assert.equal(await s.inboxId(a.id), (await s.getMailbox(a.id, 'INBOX'))!.id);
+    assert.equal(await s.inboxId(a.id + 1000), null);
     const names = (await s.listMailboxes(a.id)).map((m) => [m.name, m.specialUse, m.subscribed]);
     assert.deepEqual(names.sort(), [
       ['Archive', '\\Archive', true], ['Drafts', '\\Drafts', true], ['INBOX', null, true],

@@ -261,6 +261,10 @@ export class SqliteStore implements Store {
     return this.mailboxes.get(accountId, name);
   }
 
+  async inboxId(accountId: number): Promise<number | null> {
+    return this.mailboxes.inboxId(accountId);
+  }
+
   async getMailboxById(id: number): Promise<Mailbox | null> {
     return this.mailboxes.getById(id);
   }
