@@ -24,9 +24,17 @@ export function reply(code: number, enhanced: string | undefined, ...lines: stri
   return { code, enhanced, lines: lines.length ? lines : [''] };
 }
 
-/** A table of named replies with each constant frozen: formatReply formats a frozen reply once. */
+/** Replies of the named tables, frozen, to their wire text once formatted. */
+const constants = new WeakMap<Reply, string | null>();
+
+/** A table of named replies (functions in it are left alone): each constant is frozen, text
+ * included, and formatReply formats it only once. */
 export function constantReplies<T extends Record<string, unknown>>(table: T): T {
-  for (const v of Object.values(table)) if (v && typeof v === 'object') Object.freeze(v);
+  for (const v of Object.values(table)) {
+    if (!v || typeof v !== 'object') continue;
+    Object.freeze((v as Reply).lines);
+    constants.set(Object.freeze(v) as Reply, null);
+  }
   return table;
 }
 
@@ -46,16 +54,12 @@ export function replyClass(r: Reply): 2 | 3 | 4 | 5 {
  * sanitised: embedded CR/LF would let a value (an address, a remote error) forge extra replies,
  * so they split lines instead, and other control characters become spaces. */
 export function formatReply(r: Reply): string {
-  // Constant replies (R.*, S.*: frozen) are formatted once; their text cannot change.
-  if (Object.isFrozen(r)) {
-    let f = formatted.get(r);
-    if (f === undefined) formatted.set(r, (f = formatReplyText(r)));
-    return f;
-  }
-  return formatReplyText(r);
+  const known = constants.get(r);
+  if (known) return known;
+  const text = formatReplyText(r);
+  if (known === null) constants.set(r, text);
+  return text;
 }
-
-const formatted = new WeakMap<Reply, string>();
 
 function formatReplyText(r: Reply): string {
   if (!Number.isInteger(r.code) || r.code < 200 || r.code > 599) throw new RangeError(`bad reply code ${r.code}`);

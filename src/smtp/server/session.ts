@@ -122,15 +122,11 @@ export class SmtpSession implements SessionView {
     socket.on('error', (err) => this.log.debug('socket error', { err }));
   }
 
-  /** Protocol and cipher of the TLS layer, for Received fields; asked of OpenSSL once per
-   * handshake (two native calls and an object per message otherwise). */
+  /** Protocol and cipher of the TLS layer, for Received fields: taken once per handshake. */
   get tlsInfo(): { version: string; cipher: string } | null {
-    const t = this.tlsSock;
-    if (!t) return null;
-    if (this.tlsInfoOf?.sock !== t) this.tlsInfoOf = { sock: t, info: { version: t.getProtocol() ?? 'unknown', cipher: t.getCipher()?.name ?? 'unknown' } };
-    return this.tlsInfoOf.info;
+    return this.tlsSock ? this.tlsParams : null;
   }
-  private tlsInfoOf: { sock: TLSSocket; info: { version: string; cipher: string } } | null = null;
+  private tlsParams: { version: string; cipher: string } | null = null;
 
   get tlsActive(): boolean {
     return this.tlsSock !== null;
@@ -407,7 +403,8 @@ export class SmtpSession implements SessionView {
     const t = this.tlsSock!;
     const p = t.getProtocol();
     if (p !== 'TLSv1.2' && p !== 'TLSv1.3') throw new SessionEnd('closed');
-    this.log.debug('tls established', { version: p, cipher: t.getCipher()?.name });
+    this.tlsParams = { version: p, cipher: t.getCipher()?.name ?? 'unknown' };
+    this.log.debug('tls established', this.tlsParams);
     if (!this.policy.requiresAuth || !this.opts.tls?.requestCert) return;
     const cert = await this.ctx.auth.certificateLogin(this.connInfo());
     if (cert) {

@@ -19,6 +19,23 @@ const toAccount = (r: AccountRow): Account => ({
   created: new Date(r.created),
 });
 
+interface AddressRow {
+  address: string;
+  account_id: number;
+  name: string;
+}
+
+const toAddress = (r: AddressRow): Address => ({ address: r.address, accountId: r.account_id, accountName: r.name });
+
+/** The lookup key of an address; null for one no account can have. */
+function canonicalAddress(address: string): string | null {
+  try {
+    return parseAddress(address).address;
+  } catch {
+    return null;
+  }
+}
+
 const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
 export class AccountRepo {
@@ -101,38 +118,28 @@ export class AccountRepo {
   }
 
   lookupAddress(address: string): Address | null {
-    let canonical: string;
-    try {
-      canonical = parseAddress(address).address;
-    } catch {
-      return null;
-    }
+    const canonical = canonicalAddress(address);
+    if (canonical === null) return null;
     const r = this.db
       .prepare('SELECT a.address, a.account_id, c.name FROM addresses a JOIN accounts c ON c.id = a.account_id WHERE a.address = ?')
-      .get(canonical) as { address: string; account_id: number; name: string } | undefined;
-    return r ? { address: r.address, accountId: r.account_id, accountName: r.name } : null;
+      .get(canonical) as AddressRow | undefined;
+    return r ? toAddress(r) : null;
   }
 
   /** RCPT's question in one statement: is `domain` ours, and which account has `address`. */
   lookupRecipient(address: string, domain: string): { localDomain: boolean; address: Address | null } {
-    let canonical: string | null;
-    try {
-      canonical = parseAddress(address).address;
-    } catch {
-      canonical = null;
-    }
     const r = this.db
       .prepare('SELECT a.address, a.account_id, c.name FROM domains d LEFT JOIN addresses a ON a.address = ? LEFT JOIN accounts c ON c.id = a.account_id WHERE d.name = ?')
-      .get(canonical, domain.toLowerCase()) as { address: string | null; account_id: number | null; name: string | null } | undefined;
+      .get(canonicalAddress(address), domain.toLowerCase()) as Partial<AddressRow> | undefined;
     if (!r) return { localDomain: false, address: null };
-    return { localDomain: true, address: r.address !== null ? { address: r.address, accountId: r.account_id!, accountName: r.name! } : null };
+    return { localDomain: true, address: r.address ? toAddress(r as AddressRow) : null };
   }
 
   listAddresses(accountId: number): Address[] {
     const rows = this.db
       .prepare('SELECT a.address, a.account_id, c.name FROM addresses a JOIN accounts c ON c.id = a.account_id WHERE a.account_id = ? ORDER BY a.address')
-      .all(accountId) as { address: string; account_id: number; name: string }[];
-    return rows.map((r) => ({ address: r.address, accountId: r.account_id, accountName: r.name }));
+      .all(accountId) as AddressRow[];
+    return rows.map(toAddress);
   }
 
   setCredentials(accountId: number, creds: StoredCredentials): void {
