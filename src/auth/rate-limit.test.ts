@@ -30,3 +30,19 @@ test('an address over its budget is blocked, a neighbour is not', () => {
   }
   assert.equal(l.blocked('127.0.0.1'), true, '50 in a day');
 });
+
+test('retryAfterMs says when the address is under every budget again', () => {
+  let now = 5_000_000;
+  const l = new FailureLimiter([{ ms: 60_000, limits: [3, 100, 300] }], () => now);
+  assert.equal(l.retryAfterMs('10.0.0.1'), 0);
+  l.fail('10.0.0.1');
+  now += 10_000;
+  l.fail('10.0.0.1');
+  l.fail('10.0.0.1');
+  // The first failure leaves the minute window in 50 s; then 2 < 3 remain.
+  const wait = l.retryAfterMs('10.0.0.1');
+  assert.ok(wait > 49_000 && wait <= 50_001, String(wait));
+  now += wait;
+  assert.equal(l.blocked('10.0.0.1'), false);
+  assert.equal(l.retryAfterMs('10.0.0.1'), 0);
+});

@@ -1,19 +1,12 @@
-// Failed-authentication limiter shared by IMAP, SMTP and the web (spec 3.4). Failures are counted per
-// IP and for the subnets around it, in a minute window and a day window; over any budget, new
-// connections from that IP are refused. Budgets follow mox: an address, then growing subnets.
+// Failed-password limiter shared by IMAP, SMTP and the web (spec 3.4). Failures are counted per
+// IP and for the subnets around it, in a minute window and a day window; over any budget, password
+// attempts from that IP are refused (a client certificate never is: attempt-policy.ts). Budgets
+// follow mox: an address, then growing subnets; the figures are in limits.ts.
 
 import { isIPv4 } from 'node:net';
+import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from './limits.js';
 
-interface Window {
-  ms: number;
-  /** Budgets for [single address, middle subnet, large subnet]. */
-  limits: [number, number, number];
-}
-
-export const DEFAULT_WINDOWS: Window[] = [
-  { ms: 60_000, limits: [10, 100, 300] },
-  { ms: 24 * 3600_000, limits: [50, 500, 1000] },
-];
+type Window = FailureWindow;
 
 /** IPv4: /32, /26, /21; IPv6: /64, /48, /32. */
 export function subnetKeys(ip: string): [string, string, string] {
@@ -52,7 +45,7 @@ export class FailureLimiter {
   /** No budget is bigger: older timestamps beyond this many per key never change blocked(). */
   private readonly keep: number;
 
-  constructor(private readonly windows: Window[] = DEFAULT_WINDOWS, private readonly now: () => number = Date.now) {
+  constructor(private readonly windows: Window[] = DEFAULT_FAILURE_WINDOWS, private readonly now: () => number = Date.now) {
     this.longest = Math.max(...windows.map((w) => w.ms));
     this.keep = Math.max(...windows.flatMap((w) => w.limits));
   }
@@ -76,17 +69,30 @@ export class FailureLimiter {
 
   /** Whether ip is over any budget. */
   blocked(ip: string): boolean {
+    return this.retryAfterMs(ip) > 0;
+  }
+
+  /**
+   * How long until ip is under every budget again (0: it is now): for each budget it is over, the
+   * time until enough of its failures leave the window; the longest of those.
+   */
+  retryAfterMs(ip: string): number {
     const t = this.now();
     const keys = this.keyed(ip);
-    return this.windows.some((w) =>
-      keys.some((k, i) => {
+    let wait = 0;
+    for (const w of this.windows) {
+      keys.forEach((k, i) => {
         const list = this.failures.get(k);
-        if (!list) return false;
-        let n = 0;
-        for (const x of list) if (x > t - w.ms) n++;
-        return n >= w.limits[i]!;
-      }),
-    );
+        if (!list) return;
+        const inWindow = list.filter((x) => x > t - w.ms);
+        const limit = w.limits[i]!;
+        if (inWindow.length < limit) return;
+        // The list is in time order: once this one leaves the window, the count is under the limit.
+        const freeing = inWindow[inWindow.length - limit]!;
+        wait = Math.max(wait, freeing + w.ms - t + 1);
+      });
+    }
+    return wait;
   }
 
   private prune(): void {

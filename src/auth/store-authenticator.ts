@@ -10,7 +10,9 @@ import { channelBindingOf } from '../tls/channel-binding.js';
 import { spkiFingerprint } from '../tls/fingerprint.js';
 import { peerCertificateDer } from '../tls/server-context.js';
 import { X509Certificate } from 'node:crypto';
-import type { AuthIdentity, AuthResult, Authenticator, CertificateLogin, ConnInfo } from './authenticator.js';
+import type { AttemptOutcome, AuthFailure, AuthIdentity, AuthResult, Authenticator, CertificateLogin, ConnInfo, PasswordLoginOptions } from './authenticator.js';
+import { refusedMessage } from './attempt-policy.js';
+import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from './limits.js';
 import { deriveCredentials, verifyPassword, type StoredCredentials } from './password.js';
 import { FailureLimiter } from './rate-limit.js';
 
@@ -19,9 +21,11 @@ export interface StoreAuthenticatorOptions {
   log: Logger;
   hostname: string;
   limiter?: FailureLimiter;
+  /** Budgets for the limiter built when none is given (authLimitsOf(config).windows). */
+  windows?: FailureWindow[];
 }
 
-const FAILED: AuthResult = { ok: false, code: 'AUTHENTICATIONFAILED', message: 'authentication failed' };
+type Failure = Exclude<AttemptOutcome, 'ok' | 'refused' | 'disabled'>;
 
 export class StoreAuthenticator implements Authenticator {
   readonly store: Store;
@@ -34,11 +38,28 @@ export class StoreAuthenticator implements Authenticator {
     this.store = opts.store;
     this.log = opts.log;
     this.hostname = opts.hostname;
-    this.limiter = opts.limiter ?? new FailureLimiter();
+    this.limiter = opts.limiter ?? new FailureLimiter(opts.windows ?? DEFAULT_FAILURE_WINDOWS);
   }
 
   isBlocked(ip: string): boolean {
     return this.limiter.blocked(ip);
+  }
+
+  retryAfterMs(ip: string): number {
+    return this.limiter.retryAfterMs(ip);
+  }
+
+  /**
+   * Over the password-failure budget: refused without checking, and recorded so that the account's
+   * owner sees it (spec 3.4). Refusals do not count as failures: a flood cannot extend itself.
+   */
+  private async refusedIfBlocked(conn: ConnInfo, mechanism: string, username: string): Promise<AuthFailure | null> {
+    const wait = this.limiter.retryAfterMs(conn.ip);
+    if (wait === 0) return null;
+    const addr = username ? await this.store.lookupAddress(username).catch(() => null) : null;
+    await this.record(conn, mechanism, username, addr?.accountId ?? null, null, 'refused');
+    this.log.info('authentication refused: too many failures', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism, username });
+    return { ok: false, code: 'LIMIT', reason: 'refused', message: refusedMessage(wait), retryAfterMs: wait };
   }
 
   /** Credentials to verify against for unknown users, so they cost the same time as known ones. */
@@ -56,35 +77,44 @@ export class StoreAuthenticator implements Authenticator {
     };
   }
 
-  async passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string, cert: AuthIdentity | null = null): Promise<AuthResult> {
-    if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
+  async passwordLogin(username: string, password: string, conn: ConnInfo, opts: PasswordLoginOptions): Promise<AuthResult> {
+    // Checked before the password, so a flood costs no hashing time either.
+    const refused = await this.refusedIfBlocked(conn, opts.mechanism, username);
+    if (refused) return refused;
     const addr = await this.store.lookupAddress(username);
     const creds = addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
     const valid = await verifyPassword(creds ?? (await this.dummyCredentials()), password);
-    if (!addr || !creds || !valid) return this.failed(conn, 'PLAIN', username, addr?.accountId ?? null);
-    return this.finish(conn, 'PLAIN', username, addr, authzid ?? '', cert);
+    if (!addr || !creds || !valid) return this.failed(conn, opts.mechanism, username, addr?.accountId ?? null, 'badcreds');
+    return this.finish(conn, opts.mechanism, username, addr, opts.authzid ?? '', opts.cert ?? null, true);
   }
 
-  /** Shared end of every password-like login: disabled check, authzid, same-account rule, record. */
-  private async finish(conn: ConnInfo, mechanism: string, username: string, addr: Address, authzid: string, cert: AuthIdentity | null): Promise<AuthResult> {
+  /**
+   * Shared end of every login with credentials: disabled check, authzid, same-account rule, record.
+   * `record` false: the certificate login this completes was recorded already (one row per login).
+   */
+  private async finish(conn: ConnInfo, mechanism: string, username: string, addr: Address, authzid: string, cert: AuthIdentity | null, record: boolean): Promise<AuthResult> {
     let target = addr;
     if (authzid !== '') {
       // An authorization identity must be another address of the same account.
       const z = await this.store.lookupAddress(authzid);
-      if (!z || z.accountId !== addr.accountId) return this.failed(conn, mechanism, username, addr.accountId);
+      if (!z || z.accountId !== addr.accountId) return this.failed(conn, mechanism, username, addr.accountId, 'badauthzid', cert);
       target = z;
     }
     if (cert && cert.accountId !== target.accountId) {
       // Spec 2.3/2.4: on a certificate connection, credentials must be for the same account.
-      return this.failed(conn, mechanism, username, target.accountId);
+      return this.failed(conn, mechanism, username, target.accountId, 'wrongaccount', cert);
     }
     const identity = await this.identityFor(target, cert?.keyFingerprint ?? null);
     if (!identity) {
-      await this.record(conn, mechanism, username, target.accountId, null, 'disabled');
-      return { ok: false, code: 'AUTHENTICATIONFAILED', message: 'login disabled for this account' };
+      await this.record(conn, mechanism, username, target.accountId, cert?.keyFingerprint ?? null, 'disabled');
+      return { ok: false, code: 'AUTHENTICATIONFAILED', reason: 'disabled', message: 'login disabled for this account' };
     }
-    await this.record(conn, mechanism, username, identity.accountId, cert?.keyFingerprint ?? null, 'ok');
+    if (record || identity.username !== cert?.username) await this.record(conn, mechanism, username, identity.accountId, cert?.keyFingerprint ?? null, 'ok');
     return { ok: true, identity };
+  }
+
+  async recordLogin(conn: ConnInfo, mechanism: string, identity: AuthIdentity): Promise<void> {
+    await this.record(conn, mechanism, identity.username, identity.accountId, identity.keyFingerprint, 'ok');
   }
 
   async certificateLogin(conn: ConnInfo): Promise<CertificateLogin | null> {
@@ -113,7 +143,6 @@ export class StoreAuthenticator implements Authenticator {
     }
     // Like the login records: best effort, never a reason to refuse the login.
     await this.store.touchTlsPubKey(fingerprint, conn.ip, new Date()).catch((err: unknown) => this.log.warn('cannot record key use', { cid: conn.cid, err }));
-    await this.record(conn, 'tlsclientauth', key.loginAddress, key.accountId, fingerprint, 'ok');
     return { identity, noImapPreauth: key.noImapPreauth };
   }
 
@@ -130,25 +159,33 @@ export class StoreAuthenticator implements Authenticator {
     });
   }
 
-  async saslFinish(mech: SaslMechanism, step: Extract<SaslStep, { kind: 'success' | 'failure' }>, conn: ConnInfo, cert: AuthIdentity | null): Promise<AuthResult> {
-    if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
-    if (step.kind === 'failure') {
-      if (step.reason === 'channel-binding-mismatch' || step.reason === 'channel-binding-downgrade') {
-        this.log.warn('SCRAM channel binding failed: possible man-in-the-middle', { cid: conn.cid, ip: conn.ip, reason: step.reason, detail: step.detail });
-      }
-      const addr = step.authcid ? await this.store.lookupAddress(step.authcid) : null;
-      return this.failed(conn, mech, step.authcid ?? '', addr?.accountId ?? null);
-    }
+  async saslFinish(
+    mech: SaslMechanism,
+    step: Extract<SaslStep, { kind: 'success' | 'failure' }>,
+    conn: ConnInfo,
+    cert: AuthIdentity | null,
+    opts: { certificateRecorded?: boolean } = {},
+  ): Promise<AuthResult> {
     if (mech === 'EXTERNAL') {
       // Spec 2.3: the certificate's identity; an authzid must be an address of the same account.
-      if (!cert) return this.failed(conn, mech, step.authzid, null);
+      // Proof of possession of the key: never refused by the password-failure budget.
+      if (step.kind === 'failure' || !cert) return this.failed(conn, mech, step.kind === 'success' ? step.authzid : '', null, 'nocertificate');
       const own = await this.store.lookupAddress(cert.username);
-      if (!own) return this.failed(conn, mech, cert.username, cert.accountId);
-      return this.finish(conn, mech, cert.username, own, step.authzid, cert);
+      if (!own) return this.failed(conn, mech, cert.username, cert.accountId, 'nocertificate');
+      return this.finish(conn, mech, cert.username, own, step.authzid, cert, !opts.certificateRecorded);
+    }
+    const username = step.authcid ?? '';
+    const refused = await this.refusedIfBlocked(conn, mech, username);
+    if (refused) return refused;
+    if (step.kind === 'failure') {
+      const cb = step.reason === 'channel-binding-mismatch' || step.reason === 'channel-binding-downgrade';
+      if (cb) this.log.warn('SCRAM channel binding failed: possible man-in-the-middle', { cid: conn.cid, ip: conn.ip, reason: step.reason, detail: step.detail });
+      const addr = username ? await this.store.lookupAddress(username) : null;
+      return this.failed(conn, mech, username, addr?.accountId ?? null, cb ? 'channelbinding' : 'badcreds');
     }
     const addr = await this.store.lookupAddress(step.authcid);
-    if (!addr) return this.failed(conn, mech, step.authcid, null);
-    return this.finish(conn, mech, step.authcid, addr, step.authzid, cert);
+    if (!addr) return this.failed(conn, mech, step.authcid, null, 'badcreds');
+    return this.finish(conn, mech, step.authcid, addr, step.authzid, cert, true);
   }
 
   async stillValid(identity: AuthIdentity): Promise<boolean> {
@@ -162,11 +199,16 @@ export class StoreAuthenticator implements Authenticator {
     return true;
   }
 
-  private async failed(conn: ConnInfo, mechanism: string, username: string, accountId: number | null): Promise<AuthResult> {
-    this.limiter.fail(conn.ip);
-    await this.record(conn, mechanism, username, accountId, null, 'badcreds');
-    this.log.info('authentication failed', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism, username });
-    return FAILED;
+  /**
+   * A failed attempt: recorded, and counted against the address's password-failure budget, except
+   * with a certificate identity on the connection (its holder proved possession of a key; a wrong
+   * authzid or another account's password is a client mistake, not guessing).
+   */
+  private async failed(conn: ConnInfo, mechanism: string, username: string, accountId: number | null, reason: Failure, cert: AuthIdentity | null = null): Promise<AuthFailure> {
+    if (!cert) this.limiter.fail(conn.ip);
+    await this.record(conn, mechanism, username, accountId, cert?.keyFingerprint ?? null, reason);
+    this.log.info('authentication failed', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism, username, reason });
+    return { ok: false, code: 'AUTHENTICATIONFAILED', reason, message: 'authentication failed' };
   }
 
   /**

@@ -6,7 +6,8 @@ import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
-import { SERVICE_PORTS, type Config, type ListenerConfig, type ServiceName } from './types.js';
+import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
+import { SERVICE_PORTS, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
 
 export const CONFIG_FILE = 'postern.conf';
 
@@ -102,6 +103,31 @@ function parseLimits<T extends object>(v: unknown, path: string, defaults: T): T
   return out as T;
 }
 
+/** A failure budget as [address, middle subnet, large subnet]. */
+function budget(v: unknown, path: string): [number, number, number] {
+  if (!Array.isArray(v) || v.length !== 3) throw new ConfigError(`${path}: must be a list of 3 numbers [address, subnet, large subnet], got ${show(v)}`);
+  return v.map((n, i) => int(n, `${path}[${i}]`, 1, 1_000_000)) as [number, number, number];
+}
+
+/** The `auth:` section (attempt policy, auth/limits.ts). */
+function parseAuth(v: unknown): Partial<AuthPolicyConfig> {
+  const o = obj(v, 'auth');
+  checkKeys(o, 'auth', ['failuresBeforeDelay', 'maxDelayMs', 'maxFailuresPerConnection', 'failuresPerMinute', 'failuresPerDay', 'cleartextFromLoopback']);
+  const out: Partial<AuthPolicyConfig> = {};
+  if (o.failuresBeforeDelay !== undefined) out.failuresBeforeDelay = int(o.failuresBeforeDelay, 'auth.failuresBeforeDelay', 0, 1000);
+  if (o.maxDelayMs !== undefined) out.maxDelayMs = int(o.maxDelayMs, 'auth.maxDelayMs', 0, 300_000);
+  if (o.maxFailuresPerConnection !== undefined) out.maxFailuresPerConnection = int(o.maxFailuresPerConnection, 'auth.maxFailuresPerConnection', 1, 1000);
+  if (o.failuresPerMinute !== undefined || o.failuresPerDay !== undefined) {
+    const [minute, day] = DEFAULT_FAILURE_WINDOWS as [FailureWindow, FailureWindow];
+    out.windows = [
+      { ms: minute.ms, limits: o.failuresPerMinute === undefined ? minute.limits : budget(o.failuresPerMinute, 'auth.failuresPerMinute') },
+      { ms: day.ms, limits: o.failuresPerDay === undefined ? day.limits : budget(o.failuresPerDay, 'auth.failuresPerDay') },
+    ];
+  }
+  if (o.cleartextFromLoopback !== undefined) out.cleartextFromLoopback = bool(o.cleartextFromLoopback, 'auth.cleartextFromLoopback');
+  return out;
+}
+
 const SELECTOR = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 function parseDkim(v: unknown, dir: string): Config['dkim'] {
@@ -152,7 +178,7 @@ function parseTransports(v: unknown): Config['transports'] {
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'dkim', 'transports']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -178,6 +204,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
       smtp: parseLimits(limits.smtp, 'limits.smtp', DEFAULT_SMTP_LIMITS),
     },
     authFailureDelayMs,
+    ...(o.auth !== undefined ? { auth: parseAuth(o.auth) } : {}),
     dkim: parseDkim(o.dkim, dir),
     transports: parseTransports(o.transports),
   };

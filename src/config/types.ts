@@ -56,6 +56,16 @@ export interface TransportConfig {
   password?: string;
 }
 
+/** The `auth:` section: see AuthLimits in auth/limits.ts for what each means. */
+export interface AuthPolicyConfig {
+  failuresBeforeDelay: number;
+  maxDelayMs: number;
+  maxFailuresPerConnection: number;
+  /** Budgets per minute and per day, each [address, middle subnet, large subnet]. */
+  windows: { ms: number; limits: [number, number, number] }[];
+  cleartextFromLoopback: boolean;
+}
+
 export interface Config {
   /** Directory that holds the config, database, messages and TLS files. */
   dir: string;
@@ -63,8 +73,10 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   listeners: ListenerConfig[];
   limits: { imap: ImapLimits; smtp: SmtpLimits };
-  /** Auth failure delays; zero under test. */
+  /** Auth failure delay step; zero under test. */
   authFailureDelayMs: number;
+  /** Overrides of the attempt policy (auth/limits.ts); absent: the defaults. */
+  auth?: Partial<AuthPolicyConfig>;
   /** DKIM keys per domain (lower-case), used to sign submitted mail. */
   dkim: Record<string, DkimKeyConfig[]>;
   /** Transport overrides per recipient domain; the key "*" applies to every other domain. */

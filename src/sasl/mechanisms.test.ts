@@ -1,14 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SASL_MECHANISMS } from './types.js';
 import { chooseClientMechanism, parseMechanism, serverMechanismAllowed, serverMechanisms, serverOffersPlus } from './mechanisms.js';
 
 test('server advertising follows TLS and certificate state (spec 3.1)', () => {
-  assert.deepEqual(serverMechanisms({ protocol: 'imap', tls: false, certificateMatched: false }), ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'CRAM-MD5']);
+  // Nothing before TLS, on any protocol and for any mechanism (spec 3.1).
+  assert.deepEqual(serverMechanisms({ protocol: 'imap', tls: false, certificateMatched: false }), []);
+  assert.deepEqual(serverMechanisms({ protocol: 'smtp', tls: false, certificateMatched: false }), []);
+  for (const mech of SASL_MECHANISMS) {
+    for (const protocol of ['imap', 'smtp'] as const) assert.equal(serverMechanismAllowed(mech, { protocol, tls: false, certificateMatched: false }), false, `${protocol} ${mech}`);
+  }
+  // The loopback setting: everything but what needs TLS (EXTERNAL, channel binding).
+  assert.deepEqual(serverMechanisms({ protocol: 'smtp', tls: false, certificateMatched: false, cleartextAllowed: true }), ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'CRAM-MD5', 'PLAIN', 'LOGIN']);
+  assert.equal(serverMechanismAllowed('EXTERNAL', { protocol: 'imap', tls: false, certificateMatched: false, cleartextAllowed: true }), false);
   assert.deepEqual(serverMechanisms({ protocol: 'imap', tls: true, certificateMatched: false }), ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'CRAM-MD5', 'PLAIN']);
   assert.deepEqual(serverMechanisms({ protocol: 'smtp', tls: true, certificateMatched: true }), ['EXTERNAL', 'SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'CRAM-MD5', 'PLAIN', 'LOGIN']);
   assert.equal(serverMechanismAllowed('PLAIN', { protocol: 'smtp', tls: false, certificateMatched: false }), false);
   assert.equal(serverMechanismAllowed('LOGIN', { protocol: 'imap', tls: true, certificateMatched: false }), false);
-  assert.equal(serverMechanismAllowed('SCRAM-SHA-1-PLUS', { protocol: 'imap', tls: false, certificateMatched: false }), true);
+  assert.equal(serverMechanismAllowed('SCRAM-SHA-1-PLUS', { protocol: 'imap', tls: false, certificateMatched: false }), false);
+  assert.equal(serverMechanismAllowed('EXTERNAL', { protocol: 'imap', tls: true, certificateMatched: false }), true, 'fails inside: AUTHENTICATIONFAILED');
 });
 
 test('parseMechanism is case-insensitive and rejects unknown names', () => {

@@ -15,34 +15,62 @@ export interface ServerAuthState {
   tls: boolean;
   /** The TLS client certificate's key matched a stored key (spec 2.3/2.4). */
   certificateMatched: boolean;
+  /** Authentication is allowed without TLS (the loopback setting, auth/limits.ts); default false. */
+  cleartextAllowed?: boolean;
+}
+
+/** What a mechanism proves with, which decides where it is offered. */
+type Proof = 'certificate' | 'channel-binding' | 'secret' | 'password';
+
+interface MechanismRule {
+  name: SaslMechanism;
+  proof: Proof;
+  protocols: readonly ServerAuthState['protocol'][];
 }
 
 /**
- * Mechanisms to advertise, in order. EXTERNAL first when a certificate matched; SCRAM and its
- * -PLUS variants always (showing -PLUS without TLS lets clients notice stripping); CRAM-MD5
- * always (it never reveals the password); PLAIN and LOGIN only over TLS, LOGIN only in SMTP
- * (spec 3.1). Before TLS, IMAP also shows LOGINDISABLED: the caller's job.
+ * The server's mechanism table (spec 3.1), in advertising order. LOGIN is SMTP only (IMAP has its
+ * LOGIN command). The web has no SASL: its password form goes through the same Authenticator.
+ */
+const SERVER_TABLE: readonly MechanismRule[] = [
+  { name: 'EXTERNAL', proof: 'certificate', protocols: ['imap', 'smtp'] },
+  { name: 'SCRAM-SHA-256-PLUS', proof: 'channel-binding', protocols: ['imap', 'smtp'] },
+  { name: 'SCRAM-SHA-256', proof: 'secret', protocols: ['imap', 'smtp'] },
+  { name: 'SCRAM-SHA-1-PLUS', proof: 'channel-binding', protocols: ['imap', 'smtp'] },
+  { name: 'SCRAM-SHA-1', proof: 'secret', protocols: ['imap', 'smtp'] },
+  { name: 'CRAM-MD5', proof: 'secret', protocols: ['imap', 'smtp'] },
+  { name: 'PLAIN', proof: 'password', protocols: ['imap', 'smtp'] },
+  { name: 'LOGIN', proof: 'password', protocols: ['smtp'] },
+];
+
+/** Before TLS nothing is offered or accepted, unless the loopback setting allows it (spec 3.1). */
+function authAllowed(state: ServerAuthState): boolean {
+  return state.tls || state.cleartextAllowed === true;
+}
+
+/**
+ * Mechanisms to advertise, in order: none before TLS (IMAP then shows LOGINDISABLED: the caller's
+ * job); EXTERNAL first when a certificate matched; -PLUS only where there is TLS to bind to.
  */
 export function serverMechanisms(state: ServerAuthState): SaslMechanism[] {
-  const out: SaslMechanism[] = [];
-  if (state.tls && state.certificateMatched) out.push('EXTERNAL');
-  out.push('SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'CRAM-MD5');
-  if (state.tls) {
-    out.push('PLAIN');
-    if (state.protocol === 'smtp') out.push('LOGIN');
-  }
-  return out;
+  if (!authAllowed(state)) return [];
+  return SERVER_TABLE.filter((m) => {
+    if (!m.protocols.includes(state.protocol)) return false;
+    if (m.proof === 'certificate') return state.tls && state.certificateMatched;
+    if (m.proof === 'channel-binding') return state.tls;
+    return true;
+  }).map((m) => m.name);
 }
 
 /**
- * Whether a client may start `mech` in this state. EXTERNAL is allowed whenever TLS is up, so
- * that an unmatched certificate gets the spec's NO [AUTHENTICATIONFAILED] rather than a
- * "mechanism not supported"; -PLUS is accepted without TLS and then fails inside the mechanism.
+ * Whether a client may start `mech` in this state. Nothing before TLS (unless allowed for loopback).
+ * EXTERNAL is allowed whenever TLS is up, so that an unmatched certificate gets the spec's
+ * NO [AUTHENTICATIONFAILED] rather than "mechanism not supported" (spec 2.3).
  */
 export function serverMechanismAllowed(mech: SaslMechanism, state: ServerAuthState): boolean {
-  if (mech === 'EXTERNAL') return true; // the mechanism itself fails without TLS or a key
-  if (mech === 'PLAIN') return state.tls;
-  if (mech === 'LOGIN') return state.tls && state.protocol === 'smtp';
+  const rule = SERVER_TABLE.find((m) => m.name === mech);
+  if (!rule || !rule.protocols.includes(state.protocol) || !authAllowed(state)) return false;
+  if (rule.proof === 'certificate') return state.tls;
   return true;
 }
 

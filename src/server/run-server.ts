@@ -9,6 +9,7 @@ import { startQueue, type QueueOptions } from '../queue/index.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
+import { authLimitsOf } from '../auth/limits.js';
 import type { Config, ServiceName } from '../config/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -41,7 +42,7 @@ export interface ServerHooks {
 export async function startServer(config: Config, log: Logger = createLogger(), hooks: ServerHooks = {}): Promise<RunningServer> {
   const store = await SqliteStore.open({ dir: config.dir, recover: true });
   const controller = new AbortController();
-  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname });
+  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname, windows: authLimitsOf(config).windows });
   const sessions = new SessionRegistry(store, auth, log);
   const ctx: ServerContext = {
     store,

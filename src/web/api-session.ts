@@ -1,18 +1,17 @@
 // Login, logout and the current session (spec 9). Login goes through the shared authenticator, so
-// the failed-auth limiter of IMAP and SMTP applies (spec 3.4) and the attempt is recorded.
+// the failed-auth limiter of IMAP and SMTP applies (spec 3.4) and the attempt is recorded, refused
+// ones too; a refusal is a 429 that says how long to wait (Retry-After and the message).
 
 import { newConnectionId } from '../log/logger.js';
 import { serializeCookie } from './cookies.js';
 import { checkSameOrigin } from './csrf.js';
-import { HttpError } from './http-error.js';
+import { HttpError, tooManyFailures } from './http-error.js';
 import type { Router } from './router.js';
 import { requireSession, sessionCookieName, sessionToken } from './session-guard.js';
 import type { WebApp } from './web-app.js';
 import { readJsonObject, stringField, type WebRequest } from './web-request.js';
 import { json, noContent } from './web-response.js';
 import { SESSION_MAX_AGE_MS } from './limits.js';
-
-export const BLOCKED_MESSAGE = 'too many failed logins from your network; try again later';
 
 export function sessionRoutes(router: Router, app: WebApp): void {
   router.add('POST', '/account/api/login', (r) => login(app, r));
@@ -36,18 +35,17 @@ export function sessionRoutes(router: Router, app: WebApp): void {
 
 async function login(app: WebApp, r: WebRequest) {
   checkSameOrigin(r);
-  // Refuse before spending scrypt time on a blocked address.
-  if (app.ctx.auth.isBlocked(r.ip)) throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
   const body = await readJsonObject(r.req);
   const address = stringField(body, 'address', true).trim();
   const password = stringField(body, 'password', true);
   if (address === '') throw new HttpError(400, 'missing', 'enter your email address', 'address');
   if (password === '') throw new HttpError(400, 'missing', 'enter your password', 'password');
   if (address.length > 254 || password.length > 1024) throw new HttpError(401, 'badcredentials', 'wrong email address or password', 'password');
-  const result = await app.ctx.auth.passwordLogin(address, password, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() });
+  // Over the budget, passwordLogin refuses (and records) before spending hashing time.
+  const result = await app.ctx.auth.passwordLogin(address, password, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() }, { mechanism: 'web password' });
   if (!result.ok) {
-    if (result.code === 'LIMIT') throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
-    if (/disabled/.test(result.message)) throw new HttpError(403, 'disabled', 'logins are disabled for this account');
+    if (result.code === 'LIMIT') throw tooManyFailures(result);
+    if (result.reason === 'disabled') throw new HttpError(403, 'disabled', 'logins are disabled for this account');
     throw new HttpError(401, 'badcredentials', 'wrong email address or password', 'password');
   }
   const id = result.identity;

@@ -43,7 +43,7 @@ export function noContent(headers?: Record<string, string | string[]>): WebRespo
 
 export function errorResponse(err: HttpError): WebResponse {
   const headers: Record<string, string> = {};
-  if (err.status === 429) headers['Retry-After'] = '60';
+  if (err.status === 429) headers['Retry-After'] = String(err.retryAfterSeconds ?? 60);
   return json(err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, headers);
 }
 

@@ -1,5 +1,5 @@
 // CAPABILITY lists (spec 5, RFC 9051 7.2.2). Before TLS on a STARTTLS listener: STARTTLS and
-// LOGINDISABLED, no AUTH= for plaintext mechanisms (spec 3.1).
+// LOGINDISABLED, and no AUTH= at all (spec 3.1), unless the loopback setting allows authentication.
 
 const BASE = [
   'IMAP4rev2', 'IMAP4rev1', 'ENABLE', 'LITERAL+', 'IDLE', 'SASL-IR', 'BINARY', 'UNSELECT', 'UIDPLUS', 'ESEARCH',
@@ -11,6 +11,8 @@ const BASE = [
 export interface CapabilityState {
   authenticated: boolean;
   tls: boolean;
+  /** Whether LOGIN and AUTHENTICATE are usable now (TLS, or the loopback setting). */
+  authAllowed: boolean;
   /** Whether STARTTLS can be offered (plain listener with a TLS context). */
   starttlsAvailable: boolean;
   appendLimit: number;
@@ -22,7 +24,7 @@ export function capabilities(s: CapabilityState): string[] {
   const caps = [...BASE, `APPENDLIMIT=${s.appendLimit}`];
   if (!s.authenticated) {
     if (!s.tls && s.starttlsAvailable) caps.push('STARTTLS');
-    if (!s.tls) caps.push('LOGINDISABLED');
+    if (!s.authAllowed) caps.push('LOGINDISABLED');
     for (const m of s.mechanisms) caps.push(`AUTH=${m}`);
   }
   return caps;

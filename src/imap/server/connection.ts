@@ -24,7 +24,9 @@
 //   socket is destroyed after CLOSE_GRACE_MS whatever the peer does.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { authAllowedWithoutTls, ConnectionAttempts, refusedMessage } from '../../auth/attempt-policy.js';
 import type { AuthIdentity, CertificateLogin, ConnInfo } from '../../auth/authenticator.js';
+import { authLimitsOf } from '../../auth/limits.js';
 import type { Logger } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
 import type { Change } from '../../store/change-feed.js';
@@ -69,8 +71,10 @@ export class ImapConnection {
   /** Set while IDLE waits for DONE: changes are written as they come. */
   idling = false;
   closed = false;
-  /** Failed authentication attempts on this connection. */
-  authFailures = 0;
+  /** Failed authentication attempts on this connection (the shared attempt policy, spec 3.4). */
+  readonly attempts: ConnectionAttempts;
+  /** Authentication without TLS is allowed (loopback setting, auth/limits.ts). */
+  readonly cleartextAuthAllowed: boolean;
   /** The identity of the TLS client certificate, when its key is known (spec 2.2). */
   certLogin: CertificateLogin | null = null;
   /** After STARTTLS: the certificate check that must finish before the next command. */
@@ -122,6 +126,9 @@ export class ImapConnection {
     this.log = ctx.log.child({ cid, proto: 'imap', ip: socket.remoteAddress });
     this.reader = new CommandReader(readerLimitsFrom(ctx.config.limits?.imap));
     this.appendLimit = ctx.config.limits?.imap?.appendLimit ?? DEFAULT_APPEND_LIMIT;
+    const authLimits = authLimitsOf(ctx.config);
+    this.attempts = new ConnectionAttempts(authLimits);
+    this.cleartextAuthAllowed = authAllowedWithoutTls(authLimits, socket.remoteAddress ?? '');
     this.attach(socket);
     this.touch();
   }
@@ -151,6 +158,7 @@ export class ImapConnection {
     return capabilities({
       authenticated: this.state !== 'notauth',
       tls: this.tls,
+      authAllowed: this.tls || this.cleartextAuthAllowed,
       starttlsAvailable: !this.opts.implicitTls && this.ctx.tls !== null,
       appendLimit: this.appendLimit,
       mechanisms: availableMechanisms(this),
@@ -368,14 +376,13 @@ export class ImapConnection {
 
   async run(): Promise<void> {
     try {
-      if (this.ctx.auth.isBlocked(this.sock.remoteAddress ?? '')) {
-        await this.bye('too many auth failures');
-        return;
-      }
       if (this.tlsSock) await this.checkCertificate();
+      // Without TLS to come, no certificate can exempt the client from the budget: refuse now.
+      if ((this.tlsSock || this.opts.implicitTls || this.ctx.tls === null) && (await this.refusedByBudget())) return;
       if (this.certLogin && !this.certLogin.noImapPreauth) {
         // Spec 2.3: a known key on implicit TLS pre-authenticates the connection.
         this.loggedIn(this.certLogin.identity);
+        await this.ctx.auth.recordLogin(this.connInfo(), 'tlsclientauth', this.certLogin.identity);
         await this.untagged(`PREAUTH [CAPABILITY ${this.capabilityList().join(' ')}] Postern IMAP4rev2 server ready, logged in as ${this.certLogin.identity.username}`);
       } else {
         await this.untagged(`OK [CAPABILITY ${this.capabilityList().join(' ')}] Postern IMAP4rev2 server ready`);
@@ -386,6 +393,7 @@ export class ImapConnection {
         if (this.certCheck) {
           await this.certCheck;
           this.certCheck = null;
+          if (await this.refusedByBudget()) break;
         }
         await this.handleEvent(ev);
         // The client's idle time starts when it has our answer, not when it sent the command
@@ -620,6 +628,20 @@ export class ImapConnection {
     this.attach(t);
     this.touch();
     raw.resume();
+  }
+
+  /**
+   * Spec 3.4: over the password-failure budget, a connection is refused (`* BYE` with the time to
+   * wait), unless its TLS client certificate matched a key: proof of possession is never refused
+   * by a password budget. Checked once TLS is up (or at once when there will be no TLS).
+   */
+  private async refusedByBudget(): Promise<boolean> {
+    if (this.certLogin) return false;
+    const wait = this.ctx.auth.retryAfterMs(this.connInfo().ip);
+    if (wait === 0) return false;
+    this.log.info('connection refused: too many auth failures', { retryAfterMs: wait });
+    await this.bye(refusedMessage(wait));
+    return true;
   }
 
   private async checkCertificate(): Promise<void> {

@@ -5,11 +5,8 @@ import { newConnectionId } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
 import { ConnectionLimiter } from '../../server/connection-limiter.js';
 import { ImapConnection } from './connection.js';
-// Registers the SASL mechanisms of src/sasl with AUTHENTICATE.
-import './sasl-mechanisms.js';
 import { listen } from '../../server/listen.js';
 
-export { registerSaslMechanism, type ImapSaslMechanism, type MechanismFactory, type SaslOutcome } from './authenticate.js';
 export { ImapConnection } from './connection.js';
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;

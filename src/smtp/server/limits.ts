@@ -16,12 +16,6 @@ export const GREETING_TIMEOUT_MS = 30_000;
 /** Protocol errors on one connection before it is dropped: Postfix smtpd_hard_error_limit. */
 export const MAX_ERRORS = 20;
 
-/** Failed AUTH attempts on one connection before it is dropped (the per-IP limiter sits above). */
-export const MAX_AUTH_FAILURES = 10;
-
-/** Failed attempts after which each further one is delayed (spec 3.4). */
-export const AUTH_FAILURES_BEFORE_DELAY = 3;
-
 /** Unprocessed input held per connection before the socket is paused. */
 export const INPUT_HIGH_WATER = 256 * 1024;
 

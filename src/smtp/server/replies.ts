@@ -29,6 +29,9 @@ export const S = constantReplies({
   expnDisabled: reply(502, '5.5.1', 'EXPN not available'),
   authNotAvailable: reply(502, '5.5.1', 'AUTH not available on this port, use submission'),
   authInTransaction: reply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),
-  tooManyAuthFailures: reply(421, '4.7.0', 'too many auth failures'),
+  /** Spec 3.4: closing after failed logins; the text says why and how long to wait. */
+  authRefused: (text: string): Reply => reply(421, '4.7.0', text),
+  /** RFC 3207 4: submission before STARTTLS. */
+  starttlsFirst: reply(530, '5.7.0', 'must issue a STARTTLS command first'),
   tooManyConnections: reply(421, '4.7.0', 'too many connections from your address or network'),
 } as const);

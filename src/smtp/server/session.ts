@@ -24,12 +24,14 @@
 
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { authAllowedWithoutTls, ConnectionAttempts, refusedMessage } from '../../auth/attempt-policy.js';
 import type { AuthIdentity, ConnInfo } from '../../auth/authenticator.js';
+import { authLimitsOf } from '../../auth/limits.js';
 import { deliver } from '../../delivery/deliver.js';
 import { MessageSource } from '../../delivery/message-source.js';
 import type { Logger } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
-import { serverMechanisms } from '../../sasl/index.js';
+import { serverMechanisms, type ServerAuthState } from '../../sasl/index.js';
 import { asStoreIoError, StoreError } from '../../store/errors.js';
 import {
   BdatChunkReader,
@@ -90,7 +92,10 @@ export class SmtpSession implements SessionView {
   certIdentity: AuthIdentity | null = null;
   /** AUTH succeeded on this connection (a second AUTH is refused, RFC 4954 4). */
   authenticatedByCommand = false;
-  authFailures = 0;
+  /** Failed authentication attempts on this connection (the shared attempt policy, spec 3.4). */
+  readonly attempts: ConnectionAttempts;
+  /** Authentication without TLS is allowed (loopback setting, auth/limits.ts). */
+  readonly cleartextAuthAllowed: boolean;
   tx: Transaction | null = null;
 
   private sock: Socket;
@@ -116,6 +121,9 @@ export class SmtpSession implements SessionView {
     this.log = ctx.log.child({ cid, proto: 'smtp', kind: opts.policy.kind });
     this.input = new SocketInput(socket);
     this.maxCommandLine = ctx.config.limits.smtp.maxLineLength;
+    const authLimits = authLimitsOf(ctx.config);
+    this.attempts = new ConnectionAttempts(authLimits);
+    this.cleartextAuthAllowed = authAllowedWithoutTls(authLimits, this.ip);
     // With AUTH offered, an AUTH line may be longer (RFC 4954 4: 12288 with initial response);
     // other commands are held to maxCommandLine after reading.
     this.lines = new LineReader({ maxLineLength: opts.policy.requiresAuth ? Math.max(MAX_AUTH_LINE, this.maxCommandLine) : this.maxCommandLine });
@@ -132,6 +140,11 @@ export class SmtpSession implements SessionView {
     return this.tlsSock !== null;
   }
 
+  /** For the mechanism table (sasl/mechanisms.ts). */
+  authState(): ServerAuthState {
+    return { protocol: 'smtp', tls: this.tlsActive, certificateMatched: this.certIdentity !== null, cleartextAllowed: this.cleartextAuthAllowed };
+  }
+
   connInfo(): ConnInfo {
     return { protocol: 'smtp', ip: this.ip, tls: this.tlsSock, cid: this.cid };
   }
@@ -144,14 +157,9 @@ export class SmtpSession implements SessionView {
   async run(): Promise<void> {
     this.log.debug('connected', { ip: this.ip, tls: this.tlsActive });
     try {
-      // Spec 3.4: over the failed-auth limit, submission connections are refused at once. Port 25
-      // has no AUTH, so refusing mail there would protect nothing.
-      if (this.policy.requiresAuth && this.ctx.auth.isBlocked(this.ip)) {
-        this.send(S.tooManyAuthFailures);
-        await this.flush();
-        return;
-      }
       if (this.tlsSock) await this.tlsEstablished();
+      // Without TLS to come, no certificate can exempt the client from the budget: refuse now.
+      else if (this.opts.tls === null) this.refuseOverBudget();
       this.send(greeting(this.ctx.config.hostname));
       for (;;) {
         const ev = await this.nextLine();
@@ -353,7 +361,7 @@ export class SmtpSession implements SessionView {
         maxSize: this.ctx.config.limits.smtp.maxMessageSize,
         pipelining: true,
         startTls: !tls && this.opts.tls !== null && !this.opts.implicitTls,
-        auth: this.policy.requiresAuth ? serverMechanisms({ protocol: 'smtp', tls, certificateMatched: this.certIdentity !== null }) : undefined,
+        auth: this.policy.requiresAuth ? serverMechanisms(this.authState()) : undefined,
         enhancedStatusCodes: true,
         eightBitMime: true,
         chunking: true,
@@ -405,13 +413,30 @@ export class SmtpSession implements SessionView {
     if (p !== 'TLSv1.2' && p !== 'TLSv1.3') throw new SessionEnd('closed');
     this.tlsParams = { version: p, cipher: t.getCipher()?.name ?? 'unknown' };
     this.log.debug('tls established', this.tlsParams);
-    if (!this.policy.requiresAuth || !this.opts.tls?.requestCert) return;
-    const cert = await this.ctx.auth.certificateLogin(this.connInfo());
+    if (!this.policy.requiresAuth) return;
+    const cert = this.opts.tls?.requestCert ? await this.ctx.auth.certificateLogin(this.connInfo()) : null;
     if (cert) {
       this.certIdentity = cert.identity;
       this.setIdentity(cert.identity);
+      // The connection is logged in now: one Login attempts row (AUTH EXTERNAL adds none).
+      await this.ctx.auth.recordLogin(this.connInfo(), 'tlsclientauth', cert.identity);
       this.log.info('authenticated by tls client certificate', { account: cert.identity.accountName, key: cert.identity.keyFingerprint });
+      return;
     }
+    this.refuseOverBudget();
+  }
+
+  /**
+   * Spec 3.4: over the password-failure budget, a submission connection is refused (421 with the
+   * time to wait), unless its TLS client certificate matched a key: proof of possession is never
+   * refused by a password budget. Port 25 has no AUTH, so refusing mail there would protect nothing.
+   */
+  private refuseOverBudget(): void {
+    if (!this.policy.requiresAuth || this.certIdentity) return;
+    const wait = this.ctx.auth.retryAfterMs(this.ip);
+    if (wait === 0) return;
+    this.log.info('connection refused: too many auth failures', { retryAfterMs: wait });
+    throw new SessionEnd('protocol', S.authRefused(refusedMessage(wait)));
   }
 
   /** Sets the session identity and (re)registers it for revocation (spec 2.5). */
@@ -429,6 +454,8 @@ export class SmtpSession implements SessionView {
 
   private async mail(cmd: Extract<SmtpCommand, { verb: 'MAIL' }>): Promise<Handled> {
     if (!this.helo) return this.fail(R.needEhloFirst);
+    // RFC 3207 4 / spec 3.1: no mail submission in the clear (unless allowed for loopback clients).
+    if (this.policy.requiresAuth && !this.tlsActive && !this.cleartextAuthAllowed) return this.fail(S.starttlsFirst);
     if (this.policy.requiresAuth && !this.identity) return this.fail(R.authRequired);
     if (this.tx) return this.fail(R.nestedMail);
     const max = this.ctx.config.limits.smtp.maxMessageSize;

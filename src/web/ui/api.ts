@@ -38,8 +38,12 @@ export interface LoginAttempt {
   protocol: string;
   mechanism: string;
   keyFingerprint: string | null;
+  /** The key's name, when the key still exists. */
+  keyName: string | null;
   ip: string;
   result: string;
+  /** What happened, in words. */
+  reason: string;
 }
 
 export interface Endpoint {

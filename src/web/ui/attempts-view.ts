@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
-// Recent login attempts: when, how (protocol, mechanism, key fingerprint), from where, result.
+// Recent login attempts: when, how (protocol, mechanism, key name and fingerprint), from where, and
+// what happened in words.
 
 import { api, type LoginAttempt } from './api.js';
 import { formatTime, h, replaceChildren, statusLine } from './dom.js';
@@ -14,16 +15,18 @@ export function attemptsView(): HTMLElement {
       replaceChildren(box, attempts.length === 0 ? h('p', { class: 'empty' }, 'No login attempts recorded.') :
         h('table', { class: 'attempts' },
           h('caption', { class: 'offscreen' }, 'Recent login attempts, newest first'),
-          h('thead', null, h('tr', null, ...['Time', 'Protocol', 'Mechanism', 'Address', 'Key fingerprint', 'IP', 'Result'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('thead', null, h('tr', null, ...['Time', 'Protocol', 'Mechanism', 'Address', 'Key', 'IP', 'Result'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', null, ...attempts.map((a) =>
             h('tr', { class: a.result === 'ok' ? 'ok' : 'failed' },
               h('td', { 'data-label': 'Time' }, formatTime(a.time)),
               h('td', { 'data-label': 'Protocol' }, a.protocol),
-              h('td', { 'data-label': 'Mechanism' }, a.mechanism),
+              h('td', { 'data-label': 'Mechanism' }, a.mechanism === 'tlsclientauth' ? 'TLS client certificate' : a.mechanism),
               h('td', { 'data-label': 'Address' }, a.address),
-              h('td', { 'data-label': 'Key fingerprint' }, a.keyFingerprint ? h('code', { class: 'fingerprint' }, a.keyFingerprint) : '-'),
+              a.keyFingerprint
+                ? h('td', { 'data-label': 'Key' }, a.keyName ?? 'removed key', ' ', h('code', { class: 'fingerprint' }, a.keyFingerprint))
+                : h('td', { 'data-label': 'Key' }, '-'),
               h('td', { 'data-label': 'IP' }, a.ip),
-              h('td', { 'data-label': 'Result' }, a.result),
+              h('td', { 'data-label': 'Result' }, a.reason),
             ),
           )),
         ));
