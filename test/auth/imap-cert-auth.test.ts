@@ -140,12 +140,12 @@ test('unknown certificate: * OK, no AUTH=EXTERNAL, EXTERNAL refused, password lo
   c.destroy();
 });
 
-test('EXTERNAL without TLS and without a certificate: AUTHENTICATIONFAILED', async () => {
+test('EXTERNAL without TLS: PRIVACYREQUIRED (spec 3.1); TLS without a certificate: AUTHENTICATIONFAILED', async () => {
   const raw = netConnect(srv.ports.imap!, '127.0.0.1');
   await once(raw, 'connect');
   const c = new Client(raw);
   await c.readLine();
-  await c.no('AUTHENTICATE EXTERNAL =', 'AUTHENTICATIONFAILED');
+  await c.no('AUTHENTICATE EXTERNAL =', 'PRIVACYREQUIRED');
   c.destroy();
   const { c: t } = await imaps();
   await t.no('AUTHENTICATE EXTERNAL =', 'AUTHENTICATIONFAILED');

@@ -329,9 +329,12 @@ describe('web API', () => {
     const r = await c.request('GET', '/account/api/loginattempts');
     assert.equal(r.status, 200);
     const a = r.json.attempts[0];
-    assert.deepEqual(Object.keys(a).sort(), ['address', 'ip', 'keyFingerprint', 'mechanism', 'protocol', 'result', 'time']);
+    assert.deepEqual(Object.keys(a).sort(), ['address', 'ip', 'keyFingerprint', 'keyName', 'mechanism', 'protocol', 'reason', 'result', 'time']);
     assert.equal(a.protocol, 'web');
+    assert.equal(a.mechanism, 'web password');
     assert.equal(a.result, 'ok');
+    assert.equal(a.reason, 'logged in');
+    assert.equal(r.json.attempts.find((x: { result: string }) => x.result === 'badcreds').reason, 'wrong password or unknown address');
     assert.equal(a.ip, '127.0.0.1');
     assert.ok(r.json.attempts.some((x: { result: string }) => x.result === 'badcreds'));
     assert.ok(!r.json.attempts.some((x: { address: string }) => x.address === BOB), "no other account's attempts");
@@ -394,14 +397,20 @@ describe('web API: failed-auth limiter', () => {
     await h.close();
   });
 
-  test('over the budget, login is refused with 429 even with the right password', async () => {
+  test('over the budget, login is refused with 429 even with the right password; it says how long and is recorded', async () => {
     const c = h.client();
     for (let i = 0; i < 3; i++) assert.equal((await c.login(ALICE, `wrong ${i}`)).status, 401);
     const r = await c.login(ALICE, ALICE_PASSWORD);
     assert.equal(r.status, 429);
     assert.equal(r.json.error.code, 'blocked');
-    assert.match(r.json.error.message, /too many failed logins/);
-    assert.equal(r.headers['retry-after'], '60');
+    // The first failure leaves the minute window in at most 60 s: Retry-After and the text agree.
+    const after = Number(r.headers['retry-after']);
+    assert.ok(after >= 1 && after <= 60, String(r.headers['retry-after']));
+    assert.equal(r.json.error.message, `too many failed logins from your network; try again in ${after} seconds`);
     assert.equal(r.headers['set-cookie'], undefined);
+    // The refused attempt is in the account's Login attempts, with a reason a person understands.
+    const stored = await h.ctx.store.listLoginAttempts((await h.ctx.store.getAccount('alice'))!.id, 10);
+    assert.equal(stored[0]!.result, 'refused');
+    assert.equal(stored[0]!.mechanism, 'web password');
   });
 });
