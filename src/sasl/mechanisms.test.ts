@@ -13,6 +13,8 @@ test('server advertising follows TLS and certificate state (spec 3.1)', () => {
   // The loopback setting: everything but what needs TLS (EXTERNAL, channel binding).
   assert.deepEqual(serverMechanisms({ protocol: 'smtp', tls: false, certificateMatched: false, cleartextAllowed: true }), ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'CRAM-MD5', 'PLAIN', 'LOGIN']);
   assert.equal(serverMechanismAllowed('EXTERNAL', { protocol: 'imap', tls: false, certificateMatched: false, cleartextAllowed: true }), false);
+  assert.equal(serverMechanismAllowed('SCRAM-SHA-256-PLUS', { protocol: 'smtp', tls: false, certificateMatched: false, cleartextAllowed: true }), false);
+  assert.equal(serverMechanismAllowed('SCRAM-SHA-256', { protocol: 'smtp', tls: false, certificateMatched: false, cleartextAllowed: true }), true);
   assert.deepEqual(serverMechanisms({ protocol: 'imap', tls: true, certificateMatched: false }), ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'CRAM-MD5', 'PLAIN']);
   assert.deepEqual(serverMechanisms({ protocol: 'smtp', tls: true, certificateMatched: true }), ['EXTERNAL', 'SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-1', 'CRAM-MD5', 'PLAIN', 'LOGIN']);
   assert.equal(serverMechanismAllowed('PLAIN', { protocol: 'smtp', tls: false, certificateMatched: false }), false);

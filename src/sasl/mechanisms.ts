@@ -63,14 +63,16 @@ export function serverMechanisms(state: ServerAuthState): SaslMechanism[] {
 }
 
 /**
- * Whether a client may start `mech` in this state. Nothing before TLS (unless allowed for loopback).
+ * Whether a client may start `mech` in this state. Nothing before TLS (unless allowed for loopback;
+ * then still nothing that needs TLS).
  * EXTERNAL is allowed whenever TLS is up, so that an unmatched certificate gets the spec's
  * NO [AUTHENTICATIONFAILED] rather than "mechanism not supported" (spec 2.3).
  */
 export function serverMechanismAllowed(mech: SaslMechanism, state: ServerAuthState): boolean {
   const rule = SERVER_TABLE.find((m) => m.name === mech);
   if (!rule || !rule.protocols.includes(state.protocol) || !authAllowed(state)) return false;
-  if (rule.proof === 'certificate') return state.tls;
+  // EXTERNAL and -PLUS need TLS (a certificate, a channel to bind to), even with the loopback setting.
+  if (rule.proof === 'certificate' || rule.proof === 'channel-binding') return state.tls;
   return true;
 }
 
