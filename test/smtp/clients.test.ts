@@ -138,19 +138,22 @@ describe('real clients', () => {
     await assert.rejects(run('curl', [`smtp://127.0.0.1:${h.ports.submission}`, '--ssl-reqd', '-s', '-S', '-k', '--mail-from', 'alice@example.test', '--mail-rcpt', 'bob@example.test', '--upload-file', file('curl noauth')]), /530/);
   });
 
-  test('swaks: CRAM-MD5 in the clear, PLAIN over STARTTLS, LOGIN over implicit TLS, a relay attempt on port 25', async () => {
+  test('swaks: no AUTH in the clear, CRAM-MD5 and PLAIN over STARTTLS, LOGIN over implicit TLS, a relay attempt on port 25', async () => {
     if (!(await need('swaks'))) return;
     const swaks = (args: string[]): Promise<string> => run('swaks', ['--server', '127.0.0.1', ...args]).then((r) => r.stdout, (e: { stdout: string }) => e.stdout);
     const auth = (mech: string) => ['--auth', mech, '--auth-user', 'alice@example.test', '--auth-password', PASSWORD, '--from', 'alice@example.test', '--to', 'bob@example.test'];
-    // CRAM-MD5 is offered without TLS (it never reveals the password, spec 3.1).
-    await swaks(['--port', String(h.ports.submission), ...auth('CRAM-MD5'), '--header', 'Subject: swaks cram-md5']);
-    await delivered('swaks cram-md5');
+    // Spec 3.1: no mechanism before TLS, CRAM-MD5 included; swaks finds no AUTH and sends nothing.
+    const clear = await swaks(['--port', String(h.ports.submission), ...auth('CRAM-MD5'), '--header', 'Subject: swaks cram-md5 clear']);
+    assert.match(clear, /<- +250 SMTPUTF8/, clear);
+    assert.doesNotMatch(clear, /250[ -]AUTH|-> (AUTH|MAIL)/, clear);
     const support = (await run('swaks', ['--support']).then((r) => r.stdout + r.stderr, (e: { stdout: string; stderr: string }) => e.stdout + e.stderr));
     if (/TLS not available/.test(support)) {
       if (process.env.CI === 'true') assert.fail('swaks has no TLS support (install libnet-ssleay-perl)');
     } else {
       await swaks(['--port', String(h.ports.submission), '--tls', ...auth('PLAIN'), '--header', 'Subject: swaks starttls']);
       await delivered('swaks starttls');
+      await swaks(['--port', String(h.ports.submission), '--tls', ...auth('CRAM-MD5'), '--header', 'Subject: swaks cram-md5']);
+      await delivered('swaks cram-md5');
       // Implicit TLS (RFC 8314) on the submissions port, and LOGIN, which needs TLS too.
       await swaks(['--port', String(h.ports.submissions), '--tls-on-connect', ...auth('LOGIN'), '--header', 'Subject: swaks implicit tls']);
       await delivered('swaks implicit tls');
