@@ -61,3 +61,24 @@ test('loadConfig: missing file, bad YAML, duplicate keys, unreadable TLS file', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('auth: the attempt policy overrides the defaults of auth/limits.ts, and checks its values', async () => {
+  const { authLimitsOf, DEFAULT_AUTH_LIMITS } = await import('../auth/limits.js');
+  const plain = parseConfig(base, '/d');
+  assert.equal(plain.auth, undefined);
+  assert.deepEqual(authLimitsOf(plain), { ...DEFAULT_AUTH_LIMITS, delayStepMs: 1000 });
+  const c = parseConfig({ ...base, authFailureDelayMs: 0, auth: { maxFailuresPerConnection: 4, failuresPerMinute: [5, 50, 150], cleartextFromLoopback: true } }, '/d');
+  const l = authLimitsOf(c);
+  assert.equal(l.delayStepMs, 0);
+  assert.equal(l.maxFailuresPerConnection, 4);
+  assert.equal(l.failuresBeforeDelay, 3);
+  assert.equal(l.cleartextFromLoopback, true);
+  assert.deepEqual(l.windows, [{ ms: 60_000, limits: [5, 50, 150] }, { ms: 86_400_000, limits: [50, 500, 1000] }]);
+  const cases: [unknown, RegExp][] = [
+    [{ ...base, auth: { lockout: 1 } }, /^auth\.lockout: unknown key/],
+    [{ ...base, auth: { failuresPerDay: [1, 2] } }, /^auth\.failuresPerDay: must be a list of 3 numbers/],
+    [{ ...base, auth: { maxFailuresPerConnection: 0 } }, /^auth\.maxFailuresPerConnection: must be a whole number/],
+    [{ ...base, auth: { cleartextFromLoopback: 'yes' } }, /^auth\.cleartextFromLoopback: must be true or false/],
+  ];
+  for (const [doc, re] of cases) assert.throws(() => parseConfig(doc, '/d'), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+});
