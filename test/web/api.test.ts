@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { FailureLimiter } from '../../src/auth/rate-limit.js';
 import { parseCertificate } from '../../src/tls/certificate.js';
 import { certificateForKey, generateClientCertificate } from '../../src/tls/generate.js';
@@ -338,6 +339,26 @@ describe('web API', () => {
     assert.equal(a.ip, '127.0.0.1');
     assert.ok(r.json.attempts.some((x: { result: string }) => x.result === 'badcreds'));
     assert.ok(!r.json.attempts.some((x: { address: string }) => x.address === BOB), "no other account's attempts");
+  });
+
+  test('login attempts: a certificate login is one row, named by its key while the key exists', async () => {
+    const key = generateClientCertificate('attempts');
+    await h.store.addTlsPubKey(h.aliceId, { fingerprint: key.fingerprint, type: 'ed25519', name: 'Work laptop', loginAddress: ALICE, noImapPreauth: false, certDer: key.certDer });
+    const sock = tlsConnect({ host: '127.0.0.1', port: h.imapsPort, rejectUnauthorized: false, key: key.keyPem, cert: key.certPem });
+    let greeting = '';
+    for await (const d of sock) {
+      greeting += d;
+      if (greeting.includes('\r\n')) break;
+    }
+    sock.destroy();
+    assert.match(greeting, /^\* PREAUTH /);
+    const c = h.client();
+    await c.loginOk(ALICE, ALICE_PASSWORD);
+    const rows = async () => ((await c.request('GET', '/account/api/loginattempts')).json.attempts as { keyFingerprint: string | null; keyName: string | null; mechanism: string; reason: string }[]).filter((a) => a.keyFingerprint === key.fingerprint);
+    const withKey = await rows();
+    assert.deepEqual(withKey.map((a) => [a.mechanism, a.keyName, a.reason]), [['tlsclientauth', 'Work laptop', 'logged in']]);
+    await h.store.removeTlsPubKey(key.fingerprint);
+    assert.deepEqual((await rows()).map((a) => a.keyName), [null], 'a removed key keeps its fingerprint, not its name');
   });
 
   test('client settings, Thunderbird autoconfig and Apple profile', async () => {
