@@ -33,6 +33,11 @@ export const FAILURE_DELAY_STEP_MS = 1000;
 export const MAX_FAILURE_DELAY_MS = 15_000;
 export const MAX_FAILURES_PER_CONNECTION = 10;
 
+/** A refusal by the budget is recorded in Login attempts once per address and account in this time. */
+export const REFUSAL_RECORD_MS = 60_000;
+/** Address/account pairs remembered for that (bounded memory under a flood from many addresses). */
+export const MAX_REFUSALS_TRACKED = 10_000;
+
 /** Budgets: an address, then IPv4 /26 and /21 (IPv6 /48 and /32); a minute and a day. */
 export const DEFAULT_FAILURE_WINDOWS: FailureWindow[] = [
   { ms: 60_000, limits: [10, 100, 300] },

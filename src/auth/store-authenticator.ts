@@ -12,7 +12,7 @@ import { peerCertificateDer } from '../tls/server-context.js';
 import { X509Certificate } from 'node:crypto';
 import type { AttemptOutcome, AuthFailure, AuthIdentity, AuthResult, Authenticator, CertificateLogin, ConnInfo, PasswordLoginOptions } from './authenticator.js';
 import { refusedMessage } from './attempt-policy.js';
-import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from './limits.js';
+import { DEFAULT_FAILURE_WINDOWS, MAX_REFUSALS_TRACKED, REFUSAL_RECORD_MS, type FailureWindow } from './limits.js';
 import { deriveCredentials, verifyPassword, type StoredCredentials } from './password.js';
 import { FailureLimiter } from './rate-limit.js';
 
@@ -33,6 +33,8 @@ export class StoreAuthenticator implements Authenticator {
   private readonly log: Logger;
   private readonly hostname: string;
   private dummy: Promise<StoredCredentials> | null = null;
+  /** Address and account -> when a refusal was last recorded (firstRefusal). */
+  private readonly refusalsRecorded = new Map<string, number>();
 
   constructor(opts: StoreAuthenticatorOptions) {
     this.store = opts.store;
@@ -57,9 +59,28 @@ export class StoreAuthenticator implements Authenticator {
     const wait = this.limiter.retryAfterMs(conn.ip);
     if (wait === 0) return null;
     const addr = username ? await this.store.lookupAddress(username).catch(() => null) : null;
-    await this.record(conn, mechanism, username, addr?.accountId ?? null, null, 'refused');
+    if (this.firstRefusal(conn.ip, addr?.accountId ?? null)) await this.record(conn, mechanism, username, addr?.accountId ?? null, null, 'refused');
     this.log.info('authentication refused: too many failures', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism, username });
     return { ok: false, code: 'LIMIT', reason: 'refused', message: refusedMessage(wait), retryAfterMs: wait };
+  }
+
+  /**
+   * Whether a refusal for this address and account is the first in REFUSAL_RECORD_MS: a flood that
+   * goes on over the budget writes one row a minute per account, not one per request.
+   */
+  private firstRefusal(ip: string, accountId: number | null): boolean {
+    const now = Date.now();
+    const key = `${ip} ${accountId ?? '-'}`;
+    const last = this.refusalsRecorded.get(key);
+    if (last !== undefined && now - last < REFUSAL_RECORD_MS) return false;
+    if (this.refusalsRecorded.size >= MAX_REFUSALS_TRACKED) {
+      for (const [k, t] of this.refusalsRecorded) if (now - t >= REFUSAL_RECORD_MS) this.refusalsRecorded.delete(k);
+      // Still full: forget the oldest (Map order is insertion order).
+      if (this.refusalsRecorded.size >= MAX_REFUSALS_TRACKED) this.refusalsRecorded.delete(this.refusalsRecorded.keys().next().value!);
+    }
+    this.refusalsRecorded.delete(key);
+    this.refusalsRecorded.set(key, now);
+    return true;
   }
 
   /** Credentials to verify against for unknown users, so they cost the same time as known ones. */
