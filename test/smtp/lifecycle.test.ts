@@ -46,7 +46,7 @@ test('shutdown: idle sessions and unfinished transfers get 421 4.3.2, nothing ha
   }
 });
 
-test('AUTH failures: 535 each time, then 421 and the IP is refused at connect', async () => {
+test('AUTH failures: 535 each time, then 421 and the IP is refused once TLS shows no certificate', async () => {
   const h = await startHarness();
   try {
     const c = await SmtpClient.connect(h.ports.submissions, { tls: true });
@@ -61,11 +61,20 @@ test('AUTH failures: 535 each time, then 421 and the IP is refused at connect', 
     assert.equal(last!.code, 421);
     assert.equal(last!.enhanced, '4.7.0');
     await c.waitClosed();
-    const d = await SmtpClient.connect(h.ports.submission);
+    assert.match(last!.lines[0]!, /too many failed logins from your network; try again in \d+ seconds/);
+    // Implicit TLS: refused right after the handshake; STARTTLS: greeted (a certificate could come
+    // with TLS, spec 3.4), refused after the handshake.
+    const d = await SmtpClient.connect(h.ports.submissions, { tls: true });
     const r = await d.reply();
     assert.equal(r.code, 421);
-    assert.match(r.lines[0]!, /too many auth failures/);
+    assert.match(r.lines[0]!, /too many failed logins from your network; try again in \d+ seconds/);
     await d.waitClosed();
+    const p = await SmtpClient.connect(h.ports.submission);
+    await p.expect(220);
+    await p.ehlo();
+    await p.startTls();
+    await p.expect(421, '4.7.0');
+    await p.waitClosed();
     // Port 25 still takes mail: it has no AUTH to protect.
     const e = await SmtpClient.connect(h.ports.smtp);
     await e.expect(220);
