@@ -13,7 +13,7 @@ import { startTestServer, ADDRESS, PASSWORD, type TestServer } from '../e2e/serv
 import { Client } from '../imap/harness.js';
 import { createSaslClient } from '../../src/sasl/client.js';
 import { SASL_MECHANISMS, type SaslMechanism } from '../../src/sasl/types.js';
-import { b64, imapStarttls, Smtp } from './support.js';
+import { b64, imapStarttls, requireBinary, run, Smtp } from './support.js';
 
 /** A real first client message for `mech` with the right password, or null when it has none. */
 function initialResponse(mech: SaslMechanism): string | null {
@@ -71,6 +71,34 @@ describe('no authentication and no mail before TLS', () => {
     await t.ok(`AUTHENTICATE PLAIN ${b64(`\0${ADDRESS}\0${PASSWORD}`)}`);
     await t.ok('SELECT INBOX');
     t.destroy();
+  });
+
+  test('real clients on IMAP 143 without TLS: curl and Python imaplib cannot log in; with STARTTLS they can', async () => {
+    const curl = requireBinary('curl', 'curl');
+    const url = `imap://127.0.0.1:${srv.ports.imap}/`;
+    const clear = await run(curl, ['-sS', '--max-time', '10', '-u', `${ADDRESS}:${PASSWORD}`, url]);
+    assert.notEqual(clear.code, 0, clear.stdout);
+    const tls = await run(curl, ['-sS', '-k', '--ssl-reqd', '--max-time', '10', '-u', `${ADDRESS}:${PASSWORD}`, url]);
+    assert.equal(tls.code, 0, tls.stderr);
+    assert.match(tls.stdout, /INBOX/);
+    const py = requireBinary('python3', 'python3');
+    const script = [
+      'import imaplib, ssl, sys',
+      `c = imaplib.IMAP4("127.0.0.1", ${srv.ports.imap})`,
+      'print("caps", " ".join(c.capabilities))',
+      'try:',
+      `    c.login("${ADDRESS}", "${PASSWORD}"); print("clear login ok")`,
+      'except imaplib.IMAP4.error as e: print("clear login refused:", e)',
+      'ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE',
+      `c = imaplib.IMAP4("127.0.0.1", ${srv.ports.imap}); c.starttls(ssl_context=ctx)`,
+      `print("tls login", c.login("${ADDRESS}", "${PASSWORD}")[0])`,
+    ].join('\n');
+    const r = await run(py, ['-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^caps .*LOGINDISABLED/m);
+    assert.doesNotMatch(r.stdout, /^caps .*AUTH=/m);
+    assert.match(r.stdout, /^clear login refused:/m);
+    assert.match(r.stdout, /^tls login OK$/m);
   });
 
   test('submission 587: no AUTH in EHLO; every mechanism gets 538 5.7.11 without a 334; no MAIL, RCPT or DATA', async () => {
