@@ -28,6 +28,13 @@ async function postmaster(store: Store, hostname: string): Promise<RecipientClas
   return { kind: 'unknown' };
 }
 
+/** The account is at or over its storage quota: no message fits, so RCPT is refused at once
+ * (552 5.2.2, RFC 3463 X.2.2); a message that would only take it over is refused after DATA. */
+export async function mailboxFull(store: Store, accountId: number): Promise<boolean> {
+  const q = await store.getQuota(accountId);
+  return q.limit !== null && q.used >= q.limit;
+}
+
 export async function classifyRecipient(store: Store, hostname: string, to: ForwardPath): Promise<RecipientClass> {
   if (to.kind === 'postmaster') return postmaster(store, hostname);
   const m = to.mailbox;
