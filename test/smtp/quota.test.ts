@@ -16,14 +16,15 @@ const run = promisify(execFile);
 const PY = `
 import smtplib, sys
 port, sender, rcpts, size, subject = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(','), int(sys.argv[4]), sys.argv[5]
+line = 'x' * 76 + '\\r\\n'
+body = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s\\r\\n\\r\\n' % (sender, rcpts[0], subject) + line * (size // len(line))
 s = smtplib.SMTP('127.0.0.1', port, timeout=10)
 s.ehlo('client.sender.test')
-s.mail(sender)
+# With a sixth argument the client declares the message size (RFC 1870 SIZE).
+s.mail(sender, ['SIZE=%d' % len(body)] if len(sys.argv) > 6 else [])
 for r in rcpts:
     code, msg = s.rcpt(r)
     print('RCPT', r, code, msg.decode())
-line = 'x' * 76 + '\\r\\n'
-body = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s\\r\\n\\r\\n' % (sender, rcpts[0], subject) + line * (size // len(line))
 try:
     code, msg = s.data(body.encode())
 except smtplib.SMTPDataError as e:
@@ -32,8 +33,8 @@ print('DATA', code, msg.decode())
 s.quit()
 `;
 
-async function send(h: Harness, sender: string, rcpts: string[], size: number, subject: string): Promise<string[]> {
-  const r = await run('python3', ['-c', PY, String(h.ports.smtp), sender, rcpts.join(','), String(size), subject]);
+async function send(h: Harness, sender: string, rcpts: string[], size: number, subject: string, declareSize = false): Promise<string[]> {
+  const r = await run('python3', ['-c', PY, String(h.ports.smtp), sender, rcpts.join(','), String(size), subject, ...(declareSize ? ['declare'] : [])]);
   return r.stdout.trim().split('\n');
 }
 
@@ -76,6 +77,9 @@ describe('smtp delivery over quota (python smtplib)', () => {
     assert.match(out[1]!, /^DATA 552 5\.2\.2 /);
     assert.equal((await h.inbox(h.bob.id)).length, 0);
     assert.equal((await h.store.getQuota(h.bob.id)).used, 0);
+    // Declared with SIZE at MAIL, the same message is refused at RCPT already.
+    const declared = await send(h, 'someone@sender.test', ['bob@example.test'], 8000, 'declared', true);
+    assert.match(declared[0]!, /^RCPT bob@example\.test 552 5\.2\.2 /);
     // A message that fits is delivered, up to the limit.
     const ok = await send(h, 'someone@sender.test', ['bob@example.test'], 2000, 'fits');
     assert.match(ok[1]!, /^DATA 250 /);

@@ -1,7 +1,7 @@
 // APPEND (RFC 9051 6.3.12), MULTIAPPEND (RFC 3502), APPENDUID (RFC 4315 3), APPENDLIMIT (RFC 7889),
 // literal8 (RFC 3516) and UTF8 (~{n}) (RFC 6855 4).
 // Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
-// [TOOBIG]; room in the account's quota: else [OVERQUOTA], RFC 9208 4.3.3) before its continuation,
+// [TOOBIG]; room in the account's quota: else [OVERQUOTA], RFC 9208 4.3.1) before its continuation,
 // then streamed through a bounded channel into store.stageBlob, so
 // a message is never held whole in memory (small ones are also kept to build the MIME cache).
 // Literals up to INLINE_BLOB_MAX are collected and staged as one buffer, which the store keeps in its
@@ -67,7 +67,7 @@ export class AppendSession {
       // RFC 7889: over APPENDLIMIT is refused before the continuation.
       if (ev.size > conn.appendLimit) throw no('TOOBIG', `message over the APPENDLIMIT of ${conn.appendLimit} bytes`);
       if (ev.size === 0) throw no(null, 'empty message refused');
-      // RFC 9208 4.3.3: refused before the data when it cannot fit (the commit checks again).
+      // RFC 9208 4.3.1: refused before the data when it cannot fit (the commit checks again).
       const q = await conn.ctx.store.getQuota(conn.identity!.accountId);
       if (q.limit !== null && q.used + this.announced + ev.size > q.limit) throw no('OVERQUOTA', 'message would exceed the storage quota');
     } catch (err) {

@@ -1,7 +1,7 @@
 // QUOTA (RFC 9208): one quota root "" per account with the STORAGE resource: the account's usage as
 // the store keeps it and its limit (its own or the server default, `postern account quota`). An
 // account without a limit is reported with what the disk can still hold on top of the usage, the
-// real ceiling. APPEND and COPY over the limit fail with NO [OVERQUOTA] (RFC 9208 4.3.3).
+// real ceiling. APPEND and COPY over the limit fail with NO [OVERQUOTA] (RFC 9208 4.3.1).
 import { statfs } from 'node:fs/promises';
 import type { CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';

@@ -32,7 +32,7 @@ export function fromStoreError(err: unknown): ImapError | null {
     case 'toobig':
       return no('TOOBIG', err.message);
     case 'overquota':
-      // RFC 9208 4.3.3.
+      // RFC 9208 4.3.1.
       return no('OVERQUOTA', err.message);
   }
 }

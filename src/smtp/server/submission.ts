@@ -26,11 +26,11 @@ export const submissionPolicy: ListenerPolicy = {
     return null;
   },
 
-  async checkRcpt(s, to) {
+  async checkRcpt(s, to, tx) {
     const c = await classifyRecipient(s.ctx.store, s.ctx.config.hostname, to);
     switch (c.kind) {
       case 'local':
-        if (await mailboxFull(s.ctx.store, c.accountId)) return { ok: false, reply: R.quotaExceeded };
+        if (await mailboxFull(s.ctx.store, c.accountId, tx.params.size)) return { ok: false, reply: R.quotaExceeded };
         return { ok: true, recipient: { address: c.address, accountId: c.accountId } };
       case 'remote':
         return { ok: true, recipient: { address: c.address, accountId: null } };
