@@ -1,8 +1,8 @@
 // Incremental command reader: fed with Buffers from the socket, it owns line and literal state and
 // yields whole commands (text segments plus literals) for the parser. It enforces spec 4:
 // - a string literal is checked against the per-literal size, the literal count and the per-command
-//   total (a smaller one before login, set by the caller), in that order, when its announcement `{n}` / `{n+}` / `~{n}` is seen, before any of its
-//   bytes is accepted;
+//   total (a smaller one until the caller sets `authenticated`), in that order, when its
+//   announcement `{n}` / `{n+}` / `~{n}` is seen, before any of its bytes is accepted;
 // - a synchronizing literal over a limit gets no continuation, the command is dropped and the
 //   connection stays usable (the client does not send the data) (RFC 9051 4.3);
 // - a non-synchronizing literal over a limit is fatal: the server cannot know where the data ends

@@ -2,8 +2,8 @@
 // literal8 (RFC 3516) and UTF8 (~{n}) (RFC 6855 4).
 // Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
 // [TOOBIG]; room in the account's quota: else [OVERQUOTA], RFC 9208 4.3.1) before its continuation,
-// then streamed through a bounded channel into store.stageBlob, so
-// a message is never held whole in memory (small ones are also kept to build the MIME cache).
+// then streamed through a bounded channel into store.stageBlob, so a message is never held whole in
+// memory (small ones are also kept to build the MIME cache).
 // Literals up to INLINE_BLOB_MAX are collected and staged as one buffer, which the store keeps in its
 // database: no file and no fsyncs of their own.
 // All messages of one command are committed together (RFC 3502: all or none); the store checks the
