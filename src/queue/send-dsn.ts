@@ -5,6 +5,7 @@
 import type { Logger } from '../log/logger.js';
 import { cacheFor } from '../delivery/deliver.js';
 import { MessageSource } from '../delivery/message-source.js';
+import { StoreError } from '../store/errors.js';
 import type { QueueMessage, Store } from '../store/types.js';
 import { composeDsn, type DsnRecipient } from './dsn.js';
 
@@ -48,6 +49,13 @@ export async function sendDsnAbout(
         await store.appendMessages(local.accountId, inbox.id, [{ blob, flags: [], internalDate: o.now, cache }]);
       } catch (err) {
         await blob.discard();
+        // A sender over its storage quota cannot get the DSN, now or at a retry (a failure here
+        // would make the queue try the recipients again and again): it is dropped, as a DSN that
+        // cannot be delivered is (RFC 5321 4.5.5: never a DSN about a DSN).
+        if (err instanceof StoreError && err.code === 'overquota') {
+          o.log.warn('dsn dropped: sender over quota', { ...about.ref, to: about.sender, account: local.accountName });
+          return 'none';
+        }
         throw err;
       }
       o.log.info('dsn delivered locally', { ...about.ref, to: about.sender, account: local.accountName });
