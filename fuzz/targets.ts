@@ -125,7 +125,7 @@ const IMAP_DICT = [
 
 function imapLimits(rng: Rng): ReaderLimits {
   if (rng.chance(0.6)) return DEFAULT_READER_LIMITS;
-  return { maxLiteralSize: 1 + rng.small(200), maxLiteralsPerCommand: 1 + rng.small(5), maxLiteralBytesPerCommand: 1 + rng.small(400), maxLineLength: 8 + rng.small(400) };
+  return { maxLiteralSize: 1 + rng.small(200), maxLiteralsPerCommand: 1 + rng.small(5), maxLiteralBytesPerCommand: 1 + rng.small(400), maxLiteralBytesBeforeAuth: 1 + rng.small(400), maxLineLength: 8 + rng.small(400) };
 }
 
 const imap: FuzzTarget = {

@@ -1,12 +1,14 @@
-// `postern account add|rm|list|addaddress|rmaddress` and `postern setaccountpassword`.
+// `postern account add|rm|list|addaddress|rmaddress|quota` and `postern setaccountpassword`.
 
 import { deriveCredentials, PasswordError } from '../auth/password.js';
+import { formatSize, parseSize } from '../config/size.js';
 import { parse, positionals } from './args.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
 import { withStore } from './open-store.js';
 import { readNewPassword } from './read-password.js';
 
-const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS';
+const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS | quota ACCOUNT [SIZE|none|default]';
+const QUOTA_USAGE = 'postern account quota ACCOUNT [SIZE|none|default]   (SIZE: bytes, or with K, M or G)';
 
 export async function accountCommand(dir: string, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
@@ -44,6 +46,22 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
     case 'rmaddress': {
       const [address] = positionals(p, 1, 1, 'postern account rmaddress ADDRESS');
       await withStore(dir, (store) => store.removeAddress(address!));
+      return;
+    }
+    case 'quota': {
+      const [name, size] = positionals(p, 1, 2, QUOTA_USAGE);
+      await withStore(dir, async (store) => {
+        const account = await store.getAccount(name!);
+        if (!account) throw new CliError(`account ${name} not found`, EX_DATAERR);
+        if (size !== undefined) {
+          const setting = size.toLowerCase() === 'default' ? 'default' : parseSize(size);
+          if (setting === undefined) throw new CliError(`not a size: ${JSON.stringify(size)} (bytes, or with K, M or G, or none, or default)`, EX_DATAERR);
+          await store.setQuota(account.name, setting);
+        }
+        const q = await store.getQuota(account.id);
+        const source = q.setting === 'default' ? ' (server default)' : '';
+        console.log(`${account.name}\tused ${q.used} bytes\tlimit ${formatSize(q.limit)}${source}`);
+      });
       return;
     }
     default:

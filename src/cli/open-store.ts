@@ -17,7 +17,7 @@ export function loadConfigOrFail(dir: string): Config {
 
 export async function withStore<T>(dir: string, fn: (store: SqliteStore, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfigOrFail(dir);
-  const store = await SqliteStore.open({ dir });
+  const store = await SqliteStore.open({ dir, defaultQuota: config.quota.default });
   try {
     return await fn(store, config);
   } finally {

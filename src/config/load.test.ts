@@ -82,3 +82,14 @@ test('auth: the attempt policy overrides the defaults of auth/limits.ts, and che
   ];
   for (const [doc, re] of cases) assert.throws(() => parseConfig(doc, '/d'), (e: unknown) => e instanceof ConfigError && re.test(e.message));
 });
+
+test('quota.default: bytes, K/M/G sizes, none; anything else is an error naming the key', () => {
+  assert.equal(parseConfig(base, '/d').quota.default, null);
+  for (const [v, want] of [[1024, 1024], ['500M', 500 * 1024 ** 2], ['2g', 2 * 1024 ** 3], ['16K', 16384], ['none', null]] as const) {
+    assert.equal(parseConfig({ ...base, quota: { default: v } }, '/d').quota.default, want, String(v));
+  }
+  for (const v of ['lots', '1T', '-5', '1.5G', true, [1]]) {
+    assert.throws(() => parseConfig({ ...base, quota: { default: v } }, '/d'), (e: Error) => e instanceof ConfigError && /^quota\.default: /.test(e.message), String(v));
+  }
+  assert.throws(() => parseConfig({ ...base, quota: { defualt: '1G' } }, '/d'), (e: Error) => e instanceof ConfigError && /defualt/.test(e.message));
+});

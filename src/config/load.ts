@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
 import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
+import { parseSize } from './size.js';
 import { SERVICE_PORTS, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
 
 export const CONFIG_FILE = 'postern.conf';
@@ -175,10 +176,20 @@ function parseTransports(v: unknown): Config['transports'] {
   return out;
 }
 
+function parseQuota(v: unknown): Config['quota'] {
+  if (v === undefined) return { default: null };
+  const o = obj(v, 'quota');
+  checkKeys(o, 'quota', ['default']);
+  if (o.default === undefined) return { default: null };
+  const size = typeof o.default === 'number' || typeof o.default === 'string' ? parseSize(String(o.default)) : undefined;
+  if (size === undefined) throw new ConfigError(`quota.default: must be bytes, a size with K, M or G, or none; got ${show(o.default)}`);
+  return { default: size };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -207,6 +218,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     ...(o.auth !== undefined ? { auth: parseAuth(o.auth) } : {}),
     dkim: parseDkim(o.dkim, dir),
     transports: parseTransports(o.transports),
+    quota: parseQuota(o.quota),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

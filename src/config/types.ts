@@ -20,6 +20,8 @@ export interface ImapLimits {
   maxLiteralSize: number;
   maxLiteralsPerCommand: number;
   maxLiteralBytesPerCommand: number;
+  /** The per-command total before login. */
+  maxLiteralBytesBeforeAuth: number;
   maxLineLength: number;
   appendLimit: number;
   idleTimeoutBeforeAuthMs: number;
@@ -81,4 +83,6 @@ export interface Config {
   dkim: Record<string, DkimKeyConfig[]>;
   /** Transport overrides per recipient domain; the key "*" applies to every other domain. */
   transports: Record<string, TransportConfig>;
+  /** Storage quota of accounts without one of their own, in bytes; null for none. */
+  quota: { default: number | null };
 }

@@ -70,3 +70,20 @@ test('local copies carry the MIME cache of the stored bytes; big messages are le
     assert.equal(msgs[1]!.cache, null);
   });
 });
+
+test('an account over quota does not stop the others; with no copy delivered at all, overquota is thrown', async () => {
+  await withStore(async (s, dir) => {
+    const a = await s.createAccount('a', 'a@example.test');
+    const b = await s.createAccount('b', 'b@example.test');
+    await s.setQuota('b', 10);
+    const big = new MessageSource([Buffer.from('Subject: big\r\n\r\n'), Buffer.alloc(100_000, 'x')]);
+    const res = await deliver(s, { sender: 'x@remote.test', localAccounts: [a.id, b.id], remote: null, content: big }, silentLogger);
+    assert.deepEqual([...res.local.keys()], [a.id]);
+    assert.deepEqual(res.overQuota, [b.id]);
+    assert.equal((await s.listMessages((await s.inboxId(b.id))!)).length, 0);
+    // b's copy was a file: it is gone, only a's remains.
+    const files = readdirSync(join(dir, 'msg'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    assert.equal(files, 1);
+    await assert.rejects(deliver(s, { sender: 'x@remote.test', localAccounts: [b.id], remote: null, content: big }, silentLogger), (e: Error & { code?: string }) => e.code === 'overquota');
+  });
+});

@@ -9,11 +9,16 @@
 // message twice, the same trade-off as a Postfix local delivery agent failing half-way; it cannot
 // lose mail.
 //
+// A recipient account over its storage quota (the store checks it in the commit) does not fail the
+// others: it is reported in `overQuota` for the caller to answer per recipient (a DSN); when no
+// copy was delivered at all, deliver() throws the StoreError 'overquota' (SMTP 552 5.2.2).
+//
 // Local copies get the MIME cache (ENVELOPE, BODYSTRUCTURE, preview) at append time, as IMAP
 // APPEND does, for messages up to CACHE_AT_STORE_MAX; bigger ones are parsed on first FETCH.
 
 import type { Logger } from '../log/logger.js';
 import { CACHE_AT_STORE_MAX, messageCacheJson } from '../mime/message-cache.js';
+import { StoreError } from '../store/errors.js';
 import type { StagedBlob, Store } from '../store/types.js';
 import { MessageSource } from './message-source.js';
 
@@ -34,6 +39,8 @@ export interface DeliveryResult {
   /** Account id to the UID the message got in its Inbox. */
   local: Map<number, number>;
   queueId: number | null;
+  /** Accounts that did not get the message: it would take them over their quota. */
+  overQuota: number[];
 }
 
 /** RFC 5321 4.4: the final delivery MTA records the reverse path as Return-Path. */
@@ -52,7 +59,7 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
   // A message small enough for the cache is read once, and that buffer is also what is staged.
   const localBytes = inboxes.length && localContent.size <= CACHE_AT_STORE_MAX ? await localContent.toBuffer() : null;
   const cache = localBytes ? cacheOf(localBytes, log) : null;
-  const result: DeliveryResult = { local: new Map(), queueId: null };
+  const result: DeliveryResult = { local: new Map(), queueId: null, overQuota: [] };
   const internalDate = req.internalDate ?? new Date();
   // A blob may be referenced by one row only: one copy per account and one for the queue. The
   // copies are written and fsynced concurrently, and the commits are requested together so that
@@ -76,8 +83,18 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
     commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!).then((q) => (result.queueId = q.id)));
   }
   const outcomes = await Promise.allSettled(commits);
-  const failed = outcomes.findIndex((o) => o.status === 'rejected');
-  if (failed < 0) return result;
+  const overQuota = (i: number): boolean => {
+    const o = outcomes[i]!;
+    return i < inboxes.length && o.status === 'rejected' && o.reason instanceof StoreError && o.reason.code === 'overquota';
+  };
+  const failed = outcomes.findIndex((o, i) => o.status === 'rejected' && !overQuota(i));
+  if (failed < 0) {
+    result.overQuota = inboxes.filter((_, i) => overQuota(i)).map((x) => x.accountId);
+    if (result.overQuota.length === 0) return result;
+    await discardAll(staged.filter((_, i) => overQuota(i)));
+    if (result.local.size === 0 && result.queueId === null) throw new StoreError('overquota', 'mailbox full');
+    return result;
+  }
   // Committed copies belong to their rows now; the others are removed. The error goes back to the
   // client, which retries: recipients already served may see the message twice, it is never lost.
   const committed = outcomes.filter((o) => o.status === 'fulfilled').length;

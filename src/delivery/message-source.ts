@@ -34,6 +34,19 @@ export class MessageSource {
     }
   }
 
+  /** At most the first `max` bytes (a header section for a DSN), without reading the rest. */
+  async head(max: number): Promise<Buffer> {
+    const out: Buffer[] = [];
+    let n = 0;
+    for await (const c of this.chunks()) {
+      const take = c.subarray(0, max - n);
+      out.push(take);
+      n += take.length;
+      if (n >= max) break;
+    }
+    return Buffer.concat(out, n);
+  }
+
   async toBuffer(): Promise<Buffer> {
     if (this.parts.every((p) => Buffer.isBuffer(p))) return Buffer.concat(this.parts as Buffer[], this.size);
     const out: Buffer[] = [];

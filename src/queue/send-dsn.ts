@@ -5,6 +5,7 @@
 import type { Logger } from '../log/logger.js';
 import { cacheFor } from '../delivery/deliver.js';
 import { MessageSource } from '../delivery/message-source.js';
+import { StoreError } from '../store/errors.js';
 import type { QueueMessage, Store } from '../store/types.js';
 import { composeDsn, type DsnRecipient } from './dsn.js';
 
@@ -24,9 +25,21 @@ export async function sendDsn(
   // RFC 3461 / RFC 5321 4.5.5: never a DSN about a DSN, never to the null sender (loops).
   if (recipients.length === 0 || msg.isDsn || isNullSender(msg.sender)) return 'none';
   const original = await store.readBlob(msg.fileId);
-  const dsn = composeDsn({ reportingMta: o.hostname, to: msg.sender, arrivalDate: msg.created, original, recipients, now: o.now });
+  return sendDsnAbout(store, { sender: msg.sender, arrivalDate: msg.created, original, ref: { msgid: msg.id } }, recipients, o);
+}
 
-  const local = await store.lookupAddress(msg.sender);
+/** A DSN about a message that is not (or no longer) in the queue, e.g. one refused for some
+ * recipients at delivery (over quota); `original` needs only the header section. */
+export async function sendDsnAbout(
+  store: Store,
+  about: { sender: string; arrivalDate: Date; original: Buffer; ref: Record<string, string | number> },
+  recipients: DsnRecipient[],
+  o: { hostname: string; now: Date; log: Logger },
+): Promise<DsnResult> {
+  if (recipients.length === 0 || isNullSender(about.sender)) return 'none';
+  const dsn = composeDsn({ reportingMta: o.hostname, to: about.sender, arrivalDate: about.arrivalDate, original: about.original, recipients, now: o.now });
+
+  const local = await store.lookupAddress(about.sender);
   if (local) {
     const inbox = await store.getMailbox(local.accountId, 'INBOX');
     if (inbox) {
@@ -36,16 +49,23 @@ export async function sendDsn(
         await store.appendMessages(local.accountId, inbox.id, [{ blob, flags: [], internalDate: o.now, cache }]);
       } catch (err) {
         await blob.discard();
+        // A sender over its storage quota cannot get the DSN, now or at a retry (a failure here
+        // would make the queue try the recipients again and again): it is dropped, as a DSN that
+        // cannot be delivered is (RFC 5321 4.5.5: never a DSN about a DSN).
+        if (err instanceof StoreError && err.code === 'overquota') {
+          o.log.warn('dsn dropped: sender over quota', { ...about.ref, to: about.sender, account: local.accountName });
+          return 'none';
+        }
         throw err;
       }
-      o.log.info('queue dsn delivered locally', { msgid: msg.id, to: msg.sender, account: local.accountName });
+      o.log.info('dsn delivered locally', { ...about.ref, to: about.sender, account: local.accountName });
       return 'local';
     }
   }
   const blob = await store.stageBlob(dsn);
   try {
-    const q = await store.enqueue(null, '', [msg.sender], blob, { isDsn: true });
-    o.log.info('queue dsn queued', { msgid: msg.id, dsnid: q.id, to: msg.sender });
+    const q = await store.enqueue(null, '', [about.sender], blob, { isDsn: true });
+    o.log.info('dsn queued', { ...about.ref, dsnid: q.id, to: about.sender });
   } catch (err) {
     await blob.discard();
     throw err;

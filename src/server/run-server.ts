@@ -40,7 +40,7 @@ export interface ServerHooks {
 }
 
 export async function startServer(config: Config, log: Logger = createLogger(), hooks: ServerHooks = {}): Promise<RunningServer> {
-  const store = await SqliteStore.open({ dir: config.dir, recover: true });
+  const store = await SqliteStore.open({ dir: config.dir, recover: true, defaultQuota: config.quota.default });
   const controller = new AbortController();
   const auth = new StoreAuthenticator({ store, log, hostname: config.hostname, windows: authLimitsOf(config).windows });
   const sessions = new SessionRegistry(store, auth, log);

@@ -1,7 +1,9 @@
 // Errors the store raises for conditions a caller must tell the user about. Anything else is a bug
 // or an I/O failure and propagates as is.
 
-export type StoreErrorCode = 'exists' | 'notfound' | 'invalid' | 'nospace' | 'toobig';
+/** overquota: the account's storage quota would be exceeded (a permanent, per-account condition,
+ * unlike nospace: the disk is full). */
+export type StoreErrorCode = 'exists' | 'notfound' | 'invalid' | 'nospace' | 'toobig' | 'overquota';
 
 export class StoreError extends Error {
   constructor(

@@ -8,6 +8,9 @@
 // - UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ never go backwards, also across restarts and crashes.
 // - Every state change (append, flags, expunge, copy/move, mailbox create/rename/delete) is one
 //   transaction, and is published on the change feed only after it committed.
+// - An account's quota usage changes in the transaction that adds or removes its messages; a
+//   transaction that would take it over the limit fails with StoreError 'overquota' and commits
+//   nothing (appendMessages, copyMessages; a move within the account changes no usage).
 
 import type { ChangeFeed } from './change-feed.js';
 
@@ -22,6 +25,18 @@ export interface Account {
   /** Null when logins are allowed; otherwise the reason shown to the user. */
   loginDisabled: string | null;
   created: Date;
+}
+
+/** An account's quota: bytes, null for no limit, or 'default' for the server's default. */
+export type QuotaSetting = number | null | 'default';
+
+export interface QuotaUsage {
+  /** Bytes of the account's messages (all mailboxes). */
+  used: number;
+  /** The limit in force in bytes (the account's own or the default); null for none. */
+  limit: number | null;
+  /** What the account has set. */
+  setting: QuotaSetting;
 }
 
 export interface Address {
@@ -202,6 +217,9 @@ export interface Store {
   listAccounts(): Promise<Account[]>;
   setLoginDisabled(name: string, reason: string | null): Promise<void>;
   addAddress(accountName: string, address: string): Promise<Address>;
+  /** Storage quota (RFC 9208 STORAGE, in bytes here). */
+  getQuota(accountId: number): Promise<QuotaUsage>;
+  setQuota(accountName: string, setting: QuotaSetting): Promise<void>;
   removeAddress(address: string): Promise<void>;
   lookupAddress(address: string): Promise<Address | null>;
   listAddresses(accountId: number): Promise<Address[]>;

@@ -107,7 +107,7 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
 function toErrorResponse(err: unknown, ctx: ServerContext, rid: string): WebResponse {
   if (err instanceof HttpError) return errorResponse(err);
   if (err instanceof StoreError) {
-    const status = { exists: 409, notfound: 404, invalid: 400, nospace: 503, toobig: 413 }[err.code];
+    const status = { exists: 409, notfound: 404, invalid: 400, nospace: 503, toobig: 413, overquota: 507 }[err.code];
     return errorResponse(new HttpError(status, err.code, err.message));
   }
   ctx.log.error('web request failed', { rid, err, stack: err instanceof Error ? err.stack : undefined });

@@ -115,3 +115,28 @@ test('bad or missing config: clear error naming the problem', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('account quota: SIZE with K, M or G, none, default from postern.conf; bad sizes refused', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const q = (...args: string[]) => postern(['--dir', dir, 'account', 'quota', 'alice', ...args]);
+    assert.equal(q().stdout, 'alice\tused 0 bytes\tlimit none (server default)\n');
+    assert.equal(q('10M').stdout, 'alice\tused 0 bytes\tlimit 10M\n');
+    assert.equal(q('1536k').stdout, 'alice\tused 0 bytes\tlimit 1536K\n');
+    assert.equal(q('12345').stdout, 'alice\tused 0 bytes\tlimit 12345\n');
+    assert.equal(q('none').stdout, 'alice\tused 0 bytes\tlimit none\n');
+    assertFails(q('10X'), /not a size: "10X"/, 65);
+    assertFails(q('-1'), /not a size|Unknown option/);
+    assertFails(postern(['--dir', dir, 'account', 'quota', 'nobody', '1G']), /account nobody not found/, 65);
+    assertFails(postern(['--dir', dir, 'account', 'quota']), /usage: postern account quota ACCOUNT/, 64);
+    // The default comes from postern.conf and applies to accounts without their own limit.
+    const conf = join(dir, 'postern.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8') + 'quota:\n  default: 2G\n');
+    assert.equal(q('default').stdout, 'alice\tused 0 bytes\tlimit 2G (server default)\n');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('default: 2G', 'default: lots'));
+    assertFails(q(), /quota\.default: must be bytes, a size with K, M or G, or none/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -160,6 +160,18 @@ describe('queue delivery', () => {
     assert.equal(parseMessageCache(meta[0]!.cache)?.part.subtype, 'report');
   });
 
+  it('a DSN for a local sender over quota is dropped: the bounce is recorded once, not retried', { timeout: 20_000 }, async () => {
+    const env = await setup({ server: { onRcpt: () => '550 5.1.1 no such user' } });
+    await env.store.setQuota('alice', 0);
+    await env.enqueue('alice@example.org', ['nobody@remote.example']);
+    await env.queue.runOnce();
+    assert.deepEqual(await env.store.listQueue(), [], 'the failed recipient is done: dropped');
+    assert.deepEqual(await env.inbox(), []);
+    env.clock.now += 24 * 60 * MIN;
+    await env.queue.runOnce();
+    assert.equal(env.server!.commands.filter((c) => c.startsWith('MAIL')).length, 1, 'one attempt only');
+  });
+
   it('returns the message with a DSN when it expires after days of 4xx', async () => {
     const env = await setup({ server: { greeting: '421 4.3.2 overloaded, come back later' } });
     const id = await env.enqueue('alice@example.org', ['bob@remote.example']);

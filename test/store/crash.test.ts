@@ -1,6 +1,7 @@
 // Durability under SIGKILL (spec 10, issue 2): a child appends messages and prints an ack after each
 // commit; it is killed at a random moment, many times. After each kill the store must hold every
-// acknowledged message intact, no partial message, no orphaned file, and counters must not go back.
+// acknowledged message intact, no partial message, no orphaned file, counters must not go back, and
+// the quota usage must be the sum of the messages' sizes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,6 +100,8 @@ test(`SIGKILL during appends, ${ROUNDS} rounds: nothing acknowledged lost, nothi
       const files = filesOnDisk(dir);
       const inline = (s.db.prepare('SELECT file_id AS id FROM blob_inline').all() as { id: number }[]).map((r) => r.id);
       assert.deepEqual([...files, ...inline].sort((a, b) => a - b), rows.map((m) => m.fileId).sort((a, b) => a - b));
+      // The quota usage changed in the same transactions as the rows: it is their sum after a kill.
+      assert.equal((await s.getQuota(account.id)).used, rows.reduce((n, m) => n + m.size, 0), 'quota usage matches the messages');
       assert.ok(inbox.uidNext >= lastUidNext, 'UIDNEXT never goes back');
       assert.ok(inbox.highestModseq >= Math.max(lastModseq, r.lastModseq), 'HIGHESTMODSEQ never goes back');
       lastUidNext = inbox.uidNext;

@@ -32,6 +32,31 @@ describe('CommandReader', () => {
     assert.equal(ev[1]!.kind, 'command');
   });
 
+  it('before login the literals of one command total at most maxLiteralBytesBeforeAuth; after login maxLiteralBytesPerCommand', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    const big = 'x'.repeat(60 * 1024);
+    r.push(Buffer.from(`a LOGIN {${big.length}}\r\n`));
+    assert.deepEqual(drain(r).map((e) => e.kind), ['continue']);
+    r.push(Buffer.from(`${big} {${big.length}}\r\n`));
+    assert.deepEqual(drain(r), [{ kind: 'toobig', tag: 'a', sync: true, message: 'literals of one command over 102400 bytes before login' }]);
+    r.authenticated = true;
+    r.push(Buffer.from(`b SEARCH TEXT {${big.length}}\r\n`));
+    assert.deepEqual(drain(r).map((e) => e.kind), ['continue']);
+    r.push(Buffer.from(`${big} TEXT {${big.length}}\r\n`));
+    assert.deepEqual(drain(r).map((e) => e.kind), ['continue']);
+  });
+
+  it('a message literal rejected as fatal leaves the reader dead (nothing of it is read)', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a APPEND INBOX {4294967296+}\r\nxxxx'));
+    assert.equal(drain(r)[0]!.kind, 'message-literal');
+    r.rejectMessage(true);
+    assert.equal(r.dead, true);
+    assert.equal(r.buffered, 0);
+    r.push(Buffer.from('b NOOP\r\n'));
+    assert.deepEqual(drain(r), []);
+  });
+
   it('is dead after a non-sync literal over a limit', () => {
     const r = new CommandReader(DEFAULT_READER_LIMITS);
     r.push(Buffer.from('a LOGIN {102401+}\r\nxxxx'));

@@ -1,8 +1,8 @@
 // Incremental command reader: fed with Buffers from the socket, it owns line and literal state and
 // yields whole commands (text segments plus literals) for the parser. It enforces spec 4:
 // - a string literal is checked against the per-literal size, the literal count and the per-command
-//   total, in that order, when its announcement `{n}` / `{n+}` / `~{n}` is seen, before any of its
-//   bytes is accepted;
+//   total (a smaller one until the caller sets `authenticated`), in that order, when its
+//   announcement `{n}` / `{n+}` / `~{n}` is seen, before any of its bytes is accepted;
 // - a synchronizing literal over a limit gets no continuation, the command is dropped and the
 //   connection stays usable (the client does not send the data) (RFC 9051 4.3);
 // - a non-synchronizing literal over a limit is fatal: the server cannot know where the data ends
@@ -70,6 +70,8 @@ export class CommandReader {
   private literalCount = 0;
   private literalBytes = 0;
   private pendingText: Buffer = EMPTY;
+  /** Set by the caller at login: the per-command literal total goes up to the after-login limit. */
+  authenticated = false;
 
   constructor(private readonly limits: ReaderLimits) {}
 
@@ -103,10 +105,15 @@ export class CommandReader {
 
   /**
    * Refuse the announced message literal (the caller answered the command already). A synchronizing
-   * literal is never sent; a non-synchronizing one is skipped together with the rest of the command.
+   * literal is never sent; a non-synchronizing one is skipped together with the rest of the command,
+   * unless `fatal`: then the reader is dead (the caller closes the connection).
    */
-  rejectMessage(): void {
+  rejectMessage(fatal = false): void {
     if (this.state.s !== 'decide') throw new Error('no message literal to reject');
+    if (fatal) {
+      this.die();
+      return;
+    }
     const st = this.state;
     this.resetCommand();
     this.state = st.sync ? { s: 'line' } : { s: 'skip', remaining: st.size, then: 'discard' };
@@ -204,7 +211,7 @@ export class CommandReader {
     let problem: string | null = null;
     if (size > this.limits.maxLiteralSize) problem = `literal of ${digits} bytes is over the limit of ${this.limits.maxLiteralSize}`;
     else if (this.literalCount + 1 > this.limits.maxLiteralsPerCommand) problem = `more than ${this.limits.maxLiteralsPerCommand} literals in one command`;
-    else if (this.literalBytes + size > this.limits.maxLiteralBytesPerCommand) problem = `literals of one command over ${this.limits.maxLiteralBytesPerCommand} bytes`;
+    else if (this.literalBytes + size > this.totalLimit) problem = `literals of one command over ${this.totalLimit} bytes${this.authenticated ? '' : ' before login'}`;
     if (problem) {
       const tag = tagOf(this.parts.length ? this.parts[0]!.text : text);
       if (sync) {
@@ -220,6 +227,10 @@ export class CommandReader {
     this.pendingText = text;
     this.state = { s: 'literal', size, binary, chunks: [], got: 0 };
     return sync ? { kind: 'continue' } : null;
+  }
+
+  private get totalLimit(): number {
+    return this.authenticated ? this.limits.maxLiteralBytesPerCommand : Math.min(this.limits.maxLiteralBytesBeforeAuth, this.limits.maxLiteralBytesPerCommand);
   }
 
   private takeLine(): Buffer | undefined {

@@ -9,6 +9,9 @@ export interface ReaderLimits {
   maxLiteralsPerCommand: number;
   /** Bytes of all string literals of one command together. */
   maxLiteralBytesPerCommand: number;
+  /** The same before login (spec 4): a client that has not logged in needs no more (LOGIN,
+   * AUTHENTICATE), and many unauthenticated connections must not each hold a megabyte. */
+  maxLiteralBytesBeforeAuth: number;
   /** Bytes of one command line, without CRLF and without literal data. */
   maxLineLength: number;
 }
@@ -17,6 +20,7 @@ export const DEFAULT_READER_LIMITS: ReaderLimits = {
   maxLiteralSize: 102400,
   maxLiteralsPerCommand: 1000,
   maxLiteralBytesPerCommand: 1024000,
+  maxLiteralBytesBeforeAuth: 102400,
   maxLineLength: 16 * 1024,
 };
 
@@ -31,6 +35,7 @@ export function readerLimitsFrom(l: Partial<ImapLimits> | undefined): ReaderLimi
     maxLiteralSize: l?.maxLiteralSize ?? DEFAULT_READER_LIMITS.maxLiteralSize,
     maxLiteralsPerCommand: l?.maxLiteralsPerCommand ?? DEFAULT_READER_LIMITS.maxLiteralsPerCommand,
     maxLiteralBytesPerCommand: l?.maxLiteralBytesPerCommand ?? DEFAULT_READER_LIMITS.maxLiteralBytesPerCommand,
+    maxLiteralBytesBeforeAuth: l?.maxLiteralBytesBeforeAuth ?? DEFAULT_READER_LIMITS.maxLiteralBytesBeforeAuth,
     maxLineLength: l?.maxLineLength ?? DEFAULT_READER_LIMITS.maxLineLength,
   };
 }

@@ -1,11 +1,15 @@
 // APPEND (RFC 9051 6.3.12), MULTIAPPEND (RFC 3502), APPENDUID (RFC 4315 3), APPENDLIMIT (RFC 7889),
 // literal8 (RFC 3516) and UTF8 (~{n}) (RFC 6855 4).
 // Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
-// [TOOBIG]) before its continuation, then streamed through a bounded channel into store.stageBlob, so
-// a message is never held whole in memory (small ones are also kept to build the MIME cache).
+// [TOOBIG]; room in the account's quota: else [OVERQUOTA], RFC 9208 4.3.1) before its continuation,
+// then streamed through a bounded channel into store.stageBlob, so a message is never held whole in
+// memory (small ones are also kept to build the MIME cache).
 // Literals up to INLINE_BLOB_MAX are collected and staged as one buffer, which the store keeps in its
 // database: no file and no fsyncs of their own.
-// All messages of one command are committed together (RFC 3502: all or none).
+// All messages of one command are committed together (RFC 3502: all or none); the store checks the
+// quota again in that transaction, so concurrent appends cannot overshoot it.
+// A non-synchronizing literal over APPENDLIMIT closes the connection (RFC 7888 4, RFC 7889): the
+// client sends the data anyway, and reading up to 4 GiB only to drop it serves no one.
 import { INLINE_BLOB_MAX, type StagedBlob } from '../../store/types.js';
 import type { CommandPart, ReaderEvent } from '../proto/command-reader.js';
 import { commandTag, parseAppendPrefix, parseCommand } from '../proto/parse-command.js';
@@ -34,6 +38,8 @@ interface Current {
 export class AppendSession {
   private tag: string | null = null;
   private mailboxId = 0;
+  /** Bytes of the message literals of this command accepted so far (the quota pre-check). */
+  private announced = 0;
   private readonly staged: StagedMessage[] = [];
   private current: Current | null = null;
   /** Set when staging failed: the rest of the data is read and dropped, the command fails. */
@@ -61,12 +67,21 @@ export class AppendSession {
       // RFC 7889: over APPENDLIMIT is refused before the continuation.
       if (ev.size > conn.appendLimit) throw no('TOOBIG', `message over the APPENDLIMIT of ${conn.appendLimit} bytes`);
       if (ev.size === 0) throw no(null, 'empty message refused');
+      // RFC 9208 4.3.1: refused before the data when it cannot fit (the commit checks again).
+      const q = await conn.ctx.store.getQuota(conn.identity!.accountId);
+      if (q.limit !== null && q.used + this.announced + ev.size > q.limit) throw no('OVERQUOTA', 'message would exceed the storage quota');
     } catch (err) {
       const e = err instanceof ImapSyntaxError ? new ImapError('BAD', err.code, err.message) : err;
-      conn.rejectMessage();
+      // RFC 7888 4: a non-synchronizing literal over the limit is on its way whatever we answer;
+      // rather than read and drop up to 4 GiB, BYE and close.
+      const fatal = !ev.sync && ev.size > conn.appendLimit;
+      conn.rejectMessage(fatal);
+      if (fatal) await conn.send(`* BYE [ALERT] message literal over the APPENDLIMIT of ${conn.appendLimit} bytes; closing connection\r\n`);
       await this.fail(tag, e);
+      if (fatal) conn.close();
       return;
     }
+    this.announced += ev.size;
     conn.acceptMessage();
     if (ev.sync) await conn.send('+ Ready for message data\r\n');
     const channel = ev.size <= INLINE_BLOB_MAX ? null : new ChunkChannel();

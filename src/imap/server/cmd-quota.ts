@@ -1,14 +1,18 @@
-// QUOTA (RFC 9208): one quota root "" per account with the STORAGE resource. No quota is configured,
-// so the limit reported is what the disk can still hold on top of the usage (a real ceiling).
+// QUOTA (RFC 9208): one quota root "" per account with the STORAGE resource: the account's usage as
+// the store keeps it and its limit (its own or the server default, `postern account quota`). An
+// account without a limit is reported with what the disk can still hold on top of the usage, the
+// real ceiling. APPEND and COPY over the limit fail with NO [OVERQUOTA] (RFC 9208 4.3.1).
 import { statfs } from 'node:fs/promises';
-import type { Command, CommandOf } from '../proto/types.js';
+import type { CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 
 async function storageLine(conn: ImapConnection): Promise<string> {
-  const store = conn.ctx.store;
-  let used = 0;
-  for (const mb of await store.listMailboxes(conn.identity!.accountId)) used += (await store.mailboxCounts(mb.id)).size;
+  const q = await conn.ctx.store.getQuota(conn.identity!.accountId);
+  // RFC 9208 5.1: STORAGE in units of 1024 octets; usage rounded up, the limit down, so a client
+  // never sees room that is not there.
+  const usedK = Math.ceil(q.used / 1024);
+  if (q.limit !== null) return `QUOTA "" (STORAGE ${usedK} ${Math.floor(q.limit / 1024)})`;
   let free = 0;
   try {
     const s = await statfs(conn.ctx.config.dir);
@@ -16,8 +20,6 @@ async function storageLine(conn: ImapConnection): Promise<string> {
   } catch {
     free = 0;
   }
-  const usedK = Math.ceil(used / 1024);
-  // RFC 9208 5.1: STORAGE in units of 1024 octets.
   return `QUOTA "" (STORAGE ${usedK} ${usedK + Math.floor(free / 1024)})`;
 }
 

@@ -357,8 +357,9 @@ export class ImapConnection {
     this.reader.acceptMessage();
   }
 
-  rejectMessage(): void {
-    this.reader.rejectMessage();
+  /** `fatal`: the reader stops (the connection is closing), nothing of the literal is read. */
+  rejectMessage(fatal = false): void {
+    this.reader.rejectMessage(fatal);
   }
 
   /** Reads one continuation line (AUTHENTICATE response, IDLE's DONE); null when the connection ended. */
@@ -536,6 +537,8 @@ export class ImapConnection {
   loggedIn(identity: AuthIdentity): void {
     this.identity = identity;
     this.state = 'auth';
+    // Spec 4: the literals of one command may total more once logged in.
+    this.reader.authenticated = true;
     this.touch();
     this.unsubscribe = this.ctx.store.changes.subscribe(identity.accountId, (changes) => this.onChanges(changes));
     // Spec 2.5: the registry ends the session within a second when its credentials are revoked.

@@ -31,5 +31,8 @@ export function fromStoreError(err: unknown): ImapError | null {
       return no('OVERQUOTA', err.message);
     case 'toobig':
       return no('TOOBIG', err.message);
+    case 'overquota':
+      // RFC 9208 4.3.1.
+      return no('OVERQUOTA', err.message);
   }
 }

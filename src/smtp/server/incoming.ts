@@ -8,7 +8,7 @@ import { fieldValue } from '../../mime/index.js';
 import { readHeaderSection } from './header-section.js';
 import { MAX_HEADER_SECTION } from './limits.js';
 import type { ListenerPolicy } from './policy.js';
-import { classifyRecipient } from './recipient-lookup.js';
+import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
 import { plainIp, receivedField, withProtocol } from './trace-headers.js';
 
@@ -21,10 +21,11 @@ export const incomingPolicy: ListenerPolicy = {
     return null;
   },
 
-  async checkRcpt(s, to) {
+  async checkRcpt(s, to, tx) {
     const c = await classifyRecipient(s.ctx.store, s.ctx.config.hostname, to);
     switch (c.kind) {
       case 'local':
+        if (await mailboxFull(s.ctx.store, c.accountId, tx.params.size)) return { ok: false, reply: R.quotaExceeded };
         return { ok: true, recipient: { address: c.address, accountId: c.accountId } };
       case 'unknown':
         return { ok: false, reply: R.mailboxUnknown };

@@ -28,6 +28,14 @@ async function postmaster(store: Store, hostname: string): Promise<RecipientClas
   return { kind: 'unknown' };
 }
 
+/** The account is at or over its storage quota, or the size the client declared (RFC 1870 SIZE)
+ * does not fit: RCPT is refused at once (552 5.2.2, RFC 3463 X.2.2). A message that turns out
+ * too big for it is refused after DATA, when the commit checks again. */
+export async function mailboxFull(store: Store, accountId: number, declaredSize = 0): Promise<boolean> {
+  const q = await store.getQuota(accountId);
+  return q.limit !== null && (q.used >= q.limit || q.used + declaredSize > q.limit);
+}
+
 export async function classifyRecipient(store: Store, hostname: string, to: ForwardPath): Promise<RecipientClass> {
   if (to.kind === 'postmaster') return postmaster(store, hostname);
   const m = to.mailbox;

@@ -11,6 +11,9 @@
 //   data goes to a spool file as it arrives.
 // - 250 after DATA/BDAT LAST is sent only after deliver() returned: every copy fsynced and
 //   committed (spec 10). Any failure before that is 451/452, and the spool file is removed.
+// - A local recipient over its storage quota: 552 5.2.2 at RCPT when it is full already; after
+//   DATA, when no copy could be delivered, 552 5.2.2; when others got it, 250 and a DSN to the
+//   sender for the recipients over quota (made durable before the 250).
 // - After STARTTLS nothing read before the handshake is used (RFC 3207 6) and all state from the
 //   plain phase is forgotten (RFC 3207 4.2); the TLS client certificate may then authenticate.
 // - An authenticated session is registered with ctx.sessions: revocation ends it with 421.
@@ -32,6 +35,7 @@ import { MessageSource } from '../../delivery/message-source.js';
 import type { Logger } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
 import { serverMechanisms, type ServerAuthState } from '../../sasl/index.js';
+import { sendDsnAbout } from '../../queue/send-dsn.js';
 import { asStoreIoError, StoreError } from '../../store/errors.js';
 import {
   BdatChunkReader,
@@ -51,7 +55,7 @@ import {
 } from '../proto/index.js';
 import { runAuth } from './auth-command.js';
 import { CrlfNormalizer } from './crlf-normalizer.js';
-import { COMMAND_TIMEOUT_MS, GREETING_TIMEOUT_MS, MAX_ERRORS } from './limits.js';
+import { COMMAND_TIMEOUT_MS, GREETING_TIMEOUT_MS, MAX_ERRORS, MAX_HEADER_SECTION } from './limits.js';
 import type { DnsResolver, ListenerPolicy, SessionView } from './policy.js';
 import { S, greeting, heloReply } from './replies.js';
 import { ProgressDeadline, SessionEnd, SocketInput, deadlineAfter } from './socket-input.js';
@@ -615,6 +619,7 @@ export class SmtpSession implements SessionView {
         remote: remote.length ? { accountId: this.identity?.accountId ?? null, recipients: remote } : null,
         content: prepared,
       }, this.log);
+      if (res.overQuota.length) await this.bounceOverQuota(tx, prepared, res.overQuota);
       // Remote recipients leave now rather than at the queue's next poll.
       if (res.queueId !== null) this.ctx.queue?.kick();
       this.log.info('message accepted', {
@@ -629,7 +634,26 @@ export class SmtpSession implements SessionView {
     }
   }
 
-  /** Disk full: 452 4.3.1; anything else: 451 4.3.0 (logged). */
+  /** The message went to some recipients; the ones over quota get a DSN (RFC 3464, status 5.2.2). */
+  private async bounceOverQuota(tx: Transaction, message: MessageSource, accounts: number[]): Promise<void> {
+    const failed = tx.recipients.filter((r) => r.accountId !== null && accounts.includes(r.accountId));
+    this.log.info('recipients over quota', { id: tx.id, rcpts: failed.map((r) => r.address).join(',') });
+    try {
+      await sendDsnAbout(this.ctx.store, {
+        sender: tx.sender,
+        arrivalDate: new Date(),
+        original: await message.head(MAX_HEADER_SECTION),
+        ref: { id: tx.id },
+      }, failed.map((r) => ({ address: r.address, action: 'failed', status: '5.2.2', message: 'mailbox full (storage quota exceeded)', reply: R.quotaExceeded })),
+      { hostname: this.ctx.config.hostname, now: new Date(), log: this.log });
+      this.ctx.queue?.kick();
+    } catch (err) {
+      // The others have the message: a retry would deliver it twice. The sender is not told.
+      this.log.error('over-quota DSN failed', { id: tx.id, err });
+    }
+  }
+
+  /** Disk full: 452 4.3.1; over quota (no recipient got it): 552 5.2.2; else 451 4.3.0 (logged). */
   private storageReply(err: unknown): Reply {
     const e = asStoreIoError(err);
     if (e instanceof StoreError && e.code === 'nospace') {
@@ -637,6 +661,7 @@ export class SmtpSession implements SessionView {
       return R.insufficientStorage;
     }
     if (e instanceof StoreError && e.code === 'toobig') return R.messageTooBig;
+    if (e instanceof StoreError && e.code === 'overquota') return R.quotaExceeded;
     this.log.error('message not stored', { err });
     return R.localError;
   }

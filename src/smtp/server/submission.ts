@@ -9,7 +9,7 @@ import { checkFrom } from './from-check.js';
 import { fieldValues, hasField, readHeaderSection } from './header-section.js';
 import { MAX_HEADER_SECTION } from './limits.js';
 import type { ListenerPolicy } from './policy.js';
-import { classifyRecipient } from './recipient-lookup.js';
+import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
 import { newMessageId, receivedField, rfc5322Date, withProtocol } from './trace-headers.js';
 
@@ -26,10 +26,11 @@ export const submissionPolicy: ListenerPolicy = {
     return null;
   },
 
-  async checkRcpt(s, to) {
+  async checkRcpt(s, to, tx) {
     const c = await classifyRecipient(s.ctx.store, s.ctx.config.hostname, to);
     switch (c.kind) {
       case 'local':
+        if (await mailboxFull(s.ctx.store, c.accountId, tx.params.size)) return { ok: false, reply: R.quotaExceeded };
         return { ok: true, recipient: { address: c.address, accountId: c.accountId } };
       case 'remote':
         return { ok: true, recipient: { address: c.address, accountId: null } };

@@ -124,18 +124,19 @@ export class MessageRepo {
     return { updated: changes.map((c) => ({ uid: c.uid, flags: c.flags, modseq })), failed };
   }
 
-  /** Deletes rows; returns their UIDs and file ids (the caller queues the files for removal). */
-  remove(mailbox: Mailbox, uids: number[] | null, modseq: number): { uids: number[]; fileIds: number[] } {
+  /** Deletes rows; returns their UIDs, file ids (the caller queues the files for removal) and the
+   * bytes they held (the caller lowers the quota usage). */
+  remove(mailbox: Mailbox, uids: number[] | null, modseq: number): { uids: number[]; fileIds: number[]; bytes: number } {
     const rows = (uids === null
-      ? this.db.prepare("SELECT id, uid, file_id FROM messages WHERE mailbox_id = ? AND instr(' ' || flags || ' ', ' \\Deleted ') > 0 ORDER BY uid").all(mailbox.id)
-      : this.get(mailbox.id, uids).map((m) => ({ id: m.id, uid: m.uid, file_id: m.fileId }))) as { id: number; uid: number; file_id: number }[];
+      ? this.db.prepare("SELECT id, uid, file_id, size FROM messages WHERE mailbox_id = ? AND instr(' ' || flags || ' ', ' \\Deleted ') > 0 ORDER BY uid").all(mailbox.id)
+      : this.get(mailbox.id, uids).map((m) => ({ id: m.id, uid: m.uid, file_id: m.fileId, size: m.size }))) as { id: number; uid: number; file_id: number; size: number }[];
     const del = this.db.prepare('DELETE FROM messages WHERE id = ?');
     const tomb = this.db.prepare('INSERT OR REPLACE INTO expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)');
     for (const r of rows) {
       del.run(r.id);
       tomb.run(mailbox.id, r.uid, modseq);
     }
-    return { uids: rows.map((r) => r.uid).sort((a, b) => a - b), fileIds: rows.map((r) => r.file_id) };
+    return { uids: rows.map((r) => r.uid).sort((a, b) => a - b), fileIds: rows.map((r) => r.file_id), bytes: rows.reduce((n, r) => n + r.size, 0) };
   }
 
   expungedSince(mailboxId: number, modseq: number): number[] {

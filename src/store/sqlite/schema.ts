@@ -116,6 +116,16 @@ const migrations: string[] = [
   `
   CREATE TABLE blob_inline (file_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
   `,
+  // 3: storage quota. quota_used is kept by every transaction that adds or removes messages (the
+  // sum of their sizes over the account's mailboxes, never recomputed on a check); quota_limit is
+  // NULL for the server default, -1 for no limit, else bytes.
+  `
+  ALTER TABLE accounts ADD COLUMN quota_used INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN quota_limit INTEGER;
+  UPDATE accounts SET quota_used = (
+    SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -12,7 +12,8 @@ import { StoreError, asStoreIoError, notFound } from '../errors.js';
 import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
-  MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, StagedBlob, Store, StoreFlagsResult, StoredCredentials, TlsPubKey,
+  MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
+  StoredCredentials, TlsPubKey,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
@@ -21,6 +22,7 @@ import { cacheStatements } from './statement-cache.js';
 import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
 import { QueueRepo } from './queue-repo.js';
+import { QuotaRepo } from './quota-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 
@@ -30,6 +32,8 @@ export interface SqliteStoreOptions {
   /** Run crash recovery of message files (only the process that writes messages: the server). */
   recover?: boolean;
   changes?: ChangeFeed;
+  /** Storage quota of accounts that have none of their own, in bytes; null or absent: none. */
+  defaultQuota?: number | null;
 }
 
 export class SqliteStore implements Store {
@@ -41,6 +45,7 @@ export class SqliteStore implements Store {
   private readonly messages: MessageRepo;
   private readonly keys: TlsKeyRepo;
   private readonly queue: QueueRepo;
+  private readonly quota: QuotaRepo;
   private readonly myBlocks: number[] = [];
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
@@ -67,6 +72,7 @@ export class SqliteStore implements Store {
     this.messages = new MessageRepo(this.db);
     this.keys = new TlsKeyRepo(this.db);
     this.queue = new QueueRepo(this.db);
+    this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
@@ -176,6 +182,14 @@ export class SqliteStore implements Store {
     await this.group.run(() => this.authChange(this.accounts.removeAddress(address)));
   }
 
+  async getQuota(accountId: number): Promise<QuotaUsage> {
+    return this.quota.get(accountId);
+  }
+
+  async setQuota(accountName: string, setting: QuotaSetting): Promise<void> {
+    await this.group.run(() => this.quota.set(this.accounts.requireAccount(accountName).id, setting));
+  }
+
   async lookupAddress(address: string): Promise<Address | null> {
     return this.accounts.lookupAddress(address);
   }
@@ -279,7 +293,9 @@ export class SqliteStore implements Store {
     const mb = await this.group.run(() => {
       const mb = this.mailboxes.require(accountId, name);
       if (mb.name === 'INBOX') throw new StoreError('invalid', 'INBOX cannot be deleted');
-      this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id = ?').all(mb.id) as { file_id: number }[]).map((r) => r.file_id));
+      const rows = this.db.prepare('SELECT file_id, size FROM messages WHERE mailbox_id = ?').all(mb.id) as { file_id: number; size: number }[];
+      this.queueRemovals(rows.map((r) => r.file_id));
+      this.quota.release(accountId, rows.reduce((n, r) => n + r.size, 0));
       this.mailboxes.delete(mb);
       return mb;
     });
@@ -355,6 +371,8 @@ export class SqliteStore implements Store {
 
   async appendMessages(accountId: number, mailboxId: number, messages: NewMessage[]): Promise<AppendResult> {
     const result = await this.group.run(() => {
+      // In the inserting transaction: two concurrent appends cannot both pass on the old usage.
+      this.quota.charge(accountId, messages.reduce((n, m) => n + m.blob.size, 0));
       // MODSEQ and UIDs in one statement: appends are the hot path of delivery and APPEND.
       const slot = this.messages.reserveForAppend(accountId, mailboxId, messages.length);
       if (!slot) {
@@ -410,6 +428,7 @@ export class SqliteStore implements Store {
       if (removed.uids.length === 0) return { uids: [], modseq: mb.highestModseq };
       this.messages.bumpModseq(mb);
       this.queueRemovals(removed.fileIds);
+      this.quota.release(accountId, removed.bytes);
       return { uids: removed.uids, modseq };
     });
     if (r.uids.length) {
@@ -433,6 +452,7 @@ export class SqliteStore implements Store {
         const dest = this.requireMailbox(accountId, toMailboxId);
         const current = new Set(this.messages.get(src.id, msgs.map((m) => m.uid)).map((m) => m.uid));
         const keep = msgs.map((m, i) => ({ m, blob: staged[i]! })).filter((x) => current.has(x.m.uid));
+        this.quota.charge(accountId, keep.reduce((n, x) => n + x.blob.size, 0));
         this.persistInline(keep.map((x) => x.blob));
         const modseq = this.messages.bumpModseq(dest);
         const destUids = this.messages.insert(dest, keep.map((x) => ({ blob: x.blob, flags: x.m.flags, internalDate: x.m.internalDate, cache: x.m.cache })), modseq);
