@@ -149,10 +149,17 @@ function parseTransports(v: unknown): Config['transports'] {
   return out;
 }
 
+function parseOutbound(v: unknown): Config['outbound'] {
+  if (v === undefined) return { allowPrivateAddresses: false };
+  const o = obj(v, 'outbound');
+  checkKeys(o, 'outbound', ['allowPrivateAddresses']);
+  return { allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses') };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'dkim', 'transports']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'dkim', 'transports', 'outbound']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -180,6 +187,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     authFailureDelayMs,
     dkim: parseDkim(o.dkim, dir),
     transports: parseTransports(o.transports),
+    outbound: parseOutbound(o.outbound),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

@@ -56,6 +56,13 @@ export interface TransportConfig {
   password?: string;
 }
 
+/** Outbound delivery (the queue). */
+export interface OutboundConfig {
+  /** Connect to loopback, link-local and private addresses that an MX, A/AAAA record or address
+   * literal gives (intranet relays). Off by default; transports are never checked. */
+  allowPrivateAddresses: boolean;
+}
+
 export interface Config {
   /** Directory that holds the config, database, messages and TLS files. */
   dir: string;
@@ -69,4 +76,5 @@ export interface Config {
   dkim: Record<string, DkimKeyConfig[]>;
   /** Transport overrides per recipient domain; the key "*" applies to every other domain. */
   transports: Record<string, TransportConfig>;
+  outbound: OutboundConfig;
 }

@@ -96,6 +96,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     authFailureDelayMs: 0,
     dkim,
     transports: {},
+    outbound: { allowPrivateAddresses: false },
   };
   const log = process.env.POSTERN_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
   const auth = new StoreAuthenticator({ store, log, hostname: HOSTNAME });

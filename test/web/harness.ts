@@ -66,6 +66,7 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
     authFailureDelayMs: 0,
     dkim: {},
     transports: {},
+    outbound: { allowPrivateAddresses: false },
   };
   const auth = new StoreAuthenticator({ store, log: silentLogger, hostname: 'localhost', limiter: opts.limiter });
   const abort = new AbortController();
