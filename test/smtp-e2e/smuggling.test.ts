@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { runSendmail } from '../../src/sendmail/index.js';
+import { sendMail } from '../../src/smtp/client/index.js';
 import { header } from '../smtp/harness.js';
 import { removeDir, startInstance, type Instance } from './instance.js';
 import { bareLineEnds, smugglingSequences, startRawSink, type RawSink, type SinkTransaction } from './raw-sink.js';
@@ -227,6 +228,32 @@ describe('SMTP smuggling through submission and the queue', () => {
         assert.deepEqual(bareLineEnds(t[0]!.wire), [], `no bare CR or LF on the wire (${subject}, ${JSON.stringify(seq)})`);
         if (t[0]!.via === 'DATA') assert.deepEqual(smugglingSequences(t[0]!.wire), [], `no end-of-data look-alike (${subject})`);
         // Nothing is added on the way out: the stored message, line ends made CRLF.
+        assert.equal(t[0]!.data.toString('latin1'), crlf(msg), subject);
+      }
+    }
+  });
+
+  test('the SMTP client library sends bare CR and LF as CRLF, over DATA and BDAT, in chunks split anywhere', async () => {
+    for (const s of [sink, chunkingSink]) {
+      for (const [i, seq] of [...CR_SEQUENCES, ...LF_SEQUENCES].entries()) {
+        const subject = `client ${s.port} ${i}`;
+        const msg = smuggler(subject, seq) + 'ends in a bare CR\r';
+        const bytes = Buffer.from(msg, 'latin1');
+        // A stream split right after each CR: a CR at a chunk end may or may not be half a CRLF.
+        const chunks = (async function* () {
+          let start = 0;
+          for (let k = bytes.indexOf(13); k >= 0; k = bytes.indexOf(13, k + 1)) {
+            yield bytes.subarray(start, k + 1);
+            start = k + 1;
+          }
+          yield bytes.subarray(start);
+        })();
+        const r = await sendMail({ host: '127.0.0.1', port: s.port, tls: 'none' }, { from: ALICE, to: ['carol@remote.example'] }, chunks);
+        assert.deepEqual(r.accepted, ['carol@remote.example']);
+        const t = s.transactions.filter((x) => header(x.data, 'Subject') === subject);
+        assert.equal(t.length, 1, subject);
+        assert.deepEqual(bareLineEnds(t[0]!.wire), [], `no bare CR or LF on the wire (${subject}, ${JSON.stringify(seq)})`);
+        if (t[0]!.via === 'DATA') assert.deepEqual(smugglingSequences(t[0]!.wire), [], subject);
         assert.equal(t[0]!.data.toString('latin1'), crlf(msg), subject);
       }
     }
