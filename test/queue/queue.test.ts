@@ -12,6 +12,7 @@ import type { Config, TransportConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { parseMessage } from '../../src/mime/index.js';
 import { parseMessageCache } from '../../src/mime/message-cache.js';
+import type { TlsPolicy } from '../../src/outbound/index.js';
 import { formatQueueList, Queue, queueDrop, queueList, queueRetry, startQueue, type DnsResolver, type QueueOptions } from '../../src/queue/index.js';
 import { credentialsFor } from '../../src/sasl/test-support.js';
 import type { ServerContext } from '../../src/server/context.js';
@@ -287,6 +288,24 @@ describe('queue delivery', () => {
     const [dsn] = await env.inbox();
     assert.match(partText(dsn!, 0), /127\.0\.0\.1 \[127\.0\.0\.1\]: not connecting to a loopback address/);
     // Every other test here delivers to a transport on 127.0.0.1 without the setting.
+  });
+
+  it('asks the TLS policy per destination and host: a refused host is not contacted, and the DSN gives its reason', async () => {
+    const asked: string[] = [];
+    const tlsPolicy: TlsPolicy = {
+      async forDestination(domain, dest) {
+        asked.push(`${domain} via ${dest.transport}`);
+        return { forHost: (host) => ({ ok: false, permanent: true, status: '5.7.5', message: `not in the MTA-STS policy of ${domain} (${host.lookup})` }) };
+      },
+    };
+    const env = await setup({ queue: { tlsPolicy } });
+    await env.enqueue('alice@example.org', ['bob@remote.example']);
+    await env.queue.runOnce();
+    assert.deepEqual(asked, ['remote.example via *']);
+    assert.equal(env.server!.connections, 0);
+    const [dsn] = await env.inbox();
+    assert.match(partText(dsn!, 1), /Status: 5\.7\.5/);
+    assert.match(partText(dsn!, 0), /127\.0\.0\.1: 127\.0\.0\.1 is not allowed by the MTA-STS policy of remote\.example/);
   });
 
   it('falls back to plain text when an opportunistic TLS handshake fails', async () => {
