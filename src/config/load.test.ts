@@ -25,6 +25,11 @@ test('port overrides and limits', () => {
   assert.equal(c.limits.imap.appendLimit, 5);
 });
 
+test('outbound: private addresses refused unless allowed', () => {
+  assert.deepEqual(parseConfig(base, '/d').outbound, { allowPrivateAddresses: false });
+  assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true });
+});
+
 test('errors name the key and the bad value', () => {
   const cases: [unknown, RegExp][] = [
     [{ ...base, colour: 'blue' }, /^colour: unknown key/],
@@ -38,6 +43,8 @@ test('errors name the key and the bad value', () => {
     [{ ...base, limits: { imap: { maxLiteralSize: -1 } } }, /^limits\.imap\.maxLiteralSize: must be a whole number/],
     [{ ...base, limits: { imap: { nope: 1 } } }, /^limits\.imap\.nope: unknown key/],
     [{ ...base, listeners: { main: { ips: ['127.0.0.1'] } } }, /^tls: imaps, submissions and https listeners need/],
+    [{ ...base, outbound: { allowPrivateAddresses: 'yes' } }, /^outbound\.allowPrivateAddresses: must be true or false/],
+    [{ ...base, outbound: { allowPrivate: true } }, /^outbound\.allowPrivate: unknown key/],
     [null, /must be a mapping/],
   ];
   for (const [doc, re] of cases) {

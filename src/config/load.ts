@@ -186,10 +186,17 @@ function parseQuota(v: unknown): Config['quota'] {
   return { default: size };
 }
 
+function parseOutbound(v: unknown): Config['outbound'] {
+  if (v === undefined) return { allowPrivateAddresses: false };
+  const o = obj(v, 'outbound');
+  checkKeys(o, 'outbound', ['allowPrivateAddresses']);
+  return { allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses') };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -219,6 +226,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     dkim: parseDkim(o.dkim, dir),
     transports: parseTransports(o.transports),
     quota: parseQuota(o.quota),
+    outbound: parseOutbound(o.outbound),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

@@ -68,6 +68,13 @@ export interface AuthPolicyConfig {
   cleartextFromLoopback: boolean;
 }
 
+/** Outbound delivery (the queue). */
+export interface OutboundConfig {
+  /** Connect to loopback, link-local and private addresses that an MX, A/AAAA record or address
+   * literal gives (intranet relays). Off by default; transports are never checked. */
+  allowPrivateAddresses: boolean;
+}
+
 export interface Config {
   /** Directory that holds the config, database, messages and TLS files. */
   dir: string;
@@ -85,4 +92,5 @@ export interface Config {
   transports: Record<string, TransportConfig>;
   /** Storage quota of accounts without one of their own, in bytes; null for none. */
   quota: { default: number | null };
+  outbound: OutboundConfig;
 }

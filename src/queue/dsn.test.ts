@@ -53,4 +53,11 @@ describe('DSN', () => {
     assert.equal(headerSection(Buffer.from('A: 1\r\n')).toString(), 'A: 1\r\n');
     assert.equal(rfc5322Date(new Date('2024-12-25T23:59:01Z')), 'Wed, 25 Dec 2024 23:59:01 +0000');
   });
+  it('quotes the original header with CRLF line ends only, whatever its line ends were', () => {
+    const odd = Buffer.from('From: alice@example.org\rX-Smuggle: a\r.\rMAIL FROM:<x@example.org>\nSubject: s\r\n\r\nbody\r\n');
+    const dsn = composeDsn({ reportingMta: 'mail.example.org', to: 'alice@example.org', arrivalDate: new Date(), original: odd, now: new Date(), recipients: [{ address: 'bob@example.com', action: 'failed', status: '5.1.1', message: 'no' }] });
+    const text = dsn.toString('latin1');
+    assert.doesNotMatch(text, /\r(?!\n)|(?<!\r)\n/, 'no bare CR or LF');
+    assert.match(text, /\r\nX-Smuggle: a\r\n\.\r\nMAIL FROM:<x@example\.org>\r\nSubject: s\r\n/);
+  });
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isAscii } from 'node:buffer';
 import type { Reply } from '../smtp/proto/reply.js';
 import { replyText } from '../smtp/client/index.js';
+import { canonicalLineEnds } from '../smtp/proto/line-ends.js';
 
 export interface DsnRecipient {
   address: string;
@@ -134,8 +135,9 @@ export function composeDsn(d: DsnInput): Buffer {
     '',
   ];
   const head = Buffer.from(lines.join('\r\n'), 'utf8');
-  // The original header with CRLF line ends; it already ends with a line break.
-  const orig = Buffer.from(headers.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+  // The original header with CRLF line ends only: a bare CR or LF quoted from it must not reach
+  // the next hop (SMTP smuggling; the outbound door checks again). It ends with a line break.
+  const orig = canonicalLineEnds(headers).data;
   const tail = Buffer.from(`${orig.length && !orig.subarray(-2).equals(Buffer.from('\r\n')) ? '\r\n' : ''}\r\n--${boundary}--\r\n`, 'utf8');
   return Buffer.concat([head, orig, tail]);
 }

@@ -21,12 +21,5 @@ export const MAX_CONCURRENT_PER_DOMAIN = 4;
  * that became due and changes made by `postern queue retry` in another process. */
 export const POLL_INTERVAL_MS = 30_000;
 
-/** Connection attempts per delivery across MX hosts and their addresses (Postfix
- * smtp_mx_address_limit is 5). */
-export const MAX_CONNECTION_ATTEMPTS = 5;
-
-/** SMTP port for MX delivery. RFC 5321 4.5.4.2. */
-export const SMTP_PORT = 25;
-
 /** On stop(), in-flight deliveries get this long to finish before their connections are closed. */
 export const STOP_GRACE_MS = 30_000;

@@ -14,14 +14,15 @@
 // - A message whose recipients are all done is dropped; one left behind by a crash between the
 //   last recipient's update and the drop is dropped when the queue starts.
 // - DSNs are never sent for DSNs or to the null sender (send-dsn.ts).
+// - Every delivery goes through the outbound door (outbound/deliver.ts), which re-checks the
+//   content it sends (line ends, dot-stuffing) and where it connects.
 // - The clock is injectable: tests drive retries and expiry without sleeping.
 
 import type { ServerContext } from '../server/context.js';
 import type { SmtpTimeouts } from '../smtp/client/index.js';
 import type { QueueMessage, QueueRecipient } from '../store/types.js';
 import { nextAttempt, type RetryPolicy } from './backoff.js';
-import { deliverToDomain, type RecipientOutcome } from './deliver.js';
-import { systemResolver, type DnsResolver } from './destination.js';
+import { deliverToDomain, systemResolver, type DnsResolver, type RecipientOutcome, type TlsPolicy } from '../outbound/index.js';
 import type { DsnRecipient } from './dsn.js';
 import {
   FIRST_RETRY_DELAY_MS,
@@ -52,6 +53,8 @@ export interface QueueOptions {
   stopGraceMs?: number;
   /** Tie-break for MX hosts of equal preference. */
   random?: () => number;
+  /** TLS policy for deliveries (MTA-STS/DANE later); default transport settings or opportunistic. */
+  tlsPolicy?: TlsPolicy;
 }
 
 /** What `postern serve` holds. */
@@ -227,6 +230,8 @@ export class Queue implements QueueHandle {
       { domain: g.domain, sender: isNullSender(msg.sender) ? '' : msg.sender, recipients: rcpts.map((r) => r.address), content },
       {
         resolve: { transports: config.transports, resolver: this.#resolver, hostname: config.hostname, mxPort: this.#o.mxPort, random: this.#o.random },
+        allowPrivateAddresses: config.outbound.allowPrivateAddresses,
+        ...(this.#o.tlsPolicy && { tlsPolicy: this.#o.tlsPolicy }),
         clientName: config.hostname,
         timeouts: this.#o.timeouts,
         signal: this.#abort.signal,

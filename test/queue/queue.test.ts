@@ -12,6 +12,7 @@ import type { Config, TransportConfig } from '../../src/config/types.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { parseMessage } from '../../src/mime/index.js';
 import { parseMessageCache } from '../../src/mime/message-cache.js';
+import type { TlsPolicy } from '../../src/outbound/index.js';
 import { formatQueueList, Queue, queueDrop, queueList, queueRetry, startQueue, type DnsResolver, type QueueOptions } from '../../src/queue/index.js';
 import { credentialsFor } from '../../src/sasl/test-support.js';
 import type { ServerContext } from '../../src/server/context.js';
@@ -46,7 +47,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function setup(o: { server?: FakeSmtpOptions | null; transport?: Partial<TransportConfig> | null; queue?: QueueOptions } = {}): Promise<Env> {
+async function setup(o: { server?: FakeSmtpOptions | null; transport?: Partial<TransportConfig> | null; queue?: QueueOptions; allowPrivateAddresses?: boolean } = {}): Promise<Env> {
   const dir = await mkdtemp(join(tmpdir(), 'postern-queue-'));
   const store = await SqliteStore.open({ dir, recover: true });
   const alice = await store.createAccount('alice', 'alice@example.org');
@@ -57,7 +58,7 @@ async function setup(o: { server?: FakeSmtpOptions | null; transport?: Partial<T
     await rm(dir, { recursive: true, force: true });
   });
   const transports: Record<string, TransportConfig> = o.transport === null ? {} : { '*': { host: '127.0.0.1', port: server?.port ?? 0, tls: 'none', tlsInsecure: true, ...o.transport } };
-  const config = { dir, hostname: 'mail.example.org', transports } as unknown as Config;
+  const config = { dir, hostname: 'mail.example.org', transports, outbound: { allowPrivateAddresses: o.allowPrivateAddresses ?? false } } as unknown as Config;
   const ctx = { store, config, log: silentLogger, shutdown: new AbortController().signal } as unknown as ServerContext;
   // Ahead of the real clock: enqueue() stamps the first attempt with the real time.
   const clock = { now: Date.now() + 1000 };
@@ -255,14 +256,68 @@ describe('queue delivery', () => {
     };
     const server = await startFakeSmtpServer({ starttls: true });
     cleanups.push(() => server.close());
-    // mx-a (127.0.0.2) refuses the connection: nothing listens there on this port.
-    const env = await setup({ server: null, transport: null, queue: { resolver, mxPort: server.port } });
+    // mx-a (127.0.0.2) refuses the connection: nothing listens there on this port. The test MX
+    // hosts are on loopback, which outbound delivery allows only when configured to.
+    const env = await setup({ server: null, transport: null, queue: { resolver, mxPort: server.port }, allowPrivateAddresses: true });
     await env.enqueue('alice@example.org', ['bob@remote.example']);
     await env.queue.runOnce();
     assert.deepEqual(lookups, ['mx-a.remote.example', 'mx-b.remote.example']);
     assert.equal(server.transactions.length, 1);
     assert.ok(server.commands.includes('STARTTLS'), 'opportunistic STARTTLS');
     assert.deepEqual(await env.store.listQueue(), []);
+  });
+
+  it('does not connect to a loopback or private address an MX points to; the DSN says why', async () => {
+    const resolver: DnsResolver = {
+      resolveMx: async () => [{ exchange: 'mx-a.remote.example', priority: 10 }, { exchange: 'mx-b.remote.example', priority: 20 }],
+      resolve4: async (name) => (name === 'mx-a.remote.example' ? ['127.0.0.1'] : ['10.9.8.7']),
+      resolve6: async (name) => (name === 'mx-a.remote.example' ? ['::ffff:127.0.0.1'] : ['fe80::1']),
+    };
+    const server = await startFakeSmtpServer({});
+    cleanups.push(() => server.close());
+    const env = await setup({ server: null, transport: null, queue: { resolver, mxPort: server.port } });
+    await env.enqueue('alice@example.org', ['bob@remote.example']);
+    await env.queue.runOnce();
+    assert.equal(server.connections, 0, 'no connection to a private address');
+    assert.deepEqual(await env.store.listQueue(), [], 'bounced at once');
+    const [dsn] = await env.inbox();
+    assert.ok(dsn, 'a DSN to the sender');
+    assert.match(partText(dsn, 1), /Status: 5\.4\.4/);
+    assert.match(partText(dsn, 0), /mx-b\.remote\.example \[fe80::1\]: not connecting to a link-local address .*outbound\.allowPrivateAddresses/);
+
+    // With the setting, the same MX is used.
+    const allowed = await setup({ server: null, transport: null, queue: { resolver: { ...resolver, resolve6: async () => [] }, mxPort: server.port }, allowPrivateAddresses: true });
+    await allowed.enqueue('alice@example.org', ['bob@remote.example']);
+    await allowed.queue.runOnce();
+    assert.equal(server.transactions.length, 1);
+  });
+
+  it('does not connect to a private address literal; a transport on loopback is the admin\'s choice', async () => {
+    const env = await setup({ transport: null, queue: { resolver: { resolveMx: async () => [], resolve4: async () => [], resolve6: async () => [] } } });
+    await env.enqueue('alice@example.org', ['bob@[127.0.0.1]']);
+    await env.queue.runOnce();
+    assert.equal(env.server!.connections, 0);
+    const [dsn] = await env.inbox();
+    assert.match(partText(dsn!, 0), /127\.0\.0\.1 \[127\.0\.0\.1\]: not connecting to a loopback address/);
+    // Every other test here delivers to a transport on 127.0.0.1 without the setting.
+  });
+
+  it('asks the TLS policy per destination and host: a refused host is not contacted, and the DSN gives its reason', async () => {
+    const asked: string[] = [];
+    const tlsPolicy: TlsPolicy = {
+      async forDestination(domain, dest) {
+        asked.push(`${domain} via ${dest.transport}`);
+        return { forHost: (host) => ({ ok: false, permanent: true, status: '5.7.5', message: `not in the MTA-STS policy of ${domain} (${host.lookup})` }) };
+      },
+    };
+    const env = await setup({ queue: { tlsPolicy } });
+    await env.enqueue('alice@example.org', ['bob@remote.example']);
+    await env.queue.runOnce();
+    assert.deepEqual(asked, ['remote.example via *']);
+    assert.equal(env.server!.connections, 0);
+    const [dsn] = await env.inbox();
+    assert.match(partText(dsn!, 1), /Status: 5\.7\.5/);
+    assert.match(partText(dsn!, 0), /127\.0\.0\.1: not in the MTA-STS policy of remote\.example \(system\)/);
   });
 
   it('falls back to plain text when an opportunistic TLS handshake fails', async () => {

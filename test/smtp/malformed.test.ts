@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SmtpClient, header, startHarness, type Harness } from './harness.js';
+import { PASSWORD, SmtpClient, header, message, plain, startHarness, type Harness } from './harness.js';
 
 const MAX = 10_000;
 let h: Harness;
@@ -84,6 +84,76 @@ describe('malformed input', () => {
     assert.ok(msg.endsWith('Subject: lf\r\n\r\nfirst\r\n.\r\nMAIL FROM:<evil@sender.test>\r\nRCPT TO:<bob@example.test>\r\n\r\n'), JSON.stringify(msg.slice(-120)));
     c.close();
   });
+
+  // SMTP smuggling: a CR not followed by LF could end the data at a next hop that takes
+  // <CR>.<CR> as the terminator. Refused with 554 5.6.11 on both listeners, DATA and BDAT.
+  const bareCrBodies = ['first\r.\rMAIL FROM:<evil@sender.test>\r\n', 'first\r\n.\rMAIL FROM:<evil@sender.test>\r\n', 'first\r.\r\nMAIL FROM:<evil@sender.test>\r\n', 'first\n.\rx\r\n', 'a bare\rCR\r\n', 'ends in CR\r'];
+  for (const kind of ['incoming', 'submission'] as const) {
+    test(`${kind}: bare CR in DATA and in BDAT: 554 5.6.11, nothing stored, the session goes on`, async () => {
+      let c: SmtpClient;
+      if (kind === 'incoming') {
+        c = await session();
+        await c.ehlo();
+      } else {
+        c = await SmtpClient.connect(h.ports.submissions, { tls: true });
+        await c.expect(220);
+        await c.ehlo();
+        await c.cmd(`AUTH PLAIN ${plain('alice@example.test', PASSWORD)}`, 235);
+      }
+      const from = kind === 'incoming' ? 'a@sender.test' : 'alice@example.test';
+      const before = await bobCount();
+      for (const body of bareCrBodies) {
+        const data = `From: ${from}\r\nTo: bob@example.test\r\nSubject: cr\r\n\r\n${body}`;
+        await c.cmd(`MAIL FROM:<${from}>`, 250);
+        await c.cmd('RCPT TO:<bob@example.test>', 250);
+        await c.cmd('DATA', 354);
+        c.write(`${data}${data.endsWith('\r\n') ? '' : '\r\n'}.\r\n`);
+        const r = await c.expect(554, '5.6.11');
+        assert.match(r.lines.join(' '), /smuggling/i);
+        // The same in one BDAT chunk, and split so that the CR ends a chunk.
+        await c.cmd(`MAIL FROM:<${from}>`, 250);
+        await c.cmd('RCPT TO:<bob@example.test>', 250);
+        const cut = data.lastIndexOf('\r') + 1;
+        c.write(`BDAT ${cut}\r\n${data.slice(0, cut)}`);
+        await c.expect(250);
+        c.write(`BDAT ${data.length - cut} LAST\r\n${data.slice(cut)}`);
+        await c.expect(554, '5.6.11');
+      }
+      assert.equal(await bobCount(), before, 'nothing stored');
+      await c.cmd(`MAIL FROM:<${from}>`, 250);
+      await c.cmd('RCPT TO:<bob@example.test>', 250);
+      await c.cmd('DATA', 354);
+      c.write(message(from, 'bob@example.test', 'fine') + '.\r\n');
+      await c.expect(250);
+      assert.equal(await bobCount(), before + 1);
+      c.close();
+    });
+
+    test(`${kind}: more than 100 Received fields: 554 5.4.6 (mail loop); 100 are accepted`, async () => {
+      let c: SmtpClient;
+      if (kind === 'incoming') {
+        c = await session();
+        await c.ehlo();
+      } else {
+        c = await SmtpClient.connect(h.ports.submissions, { tls: true });
+        await c.expect(220);
+        await c.ehlo();
+        await c.cmd(`AUTH PLAIN ${plain('alice@example.test', PASSWORD)}`, 235);
+      }
+      const from = kind === 'incoming' ? 'a@sender.test' : 'alice@example.test';
+      const received = (n: number) => Array.from({ length: n }, (_, i) => `Received: from h${i} by h${i + 1}; Thu, 3 Dec 2026 10:00:00 +0000\r\n`).join('');
+      const before = await bobCount();
+      for (const [n, code] of [[101, 554], [100, 250]] as const) {
+        await c.cmd(`MAIL FROM:<${from}>`, 250);
+        await c.cmd('RCPT TO:<bob@example.test>', 250);
+        await c.cmd('DATA', 354);
+        c.write(received(n) + message(from, 'bob@example.test', `hops ${n}`) + '.\r\n');
+        await c.expect(code, code === 554 ? '5.4.6' : undefined);
+      }
+      assert.equal(await bobCount(), before + 1);
+      c.close();
+    });
+  }
 
   test('dot-stuffing is undone', async () => {
     const c = await session();

@@ -41,7 +41,7 @@ function eightBitFound(ch: ReplyChannel): never {
 
 /** After a 354: sends the dot-stuffed content and the final dot; returns the server's reply. */
 export async function transferData(ch: ReplyChannel, src: MessageSource, o: TransferOptions): Promise<Reply> {
-  const stuffer = new DotStuffer({ convertLf: true });
+  const stuffer = new DotStuffer();
   for await (const chunk of chunksOf(src)) {
     if (o.refuseEightBit && hasEightBit(chunk)) eightBitFound(ch);
     const out = stuffer.push(chunk);
@@ -101,6 +101,11 @@ export async function transferBdat(ch: ReplyChannel, src: MessageSource, o: Tran
       // Without pipelining a refused chunk ends the attempt (later chunks would get 503).
       if (failed && !o.pipelining) return failed;
     }
+  }
+  const tail = norm.end();
+  if (tail.length) {
+    pending.push(tail);
+    pendingSize += tail.length;
   }
   const early = await sendChunk(true);
   if (early) return early;

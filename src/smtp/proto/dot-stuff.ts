@@ -1,35 +1,43 @@
 // Client-side DATA encoder, RFC 5321 4.5.2: a "." at the start of a line is doubled, and the
 // data ends with CRLF "." CRLF (a final CRLF is added when the message does not end with one,
 // RFC 5321 4.1.1.4). Streaming: chunks go in, encoded chunks come out.
+//
+// Line ends are made canonical first (line-ends.ts: a bare CR or LF becomes CRLF), so the output
+// has CR and LF only as CRLF pairs and every line after a CRLF is stuffed: no sequence in the
+// content can end the data early at a next hop, however it reads line ends (SMTP smuggling).
 
 import { Transform, type TransformCallback } from 'node:stream';
+import { LineEndCanonicalizer } from './line-ends.js';
 
-const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
 
-export interface DotStufferOptions {
-  /** Turn a bare LF into CRLF (what sendmail and most clients need); default true. A bare CR
-   * is left alone. */
-  convertLf?: boolean;
-}
-
 export class DotStuffer {
-  readonly #convert: boolean;
+  readonly #canon = new LineEndCanonicalizer();
   #atLineStart = true;
-  #lastCr = false;
-  /** Output ends with CRLF (or nothing was written). */
-  #endsCrlf = true;
+  /** Output ends with CRLF (or nothing was written), or with a CR the canonicalizer completes. */
+  #endsLine = true;
   #ended = false;
 
-  constructor(opts: DotStufferOptions = {}) {
-    this.#convert = opts.convertLf ?? true;
+  /** Bare CRs turned into CRLF so far. */
+  get bareCr(): number {
+    return this.#canon.bareCr;
   }
 
-  /** Encodes a chunk of message bytes. Works line by line with indexOf, so plain text costs
-   * one slice per line at most. */
+  /** Bare LFs turned into CRLF so far. */
+  get bareLf(): number {
+    return this.#canon.bareLf;
+  }
+
+  /** Encodes a chunk of message bytes. */
   push(chunk: Buffer): Buffer {
     if (this.#ended) throw new Error('DotStuffer: push after end');
+    return this.#stuff(this.#canon.push(chunk));
+  }
+
+  /** Doubles dots at line starts of canonical content. Works line by line with indexOf, so plain
+   * text costs one slice per line at most. */
+  #stuff(chunk: Buffer): Buffer {
     const n = chunk.length;
     if (n === 0) return chunk;
     const parts: Buffer[] = [];
@@ -44,47 +52,41 @@ export class DotStuffer {
       const lf = chunk.indexOf(LF, pos);
       if (lf < 0) {
         this.#atLineStart = false;
-        this.#endsCrlf = false;
-        this.#lastCr = chunk[n - 1] === CR;
         break;
       }
-      const crBefore = lf > 0 ? chunk[lf - 1] === CR : this.#lastCr;
-      if (this.#convert && !crBefore) {
-        parts.push(chunk.subarray(runStart, lf), CRLF_BUF);
-        runStart = lf + 1;
-      }
-      this.#endsCrlf = this.#convert || crBefore;
       this.#atLineStart = true;
-      this.#lastCr = false;
       pos = lf + 1;
     }
+    // Canonical content: a final LF is part of a CRLF, and a final CR gets its LF later.
+    this.#endsLine = chunk[n - 1] === LF;
     if (parts.length === 0) return chunk;
     parts.push(chunk.subarray(runStart));
     return Buffer.concat(parts);
   }
 
-  /** The bytes that end the data: CRLF if needed, then ".CRLF". */
+  /** The bytes that end the data: what completes the last line, CRLF if needed, then ".CRLF". */
   end(): Buffer {
     if (this.#ended) throw new Error('DotStuffer: end called twice');
     this.#ended = true;
-    return this.#endsCrlf ? END_BUF : CRLF_END_BUF;
+    const tail = this.#canon.end();
+    if (tail.length) return Buffer.concat([this.#stuff(tail), END_BUF]);
+    return this.#endsLine ? END_BUF : CRLF_END_BUF;
   }
 }
 
 const DOT_BUF = Buffer.from('.');
-const CRLF_BUF = Buffer.from('\r\n');
 const END_BUF = Buffer.from('.\r\n');
 const CRLF_END_BUF = Buffer.from('\r\n.\r\n');
 
 /** Encodes a whole message in one go. */
-export function dotStuff(message: Buffer, opts?: DotStufferOptions): Buffer {
-  const s = new DotStuffer(opts);
+export function dotStuff(message: Buffer): Buffer {
+  const s = new DotStuffer();
   return Buffer.concat([s.push(message), s.end()]);
 }
 
 /** A Transform stream around DotStuffer, for piping a message into a socket. */
-export function createDotStuffStream(opts?: DotStufferOptions): Transform {
-  const s = new DotStuffer(opts);
+export function createDotStuffStream(): Transform {
+  const s = new DotStuffer();
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       const out = s.push(chunk);

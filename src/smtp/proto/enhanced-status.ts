@@ -86,6 +86,9 @@ export const R = constantReplies({
   /** RFC 5321 2.3.8: bare LF in message data (SMTP smuggling defence); text as Postfix. */
   bareLf: reply(550, '5.5.2', 'bare <LF> received'),
   nulInData: reply(554, '5.6.0', 'NUL byte in message data'),
+  /** RFC 5321 2.3.8: a CR not followed by LF. Refused rather than passed on: a next hop that
+   * takes <CR>.<CR> as the end of data would read a second, forged message (SMTP smuggling). */
+  bareCr: reply(554, '5.6.11', 'bare <CR> in message data refused (SMTP smuggling defence)'),
   /** RFC 1870 6.1: declared SIZE over the limit at MAIL. */
   sizeExceedsLimit: reply(552, '5.3.4', 'message size exceeds fixed maximum message size'),
   /** RFC 1870 6.2 / RFC 5321 4.5.3.1.10: message over the limit after DATA/BDAT. */

@@ -7,6 +7,7 @@ export * from './data-reader.js';
 export * from './dot-stuff.js';
 export * from './enhanced-status.js';
 export * from './limits.js';
+export * from './line-ends.js';
 export * from './line-reader.js';
 export * from './reply.js';
 export * from './smtp-error.js';

@@ -16,3 +16,16 @@ test('bare LF becomes CRLF, CRLF stays, also across chunk boundaries', () => {
   assert.deepEqual(run(['x\r', 'y\n']), { out: 'x\ry\r\n', converted: 1 });
   assert.deepEqual(run(['']), { out: '', converted: 0 });
 });
+
+test('bare CRs are counted, also across chunk boundaries and at the end', () => {
+  const count = (chunks: string[]) => {
+    const n = new CrlfNormalizer();
+    const out = chunks.flatMap((c) => n.push(Buffer.from(c, 'latin1'))).map((b) => b.toString('latin1')).join('');
+    n.finish();
+    return { out, bareCr: n.bareCr };
+  };
+  assert.deepEqual(count(['a\r.\r\nb']), { out: 'a\r.\r\nb', bareCr: 1 });
+  assert.deepEqual(count(['a\r', '\nb\r', 'c']), { out: 'a\r\nb\rc', bareCr: 1 });
+  assert.deepEqual(count(['a\r\r\n', '\r']), { out: 'a\r\r\n\r', bareCr: 2 });
+  assert.deepEqual(count(['a\r\n']), { out: 'a\r\n', bareCr: 0 });
+});

@@ -26,6 +26,13 @@ export function fieldValues(h: HeaderSection, name: string): string[] {
   return h.fields.filter((f) => f.name === want).map((f) => fieldValue(h.buf, f));
 }
 
+export function countFields(h: HeaderSection, name: string): number {
+  const want = name.toLowerCase();
+  let n = 0;
+  for (const f of h.fields) if (f.name === want) n++;
+  return n;
+}
+
 export function hasField(h: HeaderSection, name: string): boolean {
   const want = name.toLowerCase();
   return h.fields.some((f) => f.name === want);

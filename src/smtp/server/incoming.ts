@@ -5,8 +5,8 @@ import { MessageSource, type SourcePart } from '../../delivery/message-source.js
 import { R } from '../proto/index.js';
 import { authenticationFields, isForgedAuthResults } from './auth-results.js';
 import { fieldValue } from '../../mime/index.js';
-import { readHeaderSection } from './header-section.js';
-import { MAX_HEADER_SECTION } from './limits.js';
+import { countFields, readHeaderSection } from './header-section.js';
+import { MAX_HEADER_SECTION, MAX_RECEIVED_FIELDS } from './limits.js';
 import type { ListenerPolicy } from './policy.js';
 import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
@@ -39,6 +39,8 @@ export const incomingPolicy: ListenerPolicy = {
   async prepare(s, tx, spool) {
     const head = await readHeaderSection(spool, MAX_HEADER_SECTION);
     if (!head) return S.headerTooBig;
+    // RFC 5321 6.3: a message that has passed this many hops is looping.
+    if (countFields(head, 'received') > MAX_RECEIVED_FIELDS) return S.mailLoop;
     const hostname = s.ctx.config.hostname;
     // The message as received, minus Authentication-Results fields forged with our name.
     const parts: SourcePart[] = [];

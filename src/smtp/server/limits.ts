@@ -32,3 +32,7 @@ export const MEMORY_SPOOL_MAX = 256 * 1024;
 /** In-memory spools of all sessions together: past it, new message data goes to files. Bounds the
  * memory that many concurrent DATA transfers can take (1000 sessions would need 256 MiB). */
 export const MEMORY_SPOOL_BUDGET = 32 * 1024 * 1024;
+
+/** Received fields a message may carry; more is a mail loop (RFC 5321 6.3: a limit of at least
+ * 100 hops). Postfix hopcount_limit is 50; we follow the RFC's figure. Submission and incoming. */
+export const MAX_RECEIVED_FIELDS = 100;

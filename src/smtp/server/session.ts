@@ -22,7 +22,10 @@
 // Message data policy:
 // - Bare LF in DATA is converted to CRLF (Postfix smtpd_forbid_bare_newline = normalize); only
 //   CRLF.CRLF ends the data (the proto DataReader), so SMTP smuggling is not possible.
+// - A bare CR (not followed by LF) is refused with 554 5.6.11, in DATA and BDAT alike: passed on,
+//   "<CR>.<CR>" could end the data early at a next hop (SMTP smuggling); mox refuses it too.
 // - NUL bytes are refused (554 5.6.0): no mail client sends them and IMAP cannot show them.
+// - More than MAX_RECEIVED_FIELDS Received fields: 554 5.4.6, a mail loop (the policies check it).
 // - 8-bit data without BODY=8BITMIME is accepted, as Postfix does: refusing breaks real mail.
 
 import type { Socket } from 'node:net';
@@ -532,6 +535,7 @@ export class SmtpSession implements SessionView {
           await spool.finish();
           if (r.exceeded) return this.fail(R.messageTooBig);
           if (r.nul) return this.fail(R.nulInData);
+          if (r.bareCr) return this.refuseBareCr(r.bareCr);
           return await this.finishMessage(tx, spool);
         }
         chunk = await this.readChunk(clock);
@@ -581,8 +585,10 @@ export class SmtpSession implements SessionView {
     }
     try {
       await st.spool.finish();
+      st.normalizer.finish();
       if (st.normalizer.converted) this.log.info('bare LF in BDAT data converted to CRLF', { count: st.normalizer.converted });
       if (st.message.nul) return this.fail(R.nulInData);
+      if (st.normalizer.bareCr) return this.refuseBareCr(st.normalizer.bareCr);
       return await this.finishMessage(tx, st.spool);
     } finally {
       await this.resetTransaction();
@@ -603,6 +609,11 @@ export class SmtpSession implements SessionView {
       }
       chunk = await this.readChunk(clock);
     }
+  }
+
+  private refuseBareCr(count: number): Handled {
+    this.log.info('message with bare CR refused', { count, account: this.identity?.accountName });
+    return this.fail(R.bareCr);
   }
 
   /** The end of a message: the policy prepares it, deliver() commits it, then 250. */

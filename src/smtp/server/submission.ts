@@ -6,8 +6,8 @@ import { MessageSource } from '../../delivery/message-source.js';
 import { R, formatMailbox } from '../proto/index.js';
 import { dkimSignatures } from './dkim-sign.js';
 import { checkFrom } from './from-check.js';
-import { fieldValues, hasField, readHeaderSection } from './header-section.js';
-import { MAX_HEADER_SECTION } from './limits.js';
+import { countFields, fieldValues, hasField, readHeaderSection } from './header-section.js';
+import { MAX_HEADER_SECTION, MAX_RECEIVED_FIELDS } from './limits.js';
 import type { ListenerPolicy } from './policy.js';
 import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
@@ -46,6 +46,8 @@ export const submissionPolicy: ListenerPolicy = {
     if (!identity) return R.authRequired;
     const head = await readHeaderSection(spool, MAX_HEADER_SECTION);
     if (!head) return S.headerTooBig;
+    // RFC 5321 6.3: a message that has passed this many hops is looping.
+    if (countFields(head, 'received') > MAX_RECEIVED_FIELDS) return S.mailLoop;
     const from = await checkFrom(s.ctx.store, identity.accountId, fieldValues(head, 'from'), tx.sender);
     if (!from.ok) return from.reason === 'missing' ? S.fromMissing : S.fromNotOwned;
 

@@ -1,13 +1,25 @@
-// One delivery attempt of one message to the recipients of one domain: resolve the destination,
-// try its hosts in order (RFC 5321 5.1: the next MX when a host cannot be reached or will not
-// talk to us), and turn what happened into an outcome per recipient.
+// The one door for mail that leaves: every message sent to another server (queued mail, DSNs,
+// and later vacation replies, forwards and reports, which all go through the queue) is delivered
+// here, so a rule made here holds for all of them:
+// - content: canonical line ends before sending (content.ts), then dot-stuffing after every CRLF
+//   by the DATA encoder; BDAT sends the same canonical bytes (SMTP smuggling defence);
+// - where: the destination (transport or MX hosts, destination.ts), and never a loopback,
+//   link-local or private address that DNS or an address literal chose, unless
+//   outbound.allowPrivateAddresses is set (address-policy.ts);
+// - TLS: a TlsPolicy per destination and host (tls-policy.ts), where MTA-STS and DANE will go.
+// One attempt delivers one message to the recipients of one domain: try the hosts in order
+// (RFC 5321 5.1: the next MX when a host cannot be reached or will not talk to us), and turn what
+// happened into an outcome per recipient.
 
 import type { Logger } from '../log/logger.js';
 import { AddressError, parseMailbox } from '../smtp/proto/address.js';
 import type { Reply } from '../smtp/proto/reply.js';
-import { replyText, SmtpClient, SmtpClientError, type SmtpClientOptions, type SmtpTimeouts, type TlsMode } from '../smtp/client/index.js';
+import { replyText, SmtpClient, SmtpClientError, type SmtpClientOptions, type SmtpTimeouts } from '../smtp/client/index.js';
+import { restrictedAddressClass } from './address-policy.js';
+import { outboundContent } from './content.js';
 import { DestinationError, hostAddresses, resolveDestination, type Destination, type ResolveOptions } from './destination.js';
 import { MAX_CONNECTION_ATTEMPTS } from './limits.js';
+import { defaultTlsPolicy, type HostTls, type TlsPolicy } from './tls-policy.js';
 
 export type RecipientOutcome =
   | { kind: 'delivered'; reply: Reply; remoteMta: string }
@@ -36,6 +48,11 @@ export interface DeliveryRequest {
 
 export interface DeliveryContext {
   resolve: ResolveOptions;
+  /** Connect to loopback, link-local and private addresses that DNS or an address literal gave
+   * (config outbound.allowPrivateAddresses). Transports are never checked. */
+  allowPrivateAddresses: boolean;
+  /** Default: transport settings, else opportunistic STARTTLS. */
+  tlsPolicy?: TlsPolicy;
   /** EHLO name. */
   clientName: string;
   timeouts?: SmtpTimeouts;
@@ -81,6 +98,11 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
     return outcomes.map((o) => o ?? (Array.isArray(got) ? got[j++]! : got));
   };
 
+  const content = outboundContent(req.content);
+  if (content.bareCr || content.bareLf) {
+    ctx.log.warn('outbound message had bare line ends, sent as CRLF', { bareCr: content.bareCr, bareLf: content.bareLf });
+  }
+
   let dest: Destination;
   try {
     dest = await resolveDestination(req.domain, ctx.resolve);
@@ -88,10 +110,20 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
     if (!(err instanceof DestinationError)) throw err;
     return fill({ kind: 'failed', permanent: err.permanent, status: err.status, message: err.message });
   }
+  const tlsPolicy = await (ctx.tlsPolicy ?? defaultTlsPolicy).forDestination(req.domain, dest);
 
-  let last: Failure = { kind: 'failed', permanent: false, status: '4.4.1', message: `no host for ${req.domain} could be reached` };
+  // The failure to report when no host took the message. One refused by policy (a private
+  // address, a TLS policy) is reported only when nothing else went wrong: a temporary failure of
+  // another host says more, and keeps the message queued.
+  let last: Failure | null = null;
+  let refused: Failure | null = null;
   let attempts = 0;
   for (const host of dest.hosts) {
+    const decision = tlsPolicy.forHost(host);
+    if (!decision.ok) {
+      refused = { kind: 'failed', permanent: decision.permanent, status: decision.status, message: `${host.name}: ${decision.message}` };
+      continue;
+    }
     let targets: string[];
     if (host.lookup === 'dns') {
       try {
@@ -109,35 +141,51 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
       targets = [host.name];
     }
     for (const address of targets) {
-      if (attempts++ >= MAX_CONNECTION_ATTEMPTS) return fill(last);
-      const servername = host.lookup === 'dns' ? host.name : undefined;
-      let r = await attempt(req, todo, dest, dest.tls, address, servername, host.name, ctx);
-      // Postfix `may`: a failed opportunistic handshake is retried in plain text, since the
-      // alternative (no delivery) protects nothing (RFC 7435).
-      if ('next' in r && r.retryPlain) r = await attempt(req, todo, dest, 'none', address, servername, host.name, ctx);
+      // Transports are the admin's choice; MX hosts and address literals come from outside.
+      const cls = dest.transport === null && !ctx.allowPrivateAddresses ? restrictedAddressClass(address) : null;
+      if (cls) {
+        ctx.log.warn('outbound address refused', { host: host.name, address, class: cls });
+        // RFC 3463 X.4.4: no usable route. Permanent: the domain's DNS sends its mail into our
+        // own network, and retrying for days would not change what we allow.
+        refused = {
+          kind: 'failed', permanent: true, status: '5.4.4',
+          message: `${host.name} [${address}]: not connecting to a ${cls} address given by DNS or an address literal (outbound.allowPrivateAddresses is off)`,
+        };
+        continue;
+      }
+      if (attempts++ >= MAX_CONNECTION_ATTEMPTS) return fill(last ?? refused ?? noHost(req.domain));
+      const tls = decision.tls;
+      let r = await attempt(req, content.data, todo, dest, tls, address, host.name, ctx);
+      // A failed opportunistic handshake is retried in plain text (RFC 7435), since the
+      // alternative (no delivery) protects nothing.
+      if ('next' in r && r.retryPlain && tls.plainFallback) r = await attempt(req, content.data, todo, dest, { ...tls, mode: 'none' }, address, host.name, ctx);
       if ('done' in r) return fill(r.done);
       last = r.next;
     }
   }
-  return fill(last);
+  return fill(last ?? refused ?? noHost(req.domain));
+}
+
+function noHost(domain: string): Failure {
+  return { kind: 'failed', permanent: false, status: '4.4.1', message: `no host for ${domain} could be reached` };
 }
 
 async function attempt(
   req: DeliveryRequest,
+  content: Buffer,
   recipients: string[],
   dest: Destination,
-  tls: TlsMode,
+  tls: HostTls,
   address: string,
-  servername: string | undefined,
   remoteMta: string,
   ctx: DeliveryContext,
 ): Promise<AttemptResult> {
   const opts: SmtpClientOptions = {
     host: address,
     port: dest.port,
-    tls,
-    insecure: dest.insecure,
-    ...(servername !== undefined && { servername }),
+    tls: tls.mode,
+    insecure: tls.insecure,
+    ...(tls.servername !== undefined && { servername: tls.servername }),
     ...(dest.auth && { auth: { username: dest.auth.username, password: dest.auth.password } }),
     clientName: ctx.clientName,
     timeouts: ctx.timeouts,
@@ -153,10 +201,10 @@ async function attempt(
     // Any failure before the transaction (refused, greeting or EHLO 4xx/5xx, TLS, AUTH): next
     // host; the message itself was not judged, so the outcome stays temporary.
     const f = fromClientError(err, remoteMta);
-    return { next: { ...f, permanent: false, status: f.status.replace(/^5/, '4') }, retryPlain: err.kind === 'tls' && tls === 'opportunistic' && !err.reply };
+    return { next: { ...f, permanent: false, status: f.status.replace(/^5/, '4') }, retryPlain: err.kind === 'tls' && !err.reply };
   }
   try {
-    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients }, req.content);
+    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients }, content);
     return {
       done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta } : fromReply(r.reply, r.permanent, remoteMta))),
     };
