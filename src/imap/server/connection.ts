@@ -28,6 +28,8 @@ import type { AuthIdentity, CertificateLogin, ConnInfo } from '../../auth/authen
 import type { Logger } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
 import type { Change } from '../../store/change-feed.js';
+import { acceptedTlsVersion } from '../../tls/server-context.js';
+import type { ListenerTls } from '../../tls/server-tls.js';
 import { CommandReader, type CommandPart, type ReaderEvent } from '../proto/command-reader.js';
 import { DEFAULT_APPEND_LIMIT, readerLimitsFrom } from '../proto/limits.js';
 import { commandTag, parseCommand } from '../proto/parse-command.js';
@@ -53,7 +55,10 @@ export type ConnState = 'notauth' | 'auth' | 'selected' | 'logout';
 
 export interface ConnectionOptions {
   implicitTls: boolean;
+  /** The listener asks for client certificates; only then may one log in (spec 2.2). */
   requestClientCert: boolean;
+  /** The listener's TLS (implicit TLS and STARTTLS); null without a certificate. */
+  tls: ListenerTls | null;
 }
 
 export class ImapConnection {
@@ -151,7 +156,7 @@ export class ImapConnection {
     return capabilities({
       authenticated: this.state !== 'notauth',
       tls: this.tls,
-      starttlsAvailable: !this.opts.implicitTls && this.ctx.tls !== null,
+      starttlsAvailable: !this.opts.implicitTls && this.opts.tls !== null,
       appendLimit: this.appendLimit,
       mechanisms: availableMechanisms(this),
     });
@@ -372,7 +377,8 @@ export class ImapConnection {
         await this.bye('too many auth failures');
         return;
       }
-      if (this.tlsSock) await this.checkCertificate();
+      // A resumed session may carry a certificate although this listener asked for none.
+      if (this.tlsSock && this.opts.requestClientCert) await this.checkCertificate();
       if (this.certLogin && !this.certLogin.noImapPreauth) {
         // Spec 2.3: a known key on implicit TLS pre-authenticates the connection.
         this.loggedIn(this.certLogin.identity);
@@ -594,22 +600,17 @@ export class ImapConnection {
     if (this.paused) {
       this.paused = false;
     }
-    const t = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.ctx.tls!,
-      requestCert: this.opts.requestClientCert,
-      rejectUnauthorized: false,
-    });
+    const t = this.opts.tls!.wrap(raw);
     // The greeting was sent already, so a certificate given here never pre-authenticates; it
     // enables AUTHENTICATE EXTERNAL (spec 2.3). Commands wait for this check.
     this.certCheck = new Promise<void>((resolve) => {
       t.once('secure', () => {
-        const p = t.getProtocol();
-        if (p !== 'TLSv1.2' && p !== 'TLSv1.3') {
-          this.log.info('refusing old TLS version', { protocol: p });
+        if (!acceptedTlsVersion(t)) {
+          this.log.info('refusing old TLS version', { protocol: t.getProtocol() });
           t.destroy();
           return resolve();
         }
+        if (!this.opts.requestClientCert) return resolve();
         this.checkCertificate().then(resolve, resolve);
       });
       t.once('close', () => resolve());
