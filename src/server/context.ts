@@ -1,12 +1,12 @@
 // What every protocol server is given: the store, the configuration, the authentication layer, TLS
 // material and a logger. Built once by `postern serve` (src/server/run-server.ts); tests build their own.
 
-import type { SecureContext } from 'node:tls';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SessionRegistry } from '../auth/session-registry.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
+import type { ServerTls } from '../tls/server-tls.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 
 export interface ServerContext {
@@ -16,8 +16,8 @@ export interface ServerContext {
   /** Register authenticated sessions here: they are ended when their credentials are revoked. */
   sessions: SessionRegistry;
   log: Logger;
-  /** The server certificate and key for listeners and STARTTLS (null when no TLS is configured). */
-  tls: SecureContext | null;
+  /** The server certificate, key and ticket secrets; each listener builds its TLS from it (null: no TLS). */
+  tls: ServerTls | null;
   /** DNS for SPF/DKIM/DMARC checks of incoming mail; node:dns when absent (tests serve their own records). */
   resolver?: DnsResolver;
   /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */

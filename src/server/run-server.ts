@@ -2,9 +2,7 @@
 // listener, and shuts down cleanly on SIGTERM/SIGINT: listeners close, sessions end, in-flight
 // commits finish, the store closes.
 
-import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContext } from 'node:tls';
-import { listenerTlsOptions } from '../tls/server-context.js';
+import { ServerTls } from '../tls/server-tls.js';
 import { startQueue, type QueueOptions } from '../queue/index.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
@@ -18,19 +16,14 @@ import { SERVICE_STARTERS } from './services.js';
 
 export interface RunningServer {
   ctx: ServerContext;
-  listeners: { service: ServiceName; host: string; port: number }[];
+  /** In config order; `listener` is the name of its listeners entry. */
+  listeners: { service: ServiceName; host: string; port: number; listener: string }[];
   stop(): Promise<void>;
 }
 
-export function loadTlsContext(config: Config): SecureContext | null {
-  if (!config.tls) return null;
-  // One context for all listeners: TLS 1.2+, and a session id context so that resumed sessions keep
-  // the client certificate they were made with (spec 2.2; see tls/server-context.ts).
-  return createSecureContext(listenerTlsOptions({
-    cert: readFileSync(config.tls.certFile),
-    key: readFileSync(config.tls.keyFile),
-    requestClientCertificate: true,
-  }));
+export function loadTlsContext(config: Config): ServerTls | null {
+  // Listeners build their own contexts from it (tls/server-tls.ts).
+  return config.tls ? ServerTls.fromFiles(config.tls) : null;
 }
 
 /** What a test may inject into a whole server. */
@@ -56,12 +49,13 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
   };
   const queue = startQueue(ctx, hooks.queue);
   ctx.queue = queue;
-  const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
+  const started: { service: ServiceName; host: string; port: number; listener: string; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
     sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
+    ctx.tls?.close();
     await store.close();
   };
   try {
@@ -71,7 +65,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
         if (!starter) continue;
         for (const host of l.ips) {
           const s = await starter(ctx, { host, port, requestClientCert: l.requestClientCertificates });
-          started.push({ service, host, port: s.port, close: s.close });
+          started.push({ service, host, port: s.port, listener: l.name, close: s.close });
           log.info('listening', { service, address: host, port: s.port, listener: l.name });
         }
       }
@@ -80,7 +74,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     await stop();
     throw err;
   }
-  return { ctx, listeners: started.map(({ service, host, port }) => ({ service, host, port })), stop };
+  return { ctx, listeners: started.map(({ service, host, port, listener }) => ({ service, host, port, listener })), stop };
 }
 
 /** Runs until SIGTERM/SIGINT. */

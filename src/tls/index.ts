@@ -16,4 +16,6 @@ export {
 } from './generate.js';
 export { pkcs12 } from './pkcs12.js';
 export { TLS_EXPORTER_LABEL, channelBindingOf } from './channel-binding.js';
-export { listenerTlsOptions, peerCertificateDer, type ListenerTlsOptions } from './server-context.js';
+export { TLS_CIPHERS, acceptedTlsVersion, listenerTlsOptions, peerCertificateDer, type ListenerTlsOptions } from './server-context.js';
+export { ListenerTls, ServerTls, type ListenerTlsSettings } from './server-tls.js';
+export { RotatingTicketSecrets, type TicketSecretSource } from './ticket-keys.js';

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { constants } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { listenerTlsOptions, peerCertificateDer } from './server-context.js';
 import { generateClientCertificate } from './generate.js';
@@ -9,6 +10,9 @@ test('options: TLS 1.2+, certificate requested but never required or verified', 
   const { keyPem, certPem } = testServerCertificate();
   const o = listenerTlsOptions({ key: keyPem, cert: certPem, requestClientCertificate: true });
   assert.equal(o.minVersion, 'TLSv1.2');
+  assert.equal(o.honorCipherOrder, true);
+  assert.equal((o.secureOptions ?? 0) & constants.SSL_OP_NO_RENEGOTIATION, constants.SSL_OP_NO_RENEGOTIATION);
+  for (const suite of String(o.ciphers).split(':')) assert.match(suite, /GCM|CHACHA20/, suite);
   assert.equal(o.requestCert, true);
   assert.equal(o.rejectUnauthorized, false);
   const off = listenerTlsOptions({ key: keyPem, cert: certPem, requestClientCertificate: false });

@@ -2,6 +2,7 @@
 // downloads. Thunderbird's own lookup (/.well-known/autoconfig/...) is answered without login:
 // it only says which host and ports to use.
 
+import { AUTOCONFIG_PATH, WELL_KNOWN_AUTOCONFIG_PATH } from './host-check.js';
 import { HttpError } from './http-error.js';
 import { thunderbirdAutoconfig } from './autoconfig-xml.js';
 import { clientSettings } from './client-settings.js';
@@ -41,6 +42,6 @@ export function settingsRoutes(router: Router, app: WebApp): void {
     const xml = thunderbirdAutoconfig(clientSettings(app.ctx.config), known ? domain : app.ctx.config.hostname, '%EMAILADDRESS%');
     return { status: 200, body: xml, headers: { 'Content-Type': 'application/xml; charset=utf-8' } };
   };
-  router.add('GET', '/.well-known/autoconfig/mail/config-v1.1.xml', wellKnown);
-  router.add('GET', '/mail/config-v1.1.xml', wellKnown);
+  router.add('GET', WELL_KNOWN_AUTOCONFIG_PATH, wellKnown);
+  router.add('GET', AUTOCONFIG_PATH, wellKnown);
 }

@@ -2,8 +2,8 @@
 // - the session cookie is SameSite=Strict, so other sites' requests do not carry it;
 // - every state change must carry the session's CSRF token in X-CSRF-Token (403 without it): the
 //   token is only readable by same-origin script (GET /account/api/session);
-// - a request that says it comes from another origin (Origin, Sec-Fetch-Site) is refused, which
-//   also covers login, where there is no session yet.
+// - a request that says it comes from another origin (Origin: scheme, host and port; Sec-Fetch-Site)
+//   is refused, which also covers login, where there is no session yet.
 
 import { timingSafeEqual } from 'node:crypto';
 import { HttpError } from './http-error.js';
@@ -31,11 +31,19 @@ export function checkSameOrigin(r: WebRequest): void {
     if (origin === 'null') throw new HttpError(403, 'origin', 'request from an opaque origin refused');
     return; // curl and other non-browser clients
   }
-  let host: string;
+  // Scheme, host and port must all match (RFC 6454 5): an http:// page on our name is another
+  // origin than the HTTPS listener, and may have been injected by anyone on the path.
+  let given: string;
+  let expected: string;
   try {
-    host = new URL(origin).host;
+    given = new URL(origin).origin;
   } catch {
     throw new HttpError(403, 'origin', 'bad Origin header');
   }
-  if (host.toLowerCase() !== (r.req.headers.host ?? '').toLowerCase()) throw new HttpError(403, 'origin', 'cross-origin request refused');
+  try {
+    expected = new URL(`${r.secure ? 'https' : 'http'}://${r.req.headers.host ?? ''}`).origin;
+  } catch {
+    throw new HttpError(403, 'origin', 'cross-origin request refused');
+  }
+  if (given !== expected) throw new HttpError(403, 'origin', 'cross-origin request refused');
 }

@@ -4,12 +4,13 @@
 // pages only when it listens on a loopback address; elsewhere it only redirects to HTTPS, so that
 // passwords and session cookies never cross a network in clear.
 
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ServerContext } from '../server/context.js';
 import { loadUi } from './build-ui.js';
 import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './limits.js';
+import { isLoopbackHost, type HostPolicy } from './host-check.js';
 import { createWebApp } from './web-app.js';
 import { WebSessions } from './web-sessions.js';
 import { listen } from '../server/listen.js';
@@ -30,10 +31,6 @@ export interface WebListener {
 // The HTTP and HTTPS listeners of one server share the sessions.
 const sessionsByContext = new WeakMap<ServerContext, WebSessions>();
 
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
-}
 
 /** The HTTPS origin that a plain HTTP listener on `host:port` redirects to. */
 function httpsOrigin(ctx: ServerContext, host: string, port: number): string {
@@ -53,25 +50,37 @@ export async function startWebListener(ctx: ServerContext, opts: WebListenerOpti
     sessions = new WebSessions();
     sessionsByContext.set(ctx, sessions);
   }
-  const serveUi = opts.tls || isLoopback(opts.host);
+  const serveUi = opts.tls || isLoopbackHost(opts.host);
   const ui = serveUi ? await loadUi() : null;
-  const allowedHosts = opts.tls ? null : ['localhost', ctx.config.hostname.toLowerCase(), opts.host.toLowerCase()];
+  const hosts: HostPolicy = {
+    names: [ctx.config.hostname.toLowerCase()],
+    addresses: ctx.config.listeners.flatMap((l) => l.ips).filter((ip) => ip !== '0.0.0.0' && ip !== '::'),
+    loopback: isLoopbackHost(opts.host),
+    isLocalDomain: (d) => ctx.store.isLocalDomain(d).catch(() => false),
+  };
   const handler = createWebApp(ctx, {
     secure: opts.tls,
     redirectTo: serveUi ? null : httpsOrigin(ctx, opts.host, opts.port),
-    allowedHosts,
+    hosts,
     ui,
     sessions,
   });
-  let server: Server;
+  const server = createHttpServer(handler);
+  // HTTPS: the TLS of every listener comes from one builder (tls/server-tls.ts), so the HTTP server
+  // gets its connections after our handshake instead of running a tls.Server of its own.
+  const tls = opts.tls ? ctx.tls?.listener({ requestClientCertificate: false }) : null;
+  /** Connections still in their handshake: unknown to the HTTP server, closed with the listener. */
+  const handshaking = new Set<TLSSocket>();
   if (opts.tls) {
-    if (!ctx.config.tls) throw new Error('HTTPS listener without a TLS certificate in the configuration');
-    server = createHttpsServer(
-      { key: readFileSync(ctx.config.tls.keyFile), cert: readFileSync(ctx.config.tls.certFile), minVersion: 'TLSv1.2' },
-      handler,
-    );
-  } else {
-    server = createHttpServer(handler);
+    if (!tls) throw new Error('HTTPS listener without a TLS certificate in the configuration');
+    const http = server.listeners('connection') as ((s: Socket) => void)[];
+    server.removeAllListeners('connection');
+    server.on('connection', (raw: Socket) => {
+      const t = tls.accept(raw, { onSecure: (t) => http.forEach((l) => l.call(server, t)) });
+      handshaking.add(t);
+      const done = () => handshaking.delete(t);
+      t.once('secure', done).once('close', done);
+    });
   }
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
@@ -85,6 +94,8 @@ export async function startWebListener(ctx: ServerContext, opts: WebListenerOpti
     (closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      for (const t of handshaking) t.destroy();
+      tls?.close();
     }));
   ctx.shutdown.addEventListener('abort', () => void close(), { once: true });
   return { port, close };

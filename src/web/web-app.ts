@@ -2,15 +2,15 @@
 // security headers), and what handlers share (the server context and the web sessions).
 //
 // Invariants:
-// - Every response carries the security headers (web-response.ts); everything except the static
-//   bundle is no-store.
+// - Every response carries the security headers (web-response.ts), HTTPS ones HSTS too; everything
+//   except the static bundle is no-store.
+// - Every request names one of our hosts (host-check.ts), on HTTPS as on loopback HTTP.
 // - Every state-changing route checks the session's CSRF token (csrf.ts) before reading its body,
 //   except login, which has no session yet and checks the request's origin instead.
 // - Errors reach the client as { error: { code, message, field? } }; unexpected errors are logged
 //   with the request id and answered with a generic message, never a stack trace.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { newConnectionId } from '../log/logger.js';
 import type { ServerContext } from '../server/context.js';
 import { StoreError } from '../store/errors.js';
@@ -19,6 +19,7 @@ import { sessionRoutes } from './api-session.js';
 import { settingsRoutes } from './api-client-settings.js';
 import { tlsKeyRoutes } from './api-tls-keys.js';
 import { loginAttemptRoutes } from './api-login-attempts.js';
+import { checkHost, type HostPolicy } from './host-check.js';
 import { HttpError } from './http-error.js';
 import { Router } from './router.js';
 import { uiRoutes, type UiAssets } from './ui-assets.js';
@@ -39,8 +40,8 @@ export interface WebAppOptions {
    * (passwords and cookies must not cross the network in clear).
    */
   redirectTo: string | null;
-  /** Only plain HTTP on loopback: Host names we answer to, against DNS rebinding. */
-  allowedHosts: string[] | null;
+  /** The Host names and addresses this listener answers to (host-check.ts). */
+  hosts: HostPolicy;
   ui: UiAssets | null;
   /** Shared between the HTTP and HTTPS listeners of one server. */
   sessions: WebSessions;
@@ -66,7 +67,7 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
       url = new URL(req.url ?? '/', 'http://request.invalid');
       pathname = url.pathname;
     } catch {
-      writeResponse(res, errorResponse(new HttpError(400, 'syntax', 'bad request target')), { noStore: true, head: false });
+      writeResponse(res, errorResponse(new HttpError(400, 'syntax', 'bad request target')), { noStore: true, head: false, hsts: opts.secure });
       return;
     }
     const head = method === 'HEAD';
@@ -77,9 +78,7 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
     const rid = newConnectionId();
     let response: WebResponse;
     try {
-      if (opts.allowedHosts && !hostAllowed(req.headers.host, opts.allowedHosts)) {
-        throw new HttpError(421, 'host', 'unexpected Host header; use the server name or an IP address');
-      }
+      await checkHost(req, pathname, opts.hosts);
       const m = router.match(method, pathname);
       if (m.kind === 'none') throw new HttpError(404, 'notfound', 'no such page');
       if (m.kind === 'method') {
@@ -94,7 +93,7 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
     }
     // A refused body may still be streaming in: close the connection rather than read it all.
     if (response.status === 413) response.headers = { ...response.headers, Connection: 'close' };
-    if (!res.headersSent) writeResponse(res, response, { noStore: !STATIC_PATHS.has(pathname), head });
+    if (!res.headersSent) writeResponse(res, response, { noStore: !STATIC_PATHS.has(pathname), head, hsts: opts.secure });
   };
   return (req, res) => {
     handle(req, res).catch((err) => {
@@ -114,9 +113,3 @@ function toErrorResponse(err: unknown, ctx: ServerContext, rid: string): WebResp
   return json(500, { error: { code: 'internal', message: `internal server error (request ${rid})` } });
 }
 
-function hostAllowed(host: string | undefined, allowed: string[]): boolean {
-  if (!host) return false;
-  const name = host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  // IP literals cannot be rebound to us by someone else's DNS.
-  return isIP(name) !== 0 || allowed.includes(name);
-}

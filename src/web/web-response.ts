@@ -33,6 +33,12 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
 };
 
+/**
+ * RFC 6797: browsers that saw this over HTTPS use only HTTPS for this host for a year. Not for
+ * subdomains: other names under our host name may be served by someone else.
+ */
+export const HSTS = 'max-age=31536000';
+
 export function json(status: number, value: unknown, headers?: Record<string, string | string[]>): WebResponse {
   return { status, json: value, headers };
 }
@@ -47,9 +53,10 @@ export function errorResponse(err: HttpError): WebResponse {
   return json(err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, headers);
 }
 
-/** Writes the response; `noStore` for everything that is not a static asset. */
-export function writeResponse(res: ServerResponse, r: WebResponse, opts: { noStore: boolean; head: boolean }): void {
+/** Writes the response; `noStore` for everything that is not a static asset, `hsts` on HTTPS. */
+export function writeResponse(res: ServerResponse, r: WebResponse, opts: { noStore: boolean; head: boolean; hsts?: boolean }): void {
   const headers: Record<string, string | string[]> = { ...SECURITY_HEADERS };
+  if (opts.hsts) headers['Strict-Transport-Security'] = HSTS;
   if (opts.noStore) headers['Cache-Control'] = 'no-store';
   let body: Buffer | undefined;
   if (r.json !== undefined) {

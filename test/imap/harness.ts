@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { deriveCredentials } from '../../src/auth/password.js';
 import { StoreAuthenticator } from '../../src/auth/store-authenticator.js';
 import { SessionRegistry } from '../../src/auth/session-registry.js';
@@ -18,6 +18,7 @@ import type { ServerContext } from '../../src/server/context.js';
 import { SqliteStore } from '../../src/store/index.js';
 import { testServerCertificate } from '../../src/tls/tls-test-support.js';
 import { startImapListener, type ImapListener } from '../../src/imap/server/index.js';
+import { ServerTls } from '../../src/tls/server-tls.js';
 
 export const USER = 'mjl@example.org';
 export const PASSWORD = 'testtest-password';
@@ -59,7 +60,7 @@ export async function startHarness(limits: Partial<ImapLimits> = {}): Promise<Ha
     auth,
     sessions: new SessionRegistry(store, auth, silentLogger),
     log: silentLogger,
-    tls: createSecureContext({ key: keyPem, cert: certPem, minVersion: 'TLSv1.2' }),
+    tls: new ServerTls(keyPem, certPem),
     shutdown: abort.signal,
   };
   const listeners: ImapListener[] = [

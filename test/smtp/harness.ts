@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { deriveCredentials } from '../../src/auth/password.js';
 import { SessionRegistry } from '../../src/auth/session-registry.js';
 import { StoreAuthenticator } from '../../src/auth/store-authenticator.js';
@@ -21,6 +21,7 @@ import { generateDkimKeys, startSmtpListener, type DkimKey, type DnsResolver } f
 import { ReplyReader, type Reply } from '../../src/smtp/proto/index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { generateServerCertificate, type KeyAndCertificate } from '../../src/tls/generate.js';
+import { ServerTls } from '../../src/tls/server-tls.js';
 
 export const HOSTNAME = 'mail.example.test';
 export const PASSWORD = 'alice-secret-pw';
@@ -109,7 +110,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     auth,
     sessions,
     log,
-    tls: createSecureContext({ cert: cert.certPem, key: cert.keyPem }),
+    tls: new ServerTls(cert.keyPem, cert.certPem),
     shutdown: controller.signal,
   };
   const common = { host: '127.0.0.1', port: 0, resolver, timeouts: opts.timeouts };

@@ -8,7 +8,6 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import { deriveCredentials } from '../../src/auth/password.js';
 import { FailureLimiter } from '../../src/auth/rate-limit.js';
 import { SessionRegistry } from '../../src/auth/session-registry.js';
@@ -21,7 +20,7 @@ import { SqliteStore } from '../../src/store/index.js';
 import { testServerCertificate } from '../../src/tls/tls-test-support.js';
 import { startWebListener } from '../../src/web/index.js';
 import { startImapListener } from '../../src/imap/server/index.js';
-import { listenerTlsOptions } from '../../src/tls/server-context.js';
+import { ServerTls } from '../../src/tls/server-tls.js';
 
 export const ALICE = 'alice@example.org';
 export const ALICE_ALIAS = 'alias@example.org';
@@ -74,7 +73,7 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
   const sessions = new SessionRegistry(store, auth, silentLogger);
   const ctx: ServerContext = {
     store, config, auth, sessions, log: silentLogger,
-    tls: createSecureContext(listenerTlsOptions({ key: keyPem, cert: certPem, requestClientCertificate: true })),
+    tls: new ServerTls(keyPem, certPem),
     shutdown: abort.signal,
   };
   const closers: (() => Promise<void>)[] = [];

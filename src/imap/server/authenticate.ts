@@ -103,7 +103,7 @@ export async function handleLogin(conn: ImapConnection, cmd: CommandOf<'LOGIN'>)
 
 export async function handleStartTls(conn: ImapConnection, cmd: CommandOf<'STARTTLS'>): Promise<CommandResult> {
   if (conn.tls) throw bad('TLS is already active');
-  if (conn.opts.implicitTls || !conn.ctx.tls) throw bad('STARTTLS not available');
+  if (conn.opts.implicitTls || !conn.opts.tls) throw bad('STARTTLS not available');
   await conn.send(`${cmd.tag} OK begin TLS negotiation now\r\n`);
   conn.startTls();
   return { taggedSent: true };

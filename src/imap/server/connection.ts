@@ -30,6 +30,8 @@ import { authLimitsOf } from '../../auth/limits.js';
 import type { Logger } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
 import type { Change } from '../../store/change-feed.js';
+import { acceptedTlsVersion } from '../../tls/server-context.js';
+import type { ListenerTls } from '../../tls/server-tls.js';
 import { CommandReader, type CommandPart, type ReaderEvent } from '../proto/command-reader.js';
 import { DEFAULT_APPEND_LIMIT, readerLimitsFrom } from '../proto/limits.js';
 import { commandTag, parseCommand } from '../proto/parse-command.js';
@@ -55,7 +57,10 @@ export type ConnState = 'notauth' | 'auth' | 'selected' | 'logout';
 
 export interface ConnectionOptions {
   implicitTls: boolean;
+  /** The listener asks for client certificates; only then may one log in (spec 2.2). */
   requestClientCert: boolean;
+  /** The listener's TLS (implicit TLS and STARTTLS); null without a certificate. */
+  tls: ListenerTls | null;
 }
 
 export class ImapConnection {
@@ -159,7 +164,7 @@ export class ImapConnection {
       authenticated: this.state !== 'notauth',
       tls: this.tls,
       authAllowed: this.tls || this.cleartextAuthAllowed,
-      starttlsAvailable: !this.opts.implicitTls && this.ctx.tls !== null,
+      starttlsAvailable: !this.opts.implicitTls && this.opts.tls !== null,
       appendLimit: this.appendLimit,
       mechanisms: availableMechanisms(this),
     });
@@ -377,9 +382,10 @@ export class ImapConnection {
 
   async run(): Promise<void> {
     try {
-      if (this.tlsSock) await this.checkCertificate();
+      // A resumed session may carry a certificate although this listener asked for none.
+      if (this.tlsSock && this.opts.requestClientCert) await this.checkCertificate();
       // Without TLS to come, no certificate can exempt the client from the budget: refuse now.
-      if ((this.tlsSock || this.opts.implicitTls || this.ctx.tls === null) && (await this.refusedByBudget())) return;
+      if ((this.tlsSock || this.opts.implicitTls || this.opts.tls === null) && (await this.refusedByBudget())) return;
       if (this.certLogin && !this.certLogin.noImapPreauth) {
         // Spec 2.3: a known key on implicit TLS pre-authenticates the connection.
         this.loggedIn(this.certLogin.identity);
@@ -605,22 +611,17 @@ export class ImapConnection {
     if (this.paused) {
       this.paused = false;
     }
-    const t = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.ctx.tls!,
-      requestCert: this.opts.requestClientCert,
-      rejectUnauthorized: false,
-    });
+    const t = this.opts.tls!.wrap(raw);
     // The greeting was sent already, so a certificate given here never pre-authenticates; it
     // enables AUTHENTICATE EXTERNAL (spec 2.3). Commands wait for this check.
     this.certCheck = new Promise<void>((resolve) => {
       t.once('secure', () => {
-        const p = t.getProtocol();
-        if (p !== 'TLSv1.2' && p !== 'TLSv1.3') {
-          this.log.info('refusing old TLS version', { protocol: p });
+        if (!acceptedTlsVersion(t)) {
+          this.log.info('refusing old TLS version', { protocol: t.getProtocol() });
           t.destroy();
           return resolve();
         }
+        if (!this.opts.requestClientCert) return resolve();
         this.checkCertificate().then(resolve, resolve);
       });
       t.once('close', () => resolve());

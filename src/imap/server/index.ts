@@ -1,15 +1,14 @@
 // The IMAP listener: plain (STARTTLS) or implicit TLS, one ImapConnection per client.
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import { newConnectionId } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
 import { ConnectionLimiter } from '../../server/connection-limiter.js';
 import { ImapConnection } from './connection.js';
 import { listen } from '../../server/listen.js';
+import { HANDSHAKE_TIMEOUT_MS } from '../../tls/limits.js';
 
 export { ImapConnection } from './connection.js';
 
-const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** A refused TLS client gets this long to finish its handshake and read the BYE. */
 const REFUSED_HANDSHAKE_TIMEOUT_MS = 5_000;
 const TOO_MANY = '* BYE [LIMIT] too many connections from your address\r\n';
@@ -43,58 +42,45 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
   // Spec 3.4: connections per address and subnet (server/connection-limiter.ts).
   const limits = ctx.config.limits.imap;
   const limiter = new ConnectionLimiter({ perIp: limits.maxConnectionsPerIp, perSubnet: limits.maxConnectionsPerSubnet });
-  /**
-   * Counts the sockets of one connection against its address until the first of them closes;
-   * false when over a limit (then it is not counted).
-   */
-  const admit = (...socks: Socket[]): boolean => {
-    const ip = ipKey(socks[0]!);
+  /** Counts a connection against its address until release(); null when over a limit (then not counted). */
+  const admit = (sock: Socket): (() => void) | null => {
+    const ip = ipKey(sock);
     const a = limiter.admit(ip);
     if (!a.ok) {
       ctx.log.info(`imap connection refused: too many from this ${a.over}`, { ip, port: opts.port });
-      return false;
+      return null;
     }
-    for (const s of socks) s.once('close', a.release);
-    return true;
+    return a.release;
   };
+  // This listener's own TLS context, from its own certificate setting (tls/server-tls.ts).
+  const tls = ctx.tls?.listener({ requestClientCertificate: opts.requestClientCert }) ?? null;
   const onSocket = (sock: Socket, raw?: Socket): void => {
-    const conn = new ImapConnection(ctx, sock, newConnectionId(), { implicitTls: opts.implicitTls, requestClientCert: opts.requestClientCert }, raw);
+    const conn = new ImapConnection(ctx, sock, newConnectionId(), { implicitTls: opts.implicitTls, requestClientCert: opts.requestClientCert, tls }, raw);
     conns.add(conn);
     void conn.run().finally(() => conns.delete(conn));
   };
   let server: Server;
   if (opts.implicitTls) {
-    if (!ctx.tls) throw new Error('implicit TLS listener without a TLS certificate');
-    const secureContext = ctx.tls;
-    // Each socket is wrapped like a STARTTLS upgrade: tls.Server with a ready-made SecureContext
-    // fails handshakes that request a client certificate (no session id context on that context).
+    if (!tls) throw new Error('implicit TLS listener without a TLS certificate');
     // Nagle's algorithm would hold each response line for the peer's delayed ACK (~40 ms).
     server = createNetServer({ noDelay: true }, (raw) => {
-      raw.on('error', () => {});
-      const t = new TLSSocket(raw, { isServer: true, secureContext, requestCert: opts.requestClientCert, rejectUnauthorized: false });
-      const admitted = admit(raw, t);
-      const timer = setTimeout(() => t.destroy(), admitted ? HANDSHAKE_TIMEOUT_MS : REFUSED_HANDSHAKE_TIMEOUT_MS);
-      t.once('error', (err) => {
-        clearTimeout(timer);
-        ctx.log.debug('imaps handshake failed', { err });
-        t.destroy();
+      const release = admit(raw);
+      const t = tls.accept(raw, {
+        // A refused client gets a short while to finish its handshake and read the BYE.
+        timeoutMs: release ? HANDSHAKE_TIMEOUT_MS : REFUSED_HANDSHAKE_TIMEOUT_MS,
+        onFail: (err) => ctx.log.debug('imaps handshake failed', { err }),
+        onSecure: (t) => (release ? onSocket(t, raw) : refuse(t)),
       });
-      t.once('secure', () => {
-        clearTimeout(timer);
-        const p = t.getProtocol();
-        if (p !== 'TLSv1.2' && p !== 'TLSv1.3') {
-          t.destroy();
-          return;
-        }
-        if (!admitted) return refuse(t);
-        onSocket(t, raw);
-      });
+      // Counted until the first of the two sockets closes.
+      if (release) for (const s of [raw, t]) s.once('close', release);
     });
   } else {
     server = createNetServer({ noDelay: true }, (s) => {
       s.on('error', () => {});
-      if (admit(s)) onSocket(s);
-      else refuse(s);
+      const release = admit(s);
+      if (!release) return refuse(s);
+      s.once('close', release);
+      onSocket(s);
     });
   }
   server.on('error', (err) => ctx.log.error('imap listener error', { err }));
@@ -107,6 +93,7 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
       const stopped = new Promise<void>((r) => server.close(() => r()));
       await Promise.all([...conns].map((c) => c.shutdown()));
       await stopped;
+      tls?.close();
     })());
   ctx.shutdown.addEventListener('abort', () => void close(), { once: true });
   return { port, close };

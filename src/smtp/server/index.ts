@@ -2,7 +2,6 @@
 // core (session.ts); the listener kind selects the policy (incoming.ts, submission.ts).
 
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { newConnectionId } from '../../log/logger.js';
 import type { ServerContext } from '../../server/context.js';
@@ -14,7 +13,6 @@ import { S } from './replies.js';
 import { DEFAULT_TIMEOUTS, SmtpSession, type SessionTimeouts } from './session.js';
 import { SpoolDir } from './spool.js';
 import { submissionPolicy } from './submission.js';
-import { listenerTls } from './tls-contexts.js';
 import { listen } from '../../server/listen.js';
 
 export { generateDkimKeys, type DkimKey } from './dkim-keys.js';
@@ -41,7 +39,8 @@ export interface SmtpListener {
 
 export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOptions): Promise<SmtpListener> {
   const policy = opts.kind === 'submission' ? submissionPolicy : incomingPolicy;
-  const tls = listenerTls(ctx, opts.kind === 'submission' && opts.requestClientCert);
+  // This listener's own TLS context; port 25 never asks for a certificate (spec 2.2).
+  const tls = ctx.tls?.listener({ requestClientCertificate: opts.kind === 'submission' && opts.requestClientCert }) ?? null;
   if (opts.implicitTls && !tls) throw new Error('implicit TLS SMTP listener without a TLS certificate');
   const spool = new SpoolDir(join(ctx.config.dir, 'tmp', 'smtp'));
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -72,8 +71,10 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
   let server: Server;
   if (opts.implicitTls) {
     // Nagle's algorithm would hold each reply for the peer's delayed ACK (~40 ms).
-    server = createTlsServer({ ...tls!.serverOptions, noDelay: true }, (s: TLSSocket) => onSocket(s));
-    server.on('tlsClientError', (err) => ctx.log.debug('smtp tls handshake failed', { err }));
+    server = createNetServer({ noDelay: true }, (raw) => {
+      if (closing) return void raw.destroy();
+      tls!.accept(raw, { onSecure: onSocket, onFail: (err) => ctx.log.debug('smtp tls handshake failed', { err }) });
+    });
   } else {
     server = createNetServer({ noDelay: true }, onSocket);
   }
@@ -89,6 +90,7 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
       for (const s of sessions.keys()) s.end('shutdown', R.serviceUnavailable);
       await Promise.all(sessions.values());
       await stopped;
+      tls?.close();
     })());
   ctx.shutdown.addEventListener('abort', () => void close(), { once: true });
   return { port, close };

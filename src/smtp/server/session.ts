@@ -63,7 +63,8 @@ import type { DnsResolver, ListenerPolicy, SessionView } from './policy.js';
 import { S, greeting, heloReply } from './replies.js';
 import { ProgressDeadline, SessionEnd, SocketInput, deadlineAfter } from './socket-input.js';
 import type { SpoolDir, SpoolFile } from './spool.js';
-import type { ListenerTls } from './tls-contexts.js';
+import { acceptedTlsVersion } from '../../tls/server-context.js';
+import type { ListenerTls } from '../../tls/server-tls.js';
 import { newTransactionId } from './trace-headers.js';
 import type { Transaction } from './transaction.js';
 
@@ -387,7 +388,7 @@ export class SmtpSession implements SessionView {
     const raw = this.sock;
     // Anything the client sent after STARTTLS in the clear is dropped (RFC 3207 6).
     this.lines = new LineReader({ maxLineLength: this.lines.maxLineLength });
-    const t = new TLSSocket(raw, { isServer: true, secureContext: tls.secureContext, requestCert: tls.requestCert, rejectUnauthorized: false });
+    const t = tls.wrap(raw);
     t.on('error', (err) => this.log.debug('tls error', { err }));
     this.input.switchTo(t);
     this.sock = t;
@@ -416,8 +417,8 @@ export class SmtpSession implements SessionView {
   /** After a handshake: protocol version check and the certificate login of spec 2.2/2.4. */
   private async tlsEstablished(): Promise<void> {
     const t = this.tlsSock!;
-    const p = t.getProtocol();
-    if (p !== 'TLSv1.2' && p !== 'TLSv1.3') throw new SessionEnd('closed');
+    const p = acceptedTlsVersion(t);
+    if (!p) throw new SessionEnd('closed');
     this.tlsParams = { version: p, cipher: t.getCipher()?.name ?? 'unknown' };
     this.log.debug('tls established', this.tlsParams);
     if (!this.policy.requiresAuth) return;
