@@ -209,17 +209,62 @@ describe('web API', () => {
     const bad = await c.request('POST', KEYS, { body: '{not json', headers: { 'content-type': 'application/json' } });
     assert.equal(bad.status, 400);
 
-    // Duplicates: the same key again, in this account or in another.
-    assert.equal((await c.request('POST', KEYS, { json: { certificate: k.certPem } })).status, 201);
+    // Duplicates: the same key again, in this account or in another, get one answer that names
+    // nothing of the account holding it.
+    assert.equal((await c.request('POST', KEYS, { json: { certificate: k.certPem, name: 'alice laptop' } })).status, 201);
     await expect({ certificate: k.certPem }, 409, 'exists', 'certificate', /already registered/);
+    const own = await c.request('POST', KEYS, { json: { certificate: k.certPem } });
     const bob = h.client();
     await bob.loginOk(BOB, BOB_PASSWORD);
     const dup = await bob.request('POST', KEYS, { json: { certificate: k.certPem } });
     assert.equal(dup.status, 409);
+    assert.deepEqual(dup.json, own.json, 'the same answer as for a key of ones own');
+    assert.doesNotMatch(dup.text, /alice|laptop|another|other account/i);
     assert.equal((await h.store.getTlsPubKey(k.fingerprint))?.accountId, h.aliceId);
     // Another certificate for the same public key is the same key.
     const sameKey = certificateForKey(k.privateKey, { commonName: 'other cert, same key' });
     await expect({ certificateDer: sameKey.toString('base64') }, 409, 'exists', 'certificate');
+  });
+
+  test('adding a key is a step-up action: a login within 5 minutes, or the current password', async () => {
+    const c = h.client();
+    await c.loginOk(ALICE, ALICE_PASSWORD);
+    const fresh = generateClientCertificate('fresh login');
+    assert.equal((await c.request('POST', KEYS, { json: { certificate: fresh.certPem } })).status, 201, 'just logged in: no password needed');
+    h.advanceClock(5 * 60_000 + 1000);
+    const before = (await h.store.listTlsPubKeys(h.aliceId)).length;
+    // The session cookie (and CSRF token) alone no longer adds a key, JSON or raw.
+    const k = generateClientCertificate('stolen session');
+    const bare = await c.request('POST', KEYS, { json: { certificate: k.certPem } });
+    assert.equal(bare.status, 403, bare.text);
+    assert.equal(bare.json.error.code, 'stepup');
+    assert.equal(bare.json.error.field, 'password');
+    const raw = await c.request('POST', KEYS, { body: k.certPem, headers: { 'content-type': 'application/x-pem-file' } });
+    assert.equal(raw.status, 403);
+    assert.equal(raw.json.error.code, 'stepup');
+    // A key held by another account is not even looked up without the password.
+    const bobKey = generateClientCertificate('bob key');
+    await h.store.addTlsPubKey(h.bobId, { fingerprint: bobKey.fingerprint, type: 'ed25519', name: 'bob key', loginAddress: BOB, noImapPreauth: false, certDer: bobKey.certDer });
+    const probe = await c.request('POST', KEYS, { json: { certificate: bobKey.certPem } });
+    assert.equal(probe.status, 403, 'no duplicate answer without the password');
+    // A wrong password is refused and counts as a failed login; the right one adds the key.
+    const wrong = await c.request('POST', KEYS, { json: { certificate: k.certPem, password: 'not the password' } });
+    assert.equal(wrong.status, 400, wrong.text);
+    assert.equal(wrong.json.error.code, 'badpassword');
+    assert.equal(wrong.json.error.field, 'password');
+    const attempts = await c.request('GET', '/account/api/loginattempts');
+    assert.equal(attempts.json.attempts[0].result, 'badcreds');
+    assert.equal(attempts.json.attempts[0].protocol, 'web');
+    assert.equal((await h.store.listTlsPubKeys(h.aliceId)).length, before, 'nothing stored without the password');
+    const ok = await c.request('POST', KEYS, { json: { certificate: k.certPem, password: ALICE_PASSWORD } });
+    assert.equal(ok.status, 201, ok.text);
+    const viaHeader = generateClientCertificate('curl step-up');
+    const okRaw = await c.request('POST', KEYS, { body: viaHeader.certPem, headers: { 'content-type': 'application/x-pem-file', 'x-current-password': ALICE_PASSWORD } });
+    assert.equal(okRaw.status, 201, okRaw.text);
+    // A new login opens the window again.
+    const again = h.client();
+    await again.loginOk(ALICE, ALICE_PASSWORD);
+    assert.equal((await again.request('POST', KEYS, { json: { certificate: generateClientCertificate('new login').certPem } })).status, 201);
   });
 
   test('request body over the limit: 413', async () => {
