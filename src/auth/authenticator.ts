@@ -28,7 +28,8 @@ export type AuthFailureCode = 'AUTHENTICATIONFAILED' | 'UNAVAILABLE' | 'LIMIT';
 
 export type AuthResult =
   | { ok: true; identity: AuthIdentity }
-  | { ok: false; code: AuthFailureCode; message: string };
+  /** `disabled`: the credentials were right but the account is login-disabled (web login says so; IMAP/SMTP do not). */
+  | { ok: false; code: AuthFailureCode; message: string; disabled?: true };
 
 /** A connection authenticated by its TLS client certificate (spec 2.2). */
 export interface CertificateLogin {

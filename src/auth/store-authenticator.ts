@@ -81,7 +81,7 @@ export class StoreAuthenticator implements Authenticator {
     const identity = await this.identityFor(target, cert?.keyFingerprint ?? null);
     if (!identity) {
       await this.record(conn, mechanism, username, target.accountId, null, 'disabled');
-      return { ok: false, code: 'AUTHENTICATIONFAILED', message: 'login disabled for this account' };
+      return { ok: false, code: 'AUTHENTICATIONFAILED', message: 'login disabled for this account', disabled: true };
     }
     await this.record(conn, mechanism, username, identity.accountId, cert?.keyFingerprint ?? null, 'ok');
     return { ok: true, identity };

@@ -47,7 +47,7 @@ async function login(app: WebApp, r: WebRequest) {
   const result = await app.ctx.auth.passwordLogin(address, password, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() });
   if (!result.ok) {
     if (result.code === 'LIMIT') throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
-    if (/disabled/.test(result.message)) throw new HttpError(403, 'disabled', 'logins are disabled for this account');
+    if (result.disabled) throw new HttpError(403, 'disabled', 'logins are disabled for this account');
     throw new HttpError(401, 'badcredentials', 'wrong email address or password', 'password');
   }
   const id = result.identity;

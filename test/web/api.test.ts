@@ -363,6 +363,13 @@ describe('web API', () => {
       const r2 = await h.client().login(BOB, BOB_PASSWORD);
       assert.equal(r2.status, 403);
       assert.equal(r2.json.error.code, 'disabled');
+      // Only the right password learns that the account is disabled.
+      const r3 = await h.client().login(BOB, 'not bobs password');
+      assert.equal(r3.status, 401);
+      assert.equal(r3.json.error.code, 'badcredentials');
+      // The web tells "disabled" by the authenticator's flag, not by reading its message.
+      const result = await h.ctx.auth.passwordLogin(BOB, BOB_PASSWORD, { protocol: 'web', ip: '127.0.0.1', tls: null, cid: 't' });
+      assert.ok(!result.ok && result.disabled === true);
     } finally {
       await h.store.setLoginDisabled('bob', null);
     }
