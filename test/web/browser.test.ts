@@ -239,6 +239,22 @@ describe('account pages in Chromium', () => {
     assert.match(await imapsGreeting(h, pemBlock(out, 'PRIVATE KEY'), pemBlock(out, 'CERTIFICATE')), /^\* PREAUTH /, 'the browser-made key gets PREAUTH');
   });
 
+  test('upload with the login over 5 minutes old: cancelling the password stores nothing; confirming adds the key', async () => {
+    await page.getByRole('link', { name: 'TLS keys' }).click();
+    const certFile = join(dir, 'later.cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ed25519', '-keyout', join(dir, 'later.key.pem'), '-out', certFile, '-nodes', '-subj', '/CN=later laptop', '-days', '36500'], { stdio: 'pipe' });
+    const fp = parseCertificate(readFileSync(certFile)).fingerprint;
+    await page.getByLabel('Certificate file').setInputFiles(certFile);
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await page.getByRole('dialog', { name: 'Confirm with your password' }).getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.status.fail', { hasText: 'password was not confirmed' }).waitFor();
+    assert.equal(await h.store.getTlsPubKey(fp), null, 'nothing stored without the password');
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await confirmPassword(ALICE_PASSWORD);
+    await page.locator(`tr[data-fingerprint="${fp}"]`).waitFor();
+    assert.equal((await h.store.getTlsPubKey(fp))?.accountId, h.aliceId);
+  });
+
   test('a state change without the CSRF token is refused', async () => {
     const key = (await h.store.listTlsPubKeys(h.aliceId))[0]!;
     const status = await page.evaluate(async (fp) => (await fetch(`/account/api/tlspubkeys/${fp}`, { method: 'DELETE' })).status, key.fingerprint);

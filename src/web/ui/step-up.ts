@@ -14,7 +14,8 @@ export async function withStepUp<T>(send: (password?: string) => Promise<T>): Pr
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 'stepup')) throw err;
   }
-  const pw = field('Current password', h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true }));
+  // Not `required`: the browser's check would block Cancel too; an empty field is caught below.
+  const pw = field('Current password', h('input', { type: 'password', name: 'password', autocomplete: 'current-password' }));
   const status = statusLine();
   const { dialog, result } = modal('Confirm with your password', [
     h('p', null, 'Adding a key gives a device lasting access to your mail. Enter your current password to go on.'),
