@@ -137,8 +137,9 @@ async function addKey(app: WebApp, s: WebSession, r: WebRequest) {
       name: q.get('name') ?? undefined,
       noImapPreauth: q.has('noImapPreauth') ? ['1', 'true', 'yes', ''].includes(q.get('noImapPreauth')!.toLowerCase()) : undefined,
     };
+    // Node reads header bytes as latin1; the password was sent as UTF-8 (curl passes the bytes on).
     const h = r.req.headers[PASSWORD_HEADER];
-    password = typeof h === 'string' ? h : undefined;
+    password = typeof h === 'string' ? Buffer.from(h, 'latin1').toString('utf8') : undefined;
   } else {
     fields = await readJsonObject(r.req);
     const pem = stringField(fields, 'certificate', false);

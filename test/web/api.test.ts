@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { deriveCredentials } from '../../src/auth/password.js';
 import { FailureLimiter } from '../../src/auth/rate-limit.js';
 import { parseCertificate } from '../../src/tls/certificate.js';
 import { certificateForKey, generateClientCertificate } from '../../src/tls/generate.js';
@@ -261,6 +262,18 @@ describe('web API', () => {
     const viaHeader = generateClientCertificate('curl step-up');
     const okRaw = await c.request('POST', KEYS, { body: viaHeader.certPem, headers: { 'content-type': 'application/x-pem-file', 'x-current-password': ALICE_PASSWORD } });
     assert.equal(okRaw.status, 201, okRaw.text);
+    // A non-ASCII password travels in the header as UTF-8 bytes.
+    const unicode = 'pässwörd-ünïcode';
+    await h.store.setCredentials(h.aliceId, await deriveCredentials(unicode));
+    try {
+      const u8 = h.client();
+      await u8.loginOk(ALICE, unicode);
+      h.advanceClock(5 * 60_000 + 1000);
+      const u = await u8.request('POST', KEYS, { body: generateClientCertificate('unicode').certPem, headers: { 'content-type': 'application/x-pem-file', 'x-current-password': Buffer.from(unicode, 'utf8').toString('latin1') } });
+      assert.equal(u.status, 201, u.text);
+    } finally {
+      await h.store.setCredentials(h.aliceId, await deriveCredentials(ALICE_PASSWORD));
+    }
     // A new login opens the window again.
     const again = h.client();
     await again.loginOk(ALICE, ALICE_PASSWORD);
