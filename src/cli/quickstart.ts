@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { isHostName } from '../config/hostname.js';
 import { CONFIG_FILE } from '../config/load.js';
 import { SERVICE_PORTS, type ServiceName } from '../config/types.js';
 import { writeNewConfig } from '../config/write.js';
@@ -57,6 +58,8 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   if (existsSync(join(o.dir, CONFIG_FILE))) {
     throw new CliError(`${join(o.dir, CONFIG_FILE)} already exists; not overwriting it`, EX_CANTCREAT);
   }
+  // The test `serve` applies to the config: nothing is written for a name it would refuse.
+  if (!isHostName(o.hostname)) throw new CliError(`not a valid host name: ${JSON.stringify(o.hostname)} (give one with --hostname)`, EX_USAGE);
   const parsed = parseAddress(o.address);
   const password = o.password ?? generatePassword();
   checkPasswordPolicy(password);
@@ -104,7 +107,8 @@ export async function quickstartCommand(dir: string, args: string[]): Promise<vo
   const hostname = ((values.hostname as string | undefined) ?? osHostname()).toLowerCase();
   const r = await initDataDir({ dir, address: address!, hostname, listen, portBase, password: values.password as string | undefined });
   console.log(`created ${dir} with account ${r.accountName} (${r.address})`);
-  console.log(`password: ${r.password}`);
+  // A password given on the command line is not repeated: this output often ends up in a log.
+  console.log(values.password === undefined ? `password: ${r.password}` : 'password: the one given with --password');
   console.log(`ports:\n${describePorts(listen, portBase)}`);
   console.log(`DNS records for DKIM signing (publish them at your DNS provider):\n${r.dkimRecords.map((x) => `  ${x}`).join('\n')}`);
   console.log(`start the server with: postern --dir ${dir} serve`);

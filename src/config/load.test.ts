@@ -57,7 +57,7 @@ test('loadConfig: missing file, bad YAML, duplicate keys, unreadable TLS file', 
   try {
     assert.throws(() => loadConfig(dir), /postern\.conf: no such file/);
     writeFileSync(join(dir, 'postern.conf'), 'hostname: [unclosed\n');
-    assert.throws(() => loadConfig(dir), /postern\.conf:\d+:\d+: bad YAML/);
+    assert.throws(() => loadConfig(dir), /postern\.conf:\d+:\d+: bad YAML \(/);
     writeFileSync(join(dir, 'postern.conf'), 'hostname: a.test\nhostname: b.test\n');
     assert.throws(() => loadConfig(dir), /bad YAML/);
     writeFileSync(join(dir, 'postern.conf'), YAML.stringify({ ...base, tls: { certFile: 'nope.pem', keyFile: 'nope.key' } }));

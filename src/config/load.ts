@@ -1,19 +1,20 @@
 // Loading and validating postern.conf (YAML). Every error names the key path and the bad value, and
-// unknown keys are errors (a typo must not silently fall back to a default).
+// unknown keys are errors (a typo must not silently fall back to a default). A secret (a relay
+// password) is never repeated in an error, nor is a private key pasted where a file name belongs.
 
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
-import YAML from 'yaml';
 import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
 import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
+import { isHostName } from './hostname.js';
 import { parseSize } from './size.js';
 import { SERVICE_PORTS, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
+import { MAX_CONFIG_SIZE, parseYamlText, YamlTextError } from './yaml-text.js';
+
+export { MAX_CONFIG_SIZE } from './yaml-text.js';
 
 export const CONFIG_FILE = 'postern.conf';
-
-/** A real config is a few KiB; a huge one is a mistake, and parsing it (deep YAML nesting) is slow. */
-export const MAX_CONFIG_SIZE = 256 * 1024;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -48,6 +49,23 @@ function str(v: unknown, path: string): string {
   return v;
 }
 
+/** A secret: its errors say what is wrong with the value without showing it. */
+function secretStr(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(`${path}: must be a non-empty string (a ${v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v} was given)`);
+  return v;
+}
+
+/**
+ * The name of a file that holds a private key. A PEM pasted in its place must not come back in the
+ * "cannot read" error or a log line.
+ */
+function keyFileName(v: unknown, path: string): string {
+  if (typeof v === 'string' && (v.includes('-----BEGIN') || /[\r\n]/.test(v))) {
+    throw new ConfigError(`${path}: must be the name of a PEM file, not the key itself`);
+  }
+  return str(v, path);
+}
+
 function int(v: unknown, path: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new ConfigError(`${path}: must be a whole number from ${min} to ${max}, got ${show(v)}`);
@@ -59,8 +77,6 @@ function bool(v: unknown, path: string): boolean {
   if (typeof v !== 'boolean') throw new ConfigError(`${path}: must be true or false, got ${show(v)}`);
   return v;
 }
-
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 function parseListener(name: string, v: unknown): ListenerConfig {
   const path = `listeners.${name}`;
@@ -137,14 +153,14 @@ function parseDkim(v: unknown, dir: string): Config['dkim'] {
   const out: Config['dkim'] = {};
   for (const [domain, list] of Object.entries(o)) {
     const path = `dkim.${domain}`;
-    if (!HOSTNAME.test(domain)) throw new ConfigError(`${path}: not a valid domain`);
+    if (!isHostName(domain)) throw new ConfigError(`${path}: not a valid domain`);
     if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${path}: must be a non-empty list of {selector, keyFile}`);
     out[domain.toLowerCase()] = list.map((item, i) => {
       const e = obj(item, `${path}[${i}]`);
       checkKeys(e, `${path}[${i}]`, ['selector', 'keyFile']);
       const selector = str(e.selector, `${path}[${i}].selector`);
       if (!SELECTOR.test(selector)) throw new ConfigError(`${path}[${i}].selector: not a valid selector: ${show(selector)}`);
-      const keyFile = str(e.keyFile, `${path}[${i}].keyFile`);
+      const keyFile = keyFileName(e.keyFile, `${path}[${i}].keyFile`);
       return { selector, keyFile: isAbsolute(keyFile) ? keyFile : join(dir, keyFile) };
     });
   }
@@ -159,7 +175,7 @@ function parseTransports(v: unknown): Config['transports'] {
   const out: Config['transports'] = {};
   for (const [domain, t] of Object.entries(o)) {
     const path = `transports.${domain}`;
-    if (domain !== '*' && !HOSTNAME.test(domain)) throw new ConfigError(`${path}: not a valid domain (or "*" for all others)`);
+    if (domain !== '*' && !isHostName(domain)) throw new ConfigError(`${path}: not a valid domain (or "*" for all others)`);
     const e = obj(t, path);
     checkKeys(e, path, ['host', 'port', 'tls', 'tlsInsecure', 'username', 'password']);
     const tls = e.tls === undefined ? 'opportunistic' : e.tls;
@@ -170,7 +186,7 @@ function parseTransports(v: unknown): Config['transports'] {
       port: int(e.port, `${path}.port`, 1, 65535),
       tls: tls as (typeof TLS_MODES)[number],
       tlsInsecure: e.tlsInsecure === undefined ? false : bool(e.tlsInsecure, `${path}.tlsInsecure`),
-      ...(e.username !== undefined ? { username: str(e.username, `${path}.username`), password: str(e.password, `${path}.password`) } : {}),
+      ...(e.username !== undefined ? { username: str(e.username, `${path}.username`), password: secretStr(e.password, `${path}.password`) } : {}),
     };
   }
   return out;
@@ -198,13 +214,13 @@ export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
   checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound']);
   const hostname = str(o.hostname, 'hostname');
-  if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
+  if (!isHostName(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
   if (o.tls !== undefined) {
     const t = obj(o.tls, 'tls');
     checkKeys(t, 'tls', ['certFile', 'keyFile']);
     const resolve = (p: string) => (isAbsolute(p) ? p : join(dir, p));
-    tls = { certFile: resolve(str(t.certFile, 'tls.certFile')), keyFile: resolve(str(t.keyFile, 'tls.keyFile')) };
+    tls = { certFile: resolve(str(t.certFile, 'tls.certFile')), keyFile: resolve(keyFileName(t.keyFile, 'tls.keyFile')) };
   }
   const ls = obj(o.listeners, 'listeners');
   const listeners = Object.entries(ls).map(([name, v]) => parseListener(name, v));
@@ -244,18 +260,12 @@ export function loadConfig(dir: string): Config {
     throw new ConfigError(code === 'ENOENT' ? `${file}: no such file (run "postern quickstart" first)` : `${file}: ${(err as Error).message}`);
   }
   if (text.length > MAX_CONFIG_SIZE) throw new ConfigError(`${file}: larger than ${MAX_CONFIG_SIZE / 1024} KiB, not a Postern config`);
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0];
-    throw new ConfigError(`${file}${line ? `:${line.line}:${line.col}` : ''}: bad YAML: ${e.message.split('\n')[0]}`);
-  }
   let value: unknown;
   try {
-    // Aliases are resolved here: an unknown anchor or an alias bomb is a YAML error too.
-    value = doc.toJS({ maxAliasCount: 100 });
+    value = parseYamlText(text);
   } catch (err) {
-    throw new ConfigError(`${file}: bad YAML: ${(err as Error).message.split('\n')[0]}`);
+    if (err instanceof YamlTextError) throw new ConfigError(`${file}${err.line ? `:${err.line}:${err.col}` : ''}: ${err.message}`);
+    throw err;
   }
   try {
     const config = parseConfig(value, dir);

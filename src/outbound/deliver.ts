@@ -75,7 +75,8 @@ function fromClientError(e: SmtpClientError, remoteMta: string): Failure {
   let status = e.permanent ? '5.0.0' : '4.4.1';
   if (e.kind === 'timeout') status = '4.4.2';
   if (e.kind === 'tls') status = '4.7.5';
-  if (e.kind === 'capability') status = /SMTPUTF8/.test(e.message) ? '5.6.7' : /SIZE/.test(e.message) ? '5.3.4' : '5.6.3';
+  // RFC 6531 3.7.4 (5.6.7: no SMTPUTF8), RFC 1870 (5.3.4: too big), RFC 3463 5.6.3 (conversion needed).
+  if (e.kind === 'capability') status = e.extension === 'SMTPUTF8' ? '5.6.7' : e.extension === 'SIZE' ? '5.3.4' : '5.6.3';
   return { kind: 'failed', permanent: e.permanent, status, message: `${remoteMta}: ${e.message}`, remoteMta };
 }
 

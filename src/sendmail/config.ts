@@ -2,7 +2,7 @@
 // repeats a secret.
 
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText, YamlTextError } from '../config/yaml-text.js';
 import { isFingerprint } from '../tls/fingerprint.js';
 import { SendmailError } from './sendmail-error.js';
 
@@ -28,7 +28,8 @@ export interface SendmailConfig {
 }
 
 const KEYS = ['host', 'port', 'tls', 'tlsCA', 'tlsPin', 'tlsInsecure', 'username', 'password', 'clientKeyCertFile', 'clientEd25519Key', 'from'] as const;
-const SECRET_KEYS = new Set(['password', 'clientEd25519Key']);
+// clientKeyCertFile names a file, but a key pasted in its place must not come back either.
+const SECRET_KEYS = new Set(['password', 'clientEd25519Key', 'clientKeyCertFile']);
 /** Default ports: submissions (RFC 8314) for implicit TLS, submission (RFC 6409) otherwise. */
 const DEFAULT_PORT: Record<SendmailTls, number> = { implicit: 465, starttls: 587, none: 587 };
 
@@ -51,11 +52,11 @@ export function loadSendmailConfig(path: string): SendmailConfig {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYamlText(text);
   } catch (err) {
-    // The YAML error quotes the offending line, which could hold the password: only give its position.
-    const pos = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    throw new SendmailError(`config ${path}: not valid YAML${pos ? ` (line ${pos})` : ''}`);
+    // Only the position: the offending line could hold the password.
+    if (err instanceof YamlTextError) throw new SendmailError(`config ${path}: ${err.message}${err.line ? ` at line ${err.line}` : ''}`);
+    throw err;
   }
   return parseSendmailConfig(doc, path);
 }

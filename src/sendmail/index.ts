@@ -32,6 +32,23 @@ async function readAll(input: AsyncIterable<Buffer | string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A seed as loadPrivateKey takes it: 43 base64url characters, optionally padded. */
+const ED25519_SEED = /^[A-Za-z0-9_-]{43}=?$/;
+
+/**
+ * Reads the file a key setting names. The error names the setting and the errno, not the value:
+ * what does not name a readable file may be a mistyped seed or a pasted key.
+ */
+function readSecretFile(setting: string, name: string): string {
+  if (name.includes('-----BEGIN') || /[\r\n]/.test(name)) throw new SendmailError(`config: ${setting}: must be the name of a PEM file, not the key itself`);
+  try {
+    return readFileSync(name, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new SendmailError(`config: ${setting}: not a key${setting === 'clientEd25519Key' ? ' (PEM or 32-byte base64url seed)' : ''} and not a readable file (${code})`);
+  }
+}
+
 /** SMTP client options from the config; key files are read here so errors name the key. */
 export function smtpOptions(cfg: SendmailConfig): SmtpClientOptions {
   const o: SmtpClientOptions = { host: cfg.host, port: cfg.port, tls: cfg.tls };
@@ -48,25 +65,15 @@ export function smtpOptions(cfg: SendmailConfig): SmtpClientOptions {
   if (c.kind === 'password') {
     o.auth = { username: cfg.username, password: c.password };
   } else if (c.kind === 'clientKeyCertFile') {
-    let text: string;
-    try {
-      text = readFileSync(c.path, 'utf8');
-    } catch (err) {
-      throw new SendmailError(`config: clientKeyCertFile: cannot read ${c.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    const text = readSecretFile('clientKeyCertFile', c.path);
     if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) throw new SendmailError('config: clientKeyCertFile: no private key in the file');
     o.clientCertificate = { key: text };
     if (cfg.username) o.auth = { username: cfg.username };
   } else {
-    // A bare 32-byte seed in base64url, or a path to a PEM (or seed) file.
-    let text = c.value.trim();
-    if (!/^[A-Za-z0-9_-]{43}$/.test(text)) {
-      try {
-        text = readFileSync(c.value, 'utf8');
-      } catch (err) {
-        throw new SendmailError(`config: clientEd25519Key: cannot read ${c.value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
-    }
+    // A 32-byte seed in base64url, a PEM given inline, or the name of a PEM (or seed) file. The
+    // value is never repeated: a mistyped seed is the key itself.
+    const value = c.value.trim();
+    const text = ED25519_SEED.test(value) || value.includes('-----BEGIN') ? value : readSecretFile('clientEd25519Key', c.value);
     let key;
     try {
       key = loadPrivateKey(text);

@@ -12,7 +12,7 @@ import { generateClientCertificate } from '../tls/generate.js';
 import { parseSendmailArgs } from './args.js';
 import { parseSendmailConfig } from './config.js';
 import { cutAtDot, prepareMessage, toCrlf } from './message.js';
-import { runSendmail } from './index.js';
+import { runSendmail, smtpOptions } from './index.js';
 
 const PASSWORD = 'very-secret-password';
 let dir: string;
@@ -84,6 +84,38 @@ describe('sendmail: config', () => {
     const secret = err({ host: 'h', username: 'u', password: 42 });
     assert.match(secret, /password: must be a non-empty string/);
     assert.doesNotMatch(secret, /42/);
+  });
+});
+
+describe('sendmail: key settings', () => {
+  const base = { host: 'h', port: 465, tls: 'implicit' as const };
+  const error = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+
+  test('clientEd25519Key: a seed, an inline PEM or a file; a mistyped seed or a pasted key is never repeated', () => {
+    const k = generateClientCertificate('k', 'ed25519');
+    const file = join(dir, 'ed.key.pem');
+    writeFileSync(file, k.keyPem);
+    for (const value of [k.keyPem, file]) {
+      const o = smtpOptions({ ...base, credential: { kind: 'clientEd25519Key', value } });
+      assert.equal((o.clientCertificate?.key as { asymmetricKeyType?: string }).asymmetricKeyType, 'ed25519');
+    }
+    const seed = Buffer.alloc(32, 7).toString('base64url');
+    assert.ok(smtpOptions({ ...base, credential: { kind: 'clientEd25519Key', value: seed } }).clientCertificate);
+    for (const bad of [seed.slice(1), Buffer.alloc(32, 7).toString('base64').replace(/=$/, '=='), `${seed.slice(0, 20)} ${seed.slice(20)}`]) {
+      const msg = error(() => smtpOptions({ ...base, credential: { kind: 'clientEd25519Key', value: bad } }));
+      assert.match(msg, /^config: clientEd25519Key: not a key \(PEM or 32-byte base64url seed\) and not a readable file \(ENOENT\)$/);
+    }
+    const pasted = error(() => smtpOptions({ ...base, credential: { kind: 'clientKeyCertFile', path: k.keyPem } }));
+    assert.match(pasted, /clientKeyCertFile: must be the name of a PEM file, not the key itself/);
+    assert.ok(!pasted.includes(k.keyPem.split('\n')[1]!));
+    assert.match(error(() => smtpOptions({ ...base, credential: { kind: 'clientKeyCertFile', path: join(dir, 'none.pem') } })), /clientKeyCertFile: not a key and not a readable file \(ENOENT\)/);
   });
 });
 

@@ -7,9 +7,18 @@ import { spkiFingerprint } from './fingerprint.js';
 
 export type TlsKeyType = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | `rsa-${number}`;
 
-/** A certificate we cannot take; the message is meant for the user. */
+/** Why a certificate was refused: 'privatekey' when a private key was sent instead (or with it). */
+export type CertificateErrorCode = 'certificate' | 'privatekey';
+
+/** A certificate we cannot take; the message is meant for the user, the code for callers. */
 export class CertificateError extends Error {
   override name = 'CertificateError';
+  constructor(
+    message: string,
+    readonly code: CertificateErrorCode = 'certificate',
+  ) {
+    super(message);
+  }
 }
 
 export interface ParsedCertificate {
@@ -109,7 +118,7 @@ function isPrivateKeyDer(der: Buffer): boolean {
 function derFromPem(text: string): Buffer {
   const blocks = pemBlocks(text);
   if (blocks.some((b) => b.label.includes('PRIVATE KEY'))) {
-    throw new CertificateError('that is a private key; upload the certificate only');
+    throw new CertificateError('that is a private key; upload the certificate only', 'privatekey');
   }
   const cert = blocks.find((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
   if (cert === undefined) {
@@ -154,7 +163,7 @@ export function parseCertificate(input: Buffer | string): ParsedCertificate {
   try {
     x509 = new X509Certificate(der);
   } catch {
-    if (!looksLikeText(buf) && isPrivateKeyDer(der)) throw new CertificateError('that is a private key; upload the certificate only');
+    if (!looksLikeText(buf) && isPrivateKeyDer(der)) throw new CertificateError('that is a private key; upload the certificate only', 'privatekey');
     throw new CertificateError('not a certificate: expected an X.509 certificate in PEM or DER form');
   }
   let key: KeyObject;

@@ -4,14 +4,20 @@
 // body (PEM or DER, with the other fields in the query string, for curl --data-binary). Only the
 // certificate is ever stored; a private key sent by mistake is refused and dropped. A key of another
 // account answers 404, the same as an unknown one.
+//
+// Adding is a step-up action (step-up.ts): a login within the last minutes, or the current password
+// in the request. Only then is the fingerprint looked up, and a key already registered gets one
+// answer whether it is in this account or another, so that the answer names no other account.
 
 import { CertificateError, certificatePem, parseCertificate, type ParsedCertificate } from '../tls/certificate.js';
 import { isFingerprint } from '../tls/fingerprint.js';
+import { StoreError } from '../store/errors.js';
 import type { TlsPubKey } from '../store/types.js';
 import { HttpError } from './http-error.js';
 import { MAX_KEY_NAME_LENGTH } from './limits.js';
 import type { Router } from './router.js';
 import { requireSession } from './session-guard.js';
+import { requireStepUp } from './step-up.js';
 import type { WebApp } from './web-app.js';
 import { booleanField, mediaType, readBody, readJsonObject, stringField, type WebRequest } from './web-request.js';
 import { json, noContent } from './web-response.js';
@@ -47,6 +53,13 @@ const RAW_TYPES = new Set(['application/x-pem-file', 'application/pkix-cert', 'a
 
 const PRIVATE_KEY_MESSAGE =
   'this is a private key, not a certificate: it was not stored. Keep it secret and upload the certificate (the .crt/.cert.pem file) instead';
+
+/** Raw-body uploads (curl --data-binary) carry the step-up password in this header. */
+const PASSWORD_HEADER = 'x-current-password';
+
+function alreadyRegistered(): HttpError {
+  return new HttpError(409, 'exists', 'this key is already registered; make a new key pair for this device', 'certificate');
+}
 
 export function tlsKeyRoutes(router: Router, app: WebApp): void {
   const base = '/account/api/tlspubkeys';
@@ -115,6 +128,7 @@ async function ownAddress(app: WebApp, s: WebSession, address: string): Promise<
 async function addKey(app: WebApp, s: WebSession, r: WebRequest) {
   let fields: Record<string, unknown>;
   let certInput: Buffer | string;
+  let password: string | undefined;
   if (RAW_TYPES.has(mediaType(r.req))) {
     certInput = await readBody(r.req);
     const q = r.url.searchParams;
@@ -123,6 +137,9 @@ async function addKey(app: WebApp, s: WebSession, r: WebRequest) {
       name: q.get('name') ?? undefined,
       noImapPreauth: q.has('noImapPreauth') ? ['1', 'true', 'yes', ''].includes(q.get('noImapPreauth')!.toLowerCase()) : undefined,
     };
+    // Node reads header bytes as latin1; the password was sent as UTF-8 (curl passes the bytes on).
+    const h = r.req.headers[PASSWORD_HEADER];
+    password = typeof h === 'string' ? Buffer.from(h, 'latin1').toString('utf8') : undefined;
   } else {
     fields = await readJsonObject(r.req);
     const pem = stringField(fields, 'certificate', false);
@@ -132,14 +149,14 @@ async function addKey(app: WebApp, s: WebSession, r: WebRequest) {
       if (!/^[A-Za-z0-9+/=\s_-]+$/.test(derB64)) throw new HttpError(400, 'certificate', 'certificateDer must be base64', 'certificate');
       certInput = Buffer.from(derB64, derB64.includes('-') || derB64.includes('_') ? 'base64url' : 'base64');
     } else throw new HttpError(400, 'missing', 'choose a certificate file or paste a PEM certificate', 'certificate');
+    password = stringField(fields, 'password', false);
   }
   let cert: ParsedCertificate;
   try {
     cert = parseCertificate(certInput);
   } catch (err) {
     if (err instanceof CertificateError) {
-      const message = /private key/.test(err.message) ? PRIVATE_KEY_MESSAGE : err.message;
-      throw new HttpError(400, /private key/.test(err.message) ? 'privatekey' : 'certificate', message, 'certificate');
+      throw new HttpError(400, err.code, err.code === 'privatekey' ? PRIVATE_KEY_MESSAGE : err.message, 'certificate');
     }
     throw err;
   }
@@ -148,10 +165,22 @@ async function addKey(app: WebApp, s: WebSession, r: WebRequest) {
   const loginIn = stringField(fields, 'loginAddress', false);
   const loginAddress = await ownAddress(app, s, loginIn !== undefined && loginIn.trim() !== '' ? loginIn : s.address);
   const noImapPreauth = booleanField(fields, 'noImapPreauth') ?? false;
-  if (await app.ctx.store.getTlsPubKey(cert.fingerprint)) {
-    throw new HttpError(409, 'exists', `this public key (${cert.fingerprint}) is already registered`, 'certificate');
+  await requireStepUp(app, s, r, password);
+  const existing = await app.ctx.store.getTlsPubKey(cert.fingerprint);
+  if (existing) {
+    if (existing.accountId !== s.accountId) {
+      app.ctx.log.warn('tls public key add refused: registered to another account', { account: s.accountName, fingerprint: cert.fingerprint, ip: r.ip });
+    }
+    throw alreadyRegistered();
   }
-  const key = await app.ctx.store.addTlsPubKey(s.accountId, { fingerprint: cert.fingerprint, type: cert.keyType, name, loginAddress, noImapPreauth, certDer: cert.der });
+  let key: TlsPubKey;
+  try {
+    key = await app.ctx.store.addTlsPubKey(s.accountId, { fingerprint: cert.fingerprint, type: cert.keyType, name, loginAddress, noImapPreauth, certDer: cert.der });
+  } catch (err) {
+    // Added by someone else since the lookup: the same answer.
+    if (err instanceof StoreError && err.code === 'exists') throw alreadyRegistered();
+    throw err;
+  }
   app.ctx.log.info('tls public key added via web', { account: s.accountName, fingerprint: key.fingerprint, ip: r.ip });
   return json(201, keyJson(key));
 }

@@ -21,6 +21,8 @@ export interface WebListenerOptions {
   host: string;
   port: number;
   tls: boolean;
+  /** The sessions to use (a test brings its own clock); by default one set per server context. */
+  sessions?: WebSessions;
 }
 
 export interface WebListener {
@@ -45,7 +47,7 @@ function httpsOrigin(ctx: ServerContext, host: string, port: number): string {
 }
 
 export async function startWebListener(ctx: ServerContext, opts: WebListenerOptions): Promise<WebListener> {
-  let sessions = sessionsByContext.get(ctx);
+  let sessions = opts.sessions ?? sessionsByContext.get(ctx);
   if (!sessions) {
     sessions = new WebSessions();
     sessionsByContext.set(ctx, sessions);

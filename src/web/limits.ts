@@ -7,6 +7,11 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const SESSION_IDLE_MS = 24 * 3600_000;
 /** And after this long in any case: a stolen cookie is not good forever. */
 export const SESSION_MAX_AGE_MS = 7 * 24 * 3600_000;
+/**
+ * Adding a TLS key makes a permanent credential: the session must have logged in this recently,
+ * else the request carries the current password (step-up, like a password change).
+ */
+export const STEP_UP_WINDOW_MS = 5 * 60_000;
 /** Sessions kept at most per account; the oldest goes first. */
 export const MAX_SESSIONS_PER_ACCOUNT = 50;
 /** Sessions kept at most in total, bounding memory. */

@@ -68,6 +68,11 @@ export class WebSessions {
     if (token) this.byHash.delete(hashToken(token));
   }
 
+  /** Milliseconds since the session's login, on this clock. */
+  sinceLogin(s: WebSession): number {
+    return this.now() - s.created;
+  }
+
   /** Ends every session of the account except `keep`. */
   destroyAccount(accountId: number, keep?: WebSession): void {
     for (const [h, s] of this.byHash) if (s.accountId === accountId && s !== keep) this.byHash.delete(h);

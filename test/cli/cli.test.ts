@@ -26,7 +26,8 @@ test('quickstart creates a data directory, prints the password and ports, refuse
   try {
     const r = postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--listen', '127.0.0.1', '--port-base', '20000', '--password', 'secretpass', 'alice@example.test']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^password: secretpass$/m);
+    assert.match(r.stdout, /^password: the one given with --password$/m);
+    assert.ok(!r.stdout.includes('secretpass'), 'a given password is not repeated');
     assert.match(r.stdout, /IMAPS.*127\.0\.0\.1:20993/);
     assert.match(r.stdout, /submission \(STARTTLS\).*127\.0\.0\.1:20587/);
     for (const f of ['postern.conf', 'tls/cert.pem', 'tls/key.pem', 'postern.db']) assert.ok(existsSync(join(dir, f)), f);
@@ -40,6 +41,12 @@ test('quickstart creates a data directory, prints the password and ports, refuse
     assertFails(again, /already exists; not overwriting/);
     assert.ok(readFileSync(join(dir, 'postern.conf')).equals(conf), 'config unchanged');
     assert.equal(postern(['--dir', dir, 'account', 'list']).stdout, 'alice\talice@example.test\n', 'no account added');
+    // A host name `serve` would refuse is refused here, before anything is written.
+    for (const bad of ['mail example', 'mail_example.test', '-mail.example.test', 'mail..example.test', `${'a'.repeat(64)}.test`]) {
+      const r = postern(['quickstart', '--dir', join(root, 'h'), `--hostname=${bad}`, '--password', 'secretpass', 'carol@example.test']);
+      assertFails(r, /not a valid host name/, 64);
+      assert.ok(!existsSync(join(root, 'h')), `${bad}: nothing written`);
+    }
     // Generated password when none is given.
     const gen = postern(['quickstart', '--dir', join(root, 'g'), '--hostname', 'localhost', 'bob@example.test']);
     assert.equal(gen.status, 0, gen.stderr);

@@ -205,9 +205,19 @@ describe('imap session', () => {
 
   it('EXAMINE is read-only; QUOTA, ID and NOOP work', async () => {
     const c = await h.client();
-    let r = await c.ok('EXAMINE INBOX');
+    await c.ok('CREATE examined');
+    await c.append('examined', message('read only'));
+    let r = await c.ok('EXAMINE examined');
     assert.match(r.text, /^\[READ-ONLY\]/);
-    await c.no('STORE 1:* +FLAGS (\\Seen)').catch(() => undefined);
+    // RFC 9051 6.3.3: no change through an EXAMINEd mailbox, not even the implicit \Seen of BODY[].
+    await c.no('STORE 1 +FLAGS (\\Seen)', 'READ-ONLY');
+    await c.no('EXPUNGE', 'READ-ONLY');
+    await c.ok('FETCH 1 (BODY[])');
+    r = await c.ok('FETCH 1 (FLAGS)');
+    assert.match(r.untagged[0]!, /^\* 1 FETCH \(FLAGS \(\)\)$/);
+    await c.ok('SELECT examined');
+    r = await c.ok('FETCH 1 (FLAGS)');
+    assert.match(r.untagged[0]!, /^\* 1 FETCH \(FLAGS \(\)\)$/, 'still unseen after EXAMINE');
     r = await c.ok('GETQUOTAROOT INBOX');
     assert.equal(r.untagged[0], '* QUOTAROOT INBOX ""');
     assert.match(r.untagged[1]!, /^\* QUOTA "" \(STORAGE \d+ \d+\)$/);

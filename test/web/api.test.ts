@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { deriveCredentials } from '../../src/auth/password.js';
 import { FailureLimiter } from '../../src/auth/rate-limit.js';
 import { parseCertificate } from '../../src/tls/certificate.js';
 import { certificateForKey, generateClientCertificate } from '../../src/tls/generate.js';
@@ -210,17 +211,74 @@ describe('web API', () => {
     const bad = await c.request('POST', KEYS, { body: '{not json', headers: { 'content-type': 'application/json' } });
     assert.equal(bad.status, 400);
 
-    // Duplicates: the same key again, in this account or in another.
-    assert.equal((await c.request('POST', KEYS, { json: { certificate: k.certPem } })).status, 201);
+    // Duplicates: the same key again, in this account or in another, get one answer that names
+    // nothing of the account holding it.
+    assert.equal((await c.request('POST', KEYS, { json: { certificate: k.certPem, name: 'alice laptop' } })).status, 201);
     await expect({ certificate: k.certPem }, 409, 'exists', 'certificate', /already registered/);
+    const own = await c.request('POST', KEYS, { json: { certificate: k.certPem } });
     const bob = h.client();
     await bob.loginOk(BOB, BOB_PASSWORD);
     const dup = await bob.request('POST', KEYS, { json: { certificate: k.certPem } });
     assert.equal(dup.status, 409);
+    assert.deepEqual(dup.json, own.json, 'the same answer as for a key of ones own');
+    assert.doesNotMatch(dup.text, /alice|laptop|another|other account/i);
     assert.equal((await h.store.getTlsPubKey(k.fingerprint))?.accountId, h.aliceId);
     // Another certificate for the same public key is the same key.
     const sameKey = certificateForKey(k.privateKey, { commonName: 'other cert, same key' });
     await expect({ certificateDer: sameKey.toString('base64') }, 409, 'exists', 'certificate');
+  });
+
+  test('adding a key is a step-up action: a login within 5 minutes, or the current password', async () => {
+    const c = h.client();
+    await c.loginOk(ALICE, ALICE_PASSWORD);
+    const fresh = generateClientCertificate('fresh login');
+    assert.equal((await c.request('POST', KEYS, { json: { certificate: fresh.certPem } })).status, 201, 'just logged in: no password needed');
+    h.advanceClock(5 * 60_000 + 1000);
+    const before = (await h.store.listTlsPubKeys(h.aliceId)).length;
+    // The session cookie (and CSRF token) alone no longer adds a key, JSON or raw.
+    const k = generateClientCertificate('stolen session');
+    const bare = await c.request('POST', KEYS, { json: { certificate: k.certPem } });
+    assert.equal(bare.status, 403, bare.text);
+    assert.equal(bare.json.error.code, 'stepup');
+    assert.equal(bare.json.error.field, 'password');
+    const raw = await c.request('POST', KEYS, { body: k.certPem, headers: { 'content-type': 'application/x-pem-file' } });
+    assert.equal(raw.status, 403);
+    assert.equal(raw.json.error.code, 'stepup');
+    // A key held by another account is not even looked up without the password.
+    const bobKey = generateClientCertificate('bob key');
+    await h.store.addTlsPubKey(h.bobId, { fingerprint: bobKey.fingerprint, type: 'ed25519', name: 'bob key', loginAddress: BOB, noImapPreauth: false, certDer: bobKey.certDer });
+    const probe = await c.request('POST', KEYS, { json: { certificate: bobKey.certPem } });
+    assert.equal(probe.status, 403, 'no duplicate answer without the password');
+    // A wrong password is refused and counts as a failed login; the right one adds the key.
+    const wrong = await c.request('POST', KEYS, { json: { certificate: k.certPem, password: 'not the password' } });
+    assert.equal(wrong.status, 400, wrong.text);
+    assert.equal(wrong.json.error.code, 'badpassword');
+    assert.equal(wrong.json.error.field, 'password');
+    const attempts = await c.request('GET', '/account/api/loginattempts');
+    assert.equal(attempts.json.attempts[0].result, 'badcreds');
+    assert.equal(attempts.json.attempts[0].protocol, 'web');
+    assert.equal((await h.store.listTlsPubKeys(h.aliceId)).length, before, 'nothing stored without the password');
+    const ok = await c.request('POST', KEYS, { json: { certificate: k.certPem, password: ALICE_PASSWORD } });
+    assert.equal(ok.status, 201, ok.text);
+    const viaHeader = generateClientCertificate('curl step-up');
+    const okRaw = await c.request('POST', KEYS, { body: viaHeader.certPem, headers: { 'content-type': 'application/x-pem-file', 'x-current-password': ALICE_PASSWORD } });
+    assert.equal(okRaw.status, 201, okRaw.text);
+    // A non-ASCII password travels in the header as UTF-8 bytes.
+    const unicode = 'pässwörd-ünïcode';
+    await h.store.setCredentials(h.aliceId, await deriveCredentials(unicode));
+    try {
+      const u8 = h.client();
+      await u8.loginOk(ALICE, unicode);
+      h.advanceClock(5 * 60_000 + 1000);
+      const u = await u8.request('POST', KEYS, { body: generateClientCertificate('unicode').certPem, headers: { 'content-type': 'application/x-pem-file', 'x-current-password': Buffer.from(unicode, 'utf8').toString('latin1') } });
+      assert.equal(u.status, 201, u.text);
+    } finally {
+      await h.store.setCredentials(h.aliceId, await deriveCredentials(ALICE_PASSWORD));
+    }
+    // A new login opens the window again.
+    const again = h.client();
+    await again.loginOk(ALICE, ALICE_PASSWORD);
+    assert.equal((await again.request('POST', KEYS, { json: { certificate: generateClientCertificate('new login').certPem } })).status, 201);
   });
 
   test('request body over the limit: 413', async () => {
@@ -319,6 +377,13 @@ describe('web API', () => {
       const r2 = await h.client().login(BOB, BOB_PASSWORD);
       assert.equal(r2.status, 403);
       assert.equal(r2.json.error.code, 'disabled');
+      // Only the right password learns that the account is disabled.
+      const r3 = await h.client().login(BOB, 'not bobs password');
+      assert.equal(r3.status, 401);
+      assert.equal(r3.json.error.code, 'badcredentials');
+      // The web tells "disabled" by the authenticator's reason code, not by reading its message.
+      const result = await h.ctx.auth.passwordLogin(BOB, BOB_PASSWORD, { protocol: 'web', ip: '127.0.0.1', tls: null, cid: 't' }, { mechanism: 'web password' });
+      assert.ok(!result.ok && result.reason === 'disabled');
     } finally {
       await h.store.setLoginDisabled('bob', null);
     }

@@ -1,6 +1,7 @@
 // End to end in headless Chromium: log in, add a certificate made by openssl and see a TLS
 // connection with it authenticate (and pre-authenticate IMAP), set no-preauth, remove it, generate a key in the browser and open the
-// downloaded PKCS#12 with openssl, and have a state change without the CSRF token refused.
+// downloaded PKCS#12 with openssl (after confirming the password: the login is then over 5 minutes
+// old), and have a state change without the CSRF token refused.
 // Screenshots of every page go to test-output/web/.
 
 import assert from 'node:assert/strict';
@@ -158,7 +159,17 @@ describe('account pages in Chromium', () => {
     assert.match(await imapsGreeting(h, keyPem, certPem), /^\* OK /, 'a removed key gets no PREAUTH');
   });
 
-  test('generate in the browser: the PKCS#12 opens with openssl and holds the registered key', async () => {
+  /** Answers the step-up dialog the page shows when the login is over 5 minutes old. */
+  const confirmPassword = async (password: string) => {
+    const dialog = page.getByRole('dialog', { name: 'Confirm with your password' });
+    await dialog.getByLabel('Current password').fill(password);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    return dialog;
+  };
+
+  test('generate in the browser, the login over 5 minutes old: the password is asked; the PKCS#12 opens with openssl and holds the registered key', async () => {
+    h.advanceClock(5 * 60_000 + 1000);
+    const before = (await h.store.listTlsPubKeys(h.aliceId)).length;
     await page.getByRole('link', { name: 'Generate key' }).click();
     await page.getByRole('heading', { name: 'Generate a key in the browser' }).waitFor();
     await page.getByLabel('Name').fill('browser e2e');
@@ -169,6 +180,13 @@ describe('account pages in Chromium', () => {
       if (r.method() !== 'GET') requests.push(r.postData() ?? '');
     });
     await page.getByRole('button', { name: 'Generate and register' }).click();
+    // A wrong password keeps the dialog open with the error next to the field; nothing is stored.
+    const dialog = await confirmPassword('not my password');
+    await dialog.locator('.field-error', { hasText: 'current password is wrong' }).waitFor();
+    assert.equal(await dialog.getByLabel('Current password').getAttribute('aria-invalid'), 'true');
+    await shot('generate-step-up');
+    assert.equal((await h.store.listTlsPubKeys(h.aliceId)).length, before, 'not registered without the password');
+    await confirmPassword(ALICE_PASSWORD);
     const shown = await page.locator('#generated-fingerprint').innerText();
     await shot('generate');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download browser-e2e.p12' }).click()]);
@@ -185,8 +203,9 @@ describe('account pages in Chromium', () => {
     assert.equal(stored.accountId, h.aliceId);
     assert.equal(stored.name, 'browser e2e');
     assert.equal(stored.type, 'ecdsa-p256');
-    // Only the certificate went to the server.
-    assert.ok(requests.length > 0);
+    // Only the certificate went to the server: first without a password, then twice with one.
+    assert.equal(requests.length, 3);
+    assert.doesNotMatch(requests[0]!, /"password"/);
     for (const body of requests) assert.doesNotMatch(body, /PRIVATE KEY/);
     // And the key from the file works for a TLS login.
     const login = await certificateLogin(h, lb, keyPem, certPem);
@@ -205,6 +224,7 @@ describe('account pages in Chromium', () => {
     await page.getByLabel('PKCS#12 password').fill('pw');
     await page.getByLabel('Repeat the password').fill('pw');
     await page.getByRole('button', { name: 'Generate and register' }).click();
+    await confirmPassword(ALICE_PASSWORD);
     const fp = await page.locator('#generated-fingerprint').innerText();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download browser-ed25519.p12' }).click()]);
     const p12 = join(dir, 'ed.p12');
@@ -217,6 +237,22 @@ describe('account pages in Chromium', () => {
     const login = await certificateLogin(h, lb, pemBlock(out, 'PRIVATE KEY'), pemBlock(out, 'CERTIFICATE'));
     assert.equal(login?.identity.keyFingerprint, fp);
     assert.match(await imapsGreeting(h, pemBlock(out, 'PRIVATE KEY'), pemBlock(out, 'CERTIFICATE')), /^\* PREAUTH /, 'the browser-made key gets PREAUTH');
+  });
+
+  test('upload with the login over 5 minutes old: cancelling the password stores nothing; confirming adds the key', async () => {
+    await page.getByRole('link', { name: 'TLS keys' }).click();
+    const certFile = join(dir, 'later.cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ed25519', '-keyout', join(dir, 'later.key.pem'), '-out', certFile, '-nodes', '-subj', '/CN=later laptop', '-days', '36500'], { stdio: 'pipe' });
+    const fp = parseCertificate(readFileSync(certFile)).fingerprint;
+    await page.getByLabel('Certificate file').setInputFiles(certFile);
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await page.getByRole('dialog', { name: 'Confirm with your password' }).getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.status.fail', { hasText: 'password was not confirmed' }).waitFor();
+    assert.equal(await h.store.getTlsPubKey(fp), null, 'nothing stored without the password');
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await confirmPassword(ALICE_PASSWORD);
+    await page.locator(`tr[data-fingerprint="${fp}"]`).waitFor();
+    assert.equal((await h.store.getTlsPubKey(fp))?.accountId, h.aliceId);
   });
 
   test('a state change without the CSRF token is refused', async () => {

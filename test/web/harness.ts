@@ -19,6 +19,7 @@ import type { ServerContext } from '../../src/server/context.js';
 import { SqliteStore } from '../../src/store/index.js';
 import { testServerCertificate } from '../../src/tls/tls-test-support.js';
 import { startWebListener } from '../../src/web/index.js';
+import { WebSessions } from '../../src/web/web-sessions.js';
 import { startImapListener } from '../../src/imap/server/index.js';
 import { ServerTls } from '../../src/tls/server-tls.js';
 
@@ -39,6 +40,8 @@ export interface WebHarness {
   imapsPort: number;
   /** A client of the plain HTTP (loopback) listener, or of HTTPS with `tls`. */
   client(opts?: { tls?: boolean }): WebClient;
+  /** Moves the web sessions' clock forward (e.g. past the step-up window after a login). */
+  advanceClock(ms: number): void;
   /** Starts one more web listener (e.g. plain HTTP on a non-loopback address). */
   listen(opts: { host: string; tls: boolean }): Promise<number>;
   close(): Promise<void>;
@@ -77,15 +80,20 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
     shutdown: abort.signal,
   };
   const closers: (() => Promise<void>)[] = [];
-  const http = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: false });
-  const https = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: true });
+  let clockOffset = 0;
+  const webSessions = new WebSessions(() => Date.now() + clockOffset);
+  const http = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: false, sessions: webSessions });
+  const https = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: true, sessions: webSessions });
   const imaps = await startImapListener(ctx, { host: '127.0.0.1', port: 0, implicitTls: true, requestClientCert: true });
   closers.push(http.close, https.close, imaps.close);
   return {
     ctx, store, aliceId: alice.id, bobId: bob.id, httpPort: http.port, httpsPort: https.port, imapsPort: imaps.port,
     client: (o = {}) => new WebClient(o.tls ? https.port : http.port, o.tls ?? false),
+    advanceClock(ms) {
+      clockOffset += ms;
+    },
     async listen(o) {
-      const l = await startWebListener(ctx, { host: o.host, port: 0, tls: o.tls });
+      const l = await startWebListener(ctx, { host: o.host, port: 0, tls: o.tls, sessions: webSessions });
       closers.push(l.close);
       return l.port;
     },

@@ -21,6 +21,9 @@ import type { Reply } from '../proto/reply.js';
  */
 export type SmtpErrorKind = 'connection' | 'timeout' | 'tls' | 'protocol' | 'reply' | 'auth' | 'capability' | 'address' | 'aborted';
 
+/** The extension a 'capability' error is about: 8-bit data, a UTF-8 address, or the SIZE limit. */
+export type SmtpExtensionNeeded = '8BITMIME' | 'SMTPUTF8' | 'SIZE';
+
 /** What happened to one recipient of a message. */
 export interface RecipientResult {
   address: string;
@@ -46,10 +49,13 @@ export class SmtpClientError extends Error {
    * outcome per recipient (refused at RCPT with their own reply, or refused with the data).
    */
   recipients?: RecipientResult[];
+  /** For a 'capability' error: the extension the message needed (callers branch on this, never on the text). */
+  readonly extension?: SmtpExtensionNeeded;
 
-  constructor(kind: SmtpErrorKind, message: string, opts: { reply?: Reply; command?: string; permanent?: boolean; cause?: unknown } = {}) {
+  constructor(kind: SmtpErrorKind, message: string, opts: { reply?: Reply; command?: string; permanent?: boolean; cause?: unknown; extension?: SmtpExtensionNeeded } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.kind = kind;
+    this.extension = opts.extension;
     this.reply = opts.reply;
     this.command = opts.command;
     this.permanent = opts.permanent ?? (opts.reply ? opts.reply.code >= 500 : false);

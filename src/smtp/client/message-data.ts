@@ -33,7 +33,7 @@ export async function* chunksOf(src: MessageSource): AsyncIterable<Buffer> {
 function eightBitFound(ch: ReplyChannel): never {
   // RFC 5321 4.1.1.4: a connection closed before the end of data aborts the transaction, so
   // closing is the only safe way out of a half-sent message.
-  const err = new SmtpClientError('capability', 'message has 8-bit data but the server does not support 8BITMIME (RFC 6152)', { permanent: true });
+  const err = new SmtpClientError('capability', 'message has 8-bit data but the server does not support 8BITMIME (RFC 6152)', { permanent: true, extension: '8BITMIME' });
   ch.fail(err);
   ch.socket.destroy();
   throw err;

@@ -148,6 +148,7 @@ describe('SMTP client: transactions', () => {
       assert.ok(s.commands.includes('HELO client.example'));
       await rejects(c.send({ from: 'a@example.org', to: ['b@example.com'] }, 'Subject: caf\u00e9\r\n\r\n'), (e) => {
         assert.equal(e.kind, 'capability');
+        assert.equal(e.extension, '8BITMIME');
         assert.equal(e.permanent, true);
       });
       // A stream that turns out to be 8-bit is aborted.
@@ -155,7 +156,7 @@ describe('SMTP client: transactions', () => {
         yield Buffer.from('Subject: a\r\n\r\n');
         yield Buffer.from('caf\u00e9\r\n');
       }
-      await rejects(c.send({ from: 'a@example.org', to: ['b@example.com'] }, gen()), (e) => assert.equal(e.kind, 'capability'));
+      await rejects(c.send({ from: 'a@example.org', to: ['b@example.com'] }, gen()), (e) => assert.deepEqual([e.kind, e.extension], ['capability', '8BITMIME']));
       assert.equal(s.transactions.length, 0);
       c.close();
     });
@@ -169,7 +170,7 @@ describe('SMTP client: transactions', () => {
       assert.equal(s.transactions[0]!.from, 'j\u00f6rg@example.org');
     });
     await withServer({ extensions: ['8BITMIME'] }, async (s) => {
-      await rejects(sendMail(base(s), { from: 'j\u00f6rg@example.org', to: ['b@example.com'] }, MSG), (e) => assert.equal(e.kind, 'capability'));
+      await rejects(sendMail(base(s), { from: 'j\u00f6rg@example.org', to: ['b@example.com'] }, MSG), (e) => assert.deepEqual([e.kind, e.extension], ['capability', 'SMTPUTF8']));
     });
   });
 
@@ -178,6 +179,7 @@ describe('SMTP client: transactions', () => {
       const c = await SmtpClient.connect(base(s));
       await rejects(c.send({ from: 'a@example.org', to: ['b@example.com'] }, Buffer.alloc(200, 0x61)), (e) => {
         assert.equal(e.kind, 'capability');
+        assert.equal(e.extension, 'SIZE');
         assert.equal(e.permanent, true);
       });
       await rejects(c.send({ from: 'a@example.org', to: ['b@exa mple.com>\r\nRSET'] }, MSG), (e) => assert.equal(e.kind, 'address'));

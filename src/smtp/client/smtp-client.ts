@@ -258,11 +258,11 @@ export class SmtpClient {
     const size = env.size ?? bytes?.length;
 
     // RFC 6531 3.2: no SMTPUTF8 at the server means the message cannot go there as is.
-    if (utf8 && !caps?.smtpUtf8) throw new SmtpClientError('capability', 'message needs SMTPUTF8 (non-ASCII address) but the server does not support it', { permanent: true });
-    if (eightBit && !caps?.eightBitMime) throw new SmtpClientError('capability', 'message has 8-bit data but the server does not support 8BITMIME (RFC 6152)', { permanent: true });
+    if (utf8 && !caps?.smtpUtf8) throw new SmtpClientError('capability', 'message needs SMTPUTF8 (non-ASCII address) but the server does not support it', { permanent: true, extension: 'SMTPUTF8' });
+    if (eightBit && !caps?.eightBitMime) throw new SmtpClientError('capability', 'message has 8-bit data but the server does not support 8BITMIME (RFC 6152)', { permanent: true, extension: '8BITMIME' });
     // RFC 1870 4: do not send what the server declared it will not take.
     if (size !== undefined && caps?.size && size > caps.size) {
-      throw new SmtpClientError('capability', `message of ${size} bytes is over the server's SIZE limit of ${caps.size}`, { permanent: true });
+      throw new SmtpClientError('capability', `message of ${size} bytes is over the server's SIZE limit of ${caps.size}`, { permanent: true, extension: 'SIZE' });
     }
 
     let mail = `MAIL FROM:${fromPath}`;

@@ -6,6 +6,7 @@
 import { api, type SessionInfo, type TlsKey } from './api.js';
 import { pem } from './base64.js';
 import { addressSelect, downloadLink, field, h, replaceChildren, statusLine } from './dom.js';
+import { withStepUp } from './step-up.js';
 import { pkcs12 } from './pkcs12.js';
 import { ed25519Supported, generateCertificate, type BrowserKeyType } from './x509.js';
 
@@ -49,7 +50,9 @@ export function generateView(session: SessionInfo): HTMLElement {
       const p12 = await pkcs12(gen.pkcs8, gen.certDer, pw.control.value, keyName);
       const certPem = pem('CERTIFICATE', gen.certDer);
       // Only the certificate leaves the browser.
-      const key = await api<TlsKey>('POST', 'tlspubkeys', { certificate: certPem, loginAddress: login.control.value, name: keyName, noImapPreauth: noPreauth.control.checked });
+      // The server may ask for the current password first (step-up); the key pair waits here.
+      const body = { certificate: certPem, loginAddress: login.control.value, name: keyName, noImapPreauth: noPreauth.control.checked };
+      const key = await withStepUp((password) => api<TlsKey>('POST', 'tlspubkeys', password === undefined ? body : { ...body, password }));
       const stem = fileStem(keyName);
       status.ok(`Registered “${key.name}”. Download the files now: the private key is not kept anywhere else.`);
       replaceChildren(result,

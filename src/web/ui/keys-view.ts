@@ -5,29 +5,11 @@
 import { api, ApiError, type SessionInfo, type TlsKey } from './api.js';
 import { toBase64 } from './base64.js';
 import { addressSelect, field, formatTime, h, replaceChildren, statusLine, type Field } from './dom.js';
+import { modal } from './modal.js';
+import { withStepUp } from './step-up.js';
 
 const PRIVATE_KEY_TEXT = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 export const PRIVATE_KEY_MESSAGE = 'This is a private key, not a certificate: it was not sent. Keep it secret and choose the certificate (.crt / .cert.pem) instead.';
-
-/** A dialog with a title, body and buttons; resolves with the button's value (or '' on Escape). */
-export function modal(title: string, body: Node[], buttons: { label: string; value: string; primary?: boolean; danger?: boolean }[]): { dialog: HTMLDialogElement; result: Promise<string> } {
-  const titleId = `dlg-${Math.random().toString(36).slice(2)}`;
-  const form = h('form', { method: 'dialog' },
-    h('h2', { id: titleId }, title),
-    ...body,
-    h('div', { class: 'buttons' }, ...buttons.map((b) => h('button', { value: b.value, class: b.danger ? 'danger' : b.primary ? '' : 'secondary' }, b.label))),
-  );
-  const dialog = h('dialog', { 'aria-labelledby': titleId }, form);
-  document.body.appendChild(dialog);
-  const result = new Promise<string>((resolve) => {
-    dialog.addEventListener('close', () => {
-      resolve(dialog.returnValue);
-      dialog.remove();
-    });
-  });
-  dialog.showModal();
-  return { dialog, result };
-}
 
 function showFieldError(err: unknown, fields: Record<string, Field<HTMLElement & { focus(): void }>>, status: ReturnType<typeof statusLine>): void {
   const msg = err instanceof Error ? err.message : String(err);
@@ -151,7 +133,7 @@ export function keysView(session: SessionInfo): HTMLElement {
     }
     addButton.disabled = true;
     try {
-      const key = await api<TlsKey>('POST', 'tlspubkeys', body);
+      const key = await withStepUp((password) => api<TlsKey>('POST', 'tlspubkeys', password === undefined ? body : { ...body, password }));
       addStatus.ok(`Added “${key.name}” (${key.fingerprint}).`);
       form.reset();
       login.control.value = session.address;
