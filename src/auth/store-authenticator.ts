@@ -11,7 +11,8 @@ import { spkiFingerprint } from '../tls/fingerprint.js';
 import { peerCertificateDer } from '../tls/server-context.js';
 import { X509Certificate } from 'node:crypto';
 import type { AuthIdentity, AuthResult, Authenticator, CertificateLogin, ConnInfo } from './authenticator.js';
-import { deriveCredentials, verifyPassword, type StoredCredentials } from './password.js';
+import type { StoredCredentials } from './password.js';
+import { PasswordVerifier, type PasswordAccount, type PasswordVerdict } from './password-verifier.js';
 import { FailureLimiter } from './rate-limit.js';
 
 export interface StoreAuthenticatorOptions {
@@ -19,32 +20,49 @@ export interface StoreAuthenticatorOptions {
   log: Logger;
   hostname: string;
   limiter?: FailureLimiter;
+  /** Hash pool and verified-credential cache; one per process (run-server.ts makes it from config). */
+  verifier?: PasswordVerifier;
 }
 
 const FAILED: AuthResult = { ok: false, code: 'AUTHENTICATIONFAILED', message: 'authentication failed' };
+const BUSY: AuthResult = { ok: false, code: 'UNAVAILABLE', message: 'temporary authentication failure, try again' };
 
 export class StoreAuthenticator implements Authenticator {
   readonly store: Store;
   readonly limiter: FailureLimiter;
+  readonly verifier: PasswordVerifier;
   private readonly log: Logger;
   private readonly hostname: string;
-  private dummy: Promise<StoredCredentials> | null = null;
 
   constructor(opts: StoreAuthenticatorOptions) {
     this.store = opts.store;
     this.log = opts.log;
     this.hostname = opts.hostname;
     this.limiter = opts.limiter ?? new FailureLimiter();
+    this.verifier = opts.verifier ?? new PasswordVerifier();
+  }
+
+  /** Ends the hash pool's threads. */
+  async close(): Promise<void> {
+    await this.verifier.close();
   }
 
   isBlocked(ip: string): boolean {
     return this.limiter.blocked(ip);
   }
 
-  /** Credentials to verify against for unknown users, so they cost the same time as known ones. */
-  private dummyCredentials(): Promise<StoredCredentials> {
-    this.dummy ??= deriveCredentials('not a password of anyone');
-    return this.dummy;
+  /**
+   * A plaintext password checked for a login name: cache, then the hash pool (password-verifier.ts).
+   * The generation is read before the credentials, so a password set in between makes the cache
+   * entry stale, never the old password valid.
+   */
+  private async checkPassword(addr: Address | null, password: string): Promise<PasswordVerdict> {
+    let account: PasswordAccount | null = null;
+    if (addr) {
+      const generation = await this.store.authGeneration(addr.accountId);
+      account = { accountId: addr.accountId, generation, creds: (await this.store.getCredentials(addr.accountId)) as StoredCredentials | null };
+    }
+    return this.verifier.check(account, password);
   }
 
   private async identityFor(addr: Address, keyFingerprint: string | null): Promise<AuthIdentity | null> {
@@ -59,9 +77,9 @@ export class StoreAuthenticator implements Authenticator {
   async passwordLogin(username: string, password: string, conn: ConnInfo, authzid?: string, cert: AuthIdentity | null = null): Promise<AuthResult> {
     if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
     const addr = await this.store.lookupAddress(username);
-    const creds = addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
-    const valid = await verifyPassword(creds ?? (await this.dummyCredentials()), password);
-    if (!addr || !creds || !valid) return this.failed(conn, 'PLAIN', username, addr?.accountId ?? null);
+    const verdict = await this.checkPassword(addr, password);
+    if (verdict === 'busy') return this.busy(conn, 'PLAIN', username, addr?.accountId ?? null);
+    if (!addr || verdict !== 'ok') return this.failed(conn, 'PLAIN', username, addr?.accountId ?? null);
     return this.finish(conn, 'PLAIN', username, addr, authzid ?? '', cert);
   }
 
@@ -123,6 +141,7 @@ export class StoreAuthenticator implements Authenticator {
         const addr = await this.store.lookupAddress(username);
         return addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
       },
+      checkPassword: async (username, password) => this.checkPassword(await this.store.lookupAddress(username), password),
       channelBinding: conn.tls ? channelBindingOf(conn.tls, true) : undefined,
       tls: conn.tls !== null,
       scramFakeSecret: await this.store.secret('scram-fake-salt'),
@@ -133,6 +152,7 @@ export class StoreAuthenticator implements Authenticator {
   async saslFinish(mech: SaslMechanism, step: Extract<SaslStep, { kind: 'success' | 'failure' }>, conn: ConnInfo, cert: AuthIdentity | null): Promise<AuthResult> {
     if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
     if (step.kind === 'failure') {
+      if (step.reason === 'unavailable') return this.busy(conn, mech, step.authcid ?? '', null);
       if (step.reason === 'channel-binding-mismatch' || step.reason === 'channel-binding-downgrade') {
         this.log.warn('SCRAM channel binding failed: possible man-in-the-middle', { cid: conn.cid, ip: conn.ip, reason: step.reason, detail: step.detail });
       }
@@ -160,6 +180,13 @@ export class StoreAuthenticator implements Authenticator {
       if (!key || key.accountId !== account.id) return false;
     }
     return true;
+  }
+
+  /** The hash pool was full: a temporary failure, recorded but not counted against the IP. */
+  private async busy(conn: ConnInfo, mechanism: string, username: string, accountId: number | null): Promise<AuthResult> {
+    await this.record(conn, mechanism, username, accountId, null, 'unavailable');
+    this.log.info('authentication refused: password hashing busy', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism });
+    return BUSY;
   }
 
   private async failed(conn: ConnInfo, mechanism: string, username: string, accountId: number | null): Promise<AuthResult> {

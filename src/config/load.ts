@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import YAML from 'yaml';
-import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
+import { DEFAULT_IMAP_LIMITS, DEFAULT_PASSWORD_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
 import { SERVICE_PORTS, type Config, type ListenerConfig, type ServiceName } from './types.js';
 
 export const CONFIG_FILE = 'postern.conf';
@@ -166,7 +166,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
   const listeners = Object.entries(ls).map(([name, v]) => parseListener(name, v));
   if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed');
   const limits = obj(o.limits ?? {}, 'limits');
-  checkKeys(limits, 'limits', ['imap', 'smtp']);
+  checkKeys(limits, 'limits', ['imap', 'smtp', 'passwords']);
   const authFailureDelayMs = o.authFailureDelayMs === undefined ? 1000 : int(o.authFailureDelayMs, 'authFailureDelayMs', 0, 60000);
   const config: Config = {
     dir,
@@ -176,6 +176,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     limits: {
       imap: parseLimits(limits.imap, 'limits.imap', DEFAULT_IMAP_LIMITS),
       smtp: parseLimits(limits.smtp, 'limits.smtp', DEFAULT_SMTP_LIMITS),
+      passwords: parseLimits(limits.passwords, 'limits.passwords', DEFAULT_PASSWORD_LIMITS),
     },
     authFailureDelayMs,
     dkim: parseDkim(o.dkim, dir),

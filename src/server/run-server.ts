@@ -9,6 +9,8 @@ import { startQueue, type QueueOptions } from '../queue/index.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
+import { PasswordVerifier } from '../auth/password-verifier.js';
+import { DEFAULT_PASSWORD_LIMITS } from '../config/defaults.js';
 import type { Config, ServiceName } from '../config/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -41,7 +43,12 @@ export interface ServerHooks {
 export async function startServer(config: Config, log: Logger = createLogger(), hooks: ServerHooks = {}): Promise<RunningServer> {
   const store = await SqliteStore.open({ dir: config.dir, recover: true });
   const controller = new AbortController();
-  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname });
+  const pw = config.limits.passwords ?? DEFAULT_PASSWORD_LIMITS;
+  const verifier = new PasswordVerifier({
+    pool: { workers: pw.hashWorkers, maxQueued: pw.hashQueue },
+    cache: { maxEntries: pw.cacheEntries, ttlMs: pw.cacheTtlSeconds * 1000 },
+  });
+  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname, verifier });
   const sessions = new SessionRegistry(store, auth, log);
   const ctx: ServerContext = {
     store,
@@ -61,6 +68,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
+    await auth.close();
     await store.close();
   };
   try {

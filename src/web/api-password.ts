@@ -5,7 +5,7 @@
 
 import { deriveCredentials, normalizePassword, PasswordError } from '../auth/password.js';
 import { newConnectionId } from '../log/logger.js';
-import { BLOCKED_MESSAGE } from './api-session.js';
+import { BLOCKED_MESSAGE, BUSY_MESSAGE } from './api-session.js';
 import { HttpError } from './http-error.js';
 import { MIN_PASSWORD_LENGTH } from './limits.js';
 import type { Router } from './router.js';
@@ -34,6 +34,7 @@ export function passwordRoutes(router: Router, app: WebApp): void {
     if (app.ctx.auth.isBlocked(r.ip)) throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
     const check = await app.ctx.auth.passwordLogin(s.address, oldPassword, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() });
     if (!check.ok && check.code === 'LIMIT') throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
+    if (!check.ok && check.code === 'UNAVAILABLE') throw new HttpError(503, 'unavailable', BUSY_MESSAGE);
     if (!check.ok || check.identity.accountId !== s.accountId) throw new HttpError(400, 'badpassword', 'the current password is wrong', 'oldPassword');
     await app.ctx.store.setCredentials(s.accountId, await deriveCredentials(newPassword));
     s.generation = await app.ctx.store.authGeneration(s.accountId);

@@ -13,6 +13,8 @@ import { json, noContent } from './web-response.js';
 import { SESSION_MAX_AGE_MS } from './limits.js';
 
 export const BLOCKED_MESSAGE = 'too many failed logins from your network; try again later';
+/** Password hashing is at its queue limit (auth/hash-pool.ts): a 503, not a wrong password. */
+export const BUSY_MESSAGE = 'the server is busy checking passwords; try again in a moment';
 
 export function sessionRoutes(router: Router, app: WebApp): void {
   router.add('POST', '/account/api/login', (r) => login(app, r));
@@ -47,6 +49,7 @@ async function login(app: WebApp, r: WebRequest) {
   const result = await app.ctx.auth.passwordLogin(address, password, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() });
   if (!result.ok) {
     if (result.code === 'LIMIT') throw new HttpError(429, 'blocked', BLOCKED_MESSAGE);
+    if (result.code === 'UNAVAILABLE') throw new HttpError(503, 'unavailable', BUSY_MESSAGE);
     if (/disabled/.test(result.message)) throw new HttpError(403, 'disabled', 'logins are disabled for this account');
     throw new HttpError(401, 'badcredentials', 'wrong email address or password', 'password');
   }
