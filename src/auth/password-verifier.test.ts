@@ -20,7 +20,7 @@ test('the first login hashes, a repeated one is answered from the cache; a wrong
   const v = new PasswordVerifier({ pool: { workers: 1 } });
   try {
     const hashes = countHashes(v);
-    const account = { accountId: 7, generation: 1, creds: await deriveCredentials(PW) };
+    const account = { accountId: 7, generation: 1, creds: await deriveCredentials(PW), loginDisabled: false };
     assert.equal(await v.check(account, PW), 'ok');
     assert.equal(hashes.n, 1);
     assert.equal(await v.check(account, PW), 'ok');
@@ -40,7 +40,7 @@ test('unknown users and accounts without a password cost a scrypt run and are re
   try {
     const hashes = countHashes(v);
     assert.equal(await v.check(null, PW), 'bad');
-    assert.equal(await v.check({ accountId: 3, generation: 1, creds: null }, PW), 'bad');
+    assert.equal(await v.check({ accountId: 3, generation: 1, creds: null, loginDisabled: false }, PW), 'bad');
     assert.equal(hashes.n, 2);
     assert.equal(v.cache.size, 0);
   } finally {
@@ -51,13 +51,28 @@ test('unknown users and accounts without a password cost a scrypt run and are re
 test('a full hash queue answers busy, while a cached login still succeeds', async () => {
   const v = new PasswordVerifier({ pool: { workers: 1, maxQueued: 0 } });
   try {
-    const account = { accountId: 7, generation: 1, creds: await deriveCredentials(PW) };
+    const account = { accountId: 7, generation: 1, creds: await deriveCredentials(PW), loginDisabled: false };
     assert.equal(await v.check(account, PW), 'ok');
     const running = v.check(account, 'wrong 1');
     await new Promise((r) => setImmediate(r)); // the first reaches the pool
     assert.equal(await v.check(account, 'wrong 2'), 'busy');
     assert.equal(await v.check(account, PW), 'ok', 'cache hit needs no hashing thread');
     assert.equal(await running, 'bad');
+  } finally {
+    await v.close();
+  }
+});
+
+test('a login-disabled account: the password is checked, never cached, and what was cached goes', async () => {
+  const v = new PasswordVerifier({ pool: { workers: 1 } });
+  try {
+    const account = { accountId: 7, generation: 1, creds: await deriveCredentials(PW), loginDisabled: false };
+    assert.equal(await v.check(account, PW), 'ok');
+    assert.equal(v.cache.size, 1);
+    const disabled = { ...account, loginDisabled: true };
+    assert.equal(await v.check(disabled, PW), 'ok', 'the caller refuses it as disabled, after a right password');
+    assert.equal(await v.check(disabled, 'wrong'), 'bad');
+    assert.equal(v.cache.size, 0);
   } finally {
     await v.close();
   }

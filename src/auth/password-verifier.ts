@@ -16,6 +16,8 @@ export interface PasswordAccount {
   accountId: number;
   generation: number;
   creds: StoredCredentials | null;
+  /** A login-disabled account: its password is still checked (the refusal says so), never cached. */
+  loginDisabled: boolean;
 }
 
 export interface PasswordVerifierOptions {
@@ -42,7 +44,7 @@ export class PasswordVerifier {
   /** `account` null: unknown login name. */
   async check(account: PasswordAccount | null, password: string): Promise<PasswordVerdict> {
     const creds = account?.creds ?? null;
-    if (account && creds && this.cache.has(account.accountId, account.generation, password)) return 'ok';
+    if (account && creds && !account.loginDisabled && this.cache.has(account.accountId, account.generation, password)) return 'ok';
     let valid: boolean;
     try {
       valid = await verifyPassword(creds ?? (await this.dummyCredentials()), password, this.pool);
@@ -51,7 +53,8 @@ export class PasswordVerifier {
       throw err;
     }
     if (!valid || !account || !creds) return 'bad';
-    this.cache.remember(account.accountId, account.generation, password);
+    if (account.loginDisabled) this.cache.forgetAccount(account.accountId);
+    else this.cache.remember(account.accountId, account.generation, password);
     return 'ok';
   }
 

@@ -60,7 +60,9 @@ export class StoreAuthenticator implements Authenticator {
     let account: PasswordAccount | null = null;
     if (addr) {
       const generation = await this.store.authGeneration(addr.accountId);
-      account = { accountId: addr.accountId, generation, creds: (await this.store.getCredentials(addr.accountId)) as StoredCredentials | null };
+      const creds = (await this.store.getCredentials(addr.accountId)) as StoredCredentials | null;
+      const loginDisabled = (await this.store.getAccountById(addr.accountId))?.loginDisabled != null;
+      account = { accountId: addr.accountId, generation, creds, loginDisabled };
     }
     return this.verifier.check(account, password);
   }
