@@ -36,11 +36,11 @@ export interface ScryptParams {
 /** Threads for hashing: all cores but one for the event loop and fs, at least one, at most four. */
 export const DEFAULT_HASH_WORKERS = Math.max(1, Math.min(4, availableParallelism() - 1));
 /**
- * Verifications that may wait per worker. At ~100 ms each, 8 per worker bound the wait of a
- * queued login to about a second; more would only keep clients waiting for an answer that a
- * retry gets as fast.
+ * Verifications that may wait per worker. At ~100 ms each, 16 per worker bound the wait of a
+ * queued login to about two seconds (a few mail clients starting at once all get through); more
+ * would only keep clients waiting for an answer that a retry gets as fast.
  */
-export const HASH_QUEUE_PER_WORKER = 8;
+export const HASH_QUEUE_PER_WORKER = 16;
 
 /** Thrown when the queue is full: answer a temporary failure, do not count a failed login. */
 export class HashPoolBusyError extends Error {
