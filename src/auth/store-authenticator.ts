@@ -80,7 +80,7 @@ export class StoreAuthenticator implements Authenticator {
     if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
     const addr = await this.store.lookupAddress(username);
     const verdict = await this.checkPassword(addr, password);
-    if (verdict === 'busy') return this.busy(conn, 'PLAIN', username, addr?.accountId ?? null);
+    if (verdict === 'busy') return this.busy(conn, 'PLAIN');
     if (!addr || verdict !== 'ok') return this.failed(conn, 'PLAIN', username, addr?.accountId ?? null);
     return this.finish(conn, 'PLAIN', username, addr, authzid ?? '', cert);
   }
@@ -154,7 +154,7 @@ export class StoreAuthenticator implements Authenticator {
   async saslFinish(mech: SaslMechanism, step: Extract<SaslStep, { kind: 'success' | 'failure' }>, conn: ConnInfo, cert: AuthIdentity | null): Promise<AuthResult> {
     if (this.limiter.blocked(conn.ip)) return { ok: false, code: 'LIMIT', message: 'too many authentication failures' };
     if (step.kind === 'failure') {
-      if (step.reason === 'unavailable') return this.busy(conn, mech, step.authcid ?? '', null);
+      if (step.reason === 'unavailable') return this.busy(conn, mech);
       if (step.reason === 'channel-binding-mismatch' || step.reason === 'channel-binding-downgrade') {
         this.log.warn('SCRAM channel binding failed: possible man-in-the-middle', { cid: conn.cid, ip: conn.ip, reason: step.reason, detail: step.detail });
       }
@@ -184,10 +184,13 @@ export class StoreAuthenticator implements Authenticator {
     return true;
   }
 
-  /** The hash pool was full: a temporary failure, recorded but not counted against the IP. */
-  private async busy(conn: ConnInfo, mechanism: string, username: string, accountId: number | null): Promise<AuthResult> {
-    await this.record(conn, mechanism, username, accountId, null, 'unavailable');
-    this.log.info('authentication refused: password hashing busy', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism });
+  /**
+   * The hash pool was full: a temporary failure, not counted against the IP, and not recorded as a
+   * login attempt: nothing was decided, and a flood's refusals must not become database writes
+   * that compete with mail commits (bench/login-flood.ts).
+   */
+  private busy(conn: ConnInfo, mechanism: string): AuthResult {
+    this.log.debug('authentication refused: password hashing busy', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism });
     return BUSY;
   }
 
