@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
-import { HashPool, HashPoolBusyError } from './hash-pool.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { HASH_THREAD_NICE, HashPool, HashPoolBusyError } from './hash-pool.js';
 
 // N=2^15, r=8 as the stored verifiers: slow enough (~100 ms) that jobs overlap in these tests.
 const SLOW = { N: 1 << 15, r: 8, p: 1, keyLength: 32 };
@@ -70,4 +71,24 @@ test('close refuses waiting work', async () => {
   await pool.close();
   assert.deepEqual(await Promise.all(jobs), ['hash pool closed', 'hash pool closed']);
   await assert.rejects(pool.scrypt(Buffer.from('late'), salt, FAST), /hash pool closed/);
+});
+
+/** Nice values of this process's threads (Linux: field 19 of /proc/self/task/TID/stat). */
+function niceOf(tid: string | number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+const threadNices = (): number[] => readdirSync('/proc/self/task').map(niceOf);
+
+test('the hashing thread runs at a lower CPU priority than the event loop (Linux)', async (t) => {
+  if (process.platform !== 'linux') return t.skip('per-thread nice values are Linux');
+  const pool = new HashPool({ workers: 1 });
+  try {
+    const before = threadNices().filter((n) => n === HASH_THREAD_NICE).length;
+    await pool.scrypt(Buffer.from('pw'), Buffer.alloc(16), FAST);
+    assert.equal(threadNices().filter((n) => n === HASH_THREAD_NICE).length, before + 1);
+    assert.equal(niceOf(process.pid), 0, 'the main thread keeps its priority');
+  } finally {
+    await pool.close();
+  }
 });

@@ -4,7 +4,8 @@
 // Why not crypto.scrypt: it runs on libuv's thread pool, the same threads that do every fs call
 // (message file writes, fsyncs, reads). A login flood of 32 MiB, ~100 ms scrypt runs would fill
 // that pool and queue each APPEND's fsync behind it. Here hashing gets `workers` threads of its own
-// (one by default on two cores, so a core stays for the event loop and fs), and at most
+// (one by default on two cores, so a core stays for the event loop and fs; at a lower CPU priority,
+// HASH_THREAD_NICE), and at most
 // `maxQueued` verifications wait; beyond that a new one is refused at once with HashPoolBusyError,
 // which the protocols answer with a temporary failure (IMAP NO [UNAVAILABLE], SMTP 454 4.7.0,
 // web 503), as Dovecot's auth process refuses when its worker queue is full.
@@ -25,6 +26,18 @@ export interface HashJob {
 }
 
 export type HashReply = { id: number; key: Uint8Array } | { id: number; error: string };
+
+export interface HashWorkerData {
+  /** Nice value of the hashing thread (Linux). */
+  nice: number;
+}
+
+/**
+ * Hashing threads run at this nice value (Linux: per thread), so that on a busy machine the event
+ * loop and the fs threads, which acknowledge mail, get the CPU first; with an idle core, hashing
+ * still gets all of it.
+ */
+export const HASH_THREAD_NICE = 10;
 
 export interface ScryptParams {
   N: number;
@@ -133,7 +146,8 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url));
+    const data: HashWorkerData = { nice: HASH_THREAD_NICE };
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: data });
     const slot: Slot = { worker, current: null };
     worker.unref(); // an idle pool never keeps the process alive; run() refs it while busy
     worker.on('message', (reply: HashReply) => {

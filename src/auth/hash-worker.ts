@@ -3,11 +3,23 @@
 // writes, fsyncs, reads) needs; see hash-pool.ts for why.
 
 import { scryptSync } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
-import type { HashJob, HashReply } from './hash-pool.js';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HashJob, HashReply, HashWorkerData } from './hash-pool.js';
 
 if (!parentPort) throw new Error('hash-worker.js runs only as a worker thread');
 const port = parentPort;
+
+// Linux keeps a nice value per thread, and setpriority() with a thread id sets that thread's alone:
+// hashing then yields the CPU to the event loop and the fs threads when they want it. Elsewhere (no
+// /proc/thread-self) the thread runs at the process's priority.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, (workerData as HashWorkerData).nice);
+} catch {
+  // not Linux, or not allowed: same priority as the event loop
+}
 
 port.on('message', (job: HashJob) => {
   let reply: HashReply;
