@@ -7,6 +7,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deriveCredentials } from '../src/auth/password.js';
+import { FailureLimiter } from '../src/auth/rate-limit.js';
+import type { StoreAuthenticator } from '../src/auth/store-authenticator.js';
+import { scrypt } from 'node:crypto';
 import { buildCache } from '../src/imap/server/message-cache.js';
 import { createLogger } from '../src/log/logger.js';
 import type { NewMessage, Store } from '../src/store/types.js';
@@ -21,6 +24,18 @@ export interface PosternBenchSetup {
   seed: number;
   /** Messages in the INBOX of big@example.test (0: no such account). */
   big: number;
+  /**
+   * The login flood (bench/login-flood.ts): failed-auth budgets so high that wrong passwords from
+   * 200 addresses all reach password hashing, instead of being refused at the door (spec 3.4).
+   */
+  openAuthLimits?: boolean;
+  /**
+   * Diagnosis only: scrypt on libuv's thread pool, uncapped (what the server did before the hash
+   * pool), to show what the pool's isolation is worth under the flood.
+   */
+  hashOnLibuvPool?: boolean;
+  /** authFailureDelayMs (production default 1000; the test harness's 0 when absent). */
+  authFailureDelayMs?: number;
   /** Diagnosis only: no DKIM keys, to show what signing costs (Dovecot's submission signs nothing). */
   noDkim?: boolean;
 }
@@ -72,9 +87,20 @@ async function main(): Promise<void> {
   // synchronously when it is a file or a pipe (journald).
   let out: number | null = null;
   const log = createLogger({ write: (line) => out !== null && writeSync(out, line + '\n') });
-  const srv = await startTestServer({ services: ['imaps', 'submissions'], log });
+  const config = setup.authFailureDelayMs === undefined ? undefined : { authFailureDelayMs: setup.authFailureDelayMs };
+  const srv = await startTestServer({ services: ['imaps', 'submissions'], log, config });
   out = openSync(join(srv.dir, 'postern.log'), 'a');
   if (setup.noDkim) (srv.server.ctx.config as { dkim: unknown }).dkim = {};
+  if (setup.openAuthLimits) {
+    // A one-second window keeps the limiter's lists short under the flood.
+    (srv.server.ctx.auth as unknown as { limiter: FailureLimiter }).limiter = new FailureLimiter([{ ms: 1000, limits: [1e9, 1e9, 1e9] }]);
+  }
+  if (setup.hashOnLibuvPool) {
+    const pool = (srv.server.ctx.auth as StoreAuthenticator).verifier.pool;
+    pool.scrypt = (pw, salt, p) => new Promise((resolve, reject) => {
+      scrypt(pw, salt, p.keyLength, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    });
+  }
   const store = srv.server.ctx.store;
   let t = performance.now();
   const creds = await deriveCredentials(BENCH_PASSWORD);

@@ -35,9 +35,10 @@ export type AuthFailureCode = 'AUTHENTICATIONFAILED' | 'UNAVAILABLE' | 'LIMIT';
  * - wrongaccount: a password for another account than the connection's client certificate (spec 2.3);
  * - badauthzid: the authorization identity is not an address of the account;
  * - channelbinding: SCRAM channel binding did not match (possible interception, spec 3.2);
- * - nocertificate: EXTERNAL without a client certificate whose key is known.
+ * - nocertificate: EXTERNAL without a client certificate whose key is known;
+ * - busy: password hashing was at its queue limit (a temporary failure, never recorded).
  */
-export type AttemptOutcome = 'ok' | 'badcreds' | 'disabled' | 'refused' | 'wrongaccount' | 'badauthzid' | 'channelbinding' | 'nocertificate';
+export type AttemptOutcome = 'ok' | 'badcreds' | 'disabled' | 'refused' | 'wrongaccount' | 'badauthzid' | 'channelbinding' | 'nocertificate' | 'busy';
 
 export interface AuthFailure {
   ok: false;

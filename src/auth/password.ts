@@ -6,6 +6,7 @@
 // plain JSON so the store can keep it in one column.
 
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { HashPool } from './hash-pool.js';
 import { hmacMd5Midstates } from './md5.js';
 import { scramKeysFromSaltedPassword, scramSaltedPassword, type ScramHash } from './password-scram.js';
 
@@ -114,8 +115,12 @@ export async function deriveCredentials(password: string): Promise<StoredCredent
   };
 }
 
-/** Checks a plaintext password against the scrypt verifier, in constant time. */
-export async function verifyPassword(creds: StoredCredentials, password: string): Promise<boolean> {
+/**
+ * Checks a plaintext password against the scrypt verifier, in constant time. With `pool` the
+ * scrypt runs on the hash pool's threads (the server: keeps libuv's pool for fs) and may throw
+ * HashPoolBusyError; without, on libuv's pool (CLI, tests).
+ */
+export async function verifyPassword(creds: StoredCredentials, password: string, pool?: HashPool): Promise<boolean> {
   let normalized: string;
   try {
     normalized = normalizePassword(password);
@@ -124,6 +129,10 @@ export async function verifyPassword(creds: StoredCredentials, password: string)
   }
   const { salt, N, r, p, hash } = creds.scrypt;
   const expected = Buffer.from(hash, 'base64');
-  const actual = await scryptAsync(Buffer.from(normalized, 'utf8'), Buffer.from(salt, 'base64'), N, r, p);
+  const pw = Buffer.from(normalized, 'utf8');
+  const saltBytes = Buffer.from(salt, 'base64');
+  const actual = pool
+    ? await pool.scrypt(pw, saltBytes, { N, r, p, keyLength: SCRYPT_KEY_LENGTH })
+    : await scryptAsync(pw, saltBytes, N, r, p);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

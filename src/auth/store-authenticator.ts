@@ -13,7 +13,8 @@ import { X509Certificate } from 'node:crypto';
 import type { AttemptOutcome, AuthFailure, AuthIdentity, AuthResult, Authenticator, CertificateLogin, ConnInfo, PasswordLoginOptions } from './authenticator.js';
 import { refusedMessage } from './attempt-policy.js';
 import { DEFAULT_FAILURE_WINDOWS, MAX_REFUSALS_TRACKED, REFUSAL_RECORD_MS, type FailureWindow } from './limits.js';
-import { deriveCredentials, verifyPassword, type StoredCredentials } from './password.js';
+import type { StoredCredentials } from './password.js';
+import { PasswordVerifier, type PasswordAccount, type PasswordVerdict } from './password-verifier.js';
 import { FailureLimiter } from './rate-limit.js';
 
 export interface StoreAuthenticatorOptions {
@@ -23,6 +24,8 @@ export interface StoreAuthenticatorOptions {
   limiter?: FailureLimiter;
   /** Budgets for the limiter built when none is given (authLimitsOf(config).windows). */
   windows?: FailureWindow[];
+  /** Hash pool and verified-credential cache; one per process (run-server.ts makes it from config). */
+  verifier?: PasswordVerifier;
 }
 
 type Failure = Exclude<AttemptOutcome, 'ok' | 'refused' | 'disabled'>;
@@ -30,9 +33,9 @@ type Failure = Exclude<AttemptOutcome, 'ok' | 'refused' | 'disabled'>;
 export class StoreAuthenticator implements Authenticator {
   readonly store: Store;
   readonly limiter: FailureLimiter;
+  readonly verifier: PasswordVerifier;
   private readonly log: Logger;
   private readonly hostname: string;
-  private dummy: Promise<StoredCredentials> | null = null;
   /** Address and account -> when a refusal was last recorded (firstRefusal). */
   private readonly refusalsRecorded = new Map<string, number>();
 
@@ -41,6 +44,12 @@ export class StoreAuthenticator implements Authenticator {
     this.log = opts.log;
     this.hostname = opts.hostname;
     this.limiter = opts.limiter ?? new FailureLimiter(opts.windows ?? DEFAULT_FAILURE_WINDOWS);
+    this.verifier = opts.verifier ?? new PasswordVerifier();
+  }
+
+  /** Ends the hash pool's threads. */
+  async close(): Promise<void> {
+    await this.verifier.close();
   }
 
   isBlocked(ip: string): boolean {
@@ -83,10 +92,20 @@ export class StoreAuthenticator implements Authenticator {
     return true;
   }
 
-  /** Credentials to verify against for unknown users, so they cost the same time as known ones. */
-  private dummyCredentials(): Promise<StoredCredentials> {
-    this.dummy ??= deriveCredentials('not a password of anyone');
-    return this.dummy;
+  /**
+   * A plaintext password checked for a login name: cache, then the hash pool (password-verifier.ts;
+   * unknown users cost a full hash too). The generation is read before the credentials, so a
+   * password set in between makes the cache entry stale, never the old password valid.
+   */
+  private async checkPassword(addr: Address | null, password: string): Promise<PasswordVerdict> {
+    let account: PasswordAccount | null = null;
+    if (addr) {
+      const generation = await this.store.authGeneration(addr.accountId);
+      const creds = (await this.store.getCredentials(addr.accountId)) as StoredCredentials | null;
+      const loginDisabled = (await this.store.getAccountById(addr.accountId))?.loginDisabled != null;
+      account = { accountId: addr.accountId, generation, creds, loginDisabled };
+    }
+    return this.verifier.check(account, password);
   }
 
   private async identityFor(addr: Address, keyFingerprint: string | null): Promise<AuthIdentity | null> {
@@ -103,9 +122,9 @@ export class StoreAuthenticator implements Authenticator {
     const refused = await this.refusedIfBlocked(conn, opts.mechanism, username);
     if (refused) return refused;
     const addr = await this.store.lookupAddress(username);
-    const creds = addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
-    const valid = await verifyPassword(creds ?? (await this.dummyCredentials()), password);
-    if (!addr || !creds || !valid) return this.failed(conn, opts.mechanism, username, addr?.accountId ?? null, 'badcreds');
+    const verdict = await this.checkPassword(addr, password);
+    if (verdict === 'busy') return this.busy(conn, opts.mechanism);
+    if (!addr || verdict !== 'ok') return this.failed(conn, opts.mechanism, username, addr?.accountId ?? null, 'badcreds');
     return this.finish(conn, opts.mechanism, username, addr, opts.authzid ?? '', opts.cert ?? null, true);
   }
 
@@ -173,6 +192,7 @@ export class StoreAuthenticator implements Authenticator {
         const addr = await this.store.lookupAddress(username);
         return addr ? ((await this.store.getCredentials(addr.accountId)) as StoredCredentials | null) : null;
       },
+      checkPassword: async (username, password) => this.checkPassword(await this.store.lookupAddress(username), password),
       channelBinding: conn.tls ? channelBindingOf(conn.tls, true) : undefined,
       tls: conn.tls !== null,
       scramFakeSecret: await this.store.secret('scram-fake-salt'),
@@ -199,6 +219,7 @@ export class StoreAuthenticator implements Authenticator {
     const refused = await this.refusedIfBlocked(conn, mech, username);
     if (refused) return refused;
     if (step.kind === 'failure') {
+      if (step.reason === 'unavailable') return this.busy(conn, mech);
       const cb = step.reason === 'channel-binding-mismatch' || step.reason === 'channel-binding-downgrade';
       if (cb) this.log.warn('SCRAM channel binding failed: possible man-in-the-middle', { cid: conn.cid, ip: conn.ip, reason: step.reason, detail: step.detail });
       const addr = username ? await this.store.lookupAddress(username) : null;
@@ -218,6 +239,16 @@ export class StoreAuthenticator implements Authenticator {
       if (!key || key.accountId !== account.id) return false;
     }
     return true;
+  }
+
+  /**
+   * The hash pool was full: a temporary failure, not counted against the address, and not recorded
+   * as a login attempt: nothing was decided, and a flood's refusals must not become database writes
+   * that compete with mail commits (bench/login-flood.ts).
+   */
+  private busy(conn: ConnInfo, mechanism: string): AuthFailure {
+    this.log.debug('authentication refused: password hashing busy', { cid: conn.cid, protocol: conn.protocol, ip: conn.ip, mechanism });
+    return { ok: false, code: 'UNAVAILABLE', reason: 'busy', message: 'temporary authentication failure, try again' };
   }
 
   /**

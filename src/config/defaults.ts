@@ -1,6 +1,8 @@
 // Default limits (spec sections 4 and 6); each can be overridden under `limits:` in postern.conf.
 
-import type { ImapLimits, SmtpLimits } from './types.js';
+import { DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_TTL_MS } from '../auth/credential-cache.js';
+import { DEFAULT_HASH_WORKERS, HASH_QUEUE_PER_WORKER } from '../auth/hash-pool.js';
+import type { ImapLimits, PasswordLimits, SmtpLimits } from './types.js';
 
 export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   maxLiteralSize: 102400,
@@ -23,4 +25,11 @@ export const DEFAULT_SMTP_LIMITS: SmtpLimits = {
   // Postfix smtpd_client_connection_count_limit is 50.
   maxConnectionsPerIp: 50,
   maxConnectionsPerSubnet: 500,
+};
+
+export const DEFAULT_PASSWORD_LIMITS: PasswordLimits = {
+  hashWorkers: DEFAULT_HASH_WORKERS,
+  hashQueue: DEFAULT_HASH_WORKERS * HASH_QUEUE_PER_WORKER,
+  cacheEntries: DEFAULT_CACHE_ENTRIES,
+  cacheTtlSeconds: DEFAULT_CACHE_TTL_MS / 1000,
 };

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
-import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
+import { DEFAULT_IMAP_LIMITS, DEFAULT_PASSWORD_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
 import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
 import { isHostName } from './hostname.js';
 import { parseSize } from './size.js';
@@ -226,7 +226,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
   const listeners = Object.entries(ls).map(([name, v]) => parseListener(name, v));
   if (listeners.length === 0) throw new ConfigError('listeners: at least one listener is needed');
   const limits = obj(o.limits ?? {}, 'limits');
-  checkKeys(limits, 'limits', ['imap', 'smtp']);
+  checkKeys(limits, 'limits', ['imap', 'smtp', 'passwords']);
   const authFailureDelayMs = o.authFailureDelayMs === undefined ? 1000 : int(o.authFailureDelayMs, 'authFailureDelayMs', 0, 60000);
   const config: Config = {
     dir,
@@ -236,6 +236,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     limits: {
       imap: parseLimits(limits.imap, 'limits.imap', DEFAULT_IMAP_LIMITS),
       smtp: parseLimits(limits.smtp, 'limits.smtp', DEFAULT_SMTP_LIMITS),
+      passwords: parseLimits(limits.passwords, 'limits.passwords', DEFAULT_PASSWORD_LIMITS),
     },
     authFailureDelayMs,
     ...(o.auth !== undefined ? { auth: parseAuth(o.auth) } : {}),

@@ -40,6 +40,17 @@ export interface SmtpLimits {
   maxConnectionsPerSubnet: number;
 }
 
+/** Password verification for PLAIN, LOGIN and web logins (auth/hash-pool.ts, auth/credential-cache.ts). */
+export interface PasswordLimits {
+  /** Threads that run scrypt, apart from libuv's pool (which fs uses). */
+  hashWorkers: number;
+  /** Verifications that may wait for a thread; over it, a temporary failure at once. */
+  hashQueue: number;
+  /** Verified-credential cache entries; 0 turns the cache off. */
+  cacheEntries: number;
+  cacheTtlSeconds: number;
+}
+
 /** A DKIM signing key of one of our domains; the algorithm follows from the key type. */
 export interface DkimKeyConfig {
   selector: string;
@@ -81,7 +92,8 @@ export interface Config {
   hostname: string;
   tls: { certFile: string; keyFile: string } | null;
   listeners: ListenerConfig[];
-  limits: { imap: ImapLimits; smtp: SmtpLimits };
+  /** `passwords` is always set by parseConfig; absent in hand-made test configs (defaults apply). */
+  limits: { imap: ImapLimits; smtp: SmtpLimits; passwords?: PasswordLimits };
   /** Auth failure delay step; zero under test. */
   authFailureDelayMs: number;
   /** Overrides of the attempt policy (auth/limits.ts); absent: the defaults. */

@@ -1,7 +1,9 @@
 // Plaintext password checks for PLAIN and LOGIN, without revealing whether the user exists.
 
 import { deriveCredentials, verifyPassword, type StoredCredentials } from '../auth/password.js';
+import type { PasswordVerdict } from '../auth/password-verifier.js';
 import { randomBytes } from 'node:crypto';
+import type { SaslServerContext } from './types.js';
 
 let dummy: Promise<StoredCredentials> | undefined;
 
@@ -22,4 +24,10 @@ export async function checkPlaintextPassword(creds: StoredCredentials | null, pa
     return false;
   }
   return verifyPassword(creds, password);
+}
+
+/** PLAIN and LOGIN: the context's checker when it has one (the server's), else checkPlaintextPassword. */
+export async function checkPassword(ctx: SaslServerContext, username: string, password: string): Promise<PasswordVerdict> {
+  if (ctx.checkPassword) return ctx.checkPassword(username, password);
+  return (await checkPlaintextPassword(await ctx.lookup(username), password)) ? 'ok' : 'bad';
 }

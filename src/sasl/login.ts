@@ -1,7 +1,7 @@
 // LOGIN (draft-murchison-sasl-login): "Username:" and "Password:" challenges, one answer each.
 // SMTP clients may send the user name as initial response (AUTH LOGIN <base64>).
 
-import { checkPlaintextPassword } from './credential-check.js';
+import { checkPassword } from './credential-check.js';
 import { MAX_PLAIN_FIELD } from './limits.js';
 import { decodeUtf8, prepareIdentity } from './saslname.js';
 import { challenge, EXCHANGE_OVER, failure } from './step.js';
@@ -35,8 +35,9 @@ export function createLoginServer(ctx: SaslServerContext): SaslServer {
         return challenge('Password:');
       }
       state = 'done';
-      const ok = await checkPlaintextPassword(await ctx.lookup(username), text);
-      if (!ok) return failure('bad-credentials', 'bad user name or password', { authcid: username });
+      const verdict = await checkPassword(ctx, username, text);
+      if (verdict === 'busy') return failure('unavailable', 'password hashing busy', { authcid: username });
+      if (verdict !== 'ok') return failure('bad-credentials', 'bad user name or password', { authcid: username });
       return { kind: 'success', authcid: username, authzid: '' };
     },
   };

@@ -1,6 +1,6 @@
 // PLAIN (RFC 4616): message = [authzid] NUL authcid NUL passwd, all UTF-8.
 
-import { checkPlaintextPassword } from './credential-check.js';
+import { checkPassword } from './credential-check.js';
 import { MAX_PLAIN_FIELD, MAX_SASL_MESSAGE } from './limits.js';
 import { decodeUtf8, prepareIdentity } from './saslname.js';
 import { challenge, EXCHANGE_OVER, failure } from './step.js';
@@ -38,8 +38,9 @@ export function createPlainServer(ctx: SaslServerContext): SaslServer {
       const authcid = prepareIdentity(parsed.authcid);
       const authzid = prepareIdentity(parsed.authzid);
       if (authcid === null || authzid === null) return failure('malformed', 'invalid characters in identity');
-      const ok = await checkPlaintextPassword(await ctx.lookup(authcid), parsed.password);
-      if (!ok) return failure('bad-credentials', 'bad user name or password', { authcid });
+      const verdict = await checkPassword(ctx, authcid, parsed.password);
+      if (verdict === 'busy') return failure('unavailable', 'password hashing busy', { authcid });
+      if (verdict !== 'ok') return failure('bad-credentials', 'bad user name or password', { authcid });
       return { kind: 'success', authcid, authzid };
     },
   };

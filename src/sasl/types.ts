@@ -3,6 +3,7 @@
 // and aborts, and hands raw bytes in and out.
 
 import type { StoredCredentials } from '../auth/password.js';
+import type { PasswordVerdict } from '../auth/password-verifier.js';
 
 export const SASL_MECHANISMS = [
   'EXTERNAL',
@@ -27,6 +28,11 @@ export interface ChannelBinding {
 export interface SaslServerContext {
   /** Stored credentials for a login name (already SASL-prepared), or null when unknown. */
   lookup(username: string): Promise<StoredCredentials | null>;
+  /**
+   * PLAIN and LOGIN: checks a plaintext password (the server's verified-credential cache and hash
+   * pool). Absent: scrypt against lookup()'s credentials (credential-check.ts).
+   */
+  checkPassword?(username: string, password: string): Promise<PasswordVerdict>;
   /** Channel binding of this connection when TLS is up and it could be computed. */
   channelBinding?: ChannelBinding;
   /** Whether the connection is TLS-protected. */
@@ -49,6 +55,8 @@ export interface SaslServerContext {
  * - 'channel-binding-unavailable': -PLUS without TLS or without channel-binding data, or an
  *   unsupported channel-binding type.
  * - 'tls-required': the mechanism needs TLS (EXTERNAL).
+ * - 'unavailable': the password could not be checked now (hash pool full): a temporary failure,
+ *   IMAP `NO [UNAVAILABLE]`, SMTP `454 4.7.0`.
  */
 export type SaslFailureReason =
   | 'malformed'
@@ -56,7 +64,8 @@ export type SaslFailureReason =
   | 'channel-binding-mismatch'
   | 'channel-binding-downgrade'
   | 'channel-binding-unavailable'
-  | 'tls-required';
+  | 'tls-required'
+  | 'unavailable';
 
 export type SaslStep =
   /** Send `data` to the client (IMAP `+ base64`, SMTP `334 base64`) and pass its answer to step(). */

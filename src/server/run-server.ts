@@ -8,6 +8,8 @@ import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
 import { authLimitsOf } from '../auth/limits.js';
+import { PasswordVerifier } from '../auth/password-verifier.js';
+import { DEFAULT_PASSWORD_LIMITS } from '../config/defaults.js';
 import type { Config, ServiceName } from '../config/types.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -35,7 +37,12 @@ export interface ServerHooks {
 export async function startServer(config: Config, log: Logger = createLogger(), hooks: ServerHooks = {}): Promise<RunningServer> {
   const store = await SqliteStore.open({ dir: config.dir, recover: true, defaultQuota: config.quota.default });
   const controller = new AbortController();
-  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname, windows: authLimitsOf(config).windows });
+  const pw = config.limits.passwords ?? DEFAULT_PASSWORD_LIMITS;
+  const verifier = new PasswordVerifier({
+    pool: { workers: pw.hashWorkers, maxQueued: pw.hashQueue },
+    cache: { maxEntries: pw.cacheEntries, ttlMs: pw.cacheTtlSeconds * 1000 },
+  });
+  const auth = new StoreAuthenticator({ store, log, hostname: config.hostname, windows: authLimitsOf(config).windows, verifier });
   const sessions = new SessionRegistry(store, auth, log);
   const ctx: ServerContext = {
     store,
@@ -56,6 +63,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
     ctx.tls?.close();
+    await auth.close();
     await store.close();
   };
   try {

@@ -19,6 +19,7 @@ const REASONS: Record<AttemptOutcome, string> = {
   badauthzid: 'refused: may not act as the requested address',
   channelbinding: 'refused: TLS channel binding did not match (possible interception)',
   nocertificate: 'refused: no known client certificate on the connection',
+  busy: 'not checked: the server was busy checking other passwords',
 };
 
 export function reasonText(result: string): string {

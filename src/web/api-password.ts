@@ -5,7 +5,7 @@
 
 import { deriveCredentials, normalizePassword, PasswordError } from '../auth/password.js';
 import { newConnectionId } from '../log/logger.js';
-import { HttpError, tooManyFailures } from './http-error.js';
+import { hashingBusy, HttpError, tooManyFailures } from './http-error.js';
 import { MIN_PASSWORD_LENGTH } from './limits.js';
 import type { Router } from './router.js';
 import { requireSession } from './session-guard.js';
@@ -32,6 +32,7 @@ export function passwordRoutes(router: Router, app: WebApp): void {
     if (newPassword.length > 1024) throw new HttpError(400, 'invalid', 'the new password is too long', 'newPassword');
     const check = await app.ctx.auth.passwordLogin(s.address, oldPassword, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() }, { mechanism: 'web password' });
     if (!check.ok && check.code === 'LIMIT') throw tooManyFailures(check);
+    if (!check.ok && check.code === 'UNAVAILABLE') throw hashingBusy();
     if (!check.ok || check.identity.accountId !== s.accountId) throw new HttpError(400, 'badpassword', 'the current password is wrong', 'oldPassword');
     await app.ctx.store.setCredentials(s.accountId, await deriveCredentials(newPassword));
     s.generation = await app.ctx.store.authGeneration(s.accountId);

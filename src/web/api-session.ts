@@ -5,7 +5,7 @@
 import { newConnectionId } from '../log/logger.js';
 import { serializeCookie } from './cookies.js';
 import { checkSameOrigin } from './csrf.js';
-import { HttpError, tooManyFailures } from './http-error.js';
+import { hashingBusy, HttpError, tooManyFailures } from './http-error.js';
 import type { Router } from './router.js';
 import { requireSession, sessionCookieName, sessionToken } from './session-guard.js';
 import type { WebApp } from './web-app.js';
@@ -45,6 +45,7 @@ async function login(app: WebApp, r: WebRequest) {
   const result = await app.ctx.auth.passwordLogin(address, password, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() }, { mechanism: 'web password' });
   if (!result.ok) {
     if (result.code === 'LIMIT') throw tooManyFailures(result);
+    if (result.code === 'UNAVAILABLE') throw hashingBusy();
     if (result.reason === 'disabled') throw new HttpError(403, 'disabled', 'logins are disabled for this account');
     throw new HttpError(401, 'badcredentials', 'wrong email address or password', 'password');
   }

@@ -21,3 +21,8 @@ export class HttpError extends Error {
 export function tooManyFailures(failure: { message: string; retryAfterMs?: number }): HttpError {
   return new HttpError(429, 'blocked', failure.message, undefined, retryAfterSeconds(failure.retryAfterMs ?? 60_000));
 }
+
+/** 503 when password hashing is at its queue limit (auth/hash-pool.ts): busy, not a wrong password. */
+export function hashingBusy(): HttpError {
+  return new HttpError(503, 'unavailable', 'the server is busy checking passwords; try again in a moment');
+}

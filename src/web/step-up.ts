@@ -4,7 +4,7 @@
 // (the failed-auth limiter counts wrong ones and the attempt is recorded).
 
 import { newConnectionId } from '../log/logger.js';
-import { HttpError, tooManyFailures } from './http-error.js';
+import { hashingBusy, HttpError, tooManyFailures } from './http-error.js';
 import { STEP_UP_WINDOW_MS } from './limits.js';
 import type { WebApp } from './web-app.js';
 import type { WebRequest } from './web-request.js';
@@ -24,5 +24,6 @@ export async function requireStepUp(app: WebApp, s: WebSession, r: WebRequest, p
   // Over the budget, passwordLogin refuses (and records) before spending hashing time.
   const check = await app.ctx.auth.passwordLogin(s.address, password, { protocol: 'web', ip: r.ip, tls: null, cid: newConnectionId() }, { mechanism: 'web password' });
   if (!check.ok && check.code === 'LIMIT') throw tooManyFailures(check);
+  if (!check.ok && check.code === 'UNAVAILABLE') throw hashingBusy();
   if (!check.ok || check.identity.accountId !== s.accountId) throw wrong;
 }

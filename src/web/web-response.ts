@@ -50,6 +50,8 @@ export function noContent(headers?: Record<string, string | string[]>): WebRespo
 export function errorResponse(err: HttpError): WebResponse {
   const headers: Record<string, string> = {};
   if (err.status === 429) headers['Retry-After'] = String(err.retryAfterSeconds ?? 60);
+  // RFC 9110 10.2.3: a 503 (password hashing busy) is worth retrying shortly.
+  if (err.status === 503) headers['Retry-After'] = '1';
   return json(err.status, { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, headers);
 }
 
