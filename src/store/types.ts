@@ -264,6 +264,12 @@ export interface Store {
    * numbers (SELECT of big mailboxes: rows are not all held at once). `each` must not call the store.
    */
   forEachMessageSummary(mailboxId: number, each: (m: MessageSummary) => void): Promise<void>;
+  /**
+   * Calls `each` with the UID and the SORT/THREAD keys of each of the mailbox's messages in UID order:
+   * the "sort" member of the message's cache as JSON, null when the cache has none (not built yet, or
+   * by an older version). `each` must not call the store.
+   */
+  forEachMessageSortKeys(mailboxId: number, each: (uid: number, keys: string | null) => void): Promise<void>;
   readBlob(fileId: number): Promise<Buffer>;
   /** The path of a message file (not of an inline blob: see inlineBlob). */
   blobPath(fileId: number): string;

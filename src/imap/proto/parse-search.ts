@@ -44,6 +44,12 @@ export function parseSearchArgs(c: Cursor): ParsedSearch {
     charset = c.astring('a charset');
     c.sp();
   }
+  return { charset, returnOpts, key: parseSearchKeys(c, charset) };
+}
+
+/** 1*(SP search-key) after the charset (the leading SP taken): one key, or their AND. SORT and
+ * THREAD (RFC 5256) use it after their own mandatory charset. */
+export function parseSearchKeys(c: Cursor, charset: string | null): SearchKey {
   const decode = decoderFor(charset);
   const keys: SearchKey[] = [];
   for (;;) {
@@ -51,7 +57,7 @@ export function parseSearchArgs(c: Cursor): ParsedSearch {
     if (c.atEnd()) break;
     c.sp();
   }
-  return { charset, returnOpts, key: keys.length === 1 ? keys[0]! : { op: 'and', keys } };
+  return keys.length === 1 ? keys[0]! : { op: 'and', keys };
 }
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {

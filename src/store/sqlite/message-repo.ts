@@ -35,6 +35,12 @@ export function normalizeFlags(flags: string[]): string[] {
   return out;
 }
 
+/**
+ * The sort_keys column from the cache JSON given as the statement's next parameter: its "sort" member
+ * (see mime/message-cache.ts). The store does not otherwise look into caches; NULL for anything else.
+ */
+const SORT_KEYS_OF_CACHE = "CASE WHEN json_valid(?) THEN json_extract(?, '$.sort') END";
+
 const LIST_COLUMNS = 'id, mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id';
 
 export class MessageRepo {
@@ -68,12 +74,12 @@ export class MessageRepo {
 
   /** Rows for `messages` with UIDs from `firstUid` on; the mailbox's UIDNEXT is the caller's. */
   insertRows(mailboxId: number, firstUid: number, messages: NewMessage[], modseq: number): number[] {
-    const stmt = this.db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const stmt = this.db.prepare(`INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id, cache, sort_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEYS_OF_CACHE})`);
     const now = Date.now();
     const uids: number[] = [];
     let uid = firstUid;
     for (const m of messages) {
-      stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
+      stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache, m.cache, m.cache);
       uids.push(uid++);
     }
     return uids;
@@ -99,7 +105,13 @@ export class MessageRepo {
   }
 
   setCache(id: number, cache: string): void {
-    this.db.prepare('UPDATE messages SET cache = ? WHERE id = ?').run(cache, id);
+    this.db.prepare(`UPDATE messages SET cache = ?, sort_keys = ${SORT_KEYS_OF_CACHE} WHERE id = ?`).run(cache, cache, cache, id);
+  }
+
+  /** UID and sort keys (JSON, null when not known yet) of each message of the mailbox, in UID order. */
+  sortKeys(mailboxId: number, each: (uid: number, keys: string | null) => void): void {
+    const stmt = this.db.prepare('SELECT uid, sort_keys AS k FROM messages WHERE mailbox_id = ? ORDER BY uid');
+    for (const r of stmt.iterate(mailboxId) as IterableIterator<{ uid: number; k: string | null }>) each(r.uid, r.k);
   }
 
   storeFlags(mailbox: Mailbox, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): { updated: FlagUpdate[]; failed: number[] } {

@@ -116,6 +116,11 @@ const migrations: string[] = [
   `
   CREATE TABLE blob_inline (file_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
   `,
+  // 3: SORT/THREAD keys apart from the rest of the MIME cache (the cache's "sort" member), so a SORT
+  // over a whole mailbox reads small rows. Older caches have none: they are rebuilt on first use.
+  `
+  ALTER TABLE messages ADD COLUMN sort_keys TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -384,6 +384,10 @@ export class SqliteStore implements Store {
     this.messages.summaries(mailboxId, each);
   }
 
+  async forEachMessageSortKeys(mailboxId: number, each: (uid: number, keys: string | null) => void): Promise<void> {
+    this.messages.sortKeys(mailboxId, each);
+  }
+
   async setMessageCache(messageId: number, cache: string): Promise<void> {
     await this.group.run(() => this.messages.setCache(messageId, cache));
   }
