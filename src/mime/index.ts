@@ -47,7 +47,7 @@ export {
   MESSAGE_CACHE_VERSION,
   type MessageCache,
 } from './message-cache.js';
-export { baseSubject, asciiCasemap, type BaseSubject } from './base-subject.js';
+export { baseSubject, unicodeCasemap, type BaseSubject } from './base-subject.js';
 export { parseMessageDate } from './message-date.js';
 export { sortKeys, messageIds, MAX_REFERENCES, type SortKeys } from './sort-keys.js';
 export { rawCannotContain } from './search-prefilter.js';

@@ -1,12 +1,12 @@
 // What SORT (RFC 5256 3, RFC 5957) and THREAD (RFC 5256 4) compare, computed once per message when
 // its MIME cache is built and stored with it (MessageCache.sort), so that a SORT or THREAD over a big
 // mailbox reads a small record per message instead of parsing every message. Pure.
-// Strings are already mapped with i;ascii-casemap (the comparator RFC 5256 names), so comparing two
-// keys is a plain string comparison. Short property names: this is stored for every message.
+// Strings are already case-mapped (i;unicode-casemap, which is i;ascii-casemap, the comparator RFC
+// 5256 names, for ASCII), so comparing two keys is a plain string comparison. Short property names: this is stored for every message.
 import { isGroup, parseAddressList, type AddressEntry } from './address.js';
-import { asciiCasemap, baseSubject } from './base-subject.js';
+import { unicodeCasemap, baseSubject } from './base-subject.js';
 import { decodeEncodedWords } from './encoded-word.js';
-import { fieldValue, type HeaderField } from './header-fields.js';
+import { unfold, type HeaderField } from './header-fields.js';
 import { parseMessageDate } from './message-date.js';
 
 export interface SortKeys {
@@ -60,7 +60,9 @@ function firstMailbox(list: AddressEntry[]): { local: string; addr: string; name
 export function sortKeys(buf: Buffer, fields: readonly HeaderField[]): SortKeys {
   const first = new Map<string, string>();
   for (const f of fields) {
-    if (!first.has(f.name) && WANTED.has(f.name)) first.set(f.name, fieldValue(buf, f));
+    // 8-bit bytes that are not UTF-8 become U+FFFD: no charset is named, so none is guessed (as
+    // Dovecot; envelope.ts passes such bytes on unchanged for the same reason).
+    if (!first.has(f.name) && WANTED.has(f.name)) first.set(f.name, unfold(buf.toString('utf8', f.valueStart, f.end)).trim());
   }
   const k: SortKeys = {};
   const date = first.get('date');
@@ -71,7 +73,7 @@ export function sortKeys(buf: Buffer, fields: readonly HeaderField[]): SortKeys 
   const subject = first.get('subject');
   if (subject !== undefined) {
     const b = baseSubject(subject);
-    if (b.base) k.s = asciiCasemap(b.base);
+    if (b.base) k.s = unicodeCasemap(b.base);
     if (b.replyOrForward) k.r = 1;
   }
   for (const [field, key, display] of [['from', 'f', 'df'], ['to', 't', 'dt'], ['cc', 'c', null]] as const) {
@@ -84,11 +86,11 @@ export function sortKeys(buf: Buffer, fields: readonly HeaderField[]): SortKeys 
       a = null;
     }
     if (!a) continue;
-    if (a.local) k[key] = asciiCasemap(a.local);
+    if (a.local) k[key] = unicodeCasemap(a.local);
     if (display) {
       const name = a.name ? decodeEncodedWords(a.name).replace(/\s+/g, ' ').trim() : '';
       const shown = name || a.addr;
-      if (shown) k[display] = asciiCasemap(shown);
+      if (shown) k[display] = unicodeCasemap(shown);
     }
   }
   const id = first.get('message-id');

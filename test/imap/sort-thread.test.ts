@@ -71,8 +71,8 @@ describe('SORT and THREAD transcripts', () => {
     // REVERSE turns one key around; equal messages stay in ascending sequence order.
     assert.equal(await sort('SORT (REVERSE SUBJECT) UTF-8 ALL'), '* SORT 6 3 4 1 2 5');
     assert.equal(await sort('SORT (FROM) UTF-8 ALL'), '* SORT 6 2 1 3 5 4');
-    // DISPLAYFROM: the display name (encoded words decoded: É sorts after ASCII), else the address.
-    assert.equal(await sort('SORT (DISPLAYFROM) UTF-8 ALL'), '* SORT 2 1 3 5 6 4');
+    // DISPLAYFROM: the display name (encoded words decoded; É sorts with E), else the address.
+    assert.equal(await sort('SORT (DISPLAYFROM) UTF-8 ALL'), '* SORT 2 1 3 5 4 6');
     // No To field sorts as the empty string, first.
     assert.equal(await sort('SORT (TO) UTF-8 ALL'), '* SORT 5 4 6 3 2 1');
     assert.equal(await sort('SORT (DISPLAYTO) UTF-8 ALL'), '* SORT 5 4 6 3 2 1');

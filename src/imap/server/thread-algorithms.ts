@@ -148,6 +148,9 @@ export function threadReferences(msgs: readonly ThreadInput[]): ThreadNode[] {
     if (c.children.length > 1) c.children.sort((a, b) => date(firstDate(a), firstDate(b)));
   };
   for (const c of postOrder(roots)) sortChildren(c);
+  // The roots too: which message a subject's thread is built around in step 5 depends on the order
+  // the roots are visited in, which RFC 5256 leaves open; oldest first, as Dovecot does.
+  roots.sort((a, b) => date(firstDate(a), firstDate(b)));
   // (5) Threads with the same base subject gathered.
   const subjectOf = (c: Container): string => msgs[c.msg >= 0 ? c.msg : c.children[0]!.msg]!.subject;
   const isReply = (c: Container): boolean => c.msg >= 0 && msgs[c.msg]!.replyOrForward;

@@ -35,12 +35,6 @@ export function normalizeFlags(flags: string[]): string[] {
   return out;
 }
 
-/**
- * The sort_keys column from the cache JSON given as the statement's next parameter: its "sort" member
- * (see mime/message-cache.ts). The store does not otherwise look into caches; NULL for anything else.
- */
-const SORT_KEYS_OF_CACHE = "CASE WHEN json_valid(?) THEN json_extract(?, '$.sort') END";
-
 const LIST_COLUMNS = 'id, mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id';
 
 export class MessageRepo {
@@ -74,12 +68,13 @@ export class MessageRepo {
 
   /** Rows for `messages` with UIDs from `firstUid` on; the mailbox's UIDNEXT is the caller's. */
   insertRows(mailboxId: number, firstUid: number, messages: NewMessage[], modseq: number): number[] {
-    const stmt = this.db.prepare(`INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id, cache, sort_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${SORT_KEYS_OF_CACHE})`);
+    const stmt = this.db.prepare('INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, file_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const now = Date.now();
     const uids: number[] = [];
     let uid = firstUid;
     for (const m of messages) {
-      stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache, m.cache, m.cache);
+      const r = stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
+      if (m.cache !== null) this.setSortKeys(Number(r.lastInsertRowid), m.cache);
       uids.push(uid++);
     }
     return uids;
@@ -105,12 +100,23 @@ export class MessageRepo {
   }
 
   setCache(id: number, cache: string): void {
-    this.db.prepare(`UPDATE messages SET cache = ?, sort_keys = ${SORT_KEYS_OF_CACHE} WHERE id = ?`).run(cache, cache, cache, id);
+    this.db.prepare('UPDATE messages SET cache = ? WHERE id = ?').run(cache, id);
+    this.setSortKeys(id, cache);
+  }
+
+  /**
+   * The sort keys of a message from its cache JSON: its "sort" member (see mime/message-cache.ts).
+   * The store does not otherwise look into caches; a cache without one stores nothing.
+   */
+  private setSortKeys(id: number, cache: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO message_sort_keys (message_id, keys) SELECT ?, k FROM (SELECT CASE WHEN json_valid(?) THEN json_extract(?, '$.sort') END AS k) WHERE k IS NOT NULL")
+      .run(id, cache, cache);
   }
 
   /** UID and sort keys (JSON, null when not known yet) of each message of the mailbox, in UID order. */
   sortKeys(mailboxId: number, each: (uid: number, keys: string | null) => void): void {
-    const stmt = this.db.prepare('SELECT uid, sort_keys AS k FROM messages WHERE mailbox_id = ? ORDER BY uid');
+    const stmt = this.db.prepare('SELECT m.uid AS uid, s.keys AS k FROM messages m LEFT JOIN message_sort_keys s ON s.message_id = m.id WHERE m.mailbox_id = ? ORDER BY m.uid');
     for (const r of stmt.iterate(mailboxId) as IterableIterator<{ uid: number; k: string | null }>) each(r.uid, r.k);
   }
 

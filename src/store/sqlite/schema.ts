@@ -117,9 +117,13 @@ const migrations: string[] = [
   CREATE TABLE blob_inline (file_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
   `,
   // 3: SORT/THREAD keys apart from the rest of the MIME cache (the cache's "sort" member), so a SORT
-  // over a whole mailbox reads small rows. Older caches have none: they are rebuilt on first use.
+  // over a whole mailbox reads small rows: a column after the cache would be read through the cache's
+  // overflow pages. Older caches have none: they are rebuilt on first use.
   `
-  ALTER TABLE messages ADD COLUMN sort_keys TEXT;
+  CREATE TABLE message_sort_keys (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    keys TEXT NOT NULL
+  );
   `,
 ];
 
