@@ -3,9 +3,11 @@
 // results, bad syntax answered BAD with the session going on, unknown charsets, UID variants), and a
 // few thousand messages some of which have no stored keys yet.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { messageCacheJson } from '../../src/mime/message-cache.js';
-import { startHarness, type Client, type Harness } from './harness.js';
+import { PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 /** APPEND with an explicit INTERNALDATE (ARRIVAL order, and the sent date when Date is unusable). */
 async function appendAt(c: Client, mailbox: string, date: string, msg: string): Promise<void> {
@@ -161,6 +163,67 @@ describe('SORT and THREAD transcripts', () => {
     assert.equal(await sort('UID SORT RETURN (MIN ALL) (REVERSE DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") UID MIN 6 ALL 6,4,7,2:3,5`);
     assert.equal(await sort('SORT RETURN (PARTIAL 2:3) (DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") PARTIAL (2:3 2,1)`);
     assert.equal(await sort('SORT RETURN (COUNT PARTIAL 10:20) (DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") COUNT 6 PARTIAL (10:20 NIL)`);
+  });
+
+  it('ESEARCH PARTIAL (RFC 5267 4.4): positions in the ascending result', async () => {
+    assert.equal((await c.ok('SEARCH RETURN (PARTIAL 2:4) ALL')).untagged[0], `* ESEARCH (TAG "t${lastTag(c)}") PARTIAL (2:4 2:4)`);
+    assert.equal((await c.ok('UID SEARCH RETURN (COUNT PARTIAL 5:1) ALL')).untagged[0], `* ESEARCH (TAG "t${lastTag(c)}") UID COUNT 6 PARTIAL (1:5 2:6)`);
+    assert.equal((await c.ok('SEARCH RETURN (PARTIAL 7:9) ALL')).untagged[0], `* ESEARCH (TAG "t${lastTag(c)}") PARTIAL (7:9 NIL)`);
+    await c.bad('SEARCH RETURN (PARTIAL 1:2 PARTIAL 3:4) ALL');
+    await c.bad('SEARCH RETURN (PARTIAL -1:2) ALL');
+  });
+
+  it('python3 imaplib: sort() and thread(), UID variants, an unknown charset', async () => {
+    const script = `
+import imaplib, ssl
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4_SSL('127.0.0.1', ${h.tlsPort}, ssl_context=ctx)
+m.login('${USER}', '${PASSWORD}')
+m.select('Sort', readonly=True)
+print('sort', *m.sort('(REVERSE DATE)', 'UTF-8', 'ALL'))
+print('sortsubj', *m.sort('(SUBJECT DATE)', 'US-ASCII', 'NOT', 'FROM', 'zack'))
+print('uidsort', *m.uid('SORT', '(DATE)', 'UTF-8', 'ALL'))
+print('thread', *m.thread('REFERENCES', 'UTF-8', 'ALL'))
+print('ordered', *m.thread('ORDEREDSUBJECT', 'UTF-8', 'ALL'))
+print('uidthread', *m.uid('THREAD', 'REFERENCES', 'UTF-8', 'ALL'))
+print('badcharset', *m.sort('(DATE)', 'X-UNKNOWN', 'ALL'))
+try:
+    m.sort('(NOSUCHKEY)', 'UTF-8', 'ALL')
+except m.error as e:
+    print('bad', e)
+print('noop', m.noop()[0])
+m.logout()
+`;
+    const { stdout } = await promisify(execFile)('python3', ['-c', script], { timeout: 20000 });
+    assert.match(stdout, /^sort OK \[b'5 3 6 1 2 4'\]$/m);
+    assert.match(stdout, /^sortsubj OK \[b'2 1 5 4 3'\]$/m);
+    assert.match(stdout, /^uidsort OK \[b'5 3 2 7 4 6'\]$/m);
+    assert.match(stdout, /^thread OK \[b'\(4 3\)\(2 1 5\)\(6\)'\]$/m);
+    assert.match(stdout, /^ordered OK \[b'\(4 3\)\(2 \(1\)\(5\)\)\(6\)'\]$/m);
+    assert.match(stdout, /^uidthread OK \[b'\(5 4\)\(3 2 6\)\(7\)'\]$/m);
+    assert.match(stdout, /^badcharset NO \[b'\[BADCHARSET \(UTF-8 US-ASCII\)\]/m);
+    assert.match(stdout, /^bad SORT command error: BAD /m);
+    assert.match(stdout, /^noop OK$/m);
+  });
+
+  it('no EXPUNGE during SORT or THREAD, only during their UID forms (RFC 9051 7.5.1)', async () => {
+    const a = await h.client();
+    const b = await h.client();
+    await a.ok('CREATE Exp');
+    for (let i = 0; i < 3; i++) await appendAt(a, 'Exp', `05-Jan-2024 00:0${i}:00 +0000`, `Subject: e${i}\r\n\r\nx\r\n`);
+    await a.ok('SELECT Exp');
+    await b.ok('SELECT Exp');
+    await b.ok('STORE 1 +FLAGS (\\Deleted)');
+    await b.ok('EXPUNGE');
+    // Sequence numbers in the answers still count the expunged message, which is not reported.
+    let r = await a.ok('SORT (ARRIVAL) UTF-8 ALL');
+    assert.ok(!r.untagged.some((l) => /EXPUNGE/.test(l)), JSON.stringify(r.untagged));
+    r = await a.ok('THREAD ORDEREDSUBJECT UTF-8 ALL');
+    assert.ok(!r.untagged.some((l) => /EXPUNGE/.test(l)), JSON.stringify(r.untagged));
+    r = await a.ok('UID SORT (ARRIVAL) UTF-8 ALL');
+    assert.ok(r.untagged.includes('* 1 EXPUNGE'), JSON.stringify(r.untagged));
+    a.destroy();
+    b.destroy();
   });
 
   it('SORT RETURN (SAVE) keeps the messages for $ (RFC 5182)', async () => {

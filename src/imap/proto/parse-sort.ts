@@ -3,35 +3,11 @@
 // one gets NO [BADCHARSET] (from parseSearchKeys).
 import type { Cursor } from './cursor.js';
 import { MAX_SORT_CRITERIA } from './limits.js';
-import { parseSearchKeys } from './parse-search.js';
-import type { SearchReturnOption, SortCriterion, SortKeyName, SortReturn, ThreadAlgorithm } from './types.js';
+import { parseReturnOptions, parseSearchKeys } from './parse-search.js';
+import type { SortCriterion, SortKeyName, SortReturn, ThreadAlgorithm } from './types.js';
 
 const SORT_KEYS = new Set<SortKeyName>(['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO']);
-const RETURN_OPTIONS = new Set<SearchReturnOption>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
 const THREAD_ALGORITHMS = new Set<ThreadAlgorithm>(['ORDEREDSUBJECT', 'REFERENCES']);
-
-/** RFC 5267 4.4: partial-range = nz-number ":" nz-number (either order). */
-function partialRange(c: Cursor): { first: number; last: number } {
-  const a = c.nzNumber('a PARTIAL range start');
-  c.expect(':', '":" in a PARTIAL range');
-  const b = c.nzNumber('a PARTIAL range end');
-  return { first: Math.min(a, b), last: Math.max(a, b) };
-}
-
-/** RETURN (...) of ESEARCH/ESORT with PARTIAL: the RETURN word already taken. */
-export function parseReturnOptions(c: Cursor): SortReturn {
-  const ret: SortReturn = { opts: [], partial: null };
-  c.list(() => {
-    const o = c.atom('a RETURN option').toUpperCase();
-    if (o === 'PARTIAL') {
-      if (ret.partial) c.fail('PARTIAL given twice');
-      c.sp();
-      ret.partial = partialRange(c);
-    } else if (RETURN_OPTIONS.has(o as SearchReturnOption)) ret.opts.push(o as SearchReturnOption);
-    else c.fail(`unknown RETURN option ${o}`);
-  });
-  return ret;
-}
 
 function criterion(c: Cursor): SortCriterion {
   let word = c.atom('a sort key').toUpperCase();

@@ -147,6 +147,8 @@ export type CommandBody =
       charset: string | null;
       /** null: plain SEARCH; otherwise ESEARCH RETURN options (empty list means ALL, RFC 4731 3.1). */
       returnOpts: SearchReturnOption[] | null;
+      /** RETURN (PARTIAL first:last), RFC 5267 4.4. */
+      partial: { first: number; last: number } | null;
       key: SearchKey;
     }
   | {

@@ -7,6 +7,7 @@ import type { Command, CommandOf, SearchKey } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { runSearch } from './search-run.js';
+import { partialData } from './cmd-sort.js';
 
 export function usesModseq(k: SearchKey): boolean {
   if (k.op === 'modseq') return true;
@@ -35,7 +36,7 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
     return result;
   }
   // RFC 4731 3.1: RETURN () means ALL.
-  const opts = ret.length ? new Set(ret) : new Set(['ALL']);
+  const opts = ret.length || cmd.partial ? new Set(ret) : new Set(['ALL']);
   if (opts.has('SAVE')) {
     // RFC 5182 2.4: with MIN/MAX, only those are saved.
     if (opts.has('MIN') || opts.has('MAX')) {
@@ -45,13 +46,14 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
       view.saved = [...new Set(s)];
     } else view.saved = found;
     // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
-    if (opts.size === 1) return result;
+    if (opts.size === 1 && !cmd.partial) return result;
   }
   let line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}`;
   if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
   if (opts.has('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
   if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberSet(nums)}`;
   if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
+  if (cmd.partial) line += ` PARTIAL ${partialData(cmd.partial, nums, true)}`;
   if (withModseq && found.length) line += ` MODSEQ ${highest}`;
   await conn.untagged(line);
   return result;
