@@ -226,6 +226,25 @@ m.logout()
     b.destroy();
   });
 
+  it('THREAD again gives the same answer, and follows new and expunged messages', async () => {
+    const a = await h.client();
+    await a.ok('CREATE Again');
+    const msg = (id: string, extra = '') => `Subject: t ${id}\r\nMessage-ID: <${id}@x>\r\n${extra}\r\nx\r\n`;
+    await appendAt(a, 'Again', '05-Jan-2024 00:01:00 +0000', msg('a'));
+    await appendAt(a, 'Again', '05-Jan-2024 00:02:00 +0000', msg('b'));
+    await a.ok('SELECT Again');
+    const thread = async (cmd: string) => (await a.ok(cmd)).untagged.find((l) => l.startsWith('* THREAD'));
+    assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1)(2)');
+    assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1)(2)');
+    await appendAt(a, 'Again', '05-Jan-2024 00:03:00 +0000', msg('c', 'In-Reply-To: <a@x>\r\n'));
+    assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1 3)(2)');
+    await a.ok('STORE 1 +FLAGS (\\Deleted)');
+    await a.ok('EXPUNGE');
+    assert.equal(await thread('UID THREAD REFERENCES UTF-8 ALL'), '* THREAD (2)(3)');
+    assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1)(2)');
+    a.destroy();
+  });
+
   it('SORT RETURN (SAVE) keeps the messages for $ (RFC 5182)', async () => {
     const r = await c.ok('SORT RETURN (SAVE) (DATE) UTF-8 SUBJECT other');
     assert.deepEqual(r.untagged, []);

@@ -11,6 +11,9 @@ import { isExpungeIssued, MessageLoader, Yielder } from './message-loader.js';
 /** Fewer missing keys than this are fetched by UID; more, by one pass over the mailbox's column. */
 const BY_UID_MAX = 64;
 
+/** Rows per store read of the keys column. */
+const PAGE = 5000;
+
 /** Keys per view message table: shared by views that take over the same table (re-SELECT). */
 const memo = new WeakMap<Map<number, ViewMessage>, Map<number, SortKeys>>();
 
@@ -29,9 +32,15 @@ export async function sortKeysFor(store: Store, view: MailboxView, uids: readonl
   if (missing.length > BY_UID_MAX) {
     const want = new Set(missing);
     const found = keys;
-    await store.forEachMessageSortKeys(view.mailbox.id, (uid, json) => {
-      if (json !== null && want.has(uid)) found.set(uid, JSON.parse(json) as SortKeys);
-    });
+    // In pages, with a turn for other sessions between them (a page is some milliseconds of work).
+    for (let after = 0; ; ) {
+      const n = await store.forEachMessageSortKeys(view.mailbox.id, after, PAGE, (uid, json) => {
+        after = uid;
+        if (json !== null && want.has(uid)) found.set(uid, JSON.parse(json) as SortKeys);
+      });
+      if (n < PAGE) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     missing = missing.filter((u) => !keys.has(u));
   }
   let gone = false;

@@ -191,7 +191,8 @@ export function threadReferences(msgs: readonly ThreadInput[]): ThreadNode[] {
   // (6) Siblings by sent date, deepest first; a dummy counts as its first child.
   for (const c of postOrder(top)) sortChildren(c);
   top.sort((a, b) => date(firstDate(a), firstDate(b)));
-  return top.map(toNode);
+  // Containers are ThreadNodes already (with a parent link besides): no copy of a big forest.
+  return top;
 }
 
 /** Every container under `roots` (roots included), each after all of its descendants. */
@@ -211,20 +212,6 @@ function postOrder(roots: Container[]): Container[] {
     }
   }
   return out;
-}
-
-function toNode(c: Container): ThreadNode {
-  const root: ThreadNode = { msg: c.msg, children: [] };
-  const stack: [Container, ThreadNode][] = [[c, root]];
-  while (stack.length) {
-    const [from, to] = stack.pop()!;
-    for (const k of from.children) {
-      const n: ThreadNode = { msg: k.msg, children: [] };
-      to.children.push(n);
-      stack.push([k, n]);
-    }
-  }
-  return root;
 }
 
 /**

@@ -114,10 +114,18 @@ export class MessageRepo {
       .run(id, cache, cache);
   }
 
-  /** UID and sort keys (JSON, null when not known yet) of each message of the mailbox, in UID order. */
-  sortKeys(mailboxId: number, each: (uid: number, keys: string | null) => void): void {
-    const stmt = this.db.prepare('SELECT m.uid AS uid, s.keys AS k FROM messages m LEFT JOIN message_sort_keys s ON s.message_id = m.id WHERE m.mailbox_id = ? ORDER BY m.uid');
-    for (const r of stmt.iterate(mailboxId) as IterableIterator<{ uid: number; k: string | null }>) each(r.uid, r.k);
+  /**
+   * UID and sort keys (JSON, null when not known yet) of up to `limit` messages of the mailbox with
+   * UIDs above `afterUid`, in UID order; returns how many there were.
+   */
+  sortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): number {
+    const stmt = this.db.prepare('SELECT m.uid AS uid, s.keys AS k FROM messages m LEFT JOIN message_sort_keys s ON s.message_id = m.id WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?');
+    let n = 0;
+    for (const r of stmt.iterate(mailboxId, afterUid, limit) as IterableIterator<{ uid: number; k: string | null }>) {
+      each(r.uid, r.k);
+      n++;
+    }
+    return n;
   }
 
   storeFlags(mailbox: Mailbox, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): { updated: FlagUpdate[]; failed: number[] } {

@@ -384,8 +384,8 @@ export class SqliteStore implements Store {
     this.messages.summaries(mailboxId, each);
   }
 
-  async forEachMessageSortKeys(mailboxId: number, each: (uid: number, keys: string | null) => void): Promise<void> {
-    this.messages.sortKeys(mailboxId, each);
+  async forEachMessageSortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): Promise<number> {
+    return this.messages.sortKeys(mailboxId, afterUid, limit, each);
   }
 
   async setMessageCache(messageId: number, cache: string): Promise<void> {
