@@ -7,7 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deriveCredentials } from '../src/auth/password.js';
-import { buildCache } from '../src/imap/server/message-cache.js';
+import { buildMessageCache } from '../src/mime/message-cache.js';
 import { createLogger } from '../src/log/logger.js';
 import type { NewMessage, Store } from '../src/store/types.js';
 import { generateClientCertificate } from '../src/tls/generate.js';
@@ -46,7 +46,7 @@ async function fill(store: Store, accountId: number, count: number, make: (i: nu
     const batch: Promise<NewMessage>[] = [];
     for (let j = i; j < Math.min(count, i + BATCH); j++) {
       const { buf, flags } = make(j);
-      batch.push(store.stageBlob(buf).then((blob) => ({ blob, flags, internalDate: new Date(), cache: JSON.stringify(buildCache(buf)) })));
+      batch.push(store.stageBlob(buf).then((blob) => ({ blob, flags, internalDate: new Date(), cache: JSON.stringify(buildMessageCache(buf)) })));
     }
     await store.appendMessages(accountId, mb.id, await Promise.all(batch));
   }

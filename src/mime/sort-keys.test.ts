@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMessageAndFields } from './mime-tree.js';
 import { parseMessageDate } from './message-date.js';
-import { messageIds, sortKeys, MAX_REFERENCES } from './sort-keys.js';
+import { MAX_REFERENCES } from './limits.js';
+import { messageIds, sortKeys } from './sort-keys.js';
 
 const keys = (header: string) => {
   const buf = Buffer.from(header + '\r\nbody\r\n');

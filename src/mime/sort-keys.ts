@@ -7,6 +7,7 @@ import { isGroup, parseAddressList, type AddressEntry } from './address.js';
 import { unicodeCasemap, baseSubject } from './base-subject.js';
 import { decodeEncodedWords } from './encoded-word.js';
 import { unfold, type HeaderField } from './header-fields.js';
+import { MAX_REFERENCES } from './limits.js';
 import { parseMessageDate } from './message-date.js';
 
 export interface SortKeys {
@@ -29,9 +30,6 @@ export interface SortKeys {
   /** The parent chain: the Message-IDs of References, else the first of In-Reply-To (RFC 5256 4). */
   p?: string[];
 }
-
-/** At most this many References entries are kept (the last ones: the nearest ancestors). */
-export const MAX_REFERENCES = 100;
 
 /** RFC 5322 3.6.4 msg-id values in order, without angle brackets; comments and junk between skipped. */
 export function messageIds(value: string): string[] {

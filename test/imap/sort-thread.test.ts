@@ -226,7 +226,7 @@ m.logout()
     b.destroy();
   });
 
-  it('THREAD again gives the same answer, and follows new and expunged messages', async () => {
+  it('SORT and THREAD again give the same answer, and follow new and expunged messages', async () => {
     const a = await h.client();
     await a.ok('CREATE Again');
     const msg = (id: string, extra = '') => `Subject: t ${id}\r\nMessage-ID: <${id}@x>\r\n${extra}\r\nx\r\n`;
@@ -234,14 +234,20 @@ m.logout()
     await appendAt(a, 'Again', '05-Jan-2024 00:02:00 +0000', msg('b'));
     await a.ok('SELECT Again');
     const thread = async (cmd: string) => (await a.ok(cmd)).untagged.find((l) => l.startsWith('* THREAD'));
+    const sort = async (cmd: string) => (await a.ok(cmd)).untagged.find((l) => l.startsWith('* SORT'));
     assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1)(2)');
     assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1)(2)');
+    assert.equal(await sort('SORT (REVERSE ARRIVAL) UTF-8 ALL'), '* SORT 2 1');
+    assert.equal(await sort('SORT (REVERSE ARRIVAL) UTF-8 ALL'), '* SORT 2 1');
     await appendAt(a, 'Again', '05-Jan-2024 00:03:00 +0000', msg('c', 'In-Reply-To: <a@x>\r\n'));
     assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1 3)(2)');
+    assert.equal(await sort('SORT (REVERSE ARRIVAL) UTF-8 ALL'), '* SORT 3 2 1');
+    assert.equal(await sort('SORT (REVERSE ARRIVAL) UTF-8 NOT 2'), '* SORT 3 1');
     await a.ok('STORE 1 +FLAGS (\\Deleted)');
     await a.ok('EXPUNGE');
     assert.equal(await thread('UID THREAD REFERENCES UTF-8 ALL'), '* THREAD (2)(3)');
     assert.equal(await thread('THREAD REFERENCES UTF-8 ALL'), '* THREAD (1)(2)');
+    assert.equal(await sort('UID SORT (REVERSE ARRIVAL) UTF-8 ALL'), '* SORT 3 2');
     a.destroy();
   });
 

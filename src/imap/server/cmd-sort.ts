@@ -8,7 +8,7 @@ import type { CommandOf, SortCriterion, SortReturn } from '../proto/types.js';
 import { usesModseq } from './cmd-search.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
-import type { MailboxView } from './mailbox-view.js';
+import type { MailboxView, ViewMessage } from './mailbox-view.js';
 import { runSearch } from './search-run.js';
 import { sortKeysFor } from './sort-key-source.js';
 
@@ -43,10 +43,31 @@ function column(c: SortCriterion, view: MailboxView, uids: readonly number[], ke
   }
 }
 
+/** One criterion's comparison of positions a and b (no loop over criteria: the common case). */
+function compareOne(col: Column, sign: number): (a: number, b: number) => number {
+  if (col.num) {
+    const num = col.num;
+    return (a, b) => {
+      const d = num[a]! - num[b]!;
+      return d ? (d < 0 ? -sign : sign) : a - b;
+    };
+  }
+  const str = col.str;
+  return (a, b) => {
+    const x = str[a]!;
+    const y = str[b]!;
+    return x === y ? a - b : x < y ? -sign : sign;
+  };
+}
+
 /** `uids` (ascending) in the order of the criteria; ties in mailbox order (RFC 5256 3). */
 export function sortUids(view: MailboxView, uids: readonly number[], keys: Map<number, SortKeys>, criteria: readonly SortCriterion[]): number[] {
   const cols = criteria.map((c) => ({ col: column(c, view, uids, keys), sign: c.reverse ? -1 : 1 }));
   const order = Array.from({ length: uids.length }, (_, i) => i);
+  if (cols.length === 1) {
+    order.sort(compareOne(cols[0]!.col, cols[0]!.sign));
+    return order.map((i) => uids[i]!);
+  }
   order.sort((a, b) => {
     for (const { col, sign } of cols) {
       if (col.num) {
@@ -63,20 +84,50 @@ export function sortUids(view: MailboxView, uids: readonly number[], keys: Map<n
   return order.map((i) => uids[i]!);
 }
 
+/**
+ * The last orders per view message table (as the keys are): a message's keys never change, so the
+ * same messages by the same criteria always sort the same way, and a client that sorts a mailbox
+ * again (each time it opens it) gets the order without the work. A few criteria lists per view.
+ */
+const lastOrders = new WeakMap<Map<number, ViewMessage>, Map<string, { uids: number[]; sorted: number[] }>>();
+const ORDERS_KEPT = 4;
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+async function sortedFor(conn: ImapConnection, view: MailboxView, uids: number[], criteria: readonly SortCriterion[]): Promise<{ sorted: number[]; gone: boolean }> {
+  const name = criteria.map((c) => (c.reverse ? `-${c.key}` : c.key)).join(' ');
+  let orders = lastOrders.get(view.messages);
+  const last = orders?.get(name);
+  if (last && sameList(last.uids, uids)) return { sorted: last.sorted, gone: false };
+  const needKeys = criteria.some((c) => c.key !== 'ARRIVAL' && c.key !== 'SIZE');
+  const { keys, gone } = needKeys ? await sortKeysFor(conn.ctx.store, view, uids) : { keys: new Map<number, SortKeys>(), gone: false };
+  const sorted = sortUids(view, uids, keys, criteria);
+  // A message whose keys could not be read (expunged meanwhile) must not make the order stick.
+  if (!gone) {
+    if (!orders) lastOrders.set(view.messages, (orders = new Map()));
+    orders.delete(name);
+    orders.set(name, { uids, sorted });
+    if (orders.size > ORDERS_KEPT) orders.delete(orders.keys().next().value!);
+  }
+  return { sorted, gone };
+}
+
 export async function handleSort(conn: ImapConnection, cmd: CommandOf<'SORT'>): Promise<CommandResult | void> {
   const view = conn.view!;
   const withModseq = usesModseq(cmd.key);
   if (withModseq) conn.condstore = true;
   const search = await runSearch(conn.ctx.store, view, cmd.key);
-  const needKeys = cmd.criteria.some((c) => c.key !== 'ARRIVAL' && c.key !== 'SIZE');
-  const { keys, gone } = needKeys ? await sortKeysFor(conn.ctx.store, view, search.found) : { keys: new Map<number, SortKeys>(), gone: false };
-  const sorted = sortUids(view, search.found, keys, cmd.criteria);
+  const { sorted, gone } = await sortedFor(conn, view, search.found, cmd.criteria);
   const nums = cmd.uid ? sorted : sorted.map((u) => view.msn(u));
   let highest = 0;
   if (withModseq) for (const u of sorted) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
   if (cmd.returnOpts) await esort(conn, cmd, cmd.returnOpts, search.found, nums, withModseq ? highest : 0);
   else {
-    let line = `SORT${nums.map((n) => ' ' + n).join('')}`;
+    let line = nums.length ? `SORT ${nums.join(' ')}` : 'SORT';
     if (withModseq && nums.length) line += ` (MODSEQ ${highest})`;
     await conn.untagged(line);
   }
