@@ -89,13 +89,13 @@ export function baseSubject(raw: string): BaseSubject {
 }
 
 /**
- * i;unicode-casemap (RFC 5051): each character title-cased (one character to one, so "ß" stays, as a
- * simple case mapping does), then fully decomposed (NFKD); compared by code point afterwards. For
+ * i;unicode-casemap (RFC 5051): each character title-cased, one character to one as a simple case
+ * mapping does (so "ß" stays; upper case, which differs from title case only for a few digraphs
+ * such as "ǆ"), then fully decomposed (NFKD); compared by code point afterwards. For
  * ASCII this is i;ascii-casemap (RFC 4790 9.2), what RFC 5256 names; beyond ASCII it puts "É" with
  * "E", as RFC 5255 asks of SORT and THREAD and as Dovecot does.
  */
 export function unicodeCasemap(s: string): string {
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(s)) return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
   let out = '';
   for (const ch of s) {
