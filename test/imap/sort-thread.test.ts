@@ -107,6 +107,18 @@ describe('SORT and THREAD transcripts', () => {
     assert.deepEqual(r.untagged, ['* SORT 4']);
   });
 
+  it('the command forms of the RFC 5256 examples', async () => {
+    // A282: a date-limited SORT; A283: two criteria, one reversed; A284: nothing matches.
+    assert.equal(await sort('SORT (SUBJECT) UTF-8 SINCE 5-Jan-2024'), '* SORT 1 2 5 3 4 6');
+    assert.equal(await sort('SORT (SUBJECT) UTF-8 SINCE 6-Jan-2024'), '* SORT');
+    assert.equal(await sort('SORT (SUBJECT REVERSE DATE) UTF-8 ALL'), '* SORT 5 1 2 3 4 6');
+    assert.equal(await sort('SORT (SUBJECT) US-ASCII TEXT "not in mailbox"'), '* SORT');
+    assert.equal(await sort('THREAD ORDEREDSUBJECT UTF-8 SINCE 5-Jan-2024'), '* THREAD (4 3)(2 (1)(5))(6)');
+    assert.equal(await sort('THREAD ORDEREDSUBJECT UTF-8 TEXT "gewp"'), '* THREAD');
+    assert.equal(await sort('UID THREAD REFERENCES US-ASCII TEXT "gewp"'), '* THREAD');
+    assert.equal(await sort('UID THREAD REFERENCES US-ASCII TEXT "third in the thread"'), '* THREAD (6)');
+  });
+
   it('empty results', async () => {
     assert.equal(await sort('SORT (DATE) UTF-8 FROM nobody-at-all'), '* SORT');
     assert.equal(await sort('THREAD REFERENCES UTF-8 FROM nobody-at-all'), '* THREAD');

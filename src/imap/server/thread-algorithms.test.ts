@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatThreads, threadOrderedSubject, threadReferences, type ThreadInput } from './thread-algorithms.js';
+import { formatThreads, threadOrderedSubject, threadReferences, type ThreadInput, type ThreadNode } from './thread-algorithms.js';
 
 /** Message n (1-based) with a date in minutes, base subject, Message-ID and parents. */
 function m(n: number, date: number, subject: string, id: string | null, parents: string[] = [], replyOrForward = parents.length > 0): ThreadInput {
@@ -81,5 +81,15 @@ describe('THREAD=ORDEREDSUBJECT (RFC 5256 4)', () => {
     assert.equal(ordered(msgs), '(2 (4)(3))(5)(1)');
     assert.equal(ordered([m(1, 1, 'A', null), m(2, 1, 'A', null)]), '(1 2)');
     assert.equal(ordered([]), '');
+  });
+});
+
+describe('THREAD response format (RFC 5256 5)', () => {
+  it('the RFC example: a chain, then a fork into two chains', () => {
+    const node = (msg: number, ...children: ThreadNode[]): ThreadNode => ({ msg, children });
+    const tree = node(3, node(6, node(4, node(23)), node(44, node(7, node(96)))));
+    assert.equal(formatThreads([tree], (i) => i), '(3 6 (4 23)(44 7 96))');
+    // A dummy root shows only its children; single messages are threads of their own.
+    assert.equal(formatThreads([node(-1, node(1), node(2, node(5))), node(9)], (i) => i), '((1)(2 5))(9)');
   });
 });
