@@ -35,11 +35,22 @@ export function appendMessage(n: number): Buffer {
 /** The rare word of the big mailbox: in exactly one message body. */
 export const RARE_WORD = 'xylophonist';
 
-/** Big-mailbox message `i` of `count`: ~1.6 KB, the rare word only in one. */
+/**
+ * Big-mailbox message `i` of `count`: ~1.6 KB, the rare word only in one. Threads of four (a message
+ * and three replies, with In-Reply-To and References), sent dates not in arrival order, so that
+ * SORT and THREAD have real work.
+ */
 export function bigMailboxMessage(i: number, count: number): Buffer {
   const body = i === count - 7 ? `the rare word ${RARE_WORD} appears here\r\n${text(i, 10)}` : text(i, 12);
-  return Buffer.from(`From: <a${i % 101}@example.org>\r\nTo: <big@example.test>\r\nSubject: message ${i}\r\nDate: ${date(i)}\r\n` +
-    `Message-ID: <big-${i}@example.org>\r\n\r\n${body}`);
+  const root = i - (i % 4);
+  const refs = [];
+  for (let r = root; r < i; r++) refs.push(`<big-${r}@example.org>`);
+  const thread = refs.length ? `In-Reply-To: ${refs[refs.length - 1]}\r\nReferences: ${refs.join(' ')}\r\n` : '';
+  const subject = i === root ? `message ${i}` : `Re: message ${root}`;
+  // Dates shuffled within a day-sized window (7919 is prime: a permutation of each block of 1440).
+  const sent = i - (i % 1440) + ((i * 7919) % 1440);
+  return Buffer.from(`From: <a${i % 101}@example.org>\r\nTo: <big@example.test>\r\nSubject: ${subject}\r\nDate: ${date(sent)}\r\n` +
+    `Message-ID: <big-${i}@example.org>\r\n${thread}\r\n${body}`);
 }
 
 /** Flags of big-mailbox message i: two thirds seen. */

@@ -10,7 +10,7 @@ import { deriveCredentials } from '../src/auth/password.js';
 import { FailureLimiter } from '../src/auth/rate-limit.js';
 import type { StoreAuthenticator } from '../src/auth/store-authenticator.js';
 import { scrypt } from 'node:crypto';
-import { buildCache } from '../src/imap/server/message-cache.js';
+import { buildMessageCache } from '../src/mime/message-cache.js';
 import { createLogger } from '../src/log/logger.js';
 import type { NewMessage, Store } from '../src/store/types.js';
 import { generateClientCertificate } from '../src/tls/generate.js';
@@ -61,7 +61,7 @@ async function fill(store: Store, accountId: number, count: number, make: (i: nu
     const batch: Promise<NewMessage>[] = [];
     for (let j = i; j < Math.min(count, i + BATCH); j++) {
       const { buf, flags } = make(j);
-      batch.push(store.stageBlob(buf).then((blob) => ({ blob, flags, internalDate: new Date(), cache: JSON.stringify(buildCache(buf)) })));
+      batch.push(store.stageBlob(buf).then((blob) => ({ blob, flags, internalDate: new Date(), cache: JSON.stringify(buildMessageCache(buf)) })));
     }
     await store.appendMessages(accountId, mb.id, await Promise.all(batch));
   }

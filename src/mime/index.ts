@@ -1,7 +1,7 @@
 // Postern's message parser: MIME tree with byte offsets, header helpers, IMAP ENVELOPE/BODYSTRUCTURE,
 // section access, transfer decoding, SEARCH text and PREVIEW.
 export type { ImapValue, MimeParam, MimePart } from './types.js';
-export { MAX_MIME_DEPTH, MAX_SEARCH_PART_BYTES, MAX_SEARCH_TEXT_CHARS, PREVIEW_CHARS } from './limits.js';
+export { MAX_MIME_DEPTH, MAX_REFERENCES, MAX_SEARCH_PART_BYTES, MAX_SEARCH_TEXT_CHARS, PREVIEW_CHARS } from './limits.js';
 export { parseMessage, isMessagePart, splitMultipart, countLines } from './mime-tree.js';
 export {
   findHeaderEnd,
@@ -47,4 +47,7 @@ export {
   MESSAGE_CACHE_VERSION,
   type MessageCache,
 } from './message-cache.js';
+export { baseSubject, unicodeCasemap, type BaseSubject } from './base-subject.js';
+export { parseMessageDate } from './message-date.js';
+export { sortKeys, messageIds, type SortKeys } from './sort-keys.js';
 export { rawCannotContain } from './search-prefilter.js';

@@ -8,3 +8,5 @@ export const MAX_SEARCH_PART_BYTES = 1024 * 1024;
 export const MAX_SEARCH_TEXT_CHARS = 8 * 1024 * 1024;
 /** PREVIEW length in characters (RFC 8970 3: at most 256 characters). */
 export const PREVIEW_CHARS = 200;
+/** References entries kept in a message's THREAD keys (the last ones: the nearest ancestors). */
+export const MAX_REFERENCES = 100;

@@ -282,6 +282,13 @@ export interface Store {
    * numbers (SELECT of big mailboxes: rows are not all held at once). `each` must not call the store.
    */
   forEachMessageSummary(mailboxId: number, each: (m: MessageSummary) => void): Promise<void>;
+  /**
+   * Calls `each` with the UID and the SORT/THREAD keys of up to `limit` of the mailbox's messages
+   * with UIDs above `afterUid`, in UID order: the "sort" member of the message's cache as JSON, null
+   * when the cache has none (not built yet, or by an older version). Returns how many it gave (fewer
+   * than `limit`: the end). Pages, so a big mailbox is read in turns. `each` must not call the store.
+   */
+  forEachMessageSortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): Promise<number>;
   readBlob(fileId: number): Promise<Buffer>;
   /** The path of a message file (not of an inline blob: see inlineBlob). */
   blobPath(fileId: number): string;

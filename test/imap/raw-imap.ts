@@ -68,9 +68,10 @@ export class RawImap {
     return out;
   }
 
-  async append(mailbox: string, message: Buffer): Promise<void> {
+  /** APPEND; `date` is an INTERNALDATE date-time ("01-Jan-2024 10:00:00 +0000") when given. */
+  async append(mailbox: string, message: Buffer, date?: string): Promise<void> {
     const tag = `x${++this.n}`;
-    this.sock.write(`${tag} APPEND "${mailbox}" {${message.length}}\r\n`);
+    this.sock.write(`${tag} APPEND "${mailbox}"${date ? ` "${date}"` : ''} {${message.length}}\r\n`);
     await this.until((b) => b.indexOf('+') === 0 || findTagged(b, tag) >= 0);
     if (this.buf[0] !== 0x2b) await this.tagged(tag);
     this.buf = this.buf.subarray(this.buf.indexOf('\r\n') + 2);

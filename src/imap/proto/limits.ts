@@ -39,3 +39,6 @@ export function readerLimitsFrom(l: Partial<ImapLimits> | undefined): ReaderLimi
     maxLineLength: l?.maxLineLength ?? DEFAULT_READER_LIMITS.maxLineLength,
   };
 }
+
+/** Sort criteria in one SORT (RFC 5256 3): more than the nine keys twice over is not a real client. */
+export const MAX_SORT_CRITERIA = 20;

@@ -7,6 +7,7 @@ import { Cursor } from './cursor.js';
 import { parseDateTime } from './date-time.js';
 import { parseFetchItems, parseFetchModifiers } from './parse-fetch.js';
 import { parseSearchArgs } from './parse-search.js';
+import { parseSortArgs, parseThreadArgs } from './parse-sort.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError, UnknownCommandError } from './syntax-error.js';
 import type { AppendMessage, Command, CommandBody, ListReturn, ListSelection, QresyncParams, StatusItem } from './types.js';
@@ -334,6 +335,8 @@ const COMMANDS: Record<string, Parser> = {
   },
   APPEND: (c) => parseAppendBody(c, false),
   SEARCH: parseSearch(false),
+  SORT: (c) => ({ name: 'SORT', uid: false, ...parseSortArgs(c) }),
+  THREAD: (c) => ({ name: 'THREAD', uid: false, ...parseThreadArgs(c) }),
   FETCH: parseFetch(false),
   STORE: parseStore(false),
   COPY: parseCopyMove('COPY', false),
@@ -346,6 +349,10 @@ const COMMANDS: Record<string, Parser> = {
         return parseFetch(true)(c);
       case 'SEARCH':
         return parseSearch(true)(c);
+      case 'SORT':
+        return { name: 'SORT', uid: true, ...parseSortArgs(c) };
+      case 'THREAD':
+        return { name: 'THREAD', uid: true, ...parseThreadArgs(c) };
       case 'STORE':
         return parseStore(true)(c);
       case 'COPY':

@@ -1,19 +1,21 @@
-// SEARCH arguments (RFC 9051 6.4.4), ESEARCH RETURN (RFC 4731 3.1), SEARCHRES SAVE (RFC 5182),
-// MODSEQ (RFC 7162 3.1.5), OLDER/YOUNGER (RFC 5032), SAVEDBEFORE/ON/SINCE and SAVEDATESUPPORTED (RFC 8514).
+// SEARCH arguments (RFC 9051 6.4.4), ESEARCH RETURN (RFC 4731 3.1) with PARTIAL (RFC 5267 4.4),
+// SEARCHRES SAVE (RFC 5182), MODSEQ (RFC 7162 3.1.5), OLDER/YOUNGER (RFC 5032), SAVEDBEFORE/ON/SINCE and SAVEDATESUPPORTED (RFC 8514).
 import { TextDecoder } from 'node:util';
 import type { Cursor } from './cursor.js';
 import { parseDate } from './date-time.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError } from './syntax-error.js';
-import type { SearchKey, SearchReturnOption } from './types.js';
+import type { SearchKey, SearchReturnOption, SortReturn } from './types.js';
 
 /** Nesting depth of parentheses, NOT and OR: keeps hostile input from exhausting the stack. */
 const MAX_SEARCH_DEPTH = 64;
-const RETURN_OPTIONS = new Set(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+const RETURN_OPTIONS = new Set<SearchReturnOption>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
 
 export interface ParsedSearch {
   charset: string | null;
   returnOpts: SearchReturnOption[] | null;
+  /** RETURN (PARTIAL first:last), RFC 5267 4.4. */
+  partial: { first: number; last: number } | null;
   key: SearchKey;
 }
 
@@ -29,14 +31,34 @@ function decoderFor(charset: string | null): (b: Buffer) => string {
   return (b) => dec.decode(b);
 }
 
+/** RFC 5267 4.4: partial-range = nz-number ":" nz-number (either order). */
+function partialRange(c: Cursor): { first: number; last: number } {
+  const a = c.nzNumber('a PARTIAL range start');
+  c.expect(':', '":" in a PARTIAL range');
+  const b = c.nzNumber('a PARTIAL range end');
+  return { first: Math.min(a, b), last: Math.max(a, b) };
+}
+
+/** RETURN (...) of ESEARCH and ESORT, PARTIAL included: the RETURN word already taken. */
+export function parseReturnOptions(c: Cursor): SortReturn {
+  const ret: SortReturn = { opts: [], partial: null };
+  c.list(() => {
+    const o = c.atom('a RETURN option').toUpperCase();
+    if (o === 'PARTIAL') {
+      if (ret.partial) c.fail('PARTIAL given twice');
+      c.sp();
+      ret.partial = partialRange(c);
+    } else if (RETURN_OPTIONS.has(o as SearchReturnOption)) ret.opts.push(o as SearchReturnOption);
+    else c.fail(`unknown RETURN option ${o}`);
+  });
+  return ret;
+}
+
 export function parseSearchArgs(c: Cursor): ParsedSearch {
   let returnOpts: SearchReturnOption[] | null = null;
+  let partial: ParsedSearch['partial'] = null;
   if (c.take('RETURN ')) {
-    returnOpts = c.list(() => {
-      const o = c.atom('a RETURN option').toUpperCase();
-      if (!RETURN_OPTIONS.has(o)) c.fail(`unknown RETURN option ${o}`);
-      return o as SearchReturnOption;
-    });
+    ({ opts: returnOpts, partial } = parseReturnOptions(c));
     c.sp();
   }
   let charset: string | null = null;
@@ -44,6 +66,12 @@ export function parseSearchArgs(c: Cursor): ParsedSearch {
     charset = c.astring('a charset');
     c.sp();
   }
+  return { charset, returnOpts, partial, key: parseSearchKeys(c, charset) };
+}
+
+/** 1*(SP search-key) after the charset (the leading SP taken): one key, or their AND. SORT and
+ * THREAD (RFC 5256) use it after their own mandatory charset. */
+export function parseSearchKeys(c: Cursor, charset: string | null): SearchKey {
   const decode = decoderFor(charset);
   const keys: SearchKey[] = [];
   for (;;) {
@@ -51,7 +79,7 @@ export function parseSearchArgs(c: Cursor): ParsedSearch {
     if (c.atEnd()) break;
     c.sp();
   }
-  return { charset, returnOpts, key: keys.length === 1 ? keys[0]! : { op: 'and', keys } };
+  return keys.length === 1 ? keys[0]! : { op: 'and', keys };
 }
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {

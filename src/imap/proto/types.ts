@@ -42,6 +42,22 @@ export interface DateOnly {
 
 export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
 
+/** SORT keys (RFC 5256 3, DISPLAYFROM/DISPLAYTO RFC 5957). */
+export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
+
+export interface SortCriterion {
+  key: SortKeyName;
+  reverse: boolean;
+}
+
+/** ESORT (RFC 5267 3) RETURN options; PARTIAL (RFC 5267 4.4) is a range of result positions. */
+export interface SortReturn {
+  opts: SearchReturnOption[];
+  partial: { first: number; last: number } | null;
+}
+
+export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
+
 export interface SectionSpec {
   /** Part numbers; empty for the whole message. */
   part: number[];
@@ -131,8 +147,20 @@ export type CommandBody =
       charset: string | null;
       /** null: plain SEARCH; otherwise ESEARCH RETURN options (empty list means ALL, RFC 4731 3.1). */
       returnOpts: SearchReturnOption[] | null;
+      /** RETURN (PARTIAL first:last), RFC 5267 4.4. */
+      partial: { first: number; last: number } | null;
       key: SearchKey;
     }
+  | {
+      name: 'SORT';
+      uid: boolean;
+      /** null: plain SORT; otherwise ESORT RETURN options (empty means ALL, RFC 5267 3.2). */
+      returnOpts: SortReturn | null;
+      criteria: SortCriterion[];
+      charset: string;
+      key: SearchKey;
+    }
+  | { name: 'THREAD'; uid: boolean; algorithm: ThreadAlgorithm; charset: string; key: SearchKey }
   | {
       name: 'FETCH';
       uid: boolean;

@@ -6,12 +6,10 @@ import { quote } from '../proto/response-writer.js';
 import type { Command, CommandOf, SearchKey } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
-import { isExpungeIssued, MessageLoader, ReadAhead, Yielder } from './message-loader.js';
-import { matches, needsContent, needsParsed, target } from './search-eval.js';
+import { runSearch } from './search-run.js';
+import { partialData } from './cmd-sort.js';
 
-const BATCH = 100;
-
-function usesModseq(k: SearchKey): boolean {
+export function usesModseq(k: SearchKey): boolean {
   if (k.op === 'modseq') return true;
   if (k.op === 'and') return k.keys.some(usesModseq);
   if (k.op === 'or') return usesModseq(k.a) || usesModseq(k.b);
@@ -21,39 +19,9 @@ function usesModseq(k: SearchKey): boolean {
 
 export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<CommandResult | void> {
   const view = conn.view!;
-  const loader = new MessageLoader(conn.ctx.store, view.mailbox.id);
   const withModseq = usesModseq(cmd.key);
   if (withModseq) conn.condstore = true;
-  const content = needsContent(cmd.key);
-  // Caches (parse trees) in batches only for keys that need one for every message; BODY and TEXT
-  // load it only for the few messages their raw-byte pass cannot decide.
-  const parsed = needsParsed(cmd.key);
-  const now = Date.now();
-  const found: number[] = []; // UIDs in ascending order
-  let gone = false;
-  const uids = view.uids.slice();
-  // File reads overlap with the evaluation (bounded read-ahead), instead of one at a time.
-  const ahead = content ? new ReadAhead(loader, uids.map((u) => view.messages.get(u))) : null;
-  const yielder = new Yielder();
-  for (let i = 0; i < uids.length; i += BATCH) {
-    const batch = uids.slice(i, i + BATCH);
-    if (parsed) await loader.prefetch(batch);
-    for (let j = 0; j < batch.length; j++) {
-      const uid = batch[j]!;
-      ahead?.at(i + j);
-      try {
-        if (view.messages.has(uid) && (await matches(cmd.key, target(view, loader, uid), view, now))) found.push(uid);
-      } catch (err) {
-        // Expunged by another session, its content gone: it matches nothing (RFC 9051 7.5.1).
-        if (!isExpungeIssued(err)) throw err;
-        gone = true;
-      }
-      ahead?.done(i + j);
-      loader.release([uid]);
-      const y = yielder.tick();
-      if (y) await y;
-    }
-  }
+  const { found, gone } = await runSearch(conn.ctx.store, view, cmd.key); // UIDs in ascending order
   // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
   const result: CommandResult | void = gone ? { code: 'EXPUNGEISSUED', text: 'SEARCH completed; some messages were expunged by another session' } : undefined;
   const nums = cmd.uid ? found : found.map((u) => view.msn(u));
@@ -68,7 +36,7 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
     return result;
   }
   // RFC 4731 3.1: RETURN () means ALL.
-  const opts = ret.length ? new Set(ret) : new Set(['ALL']);
+  const opts = ret.length || cmd.partial ? new Set(ret) : new Set(['ALL']);
   if (opts.has('SAVE')) {
     // RFC 5182 2.4: with MIN/MAX, only those are saved.
     if (opts.has('MIN') || opts.has('MAX')) {
@@ -78,13 +46,14 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
       view.saved = [...new Set(s)];
     } else view.saved = found;
     // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
-    if (opts.size === 1) return result;
+    if (opts.size === 1 && !cmd.partial) return result;
   }
   let line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}`;
   if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
   if (opts.has('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
   if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberSet(nums)}`;
   if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
+  if (cmd.partial) line += ` PARTIAL ${partialData(cmd.partial, nums, true)}`;
   if (withModseq && found.length) line += ` MODSEQ ${highest}`;
   await conn.untagged(line);
   return result;

@@ -6,7 +6,7 @@
 //   proto/command-reader.ts, APPEND literals streamed to disk through a bounded channel).
 // - Changes from other sessions arrive through the change feed after commit and are queued in the
 //   MailboxView; they are written only while a command is in progress (before its tagged reply) or
-//   during IDLE. EXPUNGE/VANISHED are held back during FETCH, STORE and SEARCH (RFC 9051 7.5.1).
+//   during IDLE. EXPUNGE/VANISHED are held back during FETCH, STORE, SEARCH, SORT and THREAD (RFC 9051 7.5.1).
 //   One change reaches every session of the account: the sessions that report it share its store
 //   lookups, write each report with one socket write, and IDLE updates run a group at a time on one
 //   scheduler (change-fanout.ts), so the first sessions are notified before the last ones start.
@@ -513,7 +513,7 @@ export class ImapConnection {
   /** Reports queued changes before a tagged reply (RFC 9051 7.5.1 rules for EXPUNGE). */
   async syncAfter(cmd: { name: string; uid?: boolean }): Promise<void> {
     if (!this.view) return;
-    const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH') && !cmd.uid;
+    const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH' || cmd.name === 'SORT' || cmd.name === 'THREAD') && !cmd.uid;
     await this.syncView(!noExpunge);
   }
 

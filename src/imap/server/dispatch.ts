@@ -11,6 +11,8 @@ import { handleList, handleLsub, handleNamespace } from './cmd-list.js';
 import { handleCreate, handleDelete, handleRename, handleSubscribe } from './cmd-mailbox.js';
 import { handleGetQuota, handleGetQuotaRoot, handleSetQuota } from './cmd-quota.js';
 import { handleSearch } from './cmd-search.js';
+import { handleSort } from './cmd-sort.js';
+import { handleThread } from './cmd-thread.js';
 import { handleCheck, handleClose, handleSelect, handleUnselect } from './cmd-select.js';
 import { handleStatus } from './cmd-status.js';
 import { handleStore } from './cmd-store.js';
@@ -67,6 +69,8 @@ const TABLE: Record<CommandName, Entry> = {
   UNSELECT: entry(SELECTED, handleUnselect),
   EXPUNGE: entry(SELECTED, handleExpunge),
   SEARCH: entry(SELECTED, handleSearch),
+  SORT: entry(SELECTED, handleSort),
+  THREAD: entry(SELECTED, handleThread),
   FETCH: entry(SELECTED, handleFetch),
   STORE: entry(SELECTED, handleStore),
   COPY: entry(SELECTED, handleCopyMove),

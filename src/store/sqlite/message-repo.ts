@@ -73,7 +73,8 @@ export class MessageRepo {
     const uids: number[] = [];
     let uid = firstUid;
     for (const m of messages) {
-      stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
+      const r = stmt.run(mailboxId, uid, modseq, normalizeFlags(m.flags).join(' '), m.internalDate.getTime(), now, m.blob.size, m.blob.fileId, m.cache);
+      if (m.cache !== null) this.setSortKeys(Number(r.lastInsertRowid), m.cache);
       uids.push(uid++);
     }
     return uids;
@@ -100,6 +101,31 @@ export class MessageRepo {
 
   setCache(id: number, cache: string): void {
     this.db.prepare('UPDATE messages SET cache = ? WHERE id = ?').run(cache, id);
+    this.setSortKeys(id, cache);
+  }
+
+  /**
+   * The sort keys of a message from its cache JSON: its "sort" member (see mime/message-cache.ts).
+   * The store does not otherwise look into caches; a cache without one stores nothing.
+   */
+  private setSortKeys(id: number, cache: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO message_sort_keys (message_id, keys) SELECT ?, k FROM (SELECT CASE WHEN json_valid(?) THEN json_extract(?, '$.sort') END AS k) WHERE k IS NOT NULL")
+      .run(id, cache, cache);
+  }
+
+  /**
+   * UID and sort keys (JSON, null when not known yet) of up to `limit` messages of the mailbox with
+   * UIDs above `afterUid`, in UID order; returns how many there were.
+   */
+  sortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): number {
+    const stmt = this.db.prepare('SELECT m.uid AS uid, s.keys AS k FROM messages m LEFT JOIN message_sort_keys s ON s.message_id = m.id WHERE m.mailbox_id = ? AND m.uid > ? ORDER BY m.uid LIMIT ?');
+    let n = 0;
+    for (const r of stmt.iterate(mailboxId, afterUid, limit) as IterableIterator<{ uid: number; k: string | null }>) {
+      each(r.uid, r.k);
+      n++;
+    }
+    return n;
   }
 
   storeFlags(mailbox: Mailbox, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): { updated: FlagUpdate[]; failed: number[] } {

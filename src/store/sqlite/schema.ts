@@ -126,6 +126,15 @@ const migrations: string[] = [
     SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id
   );
   `,
+  // 4: SORT/THREAD keys apart from the rest of the MIME cache (the cache's "sort" member), so a SORT
+  // over a whole mailbox reads small rows: a column after the cache would be read through the cache's
+  // overflow pages. Older caches have none: they are rebuilt on first use.
+  `
+  CREATE TABLE message_sort_keys (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    keys TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

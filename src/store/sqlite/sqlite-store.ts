@@ -402,6 +402,10 @@ export class SqliteStore implements Store {
     this.messages.summaries(mailboxId, each);
   }
 
+  async forEachMessageSortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): Promise<number> {
+    return this.messages.sortKeys(mailboxId, afterUid, limit, each);
+  }
+
   async setMessageCache(messageId: number, cache: string): Promise<void> {
     await this.group.run(() => this.messages.setCache(messageId, cache));
   }
