@@ -6,7 +6,7 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   maxLiteralSize: 102400,
   maxLiteralsPerCommand: 1000,
   maxLiteralBytesPerCommand: 1024000,
-  maxLineLength: 16 * 1024,
+  maxLineLength: 64 * 1024,
   appendLimit: 100 * 1024 * 1024,
   idleTimeoutBeforeAuthMs: 30_000,
   idleTimeoutAfterAuthMs: 30 * 60_000,

@@ -154,7 +154,12 @@ describe('imap session', () => {
     assert.deepEqual(r.untagged, ['* 2 FETCH (UID 2)']);
 
     r = await c.ok('STORE 1 +FLAGS (\\Deleted $Important)');
-    assert.deepEqual(r.untagged, ['* 1 FETCH (FLAGS (\\Seen \\Deleted $Important))']);
+    // $Important is new to the mailbox: FLAGS and PERMANENTFLAGS first (RFC 9051 7.3.5).
+    assert.deepEqual(r.untagged, [
+      '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)',
+      '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important \\*)] flags permitted',
+      '* 1 FETCH (FLAGS (\\Seen \\Deleted $Important))',
+    ]);
     r = await c.ok('STORE 2 +FLAGS.SILENT (\\Flagged)');
     assert.deepEqual(r.untagged, []);
     r = await c.ok('COPY 1:2 Trash');

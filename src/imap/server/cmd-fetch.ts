@@ -420,7 +420,9 @@ async function writeItems(
       if (!part) throw no('NONEXISTENT', `no part ${a.part.join('.')}`);
       try {
         if (a.kind === 'binary.size') {
-          sep().text(`BINARY.SIZE[${a.part.join('.')}] ${binarySize(content!, part)}`);
+          // RFC 3516 4.2: BINARY[] is the whole message as stored, so is its size.
+          const size = a.part.length ? binarySize(content!, part) : content!.length;
+          sep().text(`BINARY.SIZE[${a.part.join('.')}] ${size}`);
         } else {
           // RFC 3516 4.2: the whole message for BINARY[] is sent as is.
           let data = a.part.length ? decodePartContent(content!, part) : content!;

@@ -7,14 +7,6 @@ import type { CommandResult } from './dispatch.js';
 import { bad, no } from './errors.js';
 import { MailboxView } from './mailbox-view.js';
 
-const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
-
-export function keywordsOf(view: MailboxView): string[] {
-  const kw = new Set<string>();
-  for (const m of view.messages.values()) for (const f of m.flags) if (!f.startsWith('\\')) kw.add(f);
-  return [...kw].sort();
-}
-
 export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT' | 'EXAMINE'>): Promise<CommandResult> {
   const store = conn.ctx.store;
   const name = conn.storeName(cmd.mailbox);
@@ -32,11 +24,12 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   // The same mailbox again, unchanged: the previous view's messages serve (no reload of every row).
   const view = previous?.takeOver(mb, readOnly) ?? (await MailboxView.load(store, mb, readOnly));
 
-  const flags = [...SYSTEM_FLAGS, ...keywordsOf(view)];
+  view.learnKeywords();
+  const [flagsLine, permanentLine] = view.flagsLines();
   await conn.untagged(`${view.exists} EXISTS`);
   if (!conn.rev2) await conn.untagged('0 RECENT');
-  await conn.untagged(`FLAGS (${flags.join(' ')})`);
-  await conn.untagged(`OK [PERMANENTFLAGS (${view.readOnly ? '' : [...flags, '\\*'].join(' ')})] flags permitted`);
+  await conn.untagged(flagsLine!);
+  await conn.untagged(permanentLine!);
   await conn.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
   await conn.untagged(`OK [UIDNEXT ${mb.uidNext}] predicted next UID`);
   if (!conn.rev2) {
@@ -44,7 +37,8 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     const i = view.uids.findIndex((u) => !view.messages.get(u)!.flags.includes('\\Seen'));
     if (i >= 0) await conn.untagged(`OK [UNSEEN ${i + 1}] first unseen`);
   }
-  if (conn.condstore) await conn.untagged(`OK [HIGHESTMODSEQ ${mb.highestModseq}] highest`);
+  // RFC 7162 3.1.2.1: every successful SELECT/EXAMINE of a mailbox that keeps mod-sequences.
+  await conn.untagged(`OK [HIGHESTMODSEQ ${mb.highestModseq}] highest`);
   if (conn.rev2) {
     // RFC 9051 6.3.2: LIST response with the mailbox name (canonical form).
     const b = conn.builder().text('* LIST () "/" ').astring(conn.wireName(mb.name)).text('\r\n');

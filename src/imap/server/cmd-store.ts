@@ -19,6 +19,8 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
     view.applyFlags(u.uid, u.flags, u.modseq);
     updated.add(u.uid);
   }
+  // RFC 9051 7.3.5: a keyword new to the mailbox is announced before the FETCH that shows it.
+  for (const line of view.announceKeywords(r.updated.flatMap((u) => u.flags))) await conn.untagged(line);
   const failed = new Set(r.failedUnchangedSince);
   for (const uid of uids) {
     if (failed.has(uid)) continue;

@@ -69,7 +69,11 @@ function toView(m: MessageMeta): ViewMessage {
   return new ViewMessage(m.uid, m.flags, m.modseq, m.internalDate.getTime(), m.saveDate.getTime(), m.size, m.fileId, m.id);
 }
 
+const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
 export class MailboxView {
+  /** Keywords announced to the client in FLAGS / PERMANENTFLAGS (RFC 9051 7.3.5). */
+  private readonly keywords = new Set<string>();
   /** UIDs in order: index + 1 is the message sequence number. */
   uids: number[] = [];
   readonly messages: Map<number, ViewMessage>;
@@ -127,6 +131,31 @@ export class MailboxView {
     this.uids = [];
     this.deleted = true; // this one is not to be used any more
     return view;
+  }
+
+  /** The untagged FLAGS and PERMANENTFLAGS lines for the current keywords (SELECT, new keywords). */
+  flagsLines(): string[] {
+    const flags = [...SYSTEM_FLAGS, ...[...this.keywords].sort()];
+    return [`FLAGS (${flags.join(' ')})`, `OK [PERMANENTFLAGS (${this.readOnly ? '' : [...flags, '\\*'].join(' ')})] flags permitted`];
+  }
+
+  /** Records every keyword the messages use (SELECT). */
+  learnKeywords(): void {
+    for (const m of this.messages.values()) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
+  }
+
+  /**
+   * FLAGS and PERMANENTFLAGS again when `flags` hold a keyword the client was not told of: it must
+   * see the new FLAGS before a FETCH that uses it (RFC 9051 7.3.5). Empty when nothing is new.
+   */
+  announceKeywords(flags: string[]): string[] {
+    let fresh = false;
+    for (const f of flags) {
+      if (f.startsWith('\\') || this.keywords.has(f)) continue;
+      this.keywords.add(f);
+      fresh = true;
+    }
+    return fresh ? this.flagsLines() : [];
   }
 
   get exists(): number {
@@ -247,6 +276,7 @@ export class MailboxView {
     for (const [uid, f] of flagUpdates) {
       const m = this.messages.get(uid);
       if (!m) continue;
+      for (const line of this.announceKeywords(f.flags)) await out.untagged(line);
       m.flags = f.flags;
       m.modseq = f.modseq;
       this.highestModseq = Math.max(this.highestModseq, f.modseq);
@@ -258,8 +288,10 @@ export class MailboxView {
     if (newUids.length) {
       const metas = await store.getMessages(this.mailbox.id, newUids);
       const max = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+      const announce: string[] = [];
       for (const m of metas.sort((a, b) => a.uid - b.uid)) {
         if (this.messages.has(m.uid)) continue;
+        announce.push(...m.flags);
         this.messages.set(m.uid, toView(m));
         if (m.uid > max) this.uids.push(m.uid);
         else {
@@ -267,6 +299,7 @@ export class MailboxView {
           this.uids.sort((a, b) => a - b);
         }
       }
+      for (const line of this.announceKeywords(announce)) await out.untagged(line);
       await out.untagged(`${this.uids.length} EXISTS`);
       // RFC 3501 7.3.2: IMAP4rev1 clients expect RECENT with EXISTS; we keep no \Recent state.
       if (!out.rev2) await out.untagged('0 RECENT');

@@ -1,0 +1,127 @@
+// Answers that must match the RFCs (and Dovecot 2.3.19, which gets them right): BINARY.SIZE of the
+// whole message, mailbox names that are not modified UTF-7, LSUB and LIST RECURSIVEMATCH, the
+// command line limit, COPY/MOVE within one mailbox, new keywords announced before use, and
+// HIGHESTMODSEQ on every SELECT. Transcripts over a real socket (test/imap/harness.ts).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { message, startHarness, type Harness } from './harness.js';
+
+describe('imap compliance (issue 16)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('BINARY.SIZE[] is the size of what BINARY[] sends: the whole message (RFC 3516 4.2)', async () => {
+    const c = await h.client();
+    await c.ok('CREATE binsize');
+    const msg = message('binary size', 'A body of a few bytes.\r\n');
+    await c.append('binsize', msg);
+    await c.ok('SELECT binsize');
+    const r = await c.ok('FETCH 1 (BINARY.SIZE[] BINARY.PEEK[] RFC822.SIZE)');
+    const m = /BINARY\.SIZE\[\] (\d+)/.exec(r.untagged[0]!);
+    assert.ok(m, r.untagged[0]);
+    assert.equal(Number(m[1]), Buffer.byteLength(msg));
+    assert.match(r.untagged[0]!, new RegExp(`BINARY\\[\\] ~?\\{${Buffer.byteLength(msg)}\\}`));
+    c.destroy();
+  });
+
+  it('a name that is not modified UTF-7: SELECT and STATUS answer NO, LIST matches nothing', async () => {
+    const c = await h.client();
+    await c.no('SELECT &Jjo');
+    await c.no('EXAMINE "&Jjo-x&"');
+    await c.no('STATUS &Jjo (MESSAGES)');
+    const r = await c.ok('LIST "" "&Jjo*"');
+    assert.deepEqual(r.untagged, []);
+    // Valid patterns of the same command still match.
+    const r2 = await c.ok('LIST "" ("&Jjo" "INBOX")');
+    assert.deepEqual(r2.untagged.map((l) => l.replace(/^.* /, '')), ['INBOX']);
+    c.destroy();
+  });
+
+  it('LSUB with "%" shows the parent of a deeper subscription as \\Noselect (RFC 3501 6.3.9)', async () => {
+    const c = await h.client();
+    await c.ok('CREATE zz/b/c');
+    for (const n of ['zz', 'zz/b']) await c.ok(`UNSUBSCRIBE ${n}`).catch(() => undefined);
+    await c.ok('SUBSCRIBE zz/b/c');
+    const r = await c.ok('LSUB "" zz/%');
+    assert.deepEqual(r.untagged, ['* LSUB (\\Noselect) "/" zz/b']);
+    const r2 = await c.ok('LSUB "" zz/*');
+    assert.deepEqual(r2.untagged, ['* LSUB () "/" zz/b/c']);
+    c.destroy();
+  });
+
+  it('LIST (SUBSCRIBED RECURSIVEMATCH): CHILDINFO only for names that do not match themselves (RFC 5258 3.5)', async () => {
+    const c = await h.client();
+    await c.ok('CREATE rm/b/c');
+    await c.ok('SUBSCRIBE rm/b/c');
+    await c.ok('SUBSCRIBE rm/b');
+    let r = await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rm/%');
+    assert.equal(r.untagged.length, 1, r.untagged.join('\n'));
+    assert.match(r.untagged[0]!, /^\* LIST \([^)]*\\Subscribed[^)]*\) "\/" rm\/b$/);
+    r = await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rm/*');
+    assert.equal(r.untagged.length, 2, r.untagged.join('\n'));
+    for (const l of r.untagged) assert.doesNotMatch(l, /CHILDINFO/);
+    r = await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" %');
+    assert.ok(r.untagged.some((l) => /"\/" rm \("CHILDINFO" \("SUBSCRIBED"\)\)$/.test(l)), r.untagged.join('\n'));
+    c.destroy();
+  });
+
+  it('ID with RFC 2971 maxima (30 pairs, 1024-octet values) fits the command line limit', async () => {
+    const c = await h.client();
+    const pairs: string[] = [];
+    for (let i = 0; i < 30; i++) pairs.push(`"field-${i}" "${String.fromCharCode(97 + (i % 26)).repeat(1024)}"`);
+    const r = await c.ok(`ID (${pairs.join(' ')})`);
+    assert.match(r.untagged[0]!, /^\* ID /);
+    await c.ok('NOOP');
+    c.destroy();
+  });
+
+  it('COPY and MOVE into the selected mailbox itself give new UIDs (COPYUID), as Dovecot', async () => {
+    const c = await h.client();
+    await c.ok('CREATE self');
+    await c.append('self', message('one'));
+    await c.append('self', message('two'));
+    await c.ok('SELECT self');
+    let r = await c.ok('COPY 1 self');
+    assert.match(r.text, /^\[COPYUID \d+ 1 3\] /);
+    assert.ok(r.untagged.includes('* 3 EXISTS'), r.untagged.join('\n'));
+    r = await c.ok('UID MOVE 2 self');
+    assert.ok(r.untagged.some((l) => /^\* OK \[COPYUID \d+ 2 4\]/.test(l)), r.untagged.join('\n'));
+    assert.ok(r.untagged.includes('* 2 EXPUNGE'), r.untagged.join('\n'));
+    assert.ok(r.untagged.includes('* 4 EXISTS') || r.untagged.includes('* 3 EXISTS'), r.untagged.join('\n'));
+    r = await c.ok('UID FETCH 1:* (UID)');
+    assert.deepEqual(r.untagged.map((l) => /UID (\d+)/.exec(l)![1]), ['1', '3', '4']);
+    c.destroy();
+  });
+
+  it('STORE of a keyword the mailbox has not seen: FLAGS and PERMANENTFLAGS come before the FETCH', async () => {
+    const c = await h.client();
+    await c.ok('CREATE kw');
+    await c.append('kw', message('kw'));
+    await c.ok('SELECT kw');
+    const r = await c.ok('STORE 1 +FLAGS ($Fresh)');
+    assert.equal(r.untagged.length, 3, r.untagged.join('\n'));
+    assert.match(r.untagged[0]!, /^\* FLAGS \(.*\$Fresh.*\)$/);
+    assert.match(r.untagged[1]!, /^\* OK \[PERMANENTFLAGS \(.*\$Fresh.*\\\*\)\]/);
+    assert.match(r.untagged[2]!, /^\* 1 FETCH \(FLAGS \(\$Fresh\)\)$/);
+    // Known now: no second announcement.
+    const r2 = await c.ok('STORE 1 -FLAGS ($Fresh)');
+    assert.deepEqual(r2.untagged, ['* 1 FETCH (FLAGS ())']);
+    const r3 = await c.ok('STORE 1 +FLAGS ($Fresh)');
+    assert.deepEqual(r3.untagged, ['* 1 FETCH (FLAGS ($Fresh))']);
+    c.destroy();
+  });
+
+  it('SELECT and EXAMINE carry HIGHESTMODSEQ without ENABLE CONDSTORE (RFC 7162 3.1.2.1)', async () => {
+    const c = await h.client();
+    for (const cmd of ['SELECT INBOX', 'EXAMINE INBOX']) {
+      const r = await c.ok(cmd);
+      assert.ok(r.untagged.some((l) => /^\* OK \[HIGHESTMODSEQ \d+\]/.test(l)), `${cmd}: ${r.untagged.join('\n')}`);
+    }
+    c.destroy();
+  });
+});
