@@ -124,4 +124,46 @@ describe('imap compliance (issue 16)', () => {
     }
     c.destroy();
   });
+
+  it('the first CONDSTORE-enabling command on a selected mailbox gets OK [HIGHESTMODSEQ] first (RFC 7162 3.1)', async () => {
+    const setup = await h.client();
+    await setup.ok('CREATE cs');
+    for (const s of ['a', 'b', 'c']) await setup.append('cs', message(s));
+    await setup.ok('SELECT cs');
+    await setup.ok('STORE 2 +FLAGS (\\Flagged)');
+    await setup.ok('STORE 3 +FLAGS (\\Flagged)');
+    await setup.ok('STORE 1 +FLAGS (\\Flagged)');
+    setup.destroy();
+    for (const [first, again] of [
+      ['FETCH 1 (MODSEQ)', 'FETCH 2 (MODSEQ)'],
+      ['SEARCH MODSEQ 1', 'SEARCH MODSEQ 1'],
+      ['STORE 1 (UNCHANGEDSINCE 1000000) +FLAGS (\\Seen)', 'STORE 2 (UNCHANGEDSINCE 1000000) +FLAGS (\\Seen)'],
+    ] as const) {
+      const c = await h.client();
+      const sel = await c.ok('SELECT cs');
+      const highest = /HIGHESTMODSEQ (\d+)/.exec(sel.untagged.join('\n'))![1];
+      const r = await c.ok(first);
+      assert.equal(r.untagged[0], `* OK [HIGHESTMODSEQ ${highest}] highest`, `${first}: ${r.untagged.join('\n')}`);
+      const r2 = await c.ok(again);
+      assert.ok(!r2.untagged.some((l) => l.includes('HIGHESTMODSEQ')), `${again}: ${r2.untagged.join('\n')}`);
+      c.destroy();
+    }
+  });
+
+  it('SEARCH RETURN (MIN) / (MAX) with MODSEQ gives the mod-sequence of the message returned (RFC 7162 3.1.5)', async () => {
+    const c = await h.client();
+    await c.ok('SELECT cs');
+    const f = await c.ok('FETCH 1:3 (MODSEQ)');
+    const modseqs = f.untagged.filter((l) => /FETCH/.test(l)).map((l) => Number(/MODSEQ \((\d+)\)/.exec(l)![1]));
+    assert.equal(new Set(modseqs).size, 3, f.untagged.join('\n'));
+    let r = await c.ok('SEARCH RETURN (MIN) MODSEQ 1');
+    assert.match(r.untagged[0]!, new RegExp(` MIN 1 MODSEQ ${modseqs[0]}$`));
+    r = await c.ok('SEARCH RETURN (MAX) MODSEQ 1');
+    assert.match(r.untagged[0]!, new RegExp(` MAX 3 MODSEQ ${modseqs[2]}$`));
+    r = await c.ok('SEARCH RETURN (MIN MAX) MODSEQ 1');
+    assert.match(r.untagged[0]!, new RegExp(` MIN 1 MAX 3 MODSEQ ${Math.max(modseqs[0]!, modseqs[2]!)}$`));
+    r = await c.ok('SEARCH RETURN (COUNT) MODSEQ 1');
+    assert.match(r.untagged[0]!, new RegExp(` COUNT 3 MODSEQ ${Math.max(...modseqs)}$`));
+    c.destroy();
+  });
 });

@@ -5,6 +5,7 @@ import { formatDateTime } from '../proto/date-time.js';
 import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
@@ -53,7 +54,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
   const items = [...cmd.items];
   const has = (n: string): boolean => items.some((a) => a.kind === 'simple' && a.name === n);
   // RFC 7162 3.1: MODSEQ or CHANGEDSINCE turn CONDSTORE on for the session.
-  if (cmd.changedSince !== null || has('MODSEQ')) conn.condstore = true;
+  if (cmd.changedSince !== null || has('MODSEQ')) await enableCondstore(conn);
   if (cmd.changedSince !== null) {
     if (!has('MODSEQ')) items.push({ kind: 'simple', name: 'MODSEQ' });
     uids = uids.filter((u) => view.messages.get(u)!.modseq > cmd.changedSince!);

@@ -1,6 +1,7 @@
 // STORE and UID STORE (RFC 9051 6.4.6), .SILENT, UNCHANGEDSINCE and [MODIFIED] (RFC 7162 3.1.3).
 import { formatNumberSet } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { no } from './errors.js';
@@ -8,7 +9,7 @@ import { no } from './errors.js';
 export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>): Promise<CommandResult | void> {
   const view = conn.view!;
   if (view.readOnly) throw no('READ-ONLY', 'mailbox is read-only (EXAMINE)');
-  if (cmd.unchangedSince !== null) conn.condstore = true;
+  if (cmd.unchangedSince !== null) await enableCondstore(conn);
   const uids = view.resolve(cmd.set, cmd.uid);
   // \Recent cannot be stored (RFC 3501 2.3.2); drop it rather than fail old clients.
   const flags = cmd.flags.filter((f) => f.toLowerCase() !== '\\recent');
