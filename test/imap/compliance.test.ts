@@ -166,4 +166,27 @@ describe('imap compliance (issue 16)', () => {
     assert.match(r.untagged[0]!, new RegExp(` COUNT 3 MODSEQ ${Math.max(...modseqs)}$`));
     c.destroy();
   });
+
+  it('a synchronizing APPEND literal is answered as soon as its bytes are in, before the CRLF (no delayed-ACK wait)', async () => {
+    const c = await h.client();
+    const data = Buffer.from(message('sync literal'));
+    c.write(`s1 APPEND INBOX {${data.length}}\r\n`);
+    assert.match(await c.readLine(), /^\+ /);
+    // The message without its closing CRLF, as imaplib's first write: the server must send
+    // something (which carries the TCP ACK) while the client's CRLF is still unsent.
+    c.write(data);
+    assert.match(await c.readLine(2000), /^\* OK /);
+    c.write('\r\n');
+    const r = await c.reply('s1');
+    assert.equal(r.status, 'OK');
+    // A non-synchronizing literal gets no such line (the client did not wait for anything).
+    c.write(`s2 APPEND INBOX {${data.length}+}\r\n`);
+    c.write(data);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    c.write('\r\n');
+    const r2 = await c.reply('s2');
+    assert.equal(r2.status, 'OK');
+    assert.ok(!r2.untagged.some((l) => l.startsWith('* OK')), r2.untagged.join('\n'));
+    c.destroy();
+  });
 });
