@@ -107,12 +107,12 @@ describe('imap compliance (issue 16)', () => {
     assert.equal(r.untagged.length, 3, r.untagged.join('\n'));
     assert.match(r.untagged[0]!, /^\* FLAGS \(.*\$Fresh.*\)$/);
     assert.match(r.untagged[1]!, /^\* OK \[PERMANENTFLAGS \(.*\$Fresh.*\\\*\)\]/);
-    assert.match(r.untagged[2]!, /^\* 1 FETCH \(FLAGS \(\$Fresh\)\)$/);
+    assert.match(r.untagged[2]!, /^\* 1 FETCH \(FLAGS \(\\Recent \$Fresh\)\)$/);
     // Known now: no second announcement.
     const r2 = await c.ok('STORE 1 -FLAGS ($Fresh)');
-    assert.deepEqual(r2.untagged, ['* 1 FETCH (FLAGS ())']);
+    assert.deepEqual(r2.untagged, ['* 1 FETCH (FLAGS (\\Recent))']);
     const r3 = await c.ok('STORE 1 +FLAGS ($Fresh)');
-    assert.deepEqual(r3.untagged, ['* 1 FETCH (FLAGS ($Fresh))']);
+    assert.deepEqual(r3.untagged, ['* 1 FETCH (FLAGS (\\Recent $Fresh))']);
     c.destroy();
   });
 

@@ -91,7 +91,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
     if (items.every(isMeta)) {
       // Metadata only (FETCH 1:* (FLAGS) and the like): lines encoded straight into large buffers
       // from the view, nothing allocated per message for the common items.
-      const enc = new MetaEncoder(conn, items);
+      const enc = new MetaEncoder(conn, view, items);
       const walk: MetaWalk = { next: 0, k: 0 };
       while (walk.next < uids.length && !conn.closed) {
         // A buffer's worth at a time, in a plain function: V8 optimizes its loop at once, where the
@@ -117,7 +117,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
         ahead?.at(i + j);
         const b = conn.builder().text(`* ${view.msn(uid)} FETCH (`);
         try {
-          await writeItems(conn, b, m, items, loader, wantContent, seenNow.has(uid));
+          await writeItems(conn, view, b, m, items, loader, wantContent, seenNow.has(uid));
         } catch (err) {
           // Expunged meanwhile by another session: the others are still sent, then NO (RFC 9051 7.5.1).
           if (!isExpungeIssued(err)) throw err;
@@ -202,10 +202,14 @@ class MetaEncoder {
   private readonly condstore: boolean;
   private readonly flagBytes = new Map<string[], Buffer>();
 
+  private readonly rev2: boolean;
+
   constructor(
     private readonly conn: ImapConnection,
+    private readonly view: MailboxView,
     items: FetchAtt[],
   ) {
+    this.rev2 = conn.rev2;
     for (const a of items) {
       if (a.kind !== 'simple') continue;
       if (a.name === 'FLAGS') {
@@ -271,7 +275,7 @@ class MetaEncoder {
 
   /** Adds one line; true when the buffer should be taken (about full). */
   line(msn: number, m: ViewMessage, seenNow: boolean): boolean {
-    const fl = this.hasFlags || seenNow ? this.flags(m.flags) : null;
+    const fl = this.hasFlags || seenNow ? this.flags(this.view.shownFlags(m, this.rev2)) : null;
     // Room for the fixed parts; flag lists and dates are bounded by what flags() and formatDateTime give.
     const room = 256 + (fl ? fl.length : 0);
     if (this.size + room > this.buf.length) this.grow(room);
@@ -351,6 +355,7 @@ function metaItem(m: ViewMessage, name: string): string | null {
 
 async function writeItems(
   conn: ImapConnection,
+  view: MailboxView,
   b: ResponseBuilder,
   m: ViewMessage,
   items: FetchAtt[],
@@ -373,7 +378,7 @@ async function writeItems(
         case 'FLAGS':
           if (flagsDone) break;
           flagsDone = true;
-          sep().text(`FLAGS ${conn.flagList(m.flags)}`);
+          sep().text(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
           break;
         case 'UID':
         case 'INTERNALDATE':
@@ -444,6 +449,6 @@ async function writeItems(
     }
   }
   // RFC 9051 6.4.5: when \Seen was set, FLAGS is included; RFC 7162 3.1.4: MODSEQ with CONDSTORE.
-  if (seenNow && !flagsDone) sep().text(`FLAGS ${conn.flagList(m.flags)}`);
+  if (seenNow && !flagsDone) sep().text(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
   if (conn.condstore && !modseqDone && (seenNow || flagsDone)) sep().text(`MODSEQ (${m.modseq})`);
 }

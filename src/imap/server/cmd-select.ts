@@ -25,9 +25,21 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   const view = previous?.takeOver(mb, readOnly) ?? (await MailboxView.load(store, mb, readOnly));
 
   view.learnKeywords();
+  const account = conn.identity!.accountId;
+  if (!readOnly) {
+    // RFC 3501 2.3.2: this session is the first to see the messages no session has claimed yet;
+    // no other session will see them as recent (rev2 sessions claim too, they just never show it).
+    const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
+    const c = await store.claimRecent(account, mb.id, Math.max(mb.uidNext, last + 1));
+    view.markRecent(c.first, c.next);
+    view.claimRecent = (upTo) => store.claimRecent(account, mb.id, upTo);
+  } else {
+    // EXAMINE shows what is recent without taking it.
+    view.markRecent(mb.firstRecentUid, Infinity);
+  }
   const [flagsLine, permanentLine] = view.flagsLines();
   await conn.untagged(`${view.exists} EXISTS`);
-  if (!conn.rev2) await conn.untagged('0 RECENT');
+  if (!conn.rev2) await conn.untagged(`${view.recent.size} RECENT`);
   await conn.untagged(flagsLine!);
   await conn.untagged(permanentLine!);
   await conn.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
@@ -56,7 +68,7 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     if (vanished.length) await conn.untagged(`VANISHED (EARLIER) ${formatNumberSet(vanished)}`);
     for (const uid of view.uids) {
       const m = view.messages.get(uid)!;
-      if (m.modseq > q.modseq) await conn.untagged(`${view.msn(uid)} FETCH (UID ${uid} FLAGS (${m.flags.join(' ')}) MODSEQ (${m.modseq}))`);
+      if (m.modseq > q.modseq) await conn.untagged(`${view.msn(uid)} FETCH (UID ${uid} FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))} MODSEQ (${m.modseq}))`);
     }
   }
   conn.setView(view);

@@ -18,7 +18,7 @@ export async function statusValues(conn: ImapConnection, mb: Mailbox, items: Sta
       case 'UNSEEN': v = c.unseen; break;
       case 'DELETED': v = c.deleted; break;
       case 'SIZE': v = c.size; break;
-      case 'RECENT': v = 0; break;
+      case 'RECENT': v = c.recent; break;
       case 'HIGHESTMODSEQ': v = mb.highestModseq; break;
       case 'APPENDLIMIT': v = conn.appendLimit; break;
     }

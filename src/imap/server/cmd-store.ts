@@ -32,7 +32,7 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
     if (cmd.silent && !(cmd.unchangedSince !== null && updated.has(uid))) continue;
     const parts: string[] = [];
     if (cmd.uid) parts.push(`UID ${uid}`);
-    if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(m.flags)}`);
+    if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
     if (conn.condstore) parts.push(`MODSEQ (${m.modseq})`);
     await conn.untagged(`${view.msn(uid)} FETCH (${parts.join(' ')})`);
   }

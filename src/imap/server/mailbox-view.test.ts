@@ -4,7 +4,7 @@ import { STAR, type SequenceSet } from '../proto/types.js';
 import { MailboxView, ViewMessage } from './mailbox-view.js';
 
 function view(uids: number[]): MailboxView {
-  const mailbox = { id: 1, accountId: 1, name: 'INBOX', specialUse: null, subscribed: true, uidValidity: 7, uidNext: 100, highestModseq: 1, created: new Date(0) };
+  const mailbox = { id: 1, accountId: 1, name: 'INBOX', specialUse: null, subscribed: true, uidValidity: 7, uidNext: 100, highestModseq: 1, created: new Date(0), firstRecentUid: 100 };
   const messages = new Map(uids.map((u) => [u, new ViewMessage(u, [], 1, 0, 0, 10, u, u)]));
   return new MailboxView(mailbox, false, { uids: [...uids], messages });
 }

@@ -79,6 +79,15 @@ export class MailboxView {
   readonly messages: Map<number, ViewMessage>;
   /** RFC 5182: the saved search result, as UIDs. */
   saved: number[] = [];
+  /** UIDs that are \Recent in this session (RFC 3501 2.3.2; IMAP4rev1 sessions are told). */
+  readonly recent = new Set<number>();
+  /**
+   * Claims new messages' \Recent state from the store (set for a read-write SELECT); null: new
+   * messages count as recent without a claim (EXAMINE shows, never takes, RFC 3501 6.3.2).
+   */
+  claimRecent: ((upTo: number) => Promise<{ first: number; next: number }>) | null = null;
+  /** Flag lists with \Recent in front, one per distinct list (lists are shared, see load). */
+  private withRecent = new WeakMap<string[], string[]>();
   private pending: Change[] = [];
   highestModseq: number;
   uidNext: number;
@@ -156,6 +165,19 @@ export class MailboxView {
       fresh = true;
     }
     return fresh ? this.flagsLines() : [];
+  }
+
+  /** The flags a FETCH shows: \Recent too for IMAP4rev1 sessions (RFC 9051 removed it). */
+  shownFlags(m: ViewMessage, rev2: boolean): string[] {
+    if (rev2 || !this.recent.has(m.uid)) return m.flags;
+    let f = this.withRecent.get(m.flags);
+    if (!f) this.withRecent.set(m.flags, (f = ['\\Recent', ...m.flags]));
+    return f;
+  }
+
+  /** Marks the UIDs in [first, next) that the view holds as recent. */
+  markRecent(first: number, next: number, uids: Iterable<number> = this.uids): void {
+    for (const u of uids) if (u >= first && u < next) this.recent.add(u);
   }
 
   get exists(): number {
@@ -280,7 +302,7 @@ export class MailboxView {
       m.flags = f.flags;
       m.modseq = f.modseq;
       this.highestModseq = Math.max(this.highestModseq, f.modseq);
-      const parts = [`FLAGS ${out.flagList(f.flags)}`];
+      const parts = [`FLAGS ${out.flagList(this.shownFlags(m, out.rev2))}`];
       if (out.qresync || out.condstore) parts.unshift(`UID ${uid}`);
       if (out.condstore) parts.push(`MODSEQ (${f.modseq})`);
       await out.untagged(`${this.msn(uid)} FETCH (${parts.join(' ')})`);
@@ -299,10 +321,19 @@ export class MailboxView {
           this.uids.sort((a, b) => a - b);
         }
       }
+      // RFC 3501 2.3.2: the first session told of a message sees it as recent. A read-write view
+      // claims it in the store (another session may have been first); a read-only one just shows it.
+      const added = metas.map((m) => m.uid);
+      if (this.claimRecent && added.length) {
+        const c = await this.claimRecent(Math.max(...added) + 1);
+        this.markRecent(c.first, c.next, added);
+      } else {
+        for (const u of added) this.recent.add(u);
+      }
       for (const line of this.announceKeywords(announce)) await out.untagged(line);
       await out.untagged(`${this.uids.length} EXISTS`);
-      // RFC 3501 7.3.2: IMAP4rev1 clients expect RECENT with EXISTS; we keep no \Recent state.
-      if (!out.rev2) await out.untagged('0 RECENT');
+      // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT with EXISTS.
+      if (!out.rev2) await out.untagged(`${this.recent.size} RECENT`);
     }
   }
 
@@ -310,6 +341,7 @@ export class MailboxView {
     const n = this.msn(uid);
     if (n) this.uids.splice(n - 1, 1);
     this.messages.delete(uid);
+    this.recent.delete(uid);
   }
 
   /** Removes expunged UIDs this session reported itself (EXPUNGE / MOVE handlers). */

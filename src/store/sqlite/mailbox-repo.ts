@@ -9,6 +9,7 @@ import type { Mailbox, MailboxCounts } from '../types.js';
 interface Row {
   id: number; account_id: number; name: string; special_use: string | null;
   uidvalidity: number; uidnext: number; highestmodseq: number; created: number; subscribed: number;
+  first_recent_uid: number;
 }
 
 const SELECT = `SELECT m.*, EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name) AS subscribed FROM mailboxes m`;
@@ -16,6 +17,7 @@ const SELECT = `SELECT m.*, EXISTS (SELECT 1 FROM subscriptions s WHERE s.accoun
 const toMailbox = (r: Row): Mailbox => ({
   id: r.id, accountId: r.account_id, name: r.name, specialUse: r.special_use, subscribed: r.subscribed !== 0,
   uidValidity: r.uidvalidity, uidNext: r.uidnext, highestModseq: r.highestmodseq, created: new Date(r.created),
+  firstRecentUid: r.first_recent_uid,
 });
 
 export const DEFAULT_MAILBOXES: [string, string | null][] = [
@@ -131,8 +133,23 @@ export class MailboxRepo {
     const r = this.db.prepare(`SELECT count(*) AS messages,
         coalesce(sum(instr(' ' || flags || ' ', ' \\Seen ') = 0), 0) AS unseen,
         coalesce(sum(instr(' ' || flags || ' ', ' \\Deleted ') > 0), 0) AS deleted,
-        coalesce(sum(size), 0) AS size
-      FROM messages WHERE mailbox_id = ?`).get(mailboxId) as { messages: number; unseen: number; deleted: number; size: number };
-    return { ...r, recent: 0 };
+        coalesce(sum(size), 0) AS size,
+        coalesce(sum(uid >= (SELECT first_recent_uid FROM mailboxes WHERE id = ?)), 0) AS recent
+      FROM messages WHERE mailbox_id = ?`).get(mailboxId, mailboxId) as MailboxCounts;
+    return r;
+  }
+
+  /**
+   * Claims the recent messages below `upTo` for one session: [first, next) were recent until now, and
+   * from here on only UIDs from `next` are. Called inside the writer's transaction, so two sessions
+   * never both get a message.
+   */
+  claimRecent(mailboxId: number, upTo: number): { first: number; next: number } {
+    const r = this.db.prepare('SELECT first_recent_uid AS first, uidnext FROM mailboxes WHERE id = ?').get(mailboxId) as { first: number; uidnext: number } | undefined;
+    if (!r) throw notFound('mailbox');
+    const next = Math.min(upTo, r.uidnext);
+    if (r.first >= next) return { first: next, next };
+    this.db.prepare('UPDATE mailboxes SET first_recent_uid = ? WHERE id = ?').run(next, mailboxId);
+    return { first: r.first, next };
   }
 }

@@ -322,6 +322,13 @@ export class SqliteStore implements Store {
     return this.mailboxes.counts(mailboxId);
   }
 
+  async claimRecent(accountId: number, mailboxId: number, upTo: number): Promise<{ first: number; next: number }> {
+    const mb = this.requireMailbox(accountId, mailboxId);
+    // Nothing to claim (the common SELECT of a mailbox without new mail): no write, no commit.
+    if (mb.firstRecentUid >= Math.min(upTo, mb.uidNext)) return { first: mb.firstRecentUid, next: mb.firstRecentUid };
+    return this.group.run(() => this.mailboxes.claimRecent(mailboxId, upTo));
+  }
+
   // Messages.
 
   async stageBlob(content: Buffer | AsyncIterable<Buffer>, maxSize?: number): Promise<StagedBlob> {
