@@ -48,3 +48,4 @@ export {
   type MessageCache,
 } from './message-cache.js';
 export { rawCannotContain } from './search-prefilter.js';
+export { withoutNul } from './nul-free.js';

@@ -189,4 +189,50 @@ describe('imap compliance (issue 16)', () => {
     assert.ok(!r2.untagged.some((l) => l.startsWith('* OK')), r2.untagged.join('\n'));
     c.destroy();
   });
+
+  it('a message appended with NUL in a binary literal: BODY[...] never sends NUL in a plain literal, BINARY uses literal8', async () => {
+    const c = await h.client();
+    await c.ok('CREATE nul');
+    const multi = Buffer.from(
+      'From: a@example.org\r\nSubject: nul\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=xx\r\n\r\n' +
+        '--xx\r\nContent-Type: text/plain\r\n\r\nhello\r\n' +
+        '--xx\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd\r\n--xx--\r\n',
+      'latin1',
+    );
+    const single = Buffer.from('From: a@example.org\r\nSubject: nul2\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd\r\n', 'latin1');
+    for (const m of [multi, single]) {
+      const tag = c.nextTag();
+      c.write(Buffer.concat([Buffer.from(`${tag} APPEND nul ~{${m.length}+}\r\n`), m, Buffer.from('\r\n')]));
+      assert.equal((await c.reply(tag)).status, 'OK');
+    }
+    await c.ok('SELECT nul');
+    /** Every literal of a response line: its form and its bytes (latin1, one char per byte). */
+    const literals = (line: string): { binary: boolean; data: string }[] => {
+      const out: { binary: boolean; data: string }[] = [];
+      const re = /(~?)\{(\d+)\}\r\n/g;
+      for (let m = re.exec(line); m; m = re.exec(line)) {
+        out.push({ binary: m[1] === '~', data: line.slice(re.lastIndex, re.lastIndex + Number(m[2])) });
+        re.lastIndex += Number(m[2]);
+      }
+      return out;
+    };
+    const r1 = await c.ok('FETCH 1 (BODY.PEEK[] BODY.PEEK[2] BODY.PEEK[TEXT] RFC822 BINARY.PEEK[2])');
+    const r2 = await c.ok('FETCH 2 (BODY.PEEK[] BODY.PEEK[1] BODY.PEEK[TEXT] BINARY.PEEK[1] BINARY.PEEK[])');
+    for (const line of [...r1.untagged, ...r2.untagged]) {
+      for (const l of literals(line)) if (!l.binary) assert.ok(!l.data.includes('\0'), `NUL in a plain literal: ${JSON.stringify(line)}`);
+    }
+    // The part as served says base64, and decodes to the stored bytes.
+    const body2 = /BODY\[2\] \{\d+\}\r\n([A-Za-z0-9+/=\r\n]+?)(?= BODY\[TEXT\])/.exec(r1.untagged[0]!);
+    assert.ok(body2, JSON.stringify(r1.untagged[0]));
+    assert.equal(Buffer.from(body2[1]!, 'base64').toString('latin1'), 'ab\0cd');
+    assert.match(r1.untagged[0]!, /Content-Transfer-Encoding: base64\r\n\r\n/);
+    // BINARY keeps the octets, as literal8.
+    assert.match(r1.untagged[0]!, /BINARY\[2\] ~\{5\}\r\nab\0cd/);
+    assert.match(r2.untagged[0]!, /BINARY\[1\] ~\{7\}\r\nab\0cd\r\n/);
+    assert.ok(r2.untagged[0]!.includes(`BINARY[] ~{${single.length}}\r\n${single.toString('latin1')}`));
+    const body1 = /BODY\[1\] \{\d+\}\r\n([A-Za-z0-9+/=\r\n]+?)(?= BODY\[TEXT\])/.exec(r2.untagged[0]!);
+    assert.ok(body1, JSON.stringify(r2.untagged[0]));
+    assert.equal(Buffer.from(body1[1]!, 'base64').toString('latin1'), 'ab\0cd\r\n');
+    c.destroy();
+  });
 });

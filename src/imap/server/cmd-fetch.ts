@@ -1,6 +1,6 @@
 // FETCH and UID FETCH (RFC 9051 6.4.5, 7.5.2; BINARY RFC 3516; CONDSTORE/QRESYNC RFC 7162 3.1.4,
 // 3.2.6; SAVEDATE RFC 8514; PREVIEW RFC 8970).
-import { binarySize, decodePartContent, getSection, partial, resolvePart, UnknownTransferEncodingError } from '../../mime/index.js';
+import { binarySize, decodePartContent, getSection, parseMessage, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
 import { formatDateTime } from '../proto/date-time.js';
 import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
@@ -364,6 +364,16 @@ async function writeItems(
   seenNow: boolean,
 ): Promise<void> {
   const content = wantContent ? await loader.content(m) : undefined;
+  // What BODY[...] and RFC822* serve: the stored bytes, or for a message holding NUL (which no plain
+  // literal may carry, RFC 9051 4.3) its parts with NUL re-encoded as base64 (mime/nul-free.ts).
+  let served: { buf: Buffer; part: MimePart } | null = null;
+  const servedForm = async (): Promise<{ buf: Buffer; part: MimePart }> => {
+    if (served) return served;
+    const part = (await loader.cache(m, content)).part;
+    if (!content!.includes(0)) return (served = { buf: content!, part });
+    const buf = withoutNul(content!, part);
+    return (served = { buf, part: parseMessage(buf) });
+  };
   let first = true;
   const sep = (): ResponseBuilder => {
     if (!first) b.text(' ');
@@ -401,19 +411,19 @@ async function writeItems(
           sep().text('BODYSTRUCTURE ').value((await loader.cache(m, content)).bodystructure);
           break;
         case 'RFC822':
-          sep().text('RFC822 ').literal(content!);
+          sep().text('RFC822 ').literal((await servedForm()).buf);
           break;
         case 'RFC822.HEADER':
         case 'RFC822.TEXT': {
-          const c = await loader.cache(m, content);
-          const data = getSection(content!, c.part, { part: [], text: a.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' });
+          const s = await servedForm();
+          const data = getSection(s.buf, s.part, { part: [], text: a.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' });
           sep().text(`${a.name} `).literal(data);
           break;
         }
       }
     } else if (a.kind === 'body') {
-      const c = await loader.cache(m, content);
-      let data = getSection(content!, c.part, a.section);
+      const s = await servedForm();
+      let data = getSection(s.buf, s.part, a.section);
       let label = `BODY[${sectionLabel(a.section)}]`;
       if (a.partial) {
         data = partial(data, a.partial.start, a.partial.count);
