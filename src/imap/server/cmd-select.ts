@@ -39,7 +39,7 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   }
   const [flagsLine, permanentLine] = view.flagsLines();
   await conn.untagged(`${view.exists} EXISTS`);
-  if (!conn.rev2) await conn.untagged(`${view.recent.size} RECENT`);
+  if (!conn.rev2) await conn.untagged(`${view.recentCount} RECENT`);
   await conn.untagged(flagsLine!);
   await conn.untagged(permanentLine!);
   await conn.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);

@@ -3,6 +3,7 @@
 // RFC 9051 7.5.1: EXPUNGE may not be sent during FETCH, STORE or SEARCH (non-UID), nor when no command
 // is in progress; so expunges wait in `pending` while other changes are applied in order.
 import type { Change } from '../../store/change-feed.js';
+import { StoreError } from '../../store/errors.js';
 import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/types.js';
 
 /** What a view sync reads from the store: the metadata of new messages. */
@@ -79,8 +80,12 @@ export class MailboxView {
   readonly messages: Map<number, ViewMessage>;
   /** RFC 5182: the saved search result, as UIDs. */
   saved: number[] = [];
-  /** UIDs that are \Recent in this session (RFC 3501 2.3.2; IMAP4rev1 sessions are told). */
-  readonly recent = new Set<number>();
+  /**
+   * UID ranges [first, next) that are \Recent in this session (RFC 3501 2.3.2; IMAP4rev1 sessions are
+   * told): claims are ranges, so a few pairs, not an entry per message of a big new mailbox. A UID
+   * in them is recent while the view holds it.
+   */
+  private readonly recentRanges: [number, number][] = [];
   /**
    * Claims new messages' \Recent state from the store (set for a read-write SELECT); null: new
    * messages count as recent without a claim (EXAMINE shows, never takes, RFC 3501 6.3.2).
@@ -169,15 +174,45 @@ export class MailboxView {
 
   /** The flags a FETCH shows: \Recent too for IMAP4rev1 sessions (RFC 9051 removed it). */
   shownFlags(m: ViewMessage, rev2: boolean): string[] {
-    if (rev2 || !this.recent.has(m.uid)) return m.flags;
+    if (rev2 || !this.isRecent(m.uid)) return m.flags;
     let f = this.withRecent.get(m.flags);
     if (!f) this.withRecent.set(m.flags, (f = ['\\Recent', ...m.flags]));
     return f;
   }
 
-  /** Marks the UIDs in [first, next) that the view holds as recent. */
-  markRecent(first: number, next: number, uids: Iterable<number> = this.uids): void {
-    for (const u of uids) if (u >= first && u < next) this.recent.add(u);
+  /** Marks the UIDs in [first, next) as recent (merged with the last range when they touch). */
+  markRecent(first: number, next: number): void {
+    if (first >= next) return;
+    const last = this.recentRanges[this.recentRanges.length - 1];
+    if (last && first <= last[1] && next >= last[0]) {
+      last[0] = Math.min(last[0], first);
+      last[1] = Math.max(last[1], next);
+    } else this.recentRanges.push([first, next]);
+  }
+
+  isRecent(uid: number): boolean {
+    if (!this.messages.has(uid)) return false;
+    for (const [first, next] of this.recentRanges) if (uid >= first && uid < next) return true;
+    return false;
+  }
+
+  /** How many messages of the view are recent (the RECENT response). */
+  get recentCount(): number {
+    let n = 0;
+    for (const [first, next] of this.recentRanges) n += this.indexAtOrAbove(next) - this.indexAtOrAbove(first);
+    return n;
+  }
+
+  /** The index in `uids` of the first UID >= uid. */
+  private indexAtOrAbove(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.uids[mid]! < uid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   get exists(): number {
@@ -324,16 +359,27 @@ export class MailboxView {
       // RFC 3501 2.3.2: the first session told of a message sees it as recent. A read-write view
       // claims it in the store (another session may have been first); a read-only one just shows it.
       const added = metas.map((m) => m.uid);
-      if (this.claimRecent && added.length) {
-        const c = await this.claimRecent(Math.max(...added) + 1);
-        this.markRecent(c.first, c.next, added);
-      } else {
-        for (const u of added) this.recent.add(u);
+      if (added.length) {
+        const min = Math.min(...added);
+        const max = Math.max(...added);
+        if (this.claimRecent) {
+          let c: { first: number; next: number } | null = null;
+          try {
+            c = await this.claimRecent(max + 1);
+          } catch (err) {
+            // The mailbox went away meanwhile (its delete is reported too): nothing to claim.
+            if (!(err instanceof StoreError)) throw err;
+          }
+          // Only what this view now shows: an older unclaimed UID is not among the new messages.
+          if (c) this.markRecent(Math.max(c.first, min), c.next);
+        } else {
+          this.markRecent(min, max + 1);
+        }
       }
       for (const line of this.announceKeywords(announce)) await out.untagged(line);
       await out.untagged(`${this.uids.length} EXISTS`);
       // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT with EXISTS.
-      if (!out.rev2) await out.untagged(`${this.recent.size} RECENT`);
+      if (!out.rev2) await out.untagged(`${this.recentCount} RECENT`);
     }
   }
 
@@ -341,7 +387,6 @@ export class MailboxView {
     const n = this.msn(uid);
     if (n) this.uids.splice(n - 1, 1);
     this.messages.delete(uid);
-    this.recent.delete(uid);
   }
 
   /** Removes expunged UIDs this session reported itself (EXPUNGE / MOVE handlers). */

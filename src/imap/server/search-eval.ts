@@ -115,11 +115,11 @@ export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, 
     }
     // RFC 3501 6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT (\Recent is per session, mailbox-view.ts).
     case 'recent':
-      return view.recent.has(m.uid);
+      return view.isRecent(m.uid);
     case 'new':
-      return view.recent.has(m.uid) && !m.flags.includes('\\Seen');
+      return view.isRecent(m.uid) && !m.flags.includes('\\Seen');
     case 'old':
-      return !view.recent.has(m.uid);
+      return !view.isRecent(m.uid);
     case 'size':
       return k.cmp === 'larger' ? m.size > k.n : m.size < k.n;
     case 'modseq':
