@@ -1,5 +1,6 @@
 // SELECT, EXAMINE (RFC 9051 6.3.2-3, RFC 3501 for IMAP4rev1 clients, RFC 7162 CONDSTORE/QRESYNC),
 // CLOSE (6.4.1), UNSELECT (6.4.2), CHECK (RFC 3501 6.4.1).
+import { StoreError } from '../../store/errors.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
@@ -30,8 +31,15 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     // RFC 3501 2.3.2: this session is the first to see the messages no session has claimed yet;
     // no other session will see them as recent (rev2 sessions claim too, they just never show it).
     const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
-    const c = await store.claimRecent(account, mb.id, Math.max(mb.uidNext, last + 1));
-    view.markRecent(c.first, c.next);
+    try {
+      const c = await store.claimRecent(account, mb.id, Math.max(mb.uidNext, last + 1));
+      view.markRecent(c.first, c.next);
+    } catch (err) {
+      // The claim could not be written (disk full): the mailbox opens all the same, showing what
+      // is recent as EXAMINE does, without taking it.
+      if (!(err instanceof StoreError)) throw err;
+      view.markRecent(mb.firstRecentUid, Math.max(mb.uidNext, last + 1));
+    }
     view.claimRecent = (upTo) => store.claimRecent(account, mb.id, upTo);
   } else {
     // EXAMINE shows what is recent without taking it.

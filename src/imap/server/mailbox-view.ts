@@ -363,15 +363,15 @@ export class MailboxView {
         const min = Math.min(...added);
         const max = Math.max(...added);
         if (this.claimRecent) {
-          let c: { first: number; next: number } | null = null;
+          // Only what this view now shows: an older unclaimed UID is not among the new messages.
+          let c = { first: min, next: max + 1 };
           try {
             c = await this.claimRecent(max + 1);
           } catch (err) {
-            // The mailbox went away meanwhile (its delete is reported too): nothing to claim.
+            // Not written (disk full, mailbox deleted meanwhile): shown as recent, not taken.
             if (!(err instanceof StoreError)) throw err;
           }
-          // Only what this view now shows: an older unclaimed UID is not among the new messages.
-          if (c) this.markRecent(Math.max(c.first, min), c.next);
+          this.markRecent(Math.max(c.first, min), c.next);
         } else {
           this.markRecent(min, max + 1);
         }
