@@ -139,17 +139,13 @@ export class MailboxRepo {
     return r;
   }
 
-  /**
-   * Claims the recent messages below `upTo` for one session: [first, next) were recent until now, and
-   * from here on only UIDs from `next` are. Called inside the writer's transaction, so two sessions
-   * never both get a message.
-   */
-  claimRecent(mailboxId: number, upTo: number): { first: number; next: number } {
-    const r = this.db.prepare('SELECT first_recent_uid AS first, uidnext FROM mailboxes WHERE id = ?').get(mailboxId) as { first: number; uidnext: number } | undefined;
-    if (!r) throw notFound('mailbox');
-    const next = Math.min(upTo, r.uidnext);
-    if (r.first >= next) return { first: next, next };
-    this.db.prepare('UPDATE mailboxes SET first_recent_uid = ? WHERE id = ?').run(next, mailboxId);
-    return { first: r.first, next };
+  /** Records a \Recent claim: from here on only UIDs from `upTo` (at most UIDNEXT) are recent. */
+  claimRecent(mailboxId: number, upTo: number): void {
+    this.db.prepare('UPDATE mailboxes SET first_recent_uid = max(first_recent_uid, min(?, uidnext)) WHERE id = ?').run(upTo, mailboxId);
+  }
+
+  /** Messages of the mailbox from `uid` on (recent ones, for a claim not committed yet). */
+  countFrom(mailboxId: number, uid: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM messages WHERE mailbox_id = ? AND uid >= ?').get(mailboxId, uid) as { n: number }).n;
   }
 }
