@@ -67,6 +67,13 @@ describe('imap compliance (issue 16)', () => {
     for (const l of r.untagged) assert.doesNotMatch(l, /CHILDINFO/);
     r = await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" %');
     assert.ok(r.untagged.some((l) => /"\/" rm \("CHILDINFO" \("SUBSCRIBED"\)\)$/.test(l)), r.untagged.join('\n'));
+    // With "*" the subscribed names are listed themselves: their parents are not (as Dovecot).
+    await c.ok('CREATE rq/b/c');
+    await c.ok('SUBSCRIBE rq/b/c');
+    r = await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rq*');
+    assert.deepEqual(r.untagged, ['* LIST (\\HasNoChildren \\Subscribed) "/" rq/b/c']);
+    r = await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rq/%');
+    assert.deepEqual(r.untagged, ['* LIST (\\HasChildren) "/" rq/b ("CHILDINFO" ("SUBSCRIBED"))']);
     c.destroy();
   });
 

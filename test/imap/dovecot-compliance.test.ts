@@ -108,4 +108,18 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
       c2.destroy();
     }
   });
+
+  test('LIST (SUBSCRIBED RECURSIVEMATCH): CHILDINFO only where the pattern hides the subscribed child', async () => {
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE rw/b/c');
+      await c.ok('SUBSCRIBE rw/b/c');
+      // Attributes differ (Dovecot does not create parents: \NonExistent); names and CHILDINFO agree.
+      const names = (r: { untagged: string[] }) => r.untagged.map((l) => l.replace(/^\* LIST \([^)]*\) "\/" /, '').replace(/"?CHILDINFO"?/, 'CHILDINFO'));
+      assert.deepEqual(names(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rw*')), ['rw/b/c'], s.name);
+      assert.deepEqual(names(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rw/%')), ['rw/b (CHILDINFO ("SUBSCRIBED"))'], s.name);
+      assert.deepEqual(names(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rw')), ['rw (CHILDINFO ("SUBSCRIBED"))'], s.name);
+      c.destroy();
+    }
+  });
 });

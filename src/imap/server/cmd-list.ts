@@ -70,10 +70,12 @@ export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): 
     const attrs: string[] = [];
     let childInfo = false;
     if (cmd.selection.subscribed && !subs.has(name)) {
-      // RFC 5258 3.5: with RECURSIVEMATCH, a parent of subscribed names is listed with CHILDINFO.
+      // RFC 5258 3.5: with RECURSIVEMATCH, a parent of subscribed names is listed with CHILDINFO,
+      // for a subscribed descendant this LIST does not return itself (the pattern hides it, as
+      // "%" does); one the pattern matches is listed on its own, and its parents are not (as Dovecot).
       if (!cmd.selection.recursiveMatch) continue;
       const prefix = name + DELIMITER;
-      if (![...subs].some((s) => s.startsWith(prefix))) continue;
+      if (![...subs].some((s) => s.startsWith(prefix) && !matches(s))) continue;
       childInfo = true;
     }
     if (cmd.selection.specialUse && !mb?.specialUse) continue;
