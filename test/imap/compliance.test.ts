@@ -54,7 +54,7 @@ describe('imap compliance (issue 16)', () => {
     c.destroy();
   });
 
-  it('LIST (SUBSCRIBED RECURSIVEMATCH): CHILDINFO only for names that do not match themselves (RFC 5258 3.5)', async () => {
+  it('LIST (SUBSCRIBED RECURSIVEMATCH): CHILDINFO only for unsubscribed parents of subscribed names the pattern hides (RFC 5258 3.5)', async () => {
     const c = await h.client();
     await c.ok('CREATE rm/b/c');
     await c.ok('SUBSCRIBE rm/b/c');
