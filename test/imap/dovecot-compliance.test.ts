@@ -122,4 +122,35 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
       c.destroy();
     }
   });
+
+  test('NUL from a binary APPEND: never in a plain literal; BODY[n] decodes to the octets, BINARY[n] is literal8', async () => {
+    const msg = Buffer.from(
+      'From: a@example.org\r\nSubject: nul\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=xx\r\n\r\n' +
+        '--xx\r\nContent-Type: text/plain\r\n\r\nhello\r\n' +
+        '--xx\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd\r\n--xx--\r\n',
+      'latin1',
+    );
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE nulp');
+      const tag = c.nextTag();
+      c.write(Buffer.concat([Buffer.from(`${tag} APPEND nulp ~{${msg.length}+}\r\n`), msg, Buffer.from('\r\n')]));
+      assert.equal((await c.reply(tag)).status, 'OK', s.name);
+      await c.ok('SELECT nulp');
+      const line = (await c.ok('FETCH 1 (BODY.PEEK[] BODY.PEEK[2] BINARY.PEEK[2])')).untagged[0]!;
+      const re = /(~?)\{(\d+)\}\r\n/g;
+      const bodies: string[] = [];
+      for (let m = re.exec(line); m; m = re.exec(line)) {
+        const data = line.slice(re.lastIndex, re.lastIndex + Number(m[2]));
+        if (m[1] !== '~') assert.ok(!data.includes('\0'), `${s.name}: NUL in a plain literal`);
+        bodies.push(data);
+        re.lastIndex += Number(m[2]);
+      }
+      assert.equal(bodies.length, 3, s.name);
+      assert.equal(Buffer.from(bodies[1]!, 'base64').toString('latin1'), 'ab\0cd', s.name);
+      assert.equal(bodies[2], 'ab\0cd', s.name);
+      assert.match(line, /BINARY\[2\] ~\{5\}/, s.name);
+      c.destroy();
+    }
+  });
 });
