@@ -29,3 +29,23 @@ test('resolve: whole-mailbox sets (the fast path) and partial ones give the same
   assert.deepEqual(v.uids, [3, 5, 9]);
   assert.deepEqual(view([]).resolve(set([1, STAR]), true), []);
 });
+
+test('\\Recent ranges: merged as claims come, counted over the UIDs the view holds, expunged ones gone', () => {
+  const v = view([1, 2, 5, 7, 9]);
+  v.markRecent(2, 6);
+  v.markRecent(6, 8); // touches the last range: merged
+  v.markRecent(3, 3); // empty
+  assert.equal(v.recentCount, 3); // 2, 5, 7
+  assert.deepEqual([1, 2, 5, 7, 9].filter((u) => v.isRecent(u)), [2, 5, 7]);
+  v.removeReported(5);
+  assert.equal(v.recentCount, 2);
+  assert.equal(v.isRecent(5), false);
+  const m = v.messages.get(2)!;
+  m.flags = ['\\Seen'];
+  assert.deepEqual(v.shownFlags(m, false), ['\\Recent', '\\Seen']);
+  assert.deepEqual(v.shownFlags(m, true), ['\\Seen']);
+  // One list with \Recent per distinct flag list (FETCH encodes each list once).
+  assert.equal(v.shownFlags(m, false), v.shownFlags(m, false));
+  v.markRecent(100, Infinity);
+  assert.equal(v.recentCount, 2);
+});
