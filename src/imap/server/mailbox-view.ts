@@ -330,10 +330,13 @@ export class MailboxView {
         }
       }
     }
+    // New keywords first, once for the whole batch (RFC 9051 7.3.5).
+    const used: string[] = [];
+    for (const f of flagUpdates.values()) for (const k of f.flags) used.push(k);
+    for (const line of this.announceKeywords(used)) await out.untagged(line);
     for (const [uid, f] of flagUpdates) {
       const m = this.messages.get(uid);
       if (!m) continue;
-      for (const line of this.announceKeywords(f.flags)) await out.untagged(line);
       m.flags = f.flags;
       m.modseq = f.modseq;
       this.highestModseq = Math.max(this.highestModseq, f.modseq);
@@ -348,7 +351,7 @@ export class MailboxView {
       const announce: string[] = [];
       for (const m of metas.sort((a, b) => a.uid - b.uid)) {
         if (this.messages.has(m.uid)) continue;
-        announce.push(...m.flags);
+        for (const k of m.flags) announce.push(k);
         this.messages.set(m.uid, toView(m));
         if (m.uid > max) this.uids.push(m.uid);
         else {
@@ -358,10 +361,10 @@ export class MailboxView {
       }
       // RFC 3501 2.3.2: the first session told of a message sees it as recent. A read-write view
       // claims it in the store (another session may have been first); a read-only one just shows it.
-      const added = metas.map((m) => m.uid);
-      if (added.length) {
-        const min = Math.min(...added);
-        const max = Math.max(...added);
+      if (metas.length) {
+        // metas is sorted by UID (above).
+        const min = metas[0]!.uid;
+        const max = metas[metas.length - 1]!.uid;
         if (this.claimRecent) {
           // Only what this view now shows: an older unclaimed UID is not among the new messages.
           let c = { first: min, next: max + 1 };
