@@ -9,7 +9,7 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   maxLiteralsPerCommand: 1000,
   maxLiteralBytesPerCommand: 1024000,
   maxLiteralBytesBeforeAuth: 102400,
-  maxLineLength: 16 * 1024,
+  maxLineLength: 64 * 1024,
   appendLimit: 100 * 1024 * 1024,
   idleTimeoutBeforeAuthMs: 30_000,
   idleTimeoutAfterAuthMs: 30 * 60_000,

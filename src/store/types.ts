@@ -94,6 +94,8 @@ export interface Mailbox {
   uidNext: number;
   highestModseq: number;
   created: Date;
+  /** Messages from this UID on are \Recent: no session has claimed them yet (RFC 3501 2.3.2). */
+  firstRecentUid: number;
 }
 
 export interface MailboxCounts {
@@ -270,6 +272,13 @@ export interface Store {
   /** Subscriptions are kept by name, also for mailboxes that do not exist (RFC 9051 6.3.7). */
   listSubscriptions(accountId: number): Promise<string[]>;
   mailboxCounts(mailboxId: number): Promise<MailboxCounts>;
+  /**
+   * \Recent for the session that selects the mailbox read-write (RFC 3501 2.3.2): the messages from
+   * `first` to before `next` (at most `upTo`, the UIDs the session knows of) are recent for it
+   * alone; later sessions see them as not recent. The claim is kept, so a restart does not make
+   * old mail recent again.
+   */
+  claimRecent(accountId: number, mailboxId: number, upTo: number): Promise<{ first: number; next: number }>;
 
   // Messages.
   /** Writes content to a file and fsyncs it (and its directory); nothing is visible yet. */

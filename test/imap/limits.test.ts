@@ -48,7 +48,7 @@ async function literalLimitCases(h: Harness, login: boolean): Promise<void> {
 
   // An over-long command line: BYE and close.
   c = await open();
-  c.write('a5 NOOP ' + 'x'.repeat(17 * 1024) + '\r\n');
+  c.write('a5 NOOP ' + 'x'.repeat(65 * 1024) + '\r\n');
   assert.match((await c.expectClosed())[0]!, /^\* BYE /);
 }
 

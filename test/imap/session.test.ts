@@ -117,20 +117,21 @@ describe('imap session', () => {
     await c.no('APPEND nosuch {3}', 'TRYCREATE');
     r = await c.ok('SELECT work');
     assert.ok(r.untagged.includes('* 2 EXISTS'));
-    assert.ok(r.untagged.includes('* 0 RECENT'));
+    // Both messages are new: this session is the first to see them (RFC 3501 2.3.2).
+    assert.ok(r.untagged.includes('* 2 RECENT'));
     assert.ok(r.untagged.some((l) => /^\* OK \[UIDVALIDITY \d+\]/.test(l)));
     assert.ok(r.untagged.includes('* OK [UNSEEN 2] first unseen'));
     assert.match(r.text, /^\[READ-WRITE\]/);
 
     r = await c.ok('FETCH 1:* (UID FLAGS RFC822.SIZE)');
-    assert.match(r.untagged[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) RFC822.SIZE \d+\)$/);
+    assert.match(r.untagged[0]!, /^\* 1 FETCH \(UID 1 FLAGS \(\\Recent \\Seen\) RFC822.SIZE \d+\)$/);
     r = await c.ok('FETCH 1 (ENVELOPE BODYSTRUCTURE)');
     assert.match(r.untagged[0]!, /ENVELOPE \("Mon, 1 Jan 2024 10:00:00 \+0000" "first" \(\("Alice" NIL "alice" "example.org"\)\)/);
     assert.match(r.untagged[0]!, /BODYSTRUCTURE \("TEXT" "PLAIN" \("CHARSET" "US-ASCII"\) NIL NIL "7BIT" \d+ 1 NIL NIL NIL NIL\)/);
     r = await c.ok('FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
     assert.equal(r.untagged[0], '* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {19}\r\nSubject: second\r\n\r\n)');
     r = await c.ok('FETCH 2 (BODY[TEXT]<0.5>)');
-    assert.equal(r.untagged[0], '* 2 FETCH (BODY[TEXT]<0> {5}\r\nHello FLAGS (\\Seen))');
+    assert.equal(r.untagged[0], '* 2 FETCH (BODY[TEXT]<0> {5}\r\nHello FLAGS (\\Recent \\Seen))');
     r = await c.ok('UID FETCH 2 (BINARY.SIZE[1] PREVIEW INTERNALDATE SAVEDATE)');
     assert.match(r.untagged[0]!, /^\* 2 FETCH \(UID 2 BINARY.SIZE\[1\] 14 PREVIEW "Hello there." INTERNALDATE "[^"]+" SAVEDATE "[^"]+"\)$/);
 
@@ -154,7 +155,12 @@ describe('imap session', () => {
     assert.deepEqual(r.untagged, ['* 2 FETCH (UID 2)']);
 
     r = await c.ok('STORE 1 +FLAGS (\\Deleted $Important)');
-    assert.deepEqual(r.untagged, ['* 1 FETCH (FLAGS (\\Seen \\Deleted $Important))']);
+    // $Important is new to the mailbox: FLAGS and PERMANENTFLAGS first (RFC 9051 7.3.5).
+    assert.deepEqual(r.untagged, [
+      '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)',
+      '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important \\*)] flags permitted',
+      '* 1 FETCH (FLAGS (\\Recent \\Seen \\Deleted $Important))',
+    ]);
     r = await c.ok('STORE 2 +FLAGS.SILENT (\\Flagged)');
     assert.deepEqual(r.untagged, []);
     r = await c.ok('COPY 1:2 Trash');

@@ -96,7 +96,7 @@ describe('CommandReader', () => {
 
   it('rejects over-long lines', () => {
     const r = new CommandReader(DEFAULT_READER_LIMITS);
-    r.push(Buffer.alloc(20000, 0x61));
+    r.push(Buffer.alloc(DEFAULT_READER_LIMITS.maxLineLength + 100, 0x61));
     assert.equal(drain(r)[0]!.kind, 'line-too-long');
   });
 });

@@ -21,7 +21,9 @@ export const DEFAULT_READER_LIMITS: ReaderLimits = {
   maxLiteralsPerCommand: 1000,
   maxLiteralBytesPerCommand: 1024000,
   maxLiteralBytesBeforeAuth: 102400,
-  maxLineLength: 16 * 1024,
+  // As Dovecot (imap_max_line_length): an ID with RFC 2971's maximum (30 pairs of 1024-octet
+  // values) or a long UID set fits, and the line is still bounded.
+  maxLineLength: 64 * 1024,
 };
 
 /** Default APPENDLIMIT (spec 4: 100 MiB). */

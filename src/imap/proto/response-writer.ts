@@ -46,6 +46,9 @@ export class ResponseBuilder {
   }
 
   string(s: string | Buffer): this {
+    // No IMAP string can hold NUL (RFC 9051 4.3: CHAR8 excludes it): a NUL in a header value is
+    // sent as a space.
+    if (typeof s === 'string' ? s.includes('\0') : s.includes(0)) s = withoutNulOctets(s);
     if (typeof s !== 'string') {
       if (s.length <= QUOTE_MAX && canQuoteBytes(s, this.utf8)) return this.text(quote(s.toString('utf8')));
       return this.literal(s);
@@ -156,6 +159,13 @@ function canQuoteBytes(b: Buffer, utf8: boolean): boolean {
   }
   // Only valid UTF-8 may be quoted.
   return !utf8 || Buffer.from(b.toString('utf8'), 'utf8').equals(b);
+}
+
+function withoutNulOctets(s: string | Buffer): string | Buffer {
+  if (typeof s === 'string') return s.replace(/\0/g, ' ');
+  const b = Buffer.from(s);
+  for (let i = b.indexOf(0); i >= 0; i = b.indexOf(0, i + 1)) b[i] = 0x20;
+  return b;
 }
 
 export function quote(s: string): string {

@@ -42,6 +42,8 @@ export class AppendSession {
   private announced = 0;
   private readonly staged: StagedMessage[] = [];
   private current: Current | null = null;
+  /** The current message literal was synchronizing: the client waited for "+" (see connection.ts). */
+  awaitingLineEnd = false;
   /** Set when staging failed: the rest of the data is read and dropped, the command fails. */
   private failure: unknown = null;
 
@@ -83,6 +85,7 @@ export class AppendSession {
     }
     this.announced += ev.size;
     conn.acceptMessage();
+    this.awaitingLineEnd = ev.sync;
     if (ev.sync) await conn.send('+ Ready for message data\r\n');
     const channel = ev.size <= INLINE_BLOB_MAX ? null : new ChunkChannel();
     const staging = channel ? conn.ctx.store.stageBlob(channel, conn.appendLimit) : null;

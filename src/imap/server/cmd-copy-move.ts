@@ -14,7 +14,7 @@ export async function handleCopyMove(conn: ImapConnection, cmd: CommandOf<'COPY'
   const dest = await store.getMailbox(account, conn.storeName(cmd.mailbox));
   if (!dest) throw no('TRYCREATE', 'no such mailbox');
   if (!uids.length) return { text: `${cmd.name} completed: no messages` };
-  if (cmd.name === 'MOVE' && dest.id === view.mailbox.id) throw no('CANNOT', 'source and destination are the same mailbox');
+  // Into the selected mailbox itself: the messages get new UIDs there (COPYUID), as Dovecot does.
   const r = cmd.name === 'COPY'
     ? await store.copyMessages(account, view.mailbox.id, uids, dest.id)
     : await store.moveMessages(account, view.mailbox.id, uids, dest.id);

@@ -1,10 +1,11 @@
 // FETCH and UID FETCH (RFC 9051 6.4.5, 7.5.2; BINARY RFC 3516; CONDSTORE/QRESYNC RFC 7162 3.1.4,
 // 3.2.6; SAVEDATE RFC 8514; PREVIEW RFC 8970).
-import { binarySize, decodePartContent, getSection, partial, resolvePart, UnknownTransferEncodingError } from '../../mime/index.js';
+import { binarySize, decodePartContent, getSection, parseMessage, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
 import { formatDateTime } from '../proto/date-time.js';
 import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
@@ -53,7 +54,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
   const items = [...cmd.items];
   const has = (n: string): boolean => items.some((a) => a.kind === 'simple' && a.name === n);
   // RFC 7162 3.1: MODSEQ or CHANGEDSINCE turn CONDSTORE on for the session.
-  if (cmd.changedSince !== null || has('MODSEQ')) conn.condstore = true;
+  if (cmd.changedSince !== null || has('MODSEQ')) await enableCondstore(conn);
   if (cmd.changedSince !== null) {
     if (!has('MODSEQ')) items.push({ kind: 'simple', name: 'MODSEQ' });
     uids = uids.filter((u) => view.messages.get(u)!.modseq > cmd.changedSince!);
@@ -90,7 +91,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
     if (items.every(isMeta)) {
       // Metadata only (FETCH 1:* (FLAGS) and the like): lines encoded straight into large buffers
       // from the view, nothing allocated per message for the common items.
-      const enc = new MetaEncoder(conn, items);
+      const enc = new MetaEncoder(conn, view, items);
       const walk: MetaWalk = { next: 0, k: 0 };
       while (walk.next < uids.length && !conn.closed) {
         // A buffer's worth at a time, in a plain function: V8 optimizes its loop at once, where the
@@ -116,7 +117,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
         ahead?.at(i + j);
         const b = conn.builder().text(`* ${view.msn(uid)} FETCH (`);
         try {
-          await writeItems(conn, b, m, items, loader, wantContent, seenNow.has(uid));
+          await writeItems(conn, view, b, m, items, loader, wantContent, seenNow.has(uid));
         } catch (err) {
           // Expunged meanwhile by another session: the others are still sent, then NO (RFC 9051 7.5.1).
           if (!isExpungeIssued(err)) throw err;
@@ -201,10 +202,14 @@ class MetaEncoder {
   private readonly condstore: boolean;
   private readonly flagBytes = new Map<string[], Buffer>();
 
+  private readonly rev2: boolean;
+
   constructor(
     private readonly conn: ImapConnection,
+    private readonly view: MailboxView,
     items: FetchAtt[],
   ) {
+    this.rev2 = conn.rev2;
     for (const a of items) {
       if (a.kind !== 'simple') continue;
       if (a.name === 'FLAGS') {
@@ -270,7 +275,7 @@ class MetaEncoder {
 
   /** Adds one line; true when the buffer should be taken (about full). */
   line(msn: number, m: ViewMessage, seenNow: boolean): boolean {
-    const fl = this.hasFlags || seenNow ? this.flags(m.flags) : null;
+    const fl = this.hasFlags || seenNow ? this.flags(this.view.shownFlags(m, this.rev2)) : null;
     // Room for the fixed parts; flag lists and dates are bounded by what flags() and formatDateTime give.
     const room = 256 + (fl ? fl.length : 0);
     if (this.size + room > this.buf.length) this.grow(room);
@@ -350,6 +355,7 @@ function metaItem(m: ViewMessage, name: string): string | null {
 
 async function writeItems(
   conn: ImapConnection,
+  view: MailboxView,
   b: ResponseBuilder,
   m: ViewMessage,
   items: FetchAtt[],
@@ -358,6 +364,16 @@ async function writeItems(
   seenNow: boolean,
 ): Promise<void> {
   const content = wantContent ? await loader.content(m) : undefined;
+  // What BODY[...] and RFC822* serve: the stored bytes, or for a message holding NUL (which no plain
+  // literal may carry, RFC 9051 4.3) its parts with NUL re-encoded as base64 (mime/nul-free.ts).
+  let served: { buf: Buffer; part: MimePart } | null = null;
+  const servedForm = async (): Promise<{ buf: Buffer; part: MimePart }> => {
+    if (served) return served;
+    const part = (await loader.cache(m, content)).part;
+    if (!content!.includes(0)) return (served = { buf: content!, part });
+    const buf = withoutNul(content!, part);
+    return (served = { buf, part: parseMessage(buf) });
+  };
   let first = true;
   const sep = (): ResponseBuilder => {
     if (!first) b.text(' ');
@@ -372,7 +388,7 @@ async function writeItems(
         case 'FLAGS':
           if (flagsDone) break;
           flagsDone = true;
-          sep().text(`FLAGS ${conn.flagList(m.flags)}`);
+          sep().text(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
           break;
         case 'UID':
         case 'INTERNALDATE':
@@ -395,19 +411,19 @@ async function writeItems(
           sep().text('BODYSTRUCTURE ').value((await loader.cache(m, content)).bodystructure);
           break;
         case 'RFC822':
-          sep().text('RFC822 ').literal(content!);
+          sep().text('RFC822 ').literal((await servedForm()).buf);
           break;
         case 'RFC822.HEADER':
         case 'RFC822.TEXT': {
-          const c = await loader.cache(m, content);
-          const data = getSection(content!, c.part, { part: [], text: a.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' });
+          const s = await servedForm();
+          const data = getSection(s.buf, s.part, { part: [], text: a.name === 'RFC822.HEADER' ? 'HEADER' : 'TEXT' });
           sep().text(`${a.name} `).literal(data);
           break;
         }
       }
     } else if (a.kind === 'body') {
-      const c = await loader.cache(m, content);
-      let data = getSection(content!, c.part, a.section);
+      const s = await servedForm();
+      let data = getSection(s.buf, s.part, a.section);
       let label = `BODY[${sectionLabel(a.section)}]`;
       if (a.partial) {
         data = partial(data, a.partial.start, a.partial.count);
@@ -420,7 +436,9 @@ async function writeItems(
       if (!part) throw no('NONEXISTENT', `no part ${a.part.join('.')}`);
       try {
         if (a.kind === 'binary.size') {
-          sep().text(`BINARY.SIZE[${a.part.join('.')}] ${binarySize(content!, part)}`);
+          // RFC 3516 4.2: BINARY[] is the whole message as stored, so is its size.
+          const size = a.part.length ? binarySize(content!, part) : content!.length;
+          sep().text(`BINARY.SIZE[${a.part.join('.')}] ${size}`);
         } else {
           // RFC 3516 4.2: the whole message for BINARY[] is sent as is.
           let data = a.part.length ? decodePartContent(content!, part) : content!;
@@ -441,6 +459,6 @@ async function writeItems(
     }
   }
   // RFC 9051 6.4.5: when \Seen was set, FLAGS is included; RFC 7162 3.1.4: MODSEQ with CONDSTORE.
-  if (seenNow && !flagsDone) sep().text(`FLAGS ${conn.flagList(m.flags)}`);
+  if (seenNow && !flagsDone) sep().text(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
   if (conn.condstore && !modseqDone && (seenNow || flagsDone)) sep().text(`MODSEQ (${m.modseq})`);
 }

@@ -3,7 +3,7 @@
 import type { Mailbox } from '../../store/types.js';
 import type { Command, CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
-import { DELIMITER } from './mailbox-names.js';
+import { DELIMITER, patternFromWire } from './mailbox-names.js';
 import { statusValues } from './cmd-status.js';
 
 /** A LIST pattern as a RegExp: "*" matches anything, "%" anything but the delimiter (RFC 9051 6.3.9). */
@@ -22,13 +22,20 @@ function sortNames(names: string[]): string[] {
 export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): Promise<void> {
   const store = conn.ctx.store;
   const account = conn.identity!.accountId;
-  const ref = conn.storeName(cmd.reference || '') ;
   if (cmd.patterns.length === 1 && cmd.patterns[0] === '' && !cmd.selection.subscribed) {
     // RFC 9051 6.3.9: an empty pattern asks for the delimiter and root.
     await conn.untagged(`LIST (\\Noselect) "${DELIMITER}" ""`);
     return;
   }
-  const regexps = cmd.patterns.map((p) => patternRegExp(cmd.reference ? ref + conn.storeName(p) : conn.storeName(p)));
+  // A reference or pattern that is not modified UTF-7 names no mailbox: it matches nothing (as Dovecot).
+  const ref = patternFromWire(cmd.reference || '', conn.utf8);
+  if (ref === null) return;
+  const regexps: RegExp[] = [];
+  for (const p of cmd.patterns) {
+    const name = patternFromWire(p, conn.utf8);
+    if (name !== null) regexps.push(patternRegExp(cmd.reference ? ref + name : name));
+  }
+  if (!regexps.length) return;
   const matches = (n: string): boolean => regexps.some((r) => r.test(n));
 
   const mailboxes = await store.listMailboxes(account);
@@ -63,10 +70,12 @@ export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): 
     const attrs: string[] = [];
     let childInfo = false;
     if (cmd.selection.subscribed && !subs.has(name)) {
-      // RFC 5258 3.5: with RECURSIVEMATCH, a parent of subscribed names is listed with CHILDINFO.
+      // RFC 5258 3.5: with RECURSIVEMATCH, a parent of subscribed names is listed with CHILDINFO,
+      // for a subscribed descendant this LIST does not return itself (the pattern hides it, as
+      // "%" does); one the pattern matches is listed on its own, and its parents are not (as Dovecot).
       if (!cmd.selection.recursiveMatch) continue;
       const prefix = name + DELIMITER;
-      if (![...subs].some((s) => s.startsWith(prefix))) continue;
+      if (![...subs].some((s) => s.startsWith(prefix) && !matches(s))) continue;
       childInfo = true;
     }
     if (cmd.selection.specialUse && !mb?.specialUse) continue;
@@ -89,11 +98,25 @@ export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): 
 export async function handleLsub(conn: ImapConnection, cmd: CommandOf<'LSUB'>): Promise<void> {
   const store = conn.ctx.store;
   const account = conn.identity!.accountId;
-  const re = patternRegExp(conn.storeName(cmd.reference + cmd.pattern));
+  const pattern = patternFromWire(cmd.reference + cmd.pattern, conn.utf8);
+  if (pattern === null) return;
+  const re = patternRegExp(pattern);
   const existing = new Set((await store.listMailboxes(account)).map((m) => m.name));
-  const subs = await store.listSubscriptions(account);
-  for (const name of sortNames(subs.filter((s) => re.test(s)))) {
-    const attrs = existing.has(name) ? '' : '\\Noselect';
+  const subs = new Set(await store.listSubscriptions(account));
+  // RFC 3501 6.3.9: when "%" hides a subscribed name, its parent that the pattern matches is
+  // listed with \Noselect (unless it is subscribed itself).
+  const parents = new Set<string>();
+  for (const s of subs) {
+    if (re.test(s)) continue;
+    const levels = s.split(DELIMITER);
+    for (let i = levels.length - 1; i > 0; i--) {
+      const parent = levels.slice(0, i).join(DELIMITER);
+      if (!subs.has(parent) && re.test(parent)) parents.add(parent);
+    }
+  }
+  const names = [...subs].filter((s) => re.test(s)).concat([...parents]);
+  for (const name of sortNames(names)) {
+    const attrs = existing.has(name) && !parents.has(name) ? '' : '\\Noselect';
     await conn.send(conn.builder().text(`* LSUB (${attrs}) "${DELIMITER}" `).astring(conn.wireName(name)).text('\r\n').toBuffer());
   }
 }

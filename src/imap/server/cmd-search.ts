@@ -4,6 +4,7 @@
 import { formatNumberSet } from '../proto/sequence-set.js';
 import { quote } from '../proto/response-writer.js';
 import type { Command, CommandOf, SearchKey } from '../proto/types.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { runSearch } from './search-run.js';
@@ -20,18 +21,21 @@ export function usesModseq(k: SearchKey): boolean {
 export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<CommandResult | void> {
   const view = conn.view!;
   const withModseq = usesModseq(cmd.key);
-  if (withModseq) conn.condstore = true;
+  if (withModseq) await enableCondstore(conn);
   const { found, gone } = await runSearch(conn.ctx.store, view, cmd.key); // UIDs in ascending order
   // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
   const result: CommandResult | void = gone ? { code: 'EXPUNGEISSUED', text: 'SEARCH completed; some messages were expunged by another session' } : undefined;
   const nums = cmd.uid ? found : found.map((u) => view.msn(u));
-  let highest = 0;
-  if (withModseq) for (const u of found) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
+  const modseqOf = (list: number[]): number => {
+    let highest = 0;
+    for (const u of list) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
+    return highest;
+  };
 
   const ret = cmd.returnOpts ?? (conn.rev2 ? [] : null);
   if (ret === null) {
     let line = `SEARCH${nums.map((n) => ' ' + n).join('')}`;
-    if (withModseq && found.length) line += ` (MODSEQ ${highest})`;
+    if (withModseq && found.length) line += ` (MODSEQ ${modseqOf(found)})`;
     await conn.untagged(line);
     return result;
   }
@@ -54,7 +58,12 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberSet(nums)}`;
   if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
   if (cmd.partial) line += ` PARTIAL ${partialData(cmd.partial, nums, true)}`;
-  if (withModseq && found.length) line += ` MODSEQ ${highest}`;
+  if (withModseq && found.length) {
+    // RFC 7162 3.1.5: with MIN and/or MAX alone, the mod-sequence of the message(s) returned; with
+    // ALL or COUNT, the highest of every match.
+    const returned = opts.has('ALL') || opts.has('COUNT') ? found : [...(opts.has('MIN') ? [found[0]!] : []), ...(opts.has('MAX') ? [found[found.length - 1]!] : [])];
+    line += ` MODSEQ ${modseqOf(returned)}`;
+  }
   await conn.untagged(line);
   return result;
 }

@@ -1,19 +1,12 @@
 // SELECT, EXAMINE (RFC 9051 6.3.2-3, RFC 3501 for IMAP4rev1 clients, RFC 7162 CONDSTORE/QRESYNC),
 // CLOSE (6.4.1), UNSELECT (6.4.2), CHECK (RFC 3501 6.4.1).
+import { StoreError } from '../../store/errors.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { bad, no } from './errors.js';
 import { MailboxView } from './mailbox-view.js';
-
-const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
-
-export function keywordsOf(view: MailboxView): string[] {
-  const kw = new Set<string>();
-  for (const m of view.messages.values()) for (const f of m.flags) if (!f.startsWith('\\')) kw.add(f);
-  return [...kw].sort();
-}
 
 export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT' | 'EXAMINE'>): Promise<CommandResult> {
   const store = conn.ctx.store;
@@ -32,11 +25,31 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   // The same mailbox again, unchanged: the previous view's messages serve (no reload of every row).
   const view = previous?.takeOver(mb, readOnly) ?? (await MailboxView.load(store, mb, readOnly));
 
-  const flags = [...SYSTEM_FLAGS, ...keywordsOf(view)];
+  view.learnKeywords();
+  const account = conn.identity!.accountId;
+  if (!readOnly) {
+    // RFC 3501 2.3.2: this session is the first to see the messages no session has claimed yet;
+    // no other session will see them as recent (rev2 sessions claim too, they just never show it).
+    const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
+    try {
+      const c = await store.claimRecent(account, mb.id, Math.max(mb.uidNext, last + 1));
+      view.markRecent(c.first, c.next);
+    } catch (err) {
+      // The claim could not be written (disk full): the mailbox opens all the same, showing what
+      // is recent as EXAMINE does, without taking it.
+      if (!(err instanceof StoreError)) throw err;
+      view.markRecent(mb.firstRecentUid, Math.max(mb.uidNext, last + 1));
+    }
+    view.claimRecent = (upTo) => store.claimRecent(account, mb.id, upTo);
+  } else {
+    // EXAMINE shows what is recent without taking it.
+    view.markRecent(mb.firstRecentUid, Infinity);
+  }
+  const [flagsLine, permanentLine] = view.flagsLines();
   await conn.untagged(`${view.exists} EXISTS`);
-  if (!conn.rev2) await conn.untagged('0 RECENT');
-  await conn.untagged(`FLAGS (${flags.join(' ')})`);
-  await conn.untagged(`OK [PERMANENTFLAGS (${view.readOnly ? '' : [...flags, '\\*'].join(' ')})] flags permitted`);
+  if (!conn.rev2) await conn.untagged(`${view.recentCount} RECENT`);
+  await conn.untagged(flagsLine!);
+  await conn.untagged(permanentLine!);
   await conn.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
   await conn.untagged(`OK [UIDNEXT ${mb.uidNext}] predicted next UID`);
   if (!conn.rev2) {
@@ -44,7 +57,8 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     const i = view.uids.findIndex((u) => !view.messages.get(u)!.flags.includes('\\Seen'));
     if (i >= 0) await conn.untagged(`OK [UNSEEN ${i + 1}] first unseen`);
   }
-  if (conn.condstore) await conn.untagged(`OK [HIGHESTMODSEQ ${mb.highestModseq}] highest`);
+  // RFC 7162 3.1.2.1: every successful SELECT/EXAMINE of a mailbox that keeps mod-sequences.
+  await conn.untagged(`OK [HIGHESTMODSEQ ${mb.highestModseq}] highest`);
   if (conn.rev2) {
     // RFC 9051 6.3.2: LIST response with the mailbox name (canonical form).
     const b = conn.builder().text('* LIST () "/" ').astring(conn.wireName(mb.name)).text('\r\n');
@@ -62,7 +76,7 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     if (vanished.length) await conn.untagged(`VANISHED (EARLIER) ${formatNumberSet(vanished)}`);
     for (const uid of view.uids) {
       const m = view.messages.get(uid)!;
-      if (m.modseq > q.modseq) await conn.untagged(`${view.msn(uid)} FETCH (UID ${uid} FLAGS (${m.flags.join(' ')}) MODSEQ (${m.modseq}))`);
+      if (m.modseq > q.modseq) await conn.untagged(`${view.msn(uid)} FETCH (UID ${uid} FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))} MODSEQ (${m.modseq}))`);
     }
   }
   conn.setView(view);

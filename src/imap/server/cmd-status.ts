@@ -1,6 +1,7 @@
 // STATUS (RFC 9051 6.3.11; STATUS=SIZE RFC 8438; HIGHESTMODSEQ RFC 7162 3.1.6; APPENDLIMIT RFC 7889).
 import type { Mailbox } from '../../store/types.js';
 import type { CommandOf, StatusItem } from '../proto/types.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 
@@ -17,7 +18,7 @@ export async function statusValues(conn: ImapConnection, mb: Mailbox, items: Sta
       case 'UNSEEN': v = c.unseen; break;
       case 'DELETED': v = c.deleted; break;
       case 'SIZE': v = c.size; break;
-      case 'RECENT': v = 0; break;
+      case 'RECENT': v = c.recent; break;
       case 'HIGHESTMODSEQ': v = mb.highestModseq; break;
       case 'APPENDLIMIT': v = conn.appendLimit; break;
     }
@@ -29,7 +30,7 @@ export async function statusValues(conn: ImapConnection, mb: Mailbox, items: Sta
 export async function handleStatus(conn: ImapConnection, cmd: CommandOf<'STATUS'>): Promise<void> {
   const mb = await conn.ctx.store.getMailbox(conn.identity!.accountId, conn.storeName(cmd.mailbox));
   if (!mb) throw no('NONEXISTENT', 'no such mailbox');
-  if (cmd.items.includes('HIGHESTMODSEQ')) conn.condstore = true;
+  if (cmd.items.includes('HIGHESTMODSEQ')) await enableCondstore(conn);
   const vals = await statusValues(conn, mb, cmd.items);
   await conn.send(conn.builder().text('* STATUS ').astring(conn.wireName(mb.name)).text(` ${vals}\r\n`).toBuffer());
 }

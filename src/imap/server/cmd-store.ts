@@ -1,6 +1,7 @@
 // STORE and UID STORE (RFC 9051 6.4.6), .SILENT, UNCHANGEDSINCE and [MODIFIED] (RFC 7162 3.1.3).
 import { formatNumberSet } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { no } from './errors.js';
@@ -8,7 +9,7 @@ import { no } from './errors.js';
 export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>): Promise<CommandResult | void> {
   const view = conn.view!;
   if (view.readOnly) throw no('READ-ONLY', 'mailbox is read-only (EXAMINE)');
-  if (cmd.unchangedSince !== null) conn.condstore = true;
+  if (cmd.unchangedSince !== null) await enableCondstore(conn);
   const uids = view.resolve(cmd.set, cmd.uid);
   // \Recent cannot be stored (RFC 3501 2.3.2); drop it rather than fail old clients.
   const flags = cmd.flags.filter((f) => f.toLowerCase() !== '\\recent');
@@ -19,6 +20,8 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
     view.applyFlags(u.uid, u.flags, u.modseq);
     updated.add(u.uid);
   }
+  // RFC 9051 7.3.5: a keyword new to the mailbox is announced before the FETCH that shows it.
+  for (const line of view.announceKeywords(r.updated.flatMap((u) => u.flags))) await conn.untagged(line);
   const failed = new Set(r.failedUnchangedSince);
   for (const uid of uids) {
     if (failed.has(uid)) continue;
@@ -29,7 +32,7 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
     if (cmd.silent && !(cmd.unchangedSince !== null && updated.has(uid))) continue;
     const parts: string[] = [];
     if (cmd.uid) parts.push(`UID ${uid}`);
-    if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(m.flags)}`);
+    if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
     if (conn.condstore) parts.push(`MODSEQ (${m.modseq})`);
     await conn.untagged(`${view.msn(uid)} FETCH (${parts.join(' ')})`);
   }

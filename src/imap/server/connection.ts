@@ -428,6 +428,15 @@ export class ImapConnection {
       case 'message-data':
         return this.append?.data(ev.chunk);
       case 'message-end':
+        if (this.append?.awaitingLineEnd && this.reader.buffered === 0) {
+          // The client waited for "+" and wrote the message: most (python imaplib, Roundcube) then
+          // write the closing CRLF separately, with Nagle's algorithm on, so their kernel holds it
+          // until the message is acknowledged, and ours delays that ACK by up to 40 ms (it has
+          // just answered, so it expects to reply again soon). Dovecot re-arms TCP_QUICKACK, which
+          // Node cannot set; any data we send carries the ACK at once, so an untagged OK (which a
+          // client accepts at any time, RFC 9051 7.1.1) does it.
+          await this.send('* OK message data received\r\n');
+        }
         return this.append?.end();
       default:
         await this.handleReaderProblem(ev);

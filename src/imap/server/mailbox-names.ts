@@ -2,7 +2,7 @@
 // names are UTF-8 once the client enabled UTF8=ACCEPT or IMAP4rev2 (RFC 9051 5.1, RFC 6855 3), and
 // modified UTF-7 otherwise (RFC 3501 5.1.3).
 import { decodeMutf7, encodeMutf7, Mutf7Error } from '../proto/mutf7.js';
-import { bad } from './errors.js';
+import { ImapError, no } from './errors.js';
 
 export const DELIMITER = '/';
 
@@ -23,7 +23,18 @@ export function fromWire(name: string, utf8: boolean): string {
   try {
     return canonicalName(decodeMutf7(name));
   } catch (err) {
-    if (err instanceof Mutf7Error) throw bad(`invalid mailbox name: ${err.message}`);
+    // Syntactically a valid astring: a name no mailbox can have (NO, as Dovecot), not a BAD command.
+    if (err instanceof Mutf7Error) throw no(null, `mailbox name is not valid modified UTF-7: ${err.message}`);
+    throw err;
+  }
+}
+
+/** fromWire for LIST patterns: null when the pattern is not valid modified UTF-7 (it matches nothing). */
+export function patternFromWire(pattern: string, utf8: boolean): string | null {
+  try {
+    return fromWire(pattern, utf8);
+  } catch (err) {
+    if (err instanceof ImapError) return null;
     throw err;
   }
 }

@@ -4,7 +4,7 @@ import { STAR, type SequenceSet } from '../proto/types.js';
 import { MailboxView, ViewMessage } from './mailbox-view.js';
 
 function view(uids: number[]): MailboxView {
-  const mailbox = { id: 1, accountId: 1, name: 'INBOX', specialUse: null, subscribed: true, uidValidity: 7, uidNext: 100, highestModseq: 1, created: new Date(0) };
+  const mailbox = { id: 1, accountId: 1, name: 'INBOX', specialUse: null, subscribed: true, uidValidity: 7, uidNext: 100, highestModseq: 1, created: new Date(0), firstRecentUid: 100 };
   const messages = new Map(uids.map((u) => [u, new ViewMessage(u, [], 1, 0, 0, 10, u, u)]));
   return new MailboxView(mailbox, false, { uids: [...uids], messages });
 }
@@ -28,4 +28,24 @@ test('resolve: whole-mailbox sets (the fast path) and partial ones give the same
   v.resolve(set([1, STAR]), true).pop();
   assert.deepEqual(v.uids, [3, 5, 9]);
   assert.deepEqual(view([]).resolve(set([1, STAR]), true), []);
+});
+
+test('\\Recent ranges: merged as claims come, counted over the UIDs the view holds, expunged ones gone', () => {
+  const v = view([1, 2, 5, 7, 9]);
+  v.markRecent(2, 6);
+  v.markRecent(6, 8); // touches the last range: merged
+  v.markRecent(3, 3); // empty
+  assert.equal(v.recentCount, 3); // 2, 5, 7
+  assert.deepEqual([1, 2, 5, 7, 9].filter((u) => v.isRecent(u)), [2, 5, 7]);
+  v.removeReported(5);
+  assert.equal(v.recentCount, 2);
+  assert.equal(v.isRecent(5), false);
+  const m = v.messages.get(2)!;
+  m.flags = ['\\Seen'];
+  assert.deepEqual(v.shownFlags(m, false), ['\\Recent', '\\Seen']);
+  assert.deepEqual(v.shownFlags(m, true), ['\\Seen']);
+  // One list with \Recent per distinct flag list (FETCH encodes each list once).
+  assert.equal(v.shownFlags(m, false), v.shownFlags(m, false));
+  v.markRecent(100, Infinity);
+  assert.equal(v.recentCount, 2);
 });

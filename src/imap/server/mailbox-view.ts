@@ -3,6 +3,7 @@
 // RFC 9051 7.5.1: EXPUNGE may not be sent during FETCH, STORE or SEARCH (non-UID), nor when no command
 // is in progress; so expunges wait in `pending` while other changes are applied in order.
 import type { Change } from '../../store/change-feed.js';
+import { StoreError } from '../../store/errors.js';
 import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/types.js';
 
 /** What a view sync reads from the store: the metadata of new messages. */
@@ -69,12 +70,29 @@ function toView(m: MessageMeta): ViewMessage {
   return new ViewMessage(m.uid, m.flags, m.modseq, m.internalDate.getTime(), m.saveDate.getTime(), m.size, m.fileId, m.id);
 }
 
+const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
 export class MailboxView {
+  /** Keywords announced to the client in FLAGS / PERMANENTFLAGS (RFC 9051 7.3.5). */
+  private readonly keywords = new Set<string>();
   /** UIDs in order: index + 1 is the message sequence number. */
   uids: number[] = [];
   readonly messages: Map<number, ViewMessage>;
   /** RFC 5182: the saved search result, as UIDs. */
   saved: number[] = [];
+  /**
+   * UID ranges [first, next) that are \Recent in this session (RFC 3501 2.3.2; IMAP4rev1 sessions are
+   * told): claims are ranges, so a few pairs, not an entry per message of a big new mailbox. A UID
+   * in them is recent while the view holds it.
+   */
+  private readonly recentRanges: [number, number][] = [];
+  /**
+   * Claims new messages' \Recent state from the store (set for a read-write SELECT); null: new
+   * messages count as recent without a claim (EXAMINE shows, never takes, RFC 3501 6.3.2).
+   */
+  claimRecent: ((upTo: number) => Promise<{ first: number; next: number }>) | null = null;
+  /** Flag lists with \Recent in front, one per distinct list (lists are shared, see load). */
+  private withRecent = new WeakMap<string[], string[]>();
   private pending: Change[] = [];
   highestModseq: number;
   uidNext: number;
@@ -127,6 +145,74 @@ export class MailboxView {
     this.uids = [];
     this.deleted = true; // this one is not to be used any more
     return view;
+  }
+
+  /** The untagged FLAGS and PERMANENTFLAGS lines for the current keywords (SELECT, new keywords). */
+  flagsLines(): string[] {
+    const flags = [...SYSTEM_FLAGS, ...[...this.keywords].sort()];
+    return [`FLAGS (${flags.join(' ')})`, `OK [PERMANENTFLAGS (${this.readOnly ? '' : [...flags, '\\*'].join(' ')})] flags permitted`];
+  }
+
+  /** Records every keyword the messages use (SELECT). */
+  learnKeywords(): void {
+    for (const m of this.messages.values()) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
+  }
+
+  /**
+   * FLAGS and PERMANENTFLAGS again when `flags` hold a keyword the client was not told of: it must
+   * see the new FLAGS before a FETCH that uses it (RFC 9051 7.3.5). Empty when nothing is new.
+   */
+  announceKeywords(flags: string[]): string[] {
+    let fresh = false;
+    for (const f of flags) {
+      if (f.startsWith('\\') || this.keywords.has(f)) continue;
+      this.keywords.add(f);
+      fresh = true;
+    }
+    return fresh ? this.flagsLines() : [];
+  }
+
+  /** The flags a FETCH shows: \Recent too for IMAP4rev1 sessions (RFC 9051 removed it). */
+  shownFlags(m: ViewMessage, rev2: boolean): string[] {
+    if (rev2 || !this.isRecent(m.uid)) return m.flags;
+    let f = this.withRecent.get(m.flags);
+    if (!f) this.withRecent.set(m.flags, (f = ['\\Recent', ...m.flags]));
+    return f;
+  }
+
+  /** Marks the UIDs in [first, next) as recent (merged with the last range when they touch). */
+  markRecent(first: number, next: number): void {
+    if (first >= next) return;
+    const last = this.recentRanges[this.recentRanges.length - 1];
+    if (last && first <= last[1] && next >= last[0]) {
+      last[0] = Math.min(last[0], first);
+      last[1] = Math.max(last[1], next);
+    } else this.recentRanges.push([first, next]);
+  }
+
+  isRecent(uid: number): boolean {
+    if (!this.messages.has(uid)) return false;
+    for (const [first, next] of this.recentRanges) if (uid >= first && uid < next) return true;
+    return false;
+  }
+
+  /** How many messages of the view are recent (the RECENT response). */
+  get recentCount(): number {
+    let n = 0;
+    for (const [first, next] of this.recentRanges) n += this.indexAtOrAbove(next) - this.indexAtOrAbove(first);
+    return n;
+  }
+
+  /** The index in `uids` of the first UID >= uid. */
+  private indexAtOrAbove(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.uids[mid]! < uid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   get exists(): number {
@@ -244,13 +330,17 @@ export class MailboxView {
         }
       }
     }
+    // New keywords first, once for the whole batch (RFC 9051 7.3.5).
+    const used: string[] = [];
+    for (const f of flagUpdates.values()) for (const k of f.flags) used.push(k);
+    for (const line of this.announceKeywords(used)) await out.untagged(line);
     for (const [uid, f] of flagUpdates) {
       const m = this.messages.get(uid);
       if (!m) continue;
       m.flags = f.flags;
       m.modseq = f.modseq;
       this.highestModseq = Math.max(this.highestModseq, f.modseq);
-      const parts = [`FLAGS ${out.flagList(f.flags)}`];
+      const parts = [`FLAGS ${out.flagList(this.shownFlags(m, out.rev2))}`];
       if (out.qresync || out.condstore) parts.unshift(`UID ${uid}`);
       if (out.condstore) parts.push(`MODSEQ (${f.modseq})`);
       await out.untagged(`${this.msn(uid)} FETCH (${parts.join(' ')})`);
@@ -258,8 +348,10 @@ export class MailboxView {
     if (newUids.length) {
       const metas = await store.getMessages(this.mailbox.id, newUids);
       const max = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
+      const announce: string[] = [];
       for (const m of metas.sort((a, b) => a.uid - b.uid)) {
         if (this.messages.has(m.uid)) continue;
+        for (const k of m.flags) announce.push(k);
         this.messages.set(m.uid, toView(m));
         if (m.uid > max) this.uids.push(m.uid);
         else {
@@ -267,9 +359,30 @@ export class MailboxView {
           this.uids.sort((a, b) => a - b);
         }
       }
+      // RFC 3501 2.3.2: the first session told of a message sees it as recent. A read-write view
+      // claims it in the store (another session may have been first); a read-only one just shows it.
+      if (metas.length) {
+        // metas is sorted by UID (above).
+        const min = metas[0]!.uid;
+        const max = metas[metas.length - 1]!.uid;
+        if (this.claimRecent) {
+          // Only what this view now shows: an older unclaimed UID is not among the new messages.
+          let c = { first: min, next: max + 1 };
+          try {
+            c = await this.claimRecent(max + 1);
+          } catch (err) {
+            // Not written (disk full, mailbox deleted meanwhile): shown as recent, not taken.
+            if (!(err instanceof StoreError)) throw err;
+          }
+          this.markRecent(Math.max(c.first, min), c.next);
+        } else {
+          this.markRecent(min, max + 1);
+        }
+      }
+      for (const line of this.announceKeywords(announce)) await out.untagged(line);
       await out.untagged(`${this.uids.length} EXISTS`);
-      // RFC 3501 7.3.2: IMAP4rev1 clients expect RECENT with EXISTS; we keep no \Recent state.
-      if (!out.rev2) await out.untagged('0 RECENT');
+      // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT with EXISTS.
+      if (!out.rev2) await out.untagged(`${this.recentCount} RECENT`);
     }
   }
 

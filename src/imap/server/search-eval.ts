@@ -113,12 +113,13 @@ export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, 
       const has = m.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
       return has === k.present;
     }
+    // RFC 3501 6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT (\Recent is per session, mailbox-view.ts).
     case 'recent':
+      return view.isRecent(m.uid);
     case 'new':
-      // No \Recent state is kept (see mailbox-view.ts): nothing is recent.
-      return false;
+      return view.isRecent(m.uid) && !m.flags.includes('\\Seen');
     case 'old':
-      return true;
+      return !view.isRecent(m.uid);
     case 'size':
       return k.cmp === 'larger' ? m.size > k.n : m.size < k.n;
     case 'modseq':

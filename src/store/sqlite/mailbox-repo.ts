@@ -9,6 +9,7 @@ import type { Mailbox, MailboxCounts } from '../types.js';
 interface Row {
   id: number; account_id: number; name: string; special_use: string | null;
   uidvalidity: number; uidnext: number; highestmodseq: number; created: number; subscribed: number;
+  first_recent_uid: number;
 }
 
 const SELECT = `SELECT m.*, EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name) AS subscribed FROM mailboxes m`;
@@ -16,6 +17,7 @@ const SELECT = `SELECT m.*, EXISTS (SELECT 1 FROM subscriptions s WHERE s.accoun
 const toMailbox = (r: Row): Mailbox => ({
   id: r.id, accountId: r.account_id, name: r.name, specialUse: r.special_use, subscribed: r.subscribed !== 0,
   uidValidity: r.uidvalidity, uidNext: r.uidnext, highestModseq: r.highestmodseq, created: new Date(r.created),
+  firstRecentUid: r.first_recent_uid,
 });
 
 export const DEFAULT_MAILBOXES: [string, string | null][] = [
@@ -131,8 +133,19 @@ export class MailboxRepo {
     const r = this.db.prepare(`SELECT count(*) AS messages,
         coalesce(sum(instr(' ' || flags || ' ', ' \\Seen ') = 0), 0) AS unseen,
         coalesce(sum(instr(' ' || flags || ' ', ' \\Deleted ') > 0), 0) AS deleted,
-        coalesce(sum(size), 0) AS size
-      FROM messages WHERE mailbox_id = ?`).get(mailboxId) as { messages: number; unseen: number; deleted: number; size: number };
-    return { ...r, recent: 0 };
+        coalesce(sum(size), 0) AS size,
+        coalesce(sum(uid >= (SELECT first_recent_uid FROM mailboxes WHERE id = ?)), 0) AS recent
+      FROM messages WHERE mailbox_id = ?`).get(mailboxId, mailboxId) as MailboxCounts;
+    return r;
+  }
+
+  /** Records a \Recent claim: from here on only UIDs from `upTo` (at most UIDNEXT) are recent. */
+  claimRecent(mailboxId: number, upTo: number): void {
+    this.db.prepare('UPDATE mailboxes SET first_recent_uid = max(first_recent_uid, min(?, uidnext)) WHERE id = ?').run(upTo, mailboxId);
+  }
+
+  /** Messages of the mailbox from `uid` on (recent ones, for a claim not committed yet). */
+  countFrom(mailboxId: number, uid: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM messages WHERE mailbox_id = ? AND uid >= ?').get(mailboxId, uid) as { n: number }).n;
   }
 }

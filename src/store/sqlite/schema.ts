@@ -135,6 +135,12 @@ const migrations: string[] = [
     keys TEXT NOT NULL
   );
   `,
+  // 5: \Recent (RFC 3501 2.3.2), as Dovecot keeps it: messages from this UID on are recent until a
+  // session selecting the mailbox claims them. Mail that was there before the upgrade is not new.
+  `
+  ALTER TABLE mailboxes ADD COLUMN first_recent_uid INTEGER NOT NULL DEFAULT 1;
+  UPDATE mailboxes SET first_recent_uid = uidnext;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -104,7 +104,7 @@ test('append assigns increasing UIDs and MODSEQs; flags; expunge leaves tombston
     // UNCHANGEDSINCE below the messages' modseq: nothing changes (RFC 7162 3.1.3).
     const st2 = await s.storeFlags(a.id, inbox.id, [1], 'remove', ['\\Deleted'], r1.modseq);
     assert.deepEqual(st2.failedUnchangedSince, [1]);
-    assert.deepEqual(await s.mailboxCounts(inbox.id), { messages: 2, unseen: 1, deleted: 2, size: msg(1).length + msg(2).length, recent: 0 });
+    assert.deepEqual(await s.mailboxCounts(inbox.id), { messages: 2, unseen: 1, deleted: 2, size: msg(1).length + msg(2).length, recent: 2 });
     await assert.rejects(s.storeFlags(a.id, inbox.id, [1], 'add', ['\\Bogus']), (e: StoreError) => e.code === 'invalid');
     const ex = await s.expunge(a.id, inbox.id, null);
     assert.deepEqual(ex.uids, [1, 2]);
@@ -329,4 +329,40 @@ test('group commit: concurrent appends share transactions and all get distinct U
     assert.equal(good.status, 'fulfilled');
     assert.equal((await s.listMessages(inbox.id)).length, 41);
   });
+});
+
+test('\\Recent: one claim per message, kept across a restart; an upgraded database finds its old mail not recent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-store-'));
+  try {
+    let s = await SqliteStore.open({ dir, recover: true });
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    await append(s, a.id, inbox.id, 1);
+    await append(s, a.id, inbox.id, 2);
+    await append(s, a.id, inbox.id, 3);
+    assert.equal((await s.mailboxCounts(inbox.id)).recent, 3);
+    // A session that knows of UIDs 1 and 2 only claims those; UID 3 stays recent for someone else.
+    assert.deepEqual(await s.claimRecent(a.id, inbox.id, 3), { first: 1, next: 3 });
+    assert.equal((await s.mailboxCounts(inbox.id)).recent, 1);
+    assert.deepEqual(await s.claimRecent(a.id, inbox.id, 3), { first: 3, next: 3 });
+    await s.close();
+    s = await SqliteStore.open({ dir, recover: true });
+    assert.equal((await s.getMailbox(a.id, 'INBOX'))!.firstRecentUid, 3);
+    assert.equal((await s.mailboxCounts(inbox.id)).recent, 1);
+    assert.deepEqual(await s.claimRecent(a.id, inbox.id, 100), { first: 3, next: 4 });
+    assert.equal((await s.mailboxCounts(inbox.id)).recent, 0);
+    await append(s, a.id, inbox.id, 4);
+    await s.close();
+    // A database from before \Recent was kept (schema version 2): migration 3 makes nothing recent.
+    const raw = new (await import('better-sqlite3')).default(join(dir, 'postern.db'));
+    raw.exec('ALTER TABLE mailboxes DROP COLUMN first_recent_uid');
+    raw.pragma('user_version = 4');
+    raw.close();
+    s = await SqliteStore.open({ dir, recover: true });
+    assert.equal((await s.mailboxCounts(inbox.id)).recent, 0);
+    assert.equal((await s.getMailbox(a.id, 'INBOX'))!.firstRecentUid, 5);
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -47,6 +47,12 @@ export class SqliteStore implements Store {
   private readonly queue: QueueRepo;
   private readonly quota: QuotaRepo;
   private readonly myBlocks: number[] = [];
+  /**
+   * \Recent claims not yet committed, by mailbox id (with its UIDVALIDITY: an id can come back
+   * after a delete). Claims are decided here at once, one session at a time, and written with the
+   * next group commit without waiting for it (see claimRecent).
+   */
+  private readonly recentClaims = new Map<number, { uidValidity: number; next: number }>();
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
   private readonly walPath: string;
@@ -272,7 +278,9 @@ export class SqliteStore implements Store {
   }
 
   async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
-    return this.mailboxes.get(accountId, name);
+    const mb = this.mailboxes.get(accountId, name);
+    // A \Recent claim on its way to the database counts already (EXAMINE, STATUS).
+    return mb && this.recentClaims.has(mb.id) ? { ...mb, firstRecentUid: this.firstRecent(mb) } : mb;
   }
 
   async inboxId(accountId: number): Promise<number | null> {
@@ -335,7 +343,39 @@ export class SqliteStore implements Store {
   }
 
   async mailboxCounts(mailboxId: number): Promise<MailboxCounts> {
-    return this.mailboxes.counts(mailboxId);
+    const counts = this.mailboxes.counts(mailboxId);
+    const pending = this.recentClaims.get(mailboxId);
+    if (pending && this.mailboxes.getById(mailboxId)?.uidValidity === pending.uidValidity) {
+      counts.recent = this.mailboxes.countFrom(mailboxId, pending.next);
+    }
+    return counts;
+  }
+
+  /** The first UID not claimed as recent: the committed value, or a claim still on its way. */
+  private firstRecent(mb: Mailbox): number {
+    const pending = this.recentClaims.get(mb.id);
+    return pending && pending.uidValidity === mb.uidValidity ? Math.max(pending.next, mb.firstRecentUid) : mb.firstRecentUid;
+  }
+
+  async claimRecent(accountId: number, mailboxId: number, upTo: number): Promise<{ first: number; next: number }> {
+    const mb = this.requireMailbox(accountId, mailboxId);
+    const first = this.firstRecent(mb);
+    const next = Math.min(upTo, mb.uidNext);
+    // Nothing to claim (the common SELECT of a mailbox without new mail): no write at all.
+    if (first >= next) return { first: next, next };
+    // Decided now (JavaScript runs one session at a time, so no two get the same UIDs) and written
+    // with the next group commit, not waited for: a SELECT or a new-mail report must not wait for
+    // an fsync of its own for this. A crash before that commit makes these messages recent again,
+    // which RFC 3501 2.3.2 allows ("the first session to be notified" is then the next one).
+    this.recentClaims.set(mailboxId, { uidValidity: mb.uidValidity, next });
+    this.group.run(() => this.mailboxes.claimRecent(mailboxId, next)).then(
+      () => {
+        const p = this.recentClaims.get(mailboxId);
+        if (p && p.next <= next) this.recentClaims.delete(mailboxId);
+      },
+      () => undefined, // kept in memory; the next claim writes it again
+    );
+    return { first, next };
   }
 
   // Messages.

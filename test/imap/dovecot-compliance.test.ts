@@ -1,0 +1,156 @@
+// The issue 16 answers checked against Dovecot 2.3.19 (which gets them right): the same commands go
+// to a throw-away Dovecot and to Postern, and the same expectations must hold for both, so that
+// what compliance.test.ts and recent.test.ts pin down is what a reference server does too.
+import assert from 'node:assert/strict';
+import { connect } from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import { DOVECOT_BIN, DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
+import { Client, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+
+interface Server {
+  name: string;
+  open(): Promise<Client>;
+}
+
+async function login(port: number, user: string, password: string): Promise<Client> {
+  const sock = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('secureConnect', () => resolve());
+    sock.once('error', reject);
+  });
+  const c = new Client(sock);
+  assert.match(await c.readLine(), /^\* OK /);
+  await c.ok(`LOGIN "${user}" "${password}"`);
+  return c;
+}
+
+describe('issue 16 answers, the same on Dovecot and Postern', () => {
+  let h: Harness;
+  let d: Dovecot;
+  let servers: Server[];
+  before(async () => {
+    // A missing Dovecot fails the test (never a silent skip).
+    assert.ok(dovecotAvailable(), `${DOVECOT_BIN} not found: install the Debian package dovecot-imapd`);
+    h = await startHarness();
+    d = await startDovecot();
+    servers = [
+      { name: 'postern', open: () => login(h.tlsPort, USER, PASSWORD) },
+      { name: 'dovecot', open: () => login(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD) },
+    ];
+  });
+  after(async () => {
+    await d?.stop();
+    await h?.close();
+  });
+
+  test('BINARY.SIZE[], modified UTF-7, LSUB parents, long ID lines, COPY/MOVE into the same mailbox', async () => {
+    for (const s of servers) {
+      const c = await s.open();
+      const msg = message('parity');
+      await c.ok('CREATE par');
+      assert.equal((await c.append('par', msg)).status, 'OK', s.name);
+      await c.ok('SELECT par');
+      const r = await c.ok('FETCH 1 (BINARY.SIZE[])');
+      assert.match(r.untagged.join('\n'), new RegExp(`BINARY\\.SIZE\\[\\] ${Buffer.byteLength(msg)}\\)`), s.name);
+      await c.no('SELECT &Jjo');
+      assert.deepEqual((await c.ok('LIST "" "&Jjo*"')).untagged, [], s.name);
+      await c.ok('SELECT par');
+      await c.ok('CREATE zz/b/c');
+      await c.ok('SUBSCRIBE zz/b/c');
+      assert.deepEqual((await c.ok('LSUB "" zz/%')).untagged, ['* LSUB (\\Noselect) "/" zz/b'], s.name);
+      const pairs = Array.from({ length: 30 }, (_, i) => `"f${i}" "${'v'.repeat(1024)}"`);
+      await c.ok(`ID (${pairs.join(' ')})`);
+      assert.match((await c.ok('COPY 1 par')).text, /^\[COPYUID \d+ 1 2\]/, s.name);
+      const m = await c.ok('UID MOVE 2 par');
+      assert.ok(m.untagged.some((l) => /^\* OK \[COPYUID \d+ 2 3\]/.test(l)), `${s.name}: ${m.untagged.join('\n')}`);
+      c.destroy();
+    }
+  });
+
+  test('a new keyword is announced before the FETCH; CONDSTORE turned on by FETCH MODSEQ gets HIGHESTMODSEQ first', async () => {
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE kwp');
+      await c.append('kwp', message('kw'));
+      await c.ok('SELECT kwp');
+      const r = await c.ok('STORE 1 +FLAGS ($Fresh)');
+      assert.equal(r.untagged.length, 3, `${s.name}: ${r.untagged.join('\n')}`);
+      assert.match(r.untagged[0]!, /^\* FLAGS \(.*\$Fresh/, s.name);
+      assert.match(r.untagged[1]!, /^\* OK \[PERMANENTFLAGS \(.*\$Fresh/, s.name);
+      assert.match(r.untagged[2]!, /^\* 1 FETCH \(FLAGS \(.*\$Fresh/, s.name);
+      c.destroy();
+      const c2 = await s.open();
+      await c2.ok('SELECT kwp');
+      const f = await c2.ok('FETCH 1 (MODSEQ)');
+      assert.match(f.untagged[0]!, /^\* OK \[HIGHESTMODSEQ \d+\]/, `${s.name}: ${f.untagged.join('\n')}`);
+      assert.match(f.untagged[1]!, /^\* 1 FETCH \(MODSEQ \(\d+\)\)$/, s.name);
+      c2.destroy();
+    }
+  });
+
+  test('\\Recent: the first SELECT sees new mail as recent, the next one does not, STATUS agrees', async () => {
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE rec');
+      await c.append('rec', message('one'));
+      await c.append('rec', message('two'));
+      assert.deepEqual((await c.ok('STATUS rec (RECENT)')).untagged, ['* STATUS rec (RECENT 2)'], s.name);
+      let r = await c.ok('SELECT rec');
+      assert.ok(r.untagged.includes('* 2 RECENT'), `${s.name}: ${r.untagged.join('\n')}`);
+      assert.deepEqual((await c.ok('SEARCH RECENT')).untagged, ['* SEARCH 1 2'], s.name);
+      assert.match((await c.ok('FETCH 1 (FLAGS)')).untagged[0]!, /\\Recent/, s.name);
+      const c2 = await s.open();
+      r = await c2.ok('SELECT rec');
+      assert.ok(r.untagged.includes('* 0 RECENT'), `${s.name}: ${r.untagged.join('\n')}`);
+      assert.deepEqual((await c2.ok('SEARCH RECENT')).untagged, ['* SEARCH'], s.name);
+      assert.deepEqual((await c2.ok('STATUS INBOX (RECENT)')).untagged.length, 1, s.name);
+      c.destroy();
+      c2.destroy();
+    }
+  });
+
+  test('LIST (SUBSCRIBED RECURSIVEMATCH): CHILDINFO only where the pattern hides the subscribed child', async () => {
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE rw/b/c');
+      await c.ok('SUBSCRIBE rw/b/c');
+      // Attributes differ (Dovecot does not create parents: \NonExistent); names and CHILDINFO agree.
+      const names = (r: { untagged: string[] }) => r.untagged.map((l) => l.replace(/^\* LIST \([^)]*\) "\/" /, '').replace(/"?CHILDINFO"?/, 'CHILDINFO'));
+      assert.deepEqual(names(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rw*')), ['rw/b/c'], s.name);
+      assert.deepEqual(names(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rw/%')), ['rw/b (CHILDINFO ("SUBSCRIBED"))'], s.name);
+      assert.deepEqual(names(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" rw')), ['rw (CHILDINFO ("SUBSCRIBED"))'], s.name);
+      c.destroy();
+    }
+  });
+
+  test('NUL from a binary APPEND: never in a plain literal; BODY[n] decodes to the octets, BINARY[n] is literal8', async () => {
+    const msg = Buffer.from(
+      'From: a@example.org\r\nSubject: nul\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=xx\r\n\r\n' +
+        '--xx\r\nContent-Type: text/plain\r\n\r\nhello\r\n' +
+        '--xx\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd\r\n--xx--\r\n',
+      'latin1',
+    );
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE nulp');
+      const tag = c.nextTag();
+      c.write(Buffer.concat([Buffer.from(`${tag} APPEND nulp ~{${msg.length}+}\r\n`), msg, Buffer.from('\r\n')]));
+      assert.equal((await c.reply(tag)).status, 'OK', s.name);
+      await c.ok('SELECT nulp');
+      const line = (await c.ok('FETCH 1 (BODY.PEEK[] BODY.PEEK[2] BINARY.PEEK[2])')).untagged[0]!;
+      const re = /(~?)\{(\d+)\}\r\n/g;
+      const bodies: string[] = [];
+      for (let m = re.exec(line); m; m = re.exec(line)) {
+        const data = line.slice(re.lastIndex, re.lastIndex + Number(m[2]));
+        if (m[1] !== '~') assert.ok(!data.includes('\0'), `${s.name}: NUL in a plain literal`);
+        bodies.push(data);
+        re.lastIndex += Number(m[2]);
+      }
+      assert.equal(bodies.length, 3, s.name);
+      assert.equal(Buffer.from(bodies[1]!, 'base64').toString('latin1'), 'ab\0cd', s.name);
+      assert.equal(bodies[2], 'ab\0cd', s.name);
+      assert.match(line, /BINARY\[2\] ~\{5\}/, s.name);
+      c.destroy();
+    }
+  });
+});
