@@ -6,6 +6,7 @@ import { quote } from '../proto/response-writer.js';
 import { formatNumberList, formatNumberSet } from '../proto/sequence-set.js';
 import type { CommandOf, SortCriterion, SortReturn } from '../proto/types.js';
 import { usesModseq } from './cmd-search.js';
+import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
@@ -119,7 +120,8 @@ async function sortedFor(conn: ImapConnection, view: MailboxView, uids: number[]
 export async function handleSort(conn: ImapConnection, cmd: CommandOf<'SORT'>): Promise<CommandResult | void> {
   const view = conn.view!;
   const withModseq = usesModseq(cmd.key);
-  if (withModseq) conn.condstore = true;
+  // RFC 7162 3.1: the first command that enables CONDSTORE is answered with HIGHESTMODSEQ.
+  if (withModseq) await enableCondstore(conn);
   const search = await runSearch(conn.ctx.store, view, cmd.key);
   const { sorted, gone } = await sortedFor(conn, view, search.found, cmd.criteria);
   const nums = cmd.uid ? sorted : sorted.map((u) => view.msn(u));
