@@ -6,7 +6,7 @@ import { isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
-import { SERVICE_PORTS, type Config, type ListenerConfig, type ServiceName } from './types.js';
+import { SERVICE_PORTS, type AcmeChallengeType, type AcmeConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
 
 export const CONFIG_FILE = 'postern.conf';
 
@@ -149,6 +149,40 @@ function parseTransports(v: unknown): Config['transports'] {
   return out;
 }
 
+const ACME_CHALLENGES = ['tls-alpn-01', 'http-01'] as const;
+
+/** tls.acme; absent or `false` means no ACME. */
+function parseAcme(v: unknown, resolve: (p: string) => string): AcmeConfig | undefined {
+  if (v === undefined || v === false) return undefined;
+  const o = obj(v, 'tls.acme');
+  checkKeys(o, 'tls.acme', ['directoryUrl', 'contact', 'names', 'challenges', 'caFile']);
+  const directoryUrl = str(o.directoryUrl, 'tls.acme.directoryUrl');
+  if (!/^https:\/\/[^\s]+$/i.test(directoryUrl)) throw new ConfigError(`tls.acme.directoryUrl: must be an https:// URL, got ${show(directoryUrl)}`);
+  const contactList = o.contact === undefined ? [] : Array.isArray(o.contact) ? o.contact : [o.contact];
+  const contact = contactList.map((c, i) => {
+    const s = str(c, `tls.acme.contact[${i}]`);
+    const url = s.includes(':') ? s : `mailto:${s}`;
+    if (!/^mailto:[^@\s]+@[^@\s]+$/i.test(url)) throw new ConfigError(`tls.acme.contact[${i}]: must be an email address or mailto: URL, got ${show(s)}`);
+    return url;
+  });
+  const names: Record<string, boolean> = {};
+  if (o.names !== undefined) {
+    for (const [name, on] of Object.entries(obj(o.names, 'tls.acme.names'))) {
+      if (!HOSTNAME.test(name) || !name.includes('.')) throw new ConfigError(`tls.acme.names.${name}: not a fully qualified host name`);
+      names[name.toLowerCase()] = bool(on, `tls.acme.names.${name}`);
+    }
+  }
+  let challenges: AcmeChallengeType[] = [...ACME_CHALLENGES];
+  if (o.challenges !== undefined) {
+    if (!Array.isArray(o.challenges) || o.challenges.length === 0) throw new ConfigError(`tls.acme.challenges: must be a non-empty list, got ${show(o.challenges)}`);
+    challenges = o.challenges.map((c, i) => {
+      if (!ACME_CHALLENGES.includes(c as AcmeChallengeType)) throw new ConfigError(`tls.acme.challenges[${i}]: must be one of ${ACME_CHALLENGES.join(', ')}, got ${show(c)}`);
+      return c as AcmeChallengeType;
+    });
+  }
+  return { directoryUrl, contact, names, challenges, ...(o.caFile !== undefined ? { caFile: resolve(str(o.caFile, 'tls.acme.caFile')) } : {}) };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
@@ -158,9 +192,11 @@ export function parseConfig(doc: unknown, dir: string): Config {
   let tls: Config['tls'] = null;
   if (o.tls !== undefined) {
     const t = obj(o.tls, 'tls');
-    checkKeys(t, 'tls', ['certFile', 'keyFile']);
+    checkKeys(t, 'tls', ['certFile', 'keyFile', 'acme']);
     const resolve = (p: string) => (isAbsolute(p) ? p : join(dir, p));
     tls = { certFile: resolve(str(t.certFile, 'tls.certFile')), keyFile: resolve(str(t.keyFile, 'tls.keyFile')) };
+    const acme = parseAcme(t.acme, resolve);
+    if (acme) tls.acme = acme;
   }
   const ls = obj(o.listeners, 'listeners');
   const listeners = Object.entries(ls).map(([name, v]) => parseListener(name, v));

@@ -4,6 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { createAcmeRuntime } from '../acme/index.js';
+import type { AcmeChallengeType } from '../config/types.js';
 import { listenerTlsOptions } from '../tls/server-context.js';
 import { startQueue, type QueueOptions } from '../queue/index.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
@@ -53,12 +55,15 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     resolver: hooks.resolver,
     shutdown: controller.signal,
   };
+  const acme = createAcmeRuntime(config);
+  if (acme) ctx.acme = acme;
   const queue = startQueue(ctx, hooks.queue);
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
     sessions.stop();
+    await acme?.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
     await store.close();
@@ -74,6 +79,13 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
           log.info('listening', { service, address: host, port: s.port, listener: l.name });
         }
       }
+    }
+    if (acme) {
+      // http-01 needs a plain HTTP listener (port 80), tls-alpn-01 an HTTPS one (port 443).
+      const available = new Set<AcmeChallengeType>();
+      if (started.some((l) => l.service === 'http')) available.add('http-01');
+      if (started.some((l) => l.service === 'https')) available.add('tls-alpn-01');
+      await acme.startScheduler(available, async () => (await store.listDomains()).map((d) => d.name), log);
     }
   } catch (err) {
     await stop();

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { ServerContext } from '../server/context.js';
 import { loadUi } from './build-ui.js';
 import { HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './limits.js';
@@ -66,12 +67,20 @@ export async function startWebListener(ctx: ServerContext, opts: WebListenerOpti
   let server: Server;
   if (opts.tls) {
     if (!ctx.config.tls) throw new Error('HTTPS listener without a TLS certificate in the configuration');
+    const acme = ctx.acme;
     server = createHttpsServer(
-      { key: readFileSync(ctx.config.tls.keyFile), cert: readFileSync(ctx.config.tls.certFile), minVersion: 'TLSv1.2' },
+      {
+        key: readFileSync(ctx.config.tls.keyFile), cert: readFileSync(ctx.config.tls.certFile), minVersion: 'TLSv1.2',
+        // ACME: certificates by SNI, tls-alpn-01 answered on ALPN acme-tls/1 (src/acme/challenge-responder.ts).
+        ...(acme ? acme.challenges.httpsOptions(acme.certificates.sniCallback(false)) : {}),
+      },
       handler,
     );
+    if (acme) server.prependListener('secureConnection', (s: TLSSocket) => void (acme.challenges.isChallengeSocket(s) && s.destroy()));
   } else {
-    server = createHttpServer(handler);
+    const acme = ctx.acme;
+    // http-01 (RFC 8555 8.3) is answered before the host check and the redirect to HTTPS.
+    server = createHttpServer(acme ? (req, res) => void (acme.challenges.handleHttp(req, res) || handler(req, res)) : handler);
   }
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;

@@ -599,6 +599,7 @@ export class ImapConnection {
       secureContext: this.ctx.tls!,
       requestCert: this.opts.requestClientCert,
       rejectUnauthorized: false,
+      SNICallback: this.ctx.acme?.certificates.sniCallback(this.opts.requestClientCert),
     });
     // The greeting was sent already, so a certificate given here never pre-authenticates; it
     // enables AUTHENTICATE EXTERNAL (spec 2.3). Commands wait for this check.

@@ -74,7 +74,7 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
     // Nagle's algorithm would hold each response line for the peer's delayed ACK (~40 ms).
     server = createNetServer({ noDelay: true }, (raw) => {
       raw.on('error', () => {});
-      const t = new TLSSocket(raw, { isServer: true, secureContext, requestCert: opts.requestClientCert, rejectUnauthorized: false });
+      const t = new TLSSocket(raw, { isServer: true, secureContext, requestCert: opts.requestClientCert, rejectUnauthorized: false, SNICallback: ctx.acme?.certificates.sniCallback(opts.requestClientCert) });
       const admitted = admit(raw, t);
       const timer = setTimeout(() => t.destroy(), admitted ? HANDSHAKE_TIMEOUT_MS : REFUSED_HANDSHAKE_TIMEOUT_MS);
       t.once('error', (err) => {

@@ -372,7 +372,7 @@ export class SmtpSession implements SessionView {
     const raw = this.sock;
     // Anything the client sent after STARTTLS in the clear is dropped (RFC 3207 6).
     this.lines = new LineReader({ maxLineLength: this.lines.maxLineLength });
-    const t = new TLSSocket(raw, { isServer: true, secureContext: tls.secureContext, requestCert: tls.requestCert, rejectUnauthorized: false });
+    const t = new TLSSocket(raw, { isServer: true, secureContext: tls.secureContext, requestCert: tls.requestCert, rejectUnauthorized: false, SNICallback: tls.serverOptions.SNICallback });
     t.on('error', (err) => this.log.debug('tls error', { err }));
     this.input.switchTo(t);
     this.sock = t;

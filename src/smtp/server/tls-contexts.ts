@@ -20,7 +20,9 @@ export function listenerTls(ctx: ServerContext, requestCert: boolean): ListenerT
   if (files) {
     const opts = listenerTlsOptions({ key: readFileSync(files.keyFile), cert: readFileSync(files.certFile), requestClientCertificate: requestCert });
     const secureContext = createSecureContext(opts);
-    return { secureContext, serverOptions: { ...opts, secureContext }, requestCert };
+    // ACME certificates by SNI (src/acme), the configured files otherwise.
+    const SNICallback = ctx.acme?.certificates.sniCallback(requestCert);
+    return { secureContext, serverOptions: { ...opts, secureContext, ...(SNICallback ? { SNICallback } : {}) }, requestCert };
   }
   if (!ctx.tls) return null;
   return {
