@@ -8,7 +8,7 @@
 // The certificate key is kept across renewals (created once per name), so a DANE TLSA record of
 // type 3 1 1 (SPKI) stays valid; deleting the name's file makes a new key at the next order.
 
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { ariCertId, parseRenewalInfo, pickInWindow, type RenewalWindow } from '.
 import { type CertificateStore, type StoredCertificate, writeFileDurably } from './certificate-store.js';
 import type { ChallengeResponder } from './challenge-responder.js';
 import { STOP_WAIT_MS, MAX_TIMER_MS, NAMES_REFRESH_MS, POLL_ATTEMPTS, POLL_MAX_MS, POLL_MIN_MS, RENEW_AT_FRACTION, RETRY_MAX_MS, RETRY_MIN_MS } from './limits.js';
+import { createAlpnCertificatePem, createCsrPem } from './csr.js';
 import { certificateNames } from './names.js';
 import { emptyNameStatus, readStatus, writeStatus, type AcmeStatus } from './status-file.js';
 
@@ -241,7 +242,7 @@ export class AcmeManager {
         undo = this.o.challenges.addHttp((challenge as { token: string }).token, keyAuthorization);
       } else {
         const keyPem = newKeyPem();
-        const [, certPem] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization, keyPem);
+        const certPem = createAlpnCertificatePem(createPrivateKey(keyPem), name, keyAuthorization);
         undo = this.o.challenges.addTlsAlpn(name, createSecureContext({ key: keyPem, cert: certPem, minVersion: 'TLSv1.2' }));
       }
       try {
@@ -252,7 +253,7 @@ export class AcmeManager {
       }
     }
     const keyPem = current?.keyPem ?? newKeyPem();
-    const [, csr] = await acme.crypto.createCsr({ commonName: name, altNames: [name] }, keyPem);
+    const csr = createCsrPem(createPrivateKey(keyPem), [name]);
     const finalized = await client.finalizeOrder(order, csr);
     const chain = await client.getCertificate(finalized);
     return this.o.certificates.save(name, keyPem, chain);
