@@ -184,6 +184,7 @@ export class AcmeManager {
       st.lastError = null;
       st.lastSuccess = new Date(this.now()).toISOString();
       this.windows.delete(name);
+      st.renewalWindow = null;
       this.o.log.info('acme: certificate obtained', { name, issuer: cert.issuer, notAfter: cert.notAfter.toISOString() });
     } catch (err) {
       st.failures += 1;

@@ -36,6 +36,8 @@ export interface AcmeRuntime {
   /** Starts the scheduler once the listeners run (it needs to know which challenge types can be answered). */
   startScheduler(available: Set<AcmeChallengeType>, domains: () => Promise<string[]>, log: Logger): Promise<AcmeManager>;
   stop(): Promise<void>;
+  /** Resolves when the scheduler has no order or poll in flight. */
+  idle(): Promise<void>;
 }
 
 /** Null when tls.acme is not configured. */
@@ -53,6 +55,7 @@ export function createAcmeRuntime(config: Config): AcmeRuntime | null {
       await manager.start();
       return manager;
     },
+    idle: () => manager?.idle() ?? Promise.resolve(),
     async stop() {
       await manager?.stop();
       certificates.close();

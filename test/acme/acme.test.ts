@@ -10,7 +10,8 @@ import { after, test, type TestContext } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
 import { startTestServer, ADDRESS, PASSWORD, type TestServer } from '../e2e/server-harness.js';
 import { postern } from '../cli/run-cli.js';
-import { freePort, pebbleInstalled, startPebble, TestDns, type Pebble } from './pebble.js';
+import { ariCertId } from '../../src/acme/ari.js';
+import { freePort, pebbleInstalled, startAriProxy, startPebble, TestDns, type Pebble } from './pebble.js';
 
 const HOST = 'mail.example.org';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -32,13 +33,16 @@ interface Setup {
   root: string;
 }
 
-async function setup(o: { challenges: string[]; names?: Record<string, boolean>; validitySeconds?: number; services?: ('http' | 'https' | 'imaps')[] }): Promise<Setup> {
+async function setup(o: { challenges: string[]; names?: Record<string, boolean>; validitySeconds?: number; services?: ('http' | 'https' | 'imaps')[]; ariWindow?: (certId: string) => { start: Date; end: Date } }): Promise<Setup & { ariAsked: string[] }> {
   const dns = await TestDns.start();
   cleanups.push(() => dns.close());
   const http = await freePort();
   const https = await freePort();
   const pebble = await startPebble({ httpPort: http, tlsPort: https, dnsPort: dns.port, validitySeconds: o.validitySeconds });
   cleanups.push(() => pebble.stop());
+  const ari = o.ariWindow ? await startAriProxy(pebble, o.ariWindow) : null;
+  if (ari) cleanups.push(() => ari.close());
+  const directoryUrl = ari?.directoryUrl ?? pebble.directoryUrl;
   const srv = await startTestServer({
     address: 'alice@example.org',
     services: o.services ?? ['http', 'https', 'imaps'],
@@ -48,12 +52,12 @@ async function setup(o: { challenges: string[]; names?: Record<string, boolean>;
       tls: {
         certFile: 'tls/cert.pem',
         keyFile: 'tls/key.pem',
-        acme: { directoryUrl: pebble.directoryUrl, caFile: pebble.caFile, contact: 'postmaster@example.org', challenges: o.challenges, ...(o.names ? { names: o.names } : {}) },
+        acme: { directoryUrl, caFile: pebble.caFile, contact: 'postmaster@example.org', challenges: o.challenges, ...(o.names ? { names: o.names } : {}) },
       },
     },
   });
   cleanups.push(() => srv.stop());
-  return { srv, pebble, dns, root: await pebble.root() };
+  return { srv, pebble, dns, root: await pebble.root(), ariAsked: ari?.asked ?? [] };
 }
 
 async function waitFor<T>(what: string, fn: () => T | null | undefined | false, ms = 60_000): Promise<T> {
@@ -191,4 +195,32 @@ test('renewal at two thirds of the lifetime, swapped in under a live IMAPS conne
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /last error: +\S.*1 failure in a row/);
   assert.doesNotMatch(cli.stdout, /last error: +none/);
+});
+
+test('RFC 9773: a renewal window from the CA brings the renewal forward, and tls status shows it', async (t) => {
+  if (skipWithoutPebble(t)) return;
+  // One-hour certificates would be renewed after 40 minutes. The CA says: the first one now (a window
+  // that has begun), any later one in a day.
+  let firstAsked: string | null = null;
+  const window = (id: string) => {
+    firstAsked ??= id;
+    const now = Date.now();
+    return id === firstAsked ? { start: new Date(now - 60_000), end: new Date(now + 1000) } : { start: new Date(now + 86400_000), end: new Date(now + 2 * 86400_000) };
+  };
+  const s = await setup({ challenges: ['http-01'], names: { 'mta-sts.example.org': false, 'autoconfig.example.org': false }, validitySeconds: 3600, ariWindow: window });
+  const store = s.srv.server.ctx.acme!.certificates;
+  const first = await waitFor('first certificate', () => store.getCertificate(HOST));
+  const second = await waitFor('renewal inside the window', () => {
+    const c = store.getCertificate(HOST);
+    return c && c.leaf.serialNumber !== first.leaf.serialNumber ? c : null;
+  });
+  // The id asked about is RFC 9773 4.1's: authority key identifier and serial of the first certificate.
+  assert.equal(firstAsked, ariCertId(first.leaf));
+  assert.equal(s.ariAsked[0], ariCertId(first.leaf));
+  await waitFor('renewal information for the new certificate', () => s.ariAsked.includes(ariCertId(second.leaf)!));
+  await s.srv.server.ctx.acme!.idle();
+  const cli = postern(['--dir', s.srv.dir, 'tls', 'status']);
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /CA window: +\S+ to \S+ \(RFC 9773\)/);
+  assert.match(cli.stdout, /last error: +none/);
 });

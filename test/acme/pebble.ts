@@ -73,6 +73,8 @@ export interface Pebble {
   managementUrl: string;
   /** The CA file for pebble's own HTTPS (directory and management). */
   caFile: string;
+  /** The key of pebble's own HTTPS certificate (for a test proxy in front of it). */
+  keyFile: string;
   /** PEM of the root that signs issued certificates. */
   root(): Promise<string>;
   stop(): Promise<void>;
@@ -138,6 +140,7 @@ export async function startPebble(o: PebbleOptions): Promise<Pebble> {
     directoryUrl: `https://localhost:${port}/dir`,
     managementUrl,
     caFile,
+    keyFile: join(dir, 'key.pem'),
     async root() {
       const https = await import('node:https');
       const { readFileSync } = await import('node:fs');
@@ -158,4 +161,39 @@ export async function startPebble(o: PebbleOptions): Promise<Pebble> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Pebble 2.4 has no ACME Renewal Information (RFC 9773): a directory proxy that adds renewalInfo and
+ * answers it with the window `window()` returns, recording the certificate ids asked about.
+ */
+export async function startAriProxy(pebble: Pebble, window: (certId: string) => { start: Date; end: Date }) {
+  const https = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const ca = readFileSync(pebble.caFile);
+  const asked: string[] = [];
+  let base = '';
+  const server = https.createServer({ cert: ca, key: readFileSync(pebble.keyFile) }, (req, res) => {
+    if (req.url === '/dir') {
+      https.get(pebble.directoryUrl, { ca }, (up) => {
+        let body = '';
+        up.setEncoding('utf8');
+        up.on('data', (d: string) => (body += d));
+        up.on('end', () => {
+          const dir = { ...JSON.parse(body), renewalInfo: `${base}/renewal-info` };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(dir));
+        });
+      });
+      return;
+    }
+    const m = /^\/renewal-info\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(req.url ?? '');
+    if (!m) return void res.writeHead(404).end();
+    asked.push(m[1]!);
+    const w = window(m[1]!);
+    res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '3600' });
+    res.end(JSON.stringify({ suggestedWindow: { start: w.start.toISOString(), end: w.end.toISOString() } }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `https://localhost:${(server.address() as { port: number }).port}`;
+  return { directoryUrl: `${base}/dir`, asked, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
