@@ -124,6 +124,14 @@ test('http-01: certificates for the host name, mta-sts and autoconfig, served by
   const mtaSts = await handshake(s.srv.ports.https!, 'mta-sts.example.org', s.root);
   assert.ok(mtaSts.cert.checkHost('mta-sts.example.org'));
   mtaSts.sock.destroy();
+  // The challenge path answers only pending tokens; the rest of the HTTP listener is unchanged.
+  const base = `http://127.0.0.1:${s.srv.ports.http}`;
+  for (const path of ['/.well-known/acme-challenge/unknown', '/.well-known/acme-challenge/../../etc/passwd', '/.well-known/acme-challenge/a?b=c']) {
+    const r = await fetch(`${base}${path}`, { headers: { host: HOST } });
+    assert.equal(r.status, 404, path);
+  }
+  const page = await fetch(`${base}/account/api/session`, { headers: { host: HOST } });
+  assert.equal(page.status, 401, 'the web application still answers everything else');
   // A name without an ACME certificate keeps the configured (self-signed) one.
   const fallback = await handshake(s.srv.ports.imaps!, 'localhost', readFileSync(join(s.srv.dir, 'tls', 'cert.pem')));
   assert.ok(fallback.cert.checkHost('localhost'));
