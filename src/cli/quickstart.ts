@@ -19,7 +19,7 @@ import { parse, positionals } from './args.js';
 import { CliError, EX_CANTCREAT, EX_USAGE } from './cli-error.js';
 import { checkPasswordPolicy } from './read-password.js';
 
-const USAGE = 'postern quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] ADDRESS';
+const USAGE = 'postern quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] [--acme | --no-acme] ADDRESS';
 
 export interface InitOptions {
   dir: string;
@@ -28,6 +28,8 @@ export interface InitOptions {
   listen: string;
   portBase: number;
   password?: string;
+  /** Configure certificates by ACME (tls.acme), with the address as contact. */
+  acme?: boolean;
 }
 
 export interface InitResult {
@@ -77,11 +79,22 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     writeNewConfig(o.dir, {
       hostname: o.hostname, listen: o.listen, portBase: o.portBase, certFile: 'tls/cert.pem', keyFile: 'tls/key.pem',
       dkim: dkim.map((k) => ({ domain: parsed.domain, selector: k.selector, keyFile: k.keyFile })),
+      ...(o.acme ? { acme: { contact: parsed.address } } : {}),
     });
     return { password, accountName, address: parsed.address, dkimRecords: dkim.map((k) => `${k.dnsName} TXT "${k.dnsRecord}"`) };
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Whether a public CA can validate the name: a dotted DNS name outside the special-use and
+ * documentation names (RFC 6761, RFC 2606, RFC 8375), not an IP address.
+ */
+export function isPublicHostname(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  if (isIP(h) || !h.includes('.')) return false;
+  return !/(^|\.)(localhost|local|test|example|invalid|internal|lan|home\.arpa|example\.(com|net|org))$/.test(h);
 }
 
 export function describePorts(listen: string, portBase: number): string {
@@ -97,7 +110,9 @@ export function describePorts(listen: string, portBase: number): string {
 export async function quickstartCommand(dir: string, args: string[]): Promise<void> {
   const { values, positionals: p } = parse(args, {
     hostname: { type: 'string' }, listen: { type: 'string' }, 'port-base': { type: 'string' }, password: { type: 'string' },
+    acme: { type: 'boolean' }, 'no-acme': { type: 'boolean' },
   }, USAGE);
+  if (values.acme && values['no-acme']) throw new CliError('--acme and --no-acme exclude each other', EX_USAGE);
   const [address] = positionals(p, 1, 1, USAGE);
   const listen = (values.listen as string | undefined) ?? '0.0.0.0';
   if (!isIP(listen)) throw new CliError(`--listen: not an IP address: ${listen}`, EX_USAGE);
@@ -105,11 +120,14 @@ export async function quickstartCommand(dir: string, args: string[]): Promise<vo
   const portBase = Number(portBaseText);
   if (!/^\d+$/.test(portBaseText) || portBase > 65535 - 993) throw new CliError(`--port-base: must be a number from 0 to ${65535 - 993}`, EX_USAGE);
   const hostname = ((values.hostname as string | undefined) ?? osHostname()).toLowerCase();
-  const r = await initDataDir({ dir, address: address!, hostname, listen, portBase, password: values.password as string | undefined });
+  // ACME is the default for a public host name: a CA can reach it.
+  const acme = values.acme === true || (values['no-acme'] !== true && isPublicHostname(hostname));
+  const r = await initDataDir({ dir, address: address!, hostname, listen, portBase, password: values.password as string | undefined, acme });
   console.log(`created ${dir} with account ${r.accountName} (${r.address})`);
   // A password given on the command line is not repeated: this output often ends up in a log.
   console.log(values.password === undefined ? `password: ${r.password}` : 'password: the one given with --password');
   console.log(`ports:\n${describePorts(listen, portBase)}`);
   console.log(`DNS records for DKIM signing (publish them at your DNS provider):\n${r.dkimRecords.map((x) => `  ${x}`).join('\n')}`);
+  if (acme) console.log(`certificates: by ACME from Let's Encrypt once ports 80/443 are reachable (postern --dir ${dir} tls status)`);
   console.log(`start the server with: postern --dir ${dir} serve`);
 }

@@ -9,7 +9,7 @@ import { DEFAULT_IMAP_LIMITS, DEFAULT_PASSWORD_LIMITS, DEFAULT_SMTP_LIMITS } fro
 import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
 import { isHostName } from './hostname.js';
 import { parseSize } from './size.js';
-import { SERVICE_PORTS, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
+import { SERVICE_PORTS, type AcmeChallengeType, type AcmeConfig, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
 import { MAX_CONFIG_SIZE, parseYamlText, YamlTextError } from './yaml-text.js';
 
 export { MAX_CONFIG_SIZE } from './yaml-text.js';
@@ -209,6 +209,40 @@ function parseOutbound(v: unknown): Config['outbound'] {
   return { allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses') };
 }
 
+const ACME_CHALLENGES = ['tls-alpn-01', 'http-01'] as const;
+
+/** tls.acme; absent or `false` means no ACME. */
+function parseAcme(v: unknown, resolve: (p: string) => string): AcmeConfig | undefined {
+  if (v === undefined || v === false) return undefined;
+  const o = obj(v, 'tls.acme');
+  checkKeys(o, 'tls.acme', ['directoryUrl', 'contact', 'names', 'challenges', 'caFile']);
+  const directoryUrl = str(o.directoryUrl, 'tls.acme.directoryUrl');
+  if (!/^https:\/\/[^\s]+$/i.test(directoryUrl)) throw new ConfigError(`tls.acme.directoryUrl: must be an https:// URL, got ${show(directoryUrl)}`);
+  const contactList = o.contact === undefined ? [] : Array.isArray(o.contact) ? o.contact : [o.contact];
+  const contact = contactList.map((c, i) => {
+    const s = str(c, `tls.acme.contact[${i}]`);
+    const url = s.includes(':') ? s : `mailto:${s}`;
+    if (!/^mailto:[^@\s]+@[^@\s]+$/i.test(url)) throw new ConfigError(`tls.acme.contact[${i}]: must be an email address or mailto: URL, got ${show(s)}`);
+    return url;
+  });
+  const names: Record<string, boolean> = {};
+  if (o.names !== undefined) {
+    for (const [name, on] of Object.entries(obj(o.names, 'tls.acme.names'))) {
+      if (!isHostName(name) || !name.includes('.')) throw new ConfigError(`tls.acme.names.${name}: not a fully qualified host name`);
+      names[name.toLowerCase()] = bool(on, `tls.acme.names.${name}`);
+    }
+  }
+  let challenges: AcmeChallengeType[] = [...ACME_CHALLENGES];
+  if (o.challenges !== undefined) {
+    if (!Array.isArray(o.challenges) || o.challenges.length === 0) throw new ConfigError(`tls.acme.challenges: must be a non-empty list, got ${show(o.challenges)}`);
+    challenges = o.challenges.map((c, i) => {
+      if (!ACME_CHALLENGES.includes(c as AcmeChallengeType)) throw new ConfigError(`tls.acme.challenges[${i}]: must be one of ${ACME_CHALLENGES.join(', ')}, got ${show(c)}`);
+      return c as AcmeChallengeType;
+    });
+  }
+  return { directoryUrl, contact, names, challenges, ...(o.caFile !== undefined ? { caFile: resolve(str(o.caFile, 'tls.acme.caFile')) } : {}) };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
@@ -218,9 +252,11 @@ export function parseConfig(doc: unknown, dir: string): Config {
   let tls: Config['tls'] = null;
   if (o.tls !== undefined) {
     const t = obj(o.tls, 'tls');
-    checkKeys(t, 'tls', ['certFile', 'keyFile']);
+    checkKeys(t, 'tls', ['certFile', 'keyFile', 'acme']);
     const resolve = (p: string) => (isAbsolute(p) ? p : join(dir, p));
     tls = { certFile: resolve(str(t.certFile, 'tls.certFile')), keyFile: resolve(keyFileName(t.keyFile, 'tls.keyFile')) };
+    const acme = parseAcme(t.acme, resolve);
+    if (acme) tls.acme = acme;
   }
   const ls = obj(o.listeners, 'listeners');
   const listeners = Object.entries(ls).map(([name, v]) => parseListener(name, v));

@@ -86,11 +86,27 @@ export interface OutboundConfig {
   allowPrivateAddresses: boolean;
 }
 
+export type AcmeChallengeType = 'tls-alpn-01' | 'http-01';
+
+/** Certificates by ACME (RFC 8555); see src/acme/ and docs/configuration.md "tls.acme". */
+export interface AcmeConfig {
+  directoryUrl: string;
+  /** Account contact URLs (mailto:...). */
+  contact: string[];
+  /** Per host name: true adds a name, false removes one of the default names. */
+  names: Record<string, boolean>;
+  /** Challenge types in order of preference; a type is used only when its listener runs. */
+  challenges: AcmeChallengeType[];
+  /** Extra CA certificates (PEM file) to trust for the directory's HTTPS (a private CA). */
+  caFile?: string;
+}
+
 export interface Config {
   /** Directory that holds the config, database, messages and TLS files. */
   dir: string;
   hostname: string;
-  tls: { certFile: string; keyFile: string } | null;
+  /** The fallback certificate (self-signed by quickstart); ACME certificates are picked by SNI. */
+  tls: { certFile: string; keyFile: string; acme?: AcmeConfig } | null;
   listeners: ListenerConfig[];
   /** `passwords` is always set by parseConfig; absent in hand-made test configs (defaults apply). */
   limits: { imap: ImapLimits; smtp: SmtpLimits; passwords?: PasswordLimits };

@@ -12,6 +12,22 @@ export interface NewConfig {
   keyFile: string;
   /** DKIM keys to sign with, per domain. */
   dkim?: { domain: string; selector: string; keyFile: string }[];
+  /** Certificates by ACME (quickstart --acme): the contact address; Let's Encrypt's directory. */
+  acme?: { contact: string };
+}
+
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+function renderAcme(a: NewConfig['acme']): string {
+  if (!a) return '';
+  return `  # Certificates by ACME for the host name, mta-sts.<domain> and autoconfig.<domain>, picked by SNI;
+  # the files above stay the fallback. See "postern tls status".
+  acme:
+    directoryUrl: ${LETS_ENCRYPT_DIRECTORY}
+    contact: ${JSON.stringify(a.contact)}
+    # names: { autoconfig.example.org: false }   # drop (false) or add (true) a name
+    # challenges: [tls-alpn-01, http-01]          # needs port 443 / port 80 reachable from the CA
+`;
 }
 
 function renderDkim(entries: NonNullable<NewConfig['dkim']>): string {
@@ -41,7 +57,7 @@ hostname: ${c.hostname}
 tls:
   certFile: ${c.certFile}
   keyFile: ${c.keyFile}
-
+${renderAcme(c.acme)}
 # Listeners: each one serves on its IPs, at port base + the standard port:
 # smtp 25, submission 587, submissions 465, imap 143, imaps 993, http 80, https 443.
 listeners:

@@ -1,6 +1,7 @@
 // What every protocol server is given: the store, the configuration, the authentication layer, TLS
 // material and a logger. Built once by `postern serve` (src/server/run-server.ts); tests build their own.
 
+import type { AcmeRuntime } from '../acme/index.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { SessionRegistry } from '../auth/session-registry.js';
 import type { Config } from '../config/types.js';
@@ -18,6 +19,8 @@ export interface ServerContext {
   log: Logger;
   /** The server certificate, key and ticket secrets; each listener builds its TLS from it (null: no TLS). */
   tls: ServerTls | null;
+  /** ACME certificates (picked by SNI on every listener) and challenge responders, when tls.acme is on. */
+  acme?: AcmeRuntime;
   /** DNS for SPF/DKIM/DMARC checks of incoming mail; node:dns when absent (tests serve their own records). */
   resolver?: DnsResolver;
   /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */

@@ -3,6 +3,8 @@
 // commits finish, the store closes.
 
 import { ServerTls } from '../tls/server-tls.js';
+import { createAcmeRuntime } from '../acme/index.js';
+import type { AcmeChallengeType } from '../config/types.js';
 import { startQueue, type QueueOptions } from '../queue/index.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
@@ -54,12 +56,19 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     resolver: hooks.resolver,
     shutdown: controller.signal,
   };
+  const acme = createAcmeRuntime(config);
+  if (acme) {
+    ctx.acme = acme;
+    // Every listener picks ACME certificates by SNI; other names keep the configured certificate.
+    ctx.tls?.useCertificates(acme.certificates);
+  }
   const queue = startQueue(ctx, hooks.queue);
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; listener: string; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
     sessions.stop();
+    await acme?.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
     ctx.tls?.close();
@@ -77,6 +86,13 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
           log.info('listening', { service, address: host, port: s.port, listener: l.name });
         }
       }
+    }
+    if (acme) {
+      // http-01 needs a plain HTTP listener (port 80), tls-alpn-01 an HTTPS one (port 443).
+      const available = new Set<AcmeChallengeType>();
+      if (started.some((l) => l.service === 'http')) available.add('http-01');
+      if (started.some((l) => l.service === 'https')) available.add('tls-alpn-01');
+      await acme.startScheduler(available, async () => (await store.listDomains()).map((d) => d.name), log);
     }
   } catch (err) {
     await stop();

@@ -11,6 +11,19 @@ import { HANDSHAKE_TIMEOUT_MS } from './limits.js';
 import { acceptedTlsVersion, listenerTlsOptions, sessionIdContextFor } from './server-context.js';
 import { RotatingTicketSecrets, ticketKeyFor, type TicketSecretSource } from './ticket-keys.js';
 
+type SniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+
+/** Handshake callbacks a listener may add: certificates by SNI (ACME), ALPN (tls-alpn-01). */
+export interface TlsCallbacks {
+  SNICallback?: SniCallback;
+  ALPNCallback?: (arg: { servername: string; protocols: string[] }) => string | undefined;
+}
+
+/** Certificates chosen by server name (acme/certificate-store.ts); other names get the default. */
+export interface SniCertificates {
+  sniCallback(requestClientCertificate: boolean): SniCallback;
+}
+
 export interface ListenerTlsSettings {
   /** Ask clients for a certificate (spec 2.2); false: never ask. */
   requestClientCertificate: boolean;
@@ -22,13 +35,14 @@ export class ListenerTls {
     readonly secureContext: SecureContext,
     readonly requestCert: boolean,
     private readonly unsubscribe: () => void,
+    private readonly callbacks: TlsCallbacks = {},
   ) {}
 
   /** The server end of a TLS connection over `raw` (accepted, or after STARTTLS). */
   wrap(raw: Socket): TLSSocket {
     // Renegotiation is refused by the context: disableRenegotiation() would only act on sockets of
     // a tls.Server.
-    return new TLSSocket(raw, { isServer: true, secureContext: this.secureContext, requestCert: this.requestCert, rejectUnauthorized: false });
+    return new TLSSocket(raw, { isServer: true, secureContext: this.secureContext, requestCert: this.requestCert, rejectUnauthorized: false, ...this.callbacks });
   }
 
   /**
@@ -63,6 +77,8 @@ export class ListenerTls {
 }
 
 export class ServerTls {
+  private certificates: SniCertificates | null = null;
+
   constructor(
     private readonly key: string | Buffer,
     private readonly cert: string | Buffer,
@@ -73,8 +89,16 @@ export class ServerTls {
     return new ServerTls(readFileSync(files.keyFile), readFileSync(files.certFile), secrets);
   }
 
-  /** A new context for one listener; its ticket key follows the secret source. */
-  listener(settings: ListenerTlsSettings): ListenerTls {
+  /** Certificates by SNI for listeners made from now on (ACME; set once at start). */
+  useCertificates(certificates: SniCertificates): void {
+    this.certificates = certificates;
+  }
+
+  /**
+   * A new context for one listener; its ticket key follows the secret source. `callbacks` replace
+   * the default SNI choice (the HTTPS listener wraps it to answer tls-alpn-01).
+   */
+  listener(settings: ListenerTlsSettings, callbacks?: TlsCallbacks): ListenerTls {
     const sid = sessionIdContextFor(settings.requestClientCertificate);
     const secureContext = createSecureContext(
       listenerTlsOptions({ key: this.key, cert: this.cert, requestClientCertificate: settings.requestClientCertificate, ticketKeys: ticketKeyFor(this.secrets.current(), sid) }),
@@ -82,7 +106,8 @@ export class ServerTls {
     // SecureContext.context is node's native context: setTicketKeys swaps the key in place.
     const native = (secureContext as unknown as { context: { setTicketKeys(k: Buffer): void } }).context;
     const unsubscribe = this.secrets.subscribe((secret) => native.setTicketKeys(ticketKeyFor(secret, sid)));
-    return new ListenerTls(secureContext, settings.requestClientCertificate, unsubscribe);
+    const sni = this.certificates?.sniCallback(settings.requestClientCertificate);
+    return new ListenerTls(secureContext, settings.requestClientCertificate, unsubscribe, callbacks ?? (sni ? { SNICallback: sni } : {}));
   }
 
   /** Server shutdown: stops rotating secrets. */

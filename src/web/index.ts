@@ -70,19 +70,33 @@ export async function startWebListener(ctx: ServerContext, opts: WebListenerOpti
   const server = createHttpServer(handler);
   // HTTPS: the TLS of every listener comes from one builder (tls/server-tls.ts), so the HTTP server
   // gets its connections after our handshake instead of running a tls.Server of its own.
-  const tls = opts.tls ? ctx.tls?.listener({ requestClientCertificate: false }) : null;
+  // With ACME, HTTPS also answers tls-alpn-01 by ALPN (acme/challenge-responder.ts).
+  const acmeCallbacks = ctx.acme ? ctx.acme.challenges.httpsOptions(ctx.acme.certificates.sniCallback(false)) : undefined;
+  const tls = opts.tls ? ctx.tls?.listener({ requestClientCertificate: false }, acmeCallbacks) : null;
   /** Connections still in their handshake: unknown to the HTTP server, closed with the listener. */
   const handshaking = new Set<TLSSocket>();
   if (opts.tls) {
     if (!tls) throw new Error('HTTPS listener without a TLS certificate in the configuration');
+    const acme = ctx.acme;
     const http = server.listeners('connection') as ((s: Socket) => void)[];
     server.removeAllListeners('connection');
     server.on('connection', (raw: Socket) => {
-      const t = tls.accept(raw, { onSecure: (t) => http.forEach((l) => l.call(server, t)) });
+      const t = tls.accept(raw, {
+        onSecure: (t) => {
+          // tls-alpn-01 (RFC 8737 3): the validation handshake is all; no HTTP on it.
+          if (acme?.challenges.isChallengeSocket(t)) return void t.destroy();
+          http.forEach((l) => l.call(server, t));
+        },
+      });
       handshaking.add(t);
       const done = () => handshaking.delete(t);
       t.once('secure', done).once('close', done);
     });
+  } else if (ctx.acme) {
+    const acme = ctx.acme;
+    // http-01 (RFC 8555 8.3) is answered before the host check and the redirect to HTTPS.
+    server.removeAllListeners('request');
+    server.on('request', (req, res) => void (acme.challenges.handleHttp(req, res) || handler(req, res)));
   }
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;

@@ -220,10 +220,11 @@ describe('imap session', () => {
     await c.no('EXPUNGE', 'READ-ONLY');
     await c.ok('FETCH 1 (BODY[])');
     r = await c.ok('FETCH 1 (FLAGS)');
-    assert.match(r.untagged[0]!, /^\* 1 FETCH \(FLAGS \(\)\)$/);
+    // EXAMINE shows \Recent without claiming it (RFC 3501 2.3.2); nothing else may be set.
+    assert.match(r.untagged[0]!, /^\* 1 FETCH \(FLAGS \((\\Recent)?\)\)$/);
     await c.ok('SELECT examined');
     r = await c.ok('FETCH 1 (FLAGS)');
-    assert.match(r.untagged[0]!, /^\* 1 FETCH \(FLAGS \(\)\)$/, 'still unseen after EXAMINE');
+    assert.match(r.untagged[0]!, /^\* 1 FETCH \(FLAGS \((\\Recent)?\)\)$/, 'still unseen after EXAMINE');
     r = await c.ok('GETQUOTAROOT INBOX');
     assert.equal(r.untagged[0], '* QUOTAROOT INBOX ""');
     assert.match(r.untagged[1]!, /^\* QUOTA "" \(STORAGE \d+ \d+\)$/);
