@@ -1,7 +1,10 @@
 // `postern account add|rm|list|addaddress|rmaddress` and `postern setaccountpassword`.
 
 import { deriveCredentials, PasswordError } from '../auth/password.js';
+import { ensureDomainKeys, entryDnsRecord } from '../smtp/server/dkim-keyring.js';
+import { parseAddress } from '../store/address.js';
 import { parse, positionals } from './args.js';
+import { dkimZoneLine } from './dkim.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
 import { withStore } from './open-store.js';
 import { readNewPassword } from './read-password.js';
@@ -18,6 +21,7 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
         await store.createAccount(name!, address!);
       });
       console.log(`account ${name} added; set its password with: postern setaccountpassword ${name}`);
+      newDomainKeys(dir, address!);
       return;
     }
     case 'rm': {
@@ -39,6 +43,7 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
     case 'addaddress': {
       const [name, address] = positionals(p, 2, 2, 'postern account addaddress ACCOUNT ADDRESS');
       await withStore(dir, (store) => store.addAddress(name!, address!));
+      newDomainKeys(dir, address!);
       return;
     }
     case 'rmaddress': {
@@ -49,6 +54,15 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
     default:
       throw usage(USAGE);
   }
+}
+
+/** A domain that is new to us gets its DKIM keys at once (its mail is signed from the first message). */
+function newDomainKeys(dir: string, address: string): void {
+  const domain = parseAddress(address).domain;
+  const added = ensureDomainKeys(dir, domain);
+  if (added.length === 0) return;
+  console.log(`new domain ${domain}: DKIM keys generated; publish its records (postern dns records ${domain}):`);
+  for (const e of added) console.log(`  ${dkimZoneLine(domain, e.selector, entryDnsRecord(dir, e))}`);
 }
 
 export async function setAccountPasswordCommand(dir: string, args: string[]): Promise<void> {

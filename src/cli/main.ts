@@ -19,6 +19,8 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   setaccountpassword ACCOUNT
   queue list | retry ID | drop ID
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
+  dkim list | gen DOMAIN | rotate DOMAIN | rm DOMAIN SELECTOR
+  dns records DOMAIN | check DOMAIN
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
 
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, Command> = {
   setaccountpassword: setAccountPasswordCommand,
   config: configCommand,
   queue: queueCommand,
+  dkim: async (dir, args) => (await import('./dkim.js')).dkimCommand(dir, args),
+  dns: async (dir, args) => (await import('./dns.js')).dnsCommand(dir, args),
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

@@ -69,4 +69,8 @@ export interface Config {
   dkim: Record<string, DkimKeyConfig[]>;
   /** Transport overrides per recipient domain; the key "*" applies to every other domain. */
   transports: Record<string, TransportConfig>;
+  /** DNS: the resolver `postern dns check` asks, "address[:port]" (null: the system's). */
+  dns: { resolver: string | null };
+  /** Our MTA-STS policy (RFC 8461 3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt. */
+  mtaSts: { mode: 'testing' | 'enforce' | 'none'; maxAgeSeconds: number };
 }

@@ -66,6 +66,8 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
     authFailureDelayMs: 0,
     dkim: {},
     transports: {},
+    dns: { resolver: null },
+    mtaSts: { mode: 'testing', maxAgeSeconds: 604800 },
   };
   const auth = new StoreAuthenticator({ store, log: silentLogger, hostname: 'localhost', limiter: opts.limiter });
   const abort = new AbortController();
