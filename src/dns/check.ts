@@ -4,7 +4,7 @@
 
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DNS_QUERY_ATTEMPTS, DNS_QUERY_TIMEOUT_MS } from './limits.js';
+import { DNS_QUERY_ATTEMPTS, DNS_QUERY_TIMEOUT_MS, MAX_CNAME_HOPS } from './limits.js';
 import { zoneLine, type DomainRecords, type WantedRecord } from './records.js';
 import { DnsQueryError, resolveTlsa } from './tlsa-query.js';
 
@@ -38,6 +38,23 @@ class Lookup {
     const m = /^\[(.+)\]:(\d+)$/.exec(first) ?? /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(first);
     if (m) return { host: m[1]!, port: Number(m[2]) };
     return { host: isIP(first) ? first : '127.0.0.1', port: 53 };
+  }
+
+  /**
+   * A and AAAA of `name`, following CNAMEs ourselves when the resolver answers with the alias
+   * alone (a resolver's local zones do not chase them).
+   */
+  async addresses(name: string): Promise<{ v4: string[]; v6: string[] }> {
+    let n = name;
+    for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
+      const v4 = (await orMissing(() => this.resolver.resolve4(n))) ?? [];
+      const v6 = (await orMissing(() => this.resolver.resolve6(n))) ?? [];
+      if (v4.length + v6.length > 0) return { v4, v6 };
+      const alias = await orMissing(() => this.resolver.resolveCname(n));
+      if (!alias || alias.length === 0) break;
+      n = alias[0]!;
+    }
+    return { v4: [], v6: [] };
   }
 
   /** TXT strings of each record joined (RFC 7208 3.3), or null when there is none. */
@@ -152,13 +169,12 @@ async function checkOne(r: WantedRecord, q: Lookup, hostAddresses: string[]): Pr
       return fail(`points at ${all.map((s) => `${s.name}:${s.port}`).join(', ')}, not ${c.target}:${c.port}`, replace(r));
     }
     case 'address': {
-      const v4 = (await orMissing(() => q.resolver.resolve4(r.name))) ?? [];
-      const v6 = (await orMissing(() => q.resolver.resolve6(r.name))) ?? [];
+      const { v4, v6 } = await q.addresses(r.name);
       if (v4.length + v6.length === 0) {
         return fail(`${r.name} has no address`, r.rdata ? add(r) : `add an A (and AAAA) record for ${r.name} with the server's address`);
       }
       const have = r.type === 'AAAA' ? v6 : v4;
-      if (r.rdata && !have.includes(r.rdata)) return fail(`${r.name} has ${have.join(', ') || `no ${r.type} record`}, not ${r.rdata}`, add(r));
+      if ((r.type === 'A' || r.type === 'AAAA') && r.rdata && !have.includes(r.rdata)) return fail(`${r.name} has ${have.join(', ') || `no ${r.type} record`}, not ${r.rdata}`, add(r));
       return ok();
     }
     case 'tlsa': {
@@ -182,10 +198,8 @@ async function checkOne(r: WantedRecord, q: Lookup, hostAddresses: string[]): Pr
 /** Every wanted record of the domain, checked; lookups that fail are reported, not thrown. */
 export async function checkDomain(d: DomainRecords, host: string, server: ResolverAddress | null): Promise<CheckResult[]> {
   const q = new Lookup(server);
-  const hostAddresses = [
-    ...((await orMissing(() => q.resolver.resolve4(host)).catch(() => null)) ?? []),
-    ...((await orMissing(() => q.resolver.resolve6(host)).catch(() => null)) ?? []),
-  ];
+  const a = await q.addresses(host).catch(() => ({ v4: [], v6: [] }));
+  const hostAddresses = [...a.v4, ...a.v6];
   const out: CheckResult[] = [];
   for (const r of d.records) {
     try {

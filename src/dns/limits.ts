@@ -8,3 +8,5 @@ export const DNS_QUERY_ATTEMPTS = 2;
 export const DNS_UDP_PAYLOAD = 1232;
 /** Largest answer read over TCP (RFC 1035 4.2.2: a 16-bit length). */
 export const DNS_MAX_TCP_MESSAGE = 65535;
+/** CNAMEs followed before a name counts as having no address (a loop, or a chain nobody needs). */
+export const MAX_CNAME_HOPS = 8;
