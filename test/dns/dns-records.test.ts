@@ -146,3 +146,12 @@ test('dns check finds each broken record and prints the exact fix', async (t) =>
   assert.equal(b.fail, "FAIL  TLSA  _25._tcp.mail.example.org: TLSA records do not match our certificate's key: DANE senders will refuse to deliver");
   assert.equal(b.fix, `fix: replace it with: ${tlsa} (publish it before removing the old one)`);
 });
+
+test('dns check: a TLSA answer too big for UDP is fetched over TCP (RFC 7766) and still matched', async (t) => {
+  if (!requireUnbound(t)) return;
+  // 40 extra SHA-512 records: about 3.5 KB, past the 1232-byte UDP size we advertise.
+  const extra = Array.from({ length: 40 }, (_, i) => `_25._tcp.${HOST}. TLSA 3 1 2 ${i.toString(16).padStart(2, '0').repeat(64)}`);
+  const r = await check([...zone(), ...extra]);
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /^OK {4}TLSA  _25\._tcp\.mail\.example\.org$/m);
+});
