@@ -10,7 +10,7 @@ import {
 } from '../smtp/server/dkim-keyring.js';
 import { parse, positionals } from './args.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
-import { withStore } from './open-store.js';
+import { loadConfigOrFail, withStore } from './open-store.js';
 
 const USAGE = 'postern dkim list | gen DOMAIN | rotate DOMAIN | rm DOMAIN SELECTOR';
 
@@ -47,9 +47,14 @@ export async function dkimCommand(dir: string, args: string[]): Promise<void> {
   switch (sub) {
     case 'list': {
       positionals(p, 0, 0, 'postern dkim list');
+      // Keys listed in postern.conf sign instead of the managed ones for their domain.
+      const config = loadConfigOrFail(dir);
+      for (const [domain, keys] of Object.entries(config.dkim).sort(([a], [b]) => a.localeCompare(b))) {
+        for (const k of keys) console.log(`${domain}\t${k.selector}\t-\t-\tsigning (postern.conf)`);
+      }
       const m = keyringCall(() => readManifest(dir));
       for (const [domain, list] of Object.entries(m.domains).sort(([a], [b]) => a.localeCompare(b))) {
-        const signing = signingEntries(list);
+        const signing = config.dkim[domain] ? [] : signingEntries(list);
         for (const e of [...list].sort((a, b) => a.created.localeCompare(b.created))) {
           const state = signing.includes(e) ? 'signing' : 'retired';
           console.log(`${domain}\t${e.selector}\t${e.algorithm}\t${e.created}\t${state}`);
@@ -61,8 +66,9 @@ export async function dkimCommand(dir: string, args: string[]): Promise<void> {
     case 'rotate': {
       const [text] = positionals(p, 1, 1, `postern dkim ${sub} DOMAIN`);
       const domain = domainArg(text!);
-      await withStore(dir, async (store) => {
+      await withStore(dir, async (store, config) => {
         if (!(await store.isLocalDomain(domain))) throw new CliError(`${domain} is not one of our domains (add an address there first)`, EX_DATAERR);
+        if (config.dkim[domain]) throw new CliError(`the DKIM keys of ${domain} are listed in postern.conf (dkim:); remove them there to have postern manage the keys`, EX_DATAERR);
       });
       const has = (keyringCall(() => readManifest(dir)).domains[domain] ?? []).length > 0;
       if (sub === 'gen' && has) throw new CliError(`${domain} has DKIM keys already; "postern dkim rotate ${domain}" adds new ones`, EX_DATAERR);

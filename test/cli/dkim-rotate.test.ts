@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +151,15 @@ test('a domain added by account add / addaddress gets its DKIM keys at once; dki
     assert.equal(gen.status, 65);
     assert.match(gen.stderr, /has DKIM keys already/);
     assert.match(postern(['--dir', dir, 'dkim', 'gen', 'foreign.example']).stderr, /not one of our domains/);
+    // Keys listed in postern.conf (as older quickstarts wrote them) sign for their domain, are
+    // listed as such, and are not rotated behind the admin's back.
+    appendFileSync(join(dir, 'postern.conf'), '\ndkim:\n  third.example:\n    - selector: old2025\n      keyFile: dkim/hand-made.pem\n');
+    const list = postern(['--dir', dir, 'dkim', 'list']).stdout;
+    assert.match(list, /^third\.example\told2025\t-\t-\tsigning \(postern\.conf\)$/m);
+    assert.doesNotMatch(list, /^third\.example\td\d+[er]\t.*\tsigning$/m);
+    const rot = postern(['--dir', dir, 'dkim', 'rotate', 'third.example']);
+    assert.equal(rot.status, 65);
+    assert.match(rot.stderr, /DKIM keys of third\.example are listed in postern\.conf/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
