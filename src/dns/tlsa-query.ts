@@ -38,7 +38,7 @@ function encodeName(name: string): Buffer {
   return Buffer.concat(parts);
 }
 
-function buildQuery(id: number, name: string): Buffer {
+export function buildQuery(id: number, name: string): Buffer {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(0x0100, 2); // RD: recursion desired
