@@ -10,7 +10,8 @@
 //
 // Apple documents no Mail payload key that binds an identity to the IMAP/SMTP login (the
 // authentication values are EmailAuthNone/Password/CRAMMD5/NTLM/HTTPMD5), so the account keeps
-// password login and the identity is installed beside it, for the server's certificate request.
+// password login and the identity is installed beside it (whether Apple Mail then presents it
+// when the server asks for a certificate, Apple does not document).
 
 import type { ClientSettings } from './client-settings.js';
 import { xmlEscape } from './xml-escape.js';
