@@ -6,7 +6,7 @@ import { parseAddress } from '../store/address.js';
 import { parse, positionals } from './args.js';
 import { dkimZoneLine } from './dkim.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
-import { withStore } from './open-store.js';
+import { loadConfigOrFail, withStore } from './open-store.js';
 import { readNewPassword } from './read-password.js';
 
 const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS';
@@ -59,6 +59,8 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
 /** A domain that is new to us gets its DKIM keys at once (its mail is signed from the first message). */
 function newDomainKeys(dir: string, address: string): void {
   const domain = parseAddress(address).domain;
+  // A domain whose keys the config lists (hand-managed, or an older quickstart) has its keys.
+  if (loadConfigOrFail(dir).dkim[domain]) return;
   const added = ensureDomainKeys(dir, domain);
   if (added.length === 0) return;
   console.log(`new domain ${domain}: DKIM keys generated; publish its records (postern dns records ${domain}):`);

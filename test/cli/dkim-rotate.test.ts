@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth';
@@ -18,12 +18,21 @@ import { startUnbound, unboundAvailable, zoneLines } from '../dns/unbound.js';
 const ADDRESS = 'alice@example.org';
 const PASSWORD = 'alice-secret-1';
 
-function portOpen(port: number): Promise<boolean> {
+function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
+    const s = createServer();
     s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/** A port base whose seven service ports are all free now (other tests run in parallel). */
+async function freeBase(): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const free = await Promise.all([25, 80, 143, 443, 465, 587, 993].map((p) => portFree(base + p)));
+    if (free.every(Boolean)) return base;
+  }
 }
 
 /** Submits over STARTTLS (Python's smtplib, a real client) and fetches every INBOX message over IMAPS. */
@@ -67,7 +76,7 @@ test('dkim rotate: mail signed before and after verifies; the server switches ke
   }
   const root = mkdtempSync(join(tmpdir(), 'postern-rotate-'));
   const dir = join(root, 'd');
-  const base = 20000 + Math.floor(Math.random() * 40000);
+  const base = await freeBase();
   const q = postern(['quickstart', '--dir', dir, '--hostname', 'mail.example.org', '--listen', '127.0.0.1', '--port-base', String(base), '--password', PASSWORD, ADDRESS]);
   assert.equal(q.status, 0, q.stderr);
   const server = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -75,8 +84,9 @@ test('dkim rotate: mail signed before and after verifies; the server switches ke
   server.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => server.once('exit', resolve));
   try {
+    // Ready when the server says both listeners are up (a port open could be someone else's).
     const deadline = Date.now() + 20_000;
-    while (!(await portOpen(base + 993)) || !(await portOpen(base + 587))) {
+    while (!/listening service=submission .*port=\d+/.test(stderr) || !/listening service=imaps .*port=\d+/.test(stderr)) {
       assert.ok(Date.now() < deadline && server.exitCode === null, `server did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -153,7 +163,10 @@ test('a domain added by account add / addaddress gets its DKIM keys at once; dki
     assert.match(postern(['--dir', dir, 'dkim', 'gen', 'foreign.example']).stderr, /not one of our domains/);
     // Keys listed in postern.conf (as older quickstarts wrote them) sign for their domain, are
     // listed as such, and are not rotated behind the admin's back.
-    appendFileSync(join(dir, 'postern.conf'), '\ndkim:\n  third.example:\n    - selector: old2025\n      keyFile: dkim/hand-made.pem\n');
+    appendFileSync(join(dir, 'postern.conf'), '\ndkim:\n  third.example:\n    - selector: old2025\n      keyFile: dkim/hand-made.pem\n  fourth.example:\n    - selector: own\n      keyFile: dkim/hand-made.pem\n');
+    // A new domain whose keys the config already lists gets none generated.
+    assert.equal(postern(['--dir', dir, 'account', 'addaddress', 'bob', 'x@fourth.example']).stdout, '');
+    assert.doesNotMatch(postern(['--dir', dir, 'dkim', 'list']).stdout, /^fourth\.example\td/m);
     const list = postern(['--dir', dir, 'dkim', 'list']).stdout;
     assert.match(list, /^third\.example\told2025\t-\t-\tsigning \(postern\.conf\)$/m);
     assert.doesNotMatch(list, /^third\.example\td\d+[er]\t.*\tsigning$/m);
