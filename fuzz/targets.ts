@@ -25,6 +25,7 @@ import { LineReader } from '../src/smtp/proto/line-reader.js';
 import { MAX_AUTH_LINE, MAX_COMMAND_LINE } from '../src/smtp/proto/limits.js';
 import { SmtpError } from '../src/smtp/proto/smtp-error.js';
 import { CertificateError, certificatePem, parseCertificate } from '../src/tls/certificate.js';
+import { buildQuery, DnsQueryError, parseTlsaResponse } from '../src/dns/tlsa-query.js';
 import { generateClientCertificate } from '../src/tls/generate.js';
 import type { Rng } from './mutate.js';
 
@@ -547,7 +548,37 @@ const config: FuzzTarget = {
   },
 };
 
-export const TARGETS: FuzzTarget[] = [imap, smtpCommand, smtpData, mime, sasl, certificate, config];
+/** A DNS answer to our TLSA query (`postern dns check`): whatever a resolver sends back. */
+const DNS_ID = 0x4242;
+const dnsTlsa: FuzzTarget = {
+  name: 'dns-tlsa',
+  seeds: () => {
+    const q = buildQuery(DNS_ID, '_25._tcp.mail.example.org');
+    // The question echoed as a response with one TLSA answer (name compressed to the question).
+    const head = Buffer.from(q.subarray(0, 12));
+    head.writeUInt16BE(0x8180, 2);
+    head.writeUInt16BE(1, 6);
+    head.writeUInt16BE(0, 10);
+    const answer = Buffer.concat([Buffer.from([0xc0, 12, 0, 52, 0, 1, 0, 0, 1, 44, 0, 35, 3, 1, 1]), Buffer.alloc(32, 0xab)]);
+    return [Buffer.concat([head, q.subarray(12, q.length - 11), answer]), head];
+  },
+  dictionary: ['\xc0\x0c', '\x00\x34', '\x00\x05', '\x00\x01', '\x81\x80', '\x83\x80', '\x81\x83', '\x03\x01\x01', '\x3f', '\x00'],
+  maxSize: 4096,
+  hugeSize: 65535,
+  weight: 1,
+  run(input) {
+    const buf = Buffer.from(input);
+    if (buf.length >= 2) buf.writeUInt16BE(DNS_ID, 0);
+    try {
+      const r = parseTlsaResponse(buf, DNS_ID);
+      for (const t of r.records) assert.ok(t.data.length % 2 === 0 && t.data.length <= 2 * buf.length);
+    } catch (err) {
+      allow(err, DnsQueryError);
+    }
+  },
+};
+
+export const TARGETS: FuzzTarget[] = [imap, smtpCommand, smtpData, mime, sasl, certificate, config, dnsTlsa];
 
 export function targetByName(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);

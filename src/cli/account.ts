@@ -2,9 +2,12 @@
 
 import { deriveCredentials, PasswordError } from '../auth/password.js';
 import { formatSize, parseSize } from '../config/size.js';
+import { ensureDomainKeys, entryDnsRecord } from '../smtp/server/dkim-keyring.js';
+import { parseAddress } from '../store/address.js';
 import { parse, positionals } from './args.js';
+import { dkimZoneLine } from './dkim.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
-import { withStore } from './open-store.js';
+import { loadConfigOrFail, withStore } from './open-store.js';
 import { readNewPassword } from './read-password.js';
 
 const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS | quota ACCOUNT [SIZE|none|default]';
@@ -20,6 +23,7 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
         await store.createAccount(name!, address!);
       });
       console.log(`account ${name} added; set its password with: postern setaccountpassword ${name}`);
+      newDomainKeys(dir, address!);
       return;
     }
     case 'rm': {
@@ -41,6 +45,7 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
     case 'addaddress': {
       const [name, address] = positionals(p, 2, 2, 'postern account addaddress ACCOUNT ADDRESS');
       await withStore(dir, (store) => store.addAddress(name!, address!));
+      newDomainKeys(dir, address!);
       return;
     }
     case 'rmaddress': {
@@ -67,6 +72,17 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
     default:
       throw usage(USAGE);
   }
+}
+
+/** A domain that is new to us gets its DKIM keys at once (its mail is signed from the first message). */
+function newDomainKeys(dir: string, address: string): void {
+  const domain = parseAddress(address).domain;
+  // A domain whose keys the config lists (hand-managed, or an older quickstart) has its keys.
+  if (loadConfigOrFail(dir).dkim[domain]) return;
+  const added = ensureDomainKeys(dir, domain);
+  if (added.length === 0) return;
+  console.log(`new domain ${domain}: DKIM keys generated; publish its records (postern dns records ${domain}):`);
+  for (const e of added) console.log(`  ${dkimZoneLine(domain, e.selector, entryDnsRecord(dir, e))}`);
 }
 
 export async function setAccountPasswordCommand(dir: string, args: string[]): Promise<void> {

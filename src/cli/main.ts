@@ -21,6 +21,8 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   queue list | retry ID | drop ID
   tls status
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
+  dkim list | gen DOMAIN | rotate DOMAIN | rm DOMAIN SELECTOR
+  dns records DOMAIN | check DOMAIN
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
 
@@ -36,6 +38,8 @@ const COMMANDS: Record<string, Command> = {
   config: configCommand,
   queue: queueCommand,
   tls: tlsCommand,
+  dkim: async (dir, args) => (await import('./dkim.js')).dkimCommand(dir, args),
+  dns: async (dir, args) => (await import('./dns.js')).dnsCommand(dir, args),
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

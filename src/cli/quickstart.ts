@@ -3,7 +3,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { isHostName } from '../config/hostname.js';
@@ -12,12 +11,16 @@ import { SERVICE_PORTS, type ServiceName } from '../config/types.js';
 import { writeNewConfig } from '../config/write.js';
 import { parseAddress } from '../store/address.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { generateDkimKeys } from '../smtp/server/dkim-keys.js';
+import { domainRecords, renderZone } from '../dns/records.js';
+import { addDomainKeys, entryDnsRecord } from '../smtp/server/dkim-keyring.js';
+import { toAsciiDomain } from '../util/ascii-domain.js';
 import { generateServerCertificate } from '../tls/generate.js';
 import { setPassword } from './account.js';
 import { parse, positionals } from './args.js';
 import { CliError, EX_CANTCREAT, EX_USAGE } from './cli-error.js';
+import { loadConfigOrFail } from './open-store.js';
 import { checkPasswordPolicy } from './read-password.js';
+import { systemdUnit, UNIT_FILE } from './systemd-unit.js';
 
 const USAGE = 'postern quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] [--acme | --no-acme] ADDRESS';
 
@@ -38,22 +41,12 @@ export interface InitResult {
   dkimRecords: string[];
   accountName: string;
   address: string;
+  domain: string;
 }
 
 export function generatePassword(): string {
   // 96 random bits in 16 URL-safe characters: easy to copy, long enough never to guess.
   return randomBytes(12).toString('base64url');
-}
-
-/** One Ed25519 and one RSA key for the domain, in DIR/dkim/, with the DNS records beside them. */
-function writeDkimKeys(dir: string, domain: string): { selector: string; keyFile: string; dnsName: string; dnsRecord: string }[] {
-  mkdirSync(join(dir, 'dkim'), { recursive: true, mode: 0o750 });
-  return generateDkimKeys(domain).map((k) => {
-    const keyFile = `dkim/${domain}.${k.selector}.pem`;
-    writeFileSync(join(dir, keyFile), k.privateKeyPem, { mode: 0o600 });
-    writeFileSync(join(dir, `dkim/${domain}.${k.selector}.dns`), `${k.dnsName} TXT "${k.dnsRecord}"\n`);
-    return { selector: k.selector, keyFile, dnsName: k.dnsName, dnsRecord: k.dnsRecord };
-  });
 }
 
 export async function initDataDir(o: InitOptions): Promise<InitResult> {
@@ -74,14 +67,15 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     const accountName = parsed.localPart.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 64) || 'postmaster';
     const account = await store.createAccount(accountName, parsed.address);
     await setPassword(store, account.id, password);
-    const dkim = writeDkimKeys(o.dir, parsed.domain);
+    const dkim = addDomainKeys(o.dir, parsed.domain);
+    writeFileSync(join(o.dir, UNIT_FILE), systemdUnit({ dir: o.dir }), { mode: 0o644 });
     // The config is written last: its existence marks a complete data directory.
     writeNewConfig(o.dir, {
       hostname: o.hostname, listen: o.listen, portBase: o.portBase, certFile: 'tls/cert.pem', keyFile: 'tls/key.pem',
-      dkim: dkim.map((k) => ({ domain: parsed.domain, selector: k.selector, keyFile: k.keyFile })),
       ...(o.acme ? { acme: { contact: parsed.address } } : {}),
     });
-    return { password, accountName, address: parsed.address, dkimRecords: dkim.map((k) => `${k.dnsName} TXT "${k.dnsRecord}"`) };
+    const ascii = toAsciiDomain(parsed.domain);
+    return { password, accountName, address: parsed.address, domain: parsed.domain, dkimRecords: dkim.map((k) => `${k.selector}._domainkey.${ascii} TXT "${entryDnsRecord(o.dir, k)}"`) };
   } finally {
     await store.close();
   }
@@ -119,15 +113,28 @@ export async function quickstartCommand(dir: string, args: string[]): Promise<vo
   const portBaseText = (values['port-base'] as string | undefined) ?? '0';
   const portBase = Number(portBaseText);
   if (!/^\d+$/.test(portBaseText) || portBase > 65535 - 993) throw new CliError(`--port-base: must be a number from 0 to ${65535 - 993}`, EX_USAGE);
-  const hostname = ((values.hostname as string | undefined) ?? osHostname()).toLowerCase();
+  // Never the machine's own name (often a cloud instance id): the one given, else mail.DOMAIN.
+  const given = values.hostname as string | undefined;
+  const hostname = (given ?? `mail.${parseAddress(address!).domain}`).toLowerCase();
   // ACME is the default for a public host name: a CA can reach it.
   const acme = values.acme === true || (values['no-acme'] !== true && isPublicHostname(hostname));
   const r = await initDataDir({ dir, address: address!, hostname, listen, portBase, password: values.password as string | undefined, acme });
+  const config = loadConfigOrFail(dir);
+  const https = config.listeners.map((l) => l.ports.https).find((p) => p !== undefined);
   console.log(`created ${dir} with account ${r.accountName} (${r.address})`);
+  console.log(`host name: ${hostname}${given ? '' : ' (from the address; choose another with --hostname)'}`);
   // A password given on the command line is not repeated: this output often ends up in a log.
   console.log(values.password === undefined ? `password: ${r.password}` : 'password: the one given with --password');
   console.log(`ports:\n${describePorts(listen, portBase)}`);
-  console.log(`DNS records for DKIM signing (publish them at your DNS provider):\n${r.dkimRecords.map((x) => `  ${x}`).join('\n')}`);
-  if (acme) console.log(`certificates: by ACME from Let's Encrypt once ports 80/443 are reachable (postern --dir ${dir} tls status)`);
-  console.log(`start the server with: postern --dir ${dir} serve`);
+  if (https !== undefined) console.log(`account web interface: https://${hostname}${https === 443 ? '' : `:${https}`}/account/`);
+  console.log(`\nDNS records for ${r.domain} (paste into its zone; "postern dns records ${r.domain}" prints them again):`);
+  console.log(renderZone(domainRecords(config, r.domain)).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+  const certificates = acme
+    ? `certificates for ${hostname}, mta-sts.${r.domain} and autoconfig.${r.domain} come by ACME from Let's Encrypt once ports 80/443 are reachable: postern --dir ${dir} tls status`
+    : `replace the self-signed certificate in ${join(dir, 'tls')} with one for ${hostname}, mta-sts.${r.domain} and autoconfig.${r.domain}`;
+  console.log(`
+next steps:
+  1. publish the DNS records above, then check them: postern --dir ${dir} dns check ${r.domain}
+  2. ${certificates}
+  3. run it as a service: ${join(dir, UNIT_FILE)} (instructions at its top), or in the foreground: postern --dir ${dir} serve`);
 }

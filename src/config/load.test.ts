@@ -30,6 +30,16 @@ test('outbound: private addresses refused unless allowed', () => {
   assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true });
 });
 
+test('dns.resolver and mtaSts: defaults and the accepted forms', () => {
+  const d = parseConfig(base, '/d');
+  assert.deepEqual(d.dns, { resolver: null });
+  assert.deepEqual(d.mtaSts, { mode: 'testing', maxAgeSeconds: 604800 });
+  for (const r of ['192.0.2.53', '127.0.0.1:5353', '[::1]:5353', '2001:db8::53']) {
+    assert.equal(parseConfig({ ...base, dns: { resolver: r } }, '/d').dns.resolver, r);
+  }
+  assert.deepEqual(parseConfig({ ...base, mtaSts: { mode: 'enforce', maxAge: 86400 } }, '/d').mtaSts, { mode: 'enforce', maxAgeSeconds: 86400 });
+});
+
 test('errors name the key and the bad value', () => {
   const cases: [unknown, RegExp][] = [
     [{ ...base, colour: 'blue' }, /^colour: unknown key/],
@@ -45,6 +55,12 @@ test('errors name the key and the bad value', () => {
     [{ ...base, listeners: { main: { ips: ['127.0.0.1'] } } }, /^tls: imaps, submissions and https listeners need/],
     [{ ...base, outbound: { allowPrivateAddresses: 'yes' } }, /^outbound\.allowPrivateAddresses: must be true or false/],
     [{ ...base, outbound: { allowPrivate: true } }, /^outbound\.allowPrivate: unknown key/],
+    [{ ...base, dns: { resolver: 'dns.example' } }, /^dns\.resolver: must be IP\[:port\] or \[IPv6\]:port, got "dns\.example"/],
+    [{ ...base, dns: { resolver: '[::1]' } }, /^dns\.resolver: must be IP/],
+    [{ ...base, dns: { resolver: '127.0.0.1:70000' } }, /^dns\.resolver: must be IP/],
+    [{ ...base, dns: { server: '127.0.0.1' } }, /^dns\.server: unknown key/],
+    [{ ...base, mtaSts: { mode: 'strict' } }, /^mtaSts\.mode: must be one of testing, enforce, none, got "strict"/],
+    [{ ...base, mtaSts: { maxAge: 0 } }, /^mtaSts\.maxAge: must be a whole number from 1 to 31557600/],
     [null, /must be a mapping/],
   ];
   for (const [doc, re] of cases) {

@@ -243,10 +243,48 @@ function parseAcme(v: unknown, resolve: (p: string) => string): AcmeConfig | und
   return { directoryUrl, contact, names, challenges, ...(o.caFile !== undefined ? { caFile: resolve(str(o.caFile, 'tls.acme.caFile')) } : {}) };
 }
 
+function parseDns(v: unknown): Config['dns'] {
+  if (v === undefined) return { resolver: null };
+  const o = obj(v, 'dns');
+  checkKeys(o, 'dns', ['resolver']);
+  if (o.resolver === undefined) return { resolver: null };
+  const r = str(o.resolver, 'dns.resolver');
+  if (!resolverAddress(r)) throw new ConfigError(`dns.resolver: must be IP[:port] or [IPv6]:port, got ${show(r)}`);
+  return { resolver: r };
+}
+
+/** "IP", "IPv4:port" or "[IPv6]:port" (the forms node:dns setServers takes), or null. */
+export function resolverAddress(s: string): { host: string; port: number } | null {
+  if (isIP(s)) return { host: s, port: 53 };
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d+\.\d+\.\d+\.\d+)):(\d{1,5})$/.exec(s);
+  if (!m) return null;
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (!isIP(host) || port < 1 || port > 65535) return null;
+  return { host, port };
+}
+
+const MTA_STS_MODES = ['testing', 'enforce', 'none'] as const;
+/** RFC 8461 3.2: max_age up to 31557600 seconds (a year); a week is the common choice. */
+const MTA_STS_MAX_AGE = 31557600;
+
+function parseMtaSts(v: unknown): Config['mtaSts'] {
+  const out: Config['mtaSts'] = { mode: 'testing', maxAgeSeconds: 604800 };
+  if (v === undefined) return out;
+  const o = obj(v, 'mtaSts');
+  checkKeys(o, 'mtaSts', ['mode', 'maxAge']);
+  if (o.mode !== undefined) {
+    if (!MTA_STS_MODES.includes(o.mode as (typeof MTA_STS_MODES)[number])) throw new ConfigError(`mtaSts.mode: must be one of ${MTA_STS_MODES.join(', ')}, got ${show(o.mode)}`);
+    out.mode = o.mode as (typeof MTA_STS_MODES)[number];
+  }
+  if (o.maxAge !== undefined) out.maxAgeSeconds = int(o.maxAge, 'mtaSts.maxAge', 1, MTA_STS_MAX_AGE);
+  return out;
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts']);
   const hostname = str(o.hostname, 'hostname');
   if (!isHostName(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -280,6 +318,8 @@ export function parseConfig(doc: unknown, dir: string): Config {
     transports: parseTransports(o.transports),
     quota: parseQuota(o.quota),
     outbound: parseOutbound(o.outbound),
+    dns: parseDns(o.dns),
+    mtaSts: parseMtaSts(o.mtaSts),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

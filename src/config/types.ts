@@ -121,4 +121,8 @@ export interface Config {
   /** Storage quota of accounts without one of their own, in bytes; null for none. */
   quota: { default: number | null };
   outbound: OutboundConfig;
+  /** DNS: the resolver `postern dns check` asks, "address[:port]" (null: the system's). */
+  dns: { resolver: string | null };
+  /** Our MTA-STS policy (RFC 8461 3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt. */
+  mtaSts: { mode: 'testing' | 'enforce' | 'none'; maxAgeSeconds: number };
 }

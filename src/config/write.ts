@@ -39,8 +39,8 @@ function renderDkim(entries: NonNullable<NewConfig['dkim']>): string {
     byDomain.set(e.domain, list);
   }
   return `
-# DKIM keys: submitted mail from these domains is signed with each key. Publish the DNS records
-# that quickstart printed (also in dkim/*.dns).
+# DKIM keys managed by hand: submitted mail from these domains is signed with each key listed
+# (other domains use the keys in dkim/keys.json; see "postern dkim").
 dkim:
 ${[...byDomain].map(([d, l]) => `  ${d}:\n${l.join('\n')}`).join('\n')}
 `;
@@ -70,6 +70,14 @@ listeners:
     requestClientCertificates: true
 
 ${renderDkim(c.dkim ?? [])}
+# The resolver "postern dns check" asks (default: the system's).
+# dns:
+#   resolver: 127.0.0.1:53
+# Our MTA-STS policy, served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt.
+# mtaSts:
+#   mode: testing                     # testing | enforce | none
+#   maxAge: 604800
+
 # limits:
 #   imap:
 #     appendLimit: 104857600          # largest message APPEND accepts (bytes)

@@ -13,6 +13,8 @@ function server(kind: 'incomingServer type="imap"' | 'outgoingServer type="smtp"
     `      <socketType>${e.security === 'tls' ? 'SSL' : 'STARTTLS'}</socketType>`,
     `      <username>${xmlEscape(username)}</username>`,
     `      <authentication>password-cleartext</authentication>`,
+    // A device key (TLS client certificate) logs in too: IMAP PREAUTH or SASL EXTERNAL.
+    `      <authentication>TLS-client-cert</authentication>`,
     `    </${close}>`,
   ].join('\n');
 }

@@ -20,6 +20,7 @@ import { settingsRoutes } from './api-client-settings.js';
 import { tlsKeyRoutes } from './api-tls-keys.js';
 import { loginAttemptRoutes } from './api-login-attempts.js';
 import { checkHost, type HostPolicy } from './host-check.js';
+import { mtaStsRoutes } from './mta-sts.js';
 import { HttpError } from './http-error.js';
 import { Router } from './router.js';
 import { uiRoutes, type UiAssets } from './ui-assets.js';
@@ -58,6 +59,7 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
   passwordRoutes(router, app);
   loginAttemptRoutes(router, app);
   settingsRoutes(router, app);
+  mtaStsRoutes(router, app);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';

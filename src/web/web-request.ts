@@ -16,6 +16,12 @@ export interface WebRequest {
   secure: boolean;
 }
 
+/** The Host header's name, lower case, without port or trailing dot ('' when absent). */
+export function requestHost(r: WebRequest): string {
+  const host = r.req.headers.host ?? '';
+  return host.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+}
+
 /** The request body, refused with 413 past `limit` bytes (checked on Content-Length first, then while reading). */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);

@@ -22,6 +22,7 @@ const EXECUTIONS: Record<string, number> = {
   sasl: 2000,
   certificate: 2500,
   config: 1000,
+  'dns-tlsa': 20000,
 };
 
 describe(`fuzz targets (seed ${SEED})`, () => {

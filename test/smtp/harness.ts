@@ -99,6 +99,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     transports: {},
     quota: { default: null },
     outbound: { allowPrivateAddresses: false },
+    dns: { resolver: null },
+    mtaSts: { mode: 'testing', maxAgeSeconds: 604800 },
   };
   const log = process.env.POSTERN_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
   const auth = new StoreAuthenticator({ store, log, hostname: HOSTNAME });

@@ -1,7 +1,7 @@
 // End to end in headless Chromium: log in, add a certificate made by openssl and see a TLS
 // connection with it authenticate (and pre-authenticate IMAP), set no-preauth, remove it, generate a key in the browser and open the
 // downloaded PKCS#12 with openssl (after confirming the password: the login is then over 5 minutes
-// old), and have a state change without the CSRF token refused.
+// old) and the Apple profile holding it, and have a state change without the CSRF token refused.
 // Screenshots of every page go to test-output/web/.
 
 import assert from 'node:assert/strict';
@@ -212,6 +212,17 @@ describe('account pages in Chromium', () => {
     assert.equal(login?.identity.keyFingerprint, fp);
     assert.equal(login?.noImapPreauth, false);
     assert.match(await imapsGreeting(h, keyPem, certPem), /^\* PREAUTH /, 'the downloaded PKCS#12 key gets PREAUTH on IMAPS');
+    // The Apple profile made beside it carries the same PKCS#12 as an identity payload, and the mail account.
+    const [profileDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Apple profile with this key (browser-e2e.mobileconfig)' }).click()]);
+    const profile = join(dir, 'browser-e2e.mobileconfig');
+    await profileDl.saveAs(profile);
+    const py = execFileSync('python3', ['-c', `
+import plistlib, sys
+p = plistlib.load(open(sys.argv[1], 'rb'))
+ident, mail = p['PayloadContent']
+print(ident['PayloadType'], ident['PayloadContent'] == open(sys.argv[2], 'rb').read(), mail['PayloadType'], mail['EmailAddress'])
+`, profile, p12], { encoding: 'utf8' });
+    assert.equal(py, `com.apple.security.pkcs12 True com.apple.mail.managed ${ALICE}\n`);
   });
 
   test('generate an Ed25519 key in the browser where WebCrypto supports it', async (t) => {

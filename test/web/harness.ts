@@ -70,6 +70,8 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
     transports: {},
     quota: { default: null },
     outbound: { allowPrivateAddresses: false },
+    dns: { resolver: null },
+    mtaSts: { mode: 'testing', maxAgeSeconds: 604800 },
   };
   const auth = new StoreAuthenticator({ store, log: silentLogger, hostname: 'localhost', limiter: opts.limiter });
   const abort = new AbortController();

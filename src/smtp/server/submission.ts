@@ -5,6 +5,7 @@
 import { MessageSource } from '../../delivery/message-source.js';
 import { R, formatMailbox } from '../proto/index.js';
 import { dkimSignatures } from './dkim-sign.js';
+import { dkimKeysFor } from './dkim-keyring.js';
 import { checkFrom } from './from-check.js';
 import { countFields, fieldValues, hasField, readHeaderSection } from './header-section.js';
 import { MAX_HEADER_SECTION, MAX_RECEIVED_FIELDS } from './limits.js';
@@ -60,7 +61,7 @@ export const submissionPolicy: ListenerPolicy = {
 
     let signatures = '';
     try {
-      signatures = await dkimSignatures(s.ctx.config.dkim[from.domain], from.domain, signed);
+      signatures = await dkimSignatures(dkimKeysFor(s.ctx.config, from.domain), from.domain, signed);
     } catch (err) {
       // Unsigned mail may fail DMARC at the receiver, but holding the user's mail back for a
       // broken key file is worse; the error is logged for the admin.

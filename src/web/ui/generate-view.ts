@@ -3,11 +3,13 @@
 // certificate and a PKCS#12 file, all made here; only the certificate is sent to the server,
 // which registers its public key. The private key exists only in this page and the downloads.
 
-import { api, type SessionInfo, type TlsKey } from './api.js';
-import { pem } from './base64.js';
+import { appleProfile } from '../apple-profile.js';
+import { api, type ClientSettings, type SessionInfo, type TlsKey } from './api.js';
+import { pem, toBase64 } from './base64.js';
 import { addressSelect, downloadLink, field, h, replaceChildren, statusLine } from './dom.js';
 import { withStepUp } from './step-up.js';
 import { pkcs12 } from './pkcs12.js';
+import { sha256 } from './sha256.js';
 import { ed25519Supported, generateCertificate, type BrowserKeyType } from './x509.js';
 
 /** A file name stem from a key name: letters, digits, dot, dash, underscore. */
@@ -54,6 +56,10 @@ export function generateView(session: SessionInfo): HTMLElement {
       const body = { certificate: certPem, loginAddress: login.control.value, name: keyName, noImapPreauth: noPreauth.control.checked };
       const key = await withStepUp((password) => api<TlsKey>('POST', 'tlspubkeys', password === undefined ? body : { ...body, password }));
       const stem = fileStem(keyName);
+      // The Apple profile with this key is made here too: the key never goes to the server.
+      const settings = await api<ClientSettings>('GET', 'clientsettings');
+      const canProfile = settings.imap.length > 0 && settings.submission.length > 0;
+      const profile = canProfile ? appleProfile(settings, login.control.value, { sha256, identity: { pkcs12Base64: toBase64(p12), name: keyName } }) : null;
       status.ok(`Registered “${key.name}”. Download the files now: the private key is not kept anywhere else.`);
       replaceChildren(result,
         h('p', null, 'Fingerprint: ', h('code', { class: 'fingerprint', id: 'generated-fingerprint' }, key.fingerprint)),
@@ -61,6 +67,7 @@ export function generateView(session: SessionInfo): HTMLElement {
           downloadLink(`Download ${stem}.p12`, `${stem}.p12`, p12, 'application/x-pkcs12'),
           downloadLink(`${stem}.key.pem`, `${stem}.key.pem`, pem('PRIVATE KEY', gen.pkcs8), 'application/x-pem-file'),
           downloadLink(`${stem}.cert.pem`, `${stem}.cert.pem`, certPem, 'application/x-pem-file'),
+          ...(profile ? [downloadLink(`Apple profile with this key (${stem}.mobileconfig)`, `${stem}.mobileconfig`, profile, 'application/x-apple-aspen-config')] : []),
         ),
         h('p', { class: 'hint' }, 'Import the .p12 file into your mail client (or the system keychain) and select the certificate in the account\u2019s server settings.'),
       );
