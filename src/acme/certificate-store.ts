@@ -8,12 +8,13 @@
 // sniCallback() plugs into node:tls (SNICallback). A name without a certificate here keeps the
 // listener's default context (the configured tls.certFile).
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { listenerTlsOptions } from '../tls/server-context.js';
 import { MAX_CERT_FILE_SIZE, RELOAD_DEBOUNCE_MS } from './limits.js';
+import { writeFileDurably } from '../util/durable-file.js';
 
 export interface StoredCertificate {
   /** The host name the file is for. */
@@ -164,24 +165,5 @@ export class CertificateStore {
     writeFileDurably(fileOf(this.dir, name), `${parsed.keyPem.trimEnd()}\n${parsed.chainPem}`, 0o600);
     this.load();
     return this.getCertificate(name)!;
-  }
-}
-
-/** Write to a temporary file, fsync, rename over the target, fsync the directory. */
-export function writeFileDurably(file: string, data: string, mode: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dfd = openSync(join(file, '..'), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
   }
 }

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurably } from './certificate-store.js';
+import { writeFileDurably } from '../util/durable-file.js';
 
 export interface NameStatus {
   /** When the next order for this name is due (ISO 8601). */

@@ -8,9 +8,10 @@
 // while it is in flight (RFC 6376 3.1: selectors exist for exactly this).
 
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateDkimKey, publicKeyRecord, type DkimAlgorithm } from './dkim-keys.js';
+import { writeFileDurably } from '../../util/durable-file.js';
 
 export const DKIM_DIR = 'dkim';
 export const MANIFEST_FILE = 'keys.json';
@@ -69,27 +70,8 @@ export function readManifest(dir: string): DkimManifest {
   return o;
 }
 
-/** Durable replace: a crash leaves the old manifest or the new one, never half of one. */
-function writeFileDurable(file: string, data: string, mode: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dfd = openSync(join(file, '..'), 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
-
 function writeManifest(dir: string, m: DkimManifest): void {
-  writeFileDurable(manifestPath(dir), JSON.stringify(m, null, 2) + '\n', 0o640);
+  writeFileDurably(manifestPath(dir), JSON.stringify(m, null, 2) + '\n', 0o640);
 }
 
 /** Selectors name the day of creation and the algorithm: d20261204e, d20261204r, then d20261204e2... */
@@ -111,7 +93,7 @@ export function addDomainKeys(dir: string, domain: string, now: Date = new Date(
   for (const algorithm of ['ed25519', 'rsa'] as const) {
     const selector = newSelector(list, algorithm, now);
     const file = `${d}.${selector}.pem`;
-    writeFileDurable(join(dir, DKIM_DIR, file), generateDkimKey(algorithm).privateKeyPem, 0o600);
+    writeFileDurably(join(dir, DKIM_DIR, file), generateDkimKey(algorithm).privateKeyPem, 0o600);
     const e: DkimKeyEntry = { selector, algorithm, file, created: now.toISOString() };
     list.push(e);
     added.push(e);
