@@ -42,7 +42,13 @@ export function settingsRoutes(router: Router, app: WebApp): void {
     const email = r.url.searchParams.get('emailaddress') ?? '';
     const at = email.lastIndexOf('@');
     const host = requestHost(r);
-    const domain = at > 0 ? email.slice(at + 1).toLowerCase() : host.startsWith('autoconfig.') ? host.slice('autoconfig.'.length) : '';
+    // The domain: of the address asked about, else of the name asked (autoconfig.DOMAIN, or DOMAIN
+    // itself on the well-known path).
+    const domain =
+      at > 0 ? email.slice(at + 1).toLowerCase()
+      : host.startsWith('autoconfig.') ? host.slice('autoconfig.'.length)
+      : r.url.pathname === WELL_KNOWN_AUTOCONFIG_PATH ? host
+      : '';
     const known = domain !== '' && (await app.ctx.store.isLocalDomain(domain).catch(() => false));
     if (!known) throw new HttpError(404, 'notfound', 'not a domain of this server');
     const xml = thunderbirdAutoconfig(clientSettings(app.ctx.config), domain, '%EMAILADDRESS%');

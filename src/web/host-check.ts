@@ -4,8 +4,9 @@
 //
 // Ours: the configured host name, the addresses we listen on (and the one the connection came
 // in on), and on a loopback listener "localhost" and loopback addresses. Thunderbird's autoconfig
-// lookup asks autoconfig.DOMAIN and DOMAIN/.well-known for each mail domain: those names are
-// accepted for the autoconfig files only, and only for our local domains.
+// lookup asks autoconfig.DOMAIN and DOMAIN/.well-known for each mail domain, and senders fetch our
+// MTA-STS policy from mta-sts.DOMAIN: those names reach those public files only (no session, no
+// cookie is ever used there), whose handlers answer 404 for a domain that is not ours.
 
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
@@ -14,6 +15,8 @@ import { HttpError } from './http-error.js';
 /** The autoconfig file on autoconfig.DOMAIN, and on DOMAIN under /.well-known. */
 export const AUTOCONFIG_PATH = '/mail/config-v1.1.xml';
 export const WELL_KNOWN_AUTOCONFIG_PATH = '/.well-known/autoconfig/mail/config-v1.1.xml';
+/** Our MTA-STS policy, on mta-sts.DOMAIN (RFC 8461 3.3). */
+export const MTA_STS_PATH = '/.well-known/mta-sts.txt';
 
 export interface HostPolicy {
   /** Host names, lower case. */
@@ -61,7 +64,8 @@ async function isOurs(name: string, req: IncomingMessage, pathname: string, poli
     return ip === plainIp(req.socket.localAddress ?? '') || policy.addresses.some((a) => plainIp(a) === ip);
   }
   if (policy.names.includes(name) || (policy.loopback && name === 'localhost')) return true;
-  if (pathname === AUTOCONFIG_PATH && name.startsWith('autoconfig.')) return policy.isLocalDomain(name.slice('autoconfig.'.length));
-  if (pathname === WELL_KNOWN_AUTOCONFIG_PATH) return policy.isLocalDomain(name);
-  return false;
+  // The handlers of these public files decide which domains are ours (404 for the others).
+  if (pathname === AUTOCONFIG_PATH && name.startsWith('autoconfig.')) return true;
+  if (pathname === MTA_STS_PATH) return true;
+  return pathname === WELL_KNOWN_AUTOCONFIG_PATH;
 }

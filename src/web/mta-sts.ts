@@ -7,11 +7,12 @@ import { HttpError } from './http-error.js';
 import type { Router } from './router.js';
 import type { WebApp } from './web-app.js';
 import { requestHost } from './web-request.js';
+import { MTA_STS_PATH } from './host-check.js';
 
 const PREFIX = 'mta-sts.';
 
 export function mtaStsRoutes(router: Router, app: WebApp): void {
-  router.add('GET', '/.well-known/mta-sts.txt', async (r) => {
+  router.add('GET', MTA_STS_PATH, async (r) => {
     const host = requestHost(r);
     const domain = host.startsWith(PREFIX) ? host.slice(PREFIX.length) : '';
     if (!domain || !(await app.ctx.store.isLocalDomain(domain))) throw new HttpError(404, 'notfound', 'no MTA-STS policy for this host');

@@ -41,8 +41,12 @@ test('HTTPS answers only our host names and addresses: 421 otherwise', async () 
   assert.equal(await get('autoconfig.example.org', '/mail/config-v1.1.xml'), 200);
   assert.equal(await get('example.org', '/.well-known/autoconfig/mail/config-v1.1.xml'), 200);
   assert.equal(await get('autoconfig.example.org', '/account/'), 421);
-  assert.equal(await get('autoconfig.evil.example', '/mail/config-v1.1.xml'), 421, 'not one of our domains');
-  assert.equal(await get('evil.example', '/.well-known/autoconfig/mail/config-v1.1.xml'), 421);
+  // Another domain's autoconfig or MTA-STS name reaches only those public files, which answer 404
+  // (issue 17); everything else under such a name is 421.
+  assert.equal(await get('autoconfig.evil.example', '/mail/config-v1.1.xml'), 404, 'not one of our domains');
+  assert.equal(await get('evil.example', '/.well-known/autoconfig/mail/config-v1.1.xml'), 404);
+  assert.equal(await get('mta-sts.evil.example', '/.well-known/mta-sts.txt'), 404);
+  assert.equal(await get('mta-sts.example.org', '/account/'), 421);
 });
 
 test('Origin must match scheme, host and port: http:// pages are refused on the HTTPS listener', async () => {
