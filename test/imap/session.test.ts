@@ -43,6 +43,25 @@ describe('imap session', () => {
     tc.destroy();
   });
 
+  it('STARTTLS: a command pipelined in the clear after it is discarded, never run over TLS (RFC 9051 6.2.1)', async () => {
+    const c = await h.client({ tls: false });
+    const tag = c.nextTag();
+    // An attacker on the path appends a command to the client's STARTTLS.
+    c.write(`${tag} STARTTLS\r\nINJ1 NOOP\r\n`);
+    assert.match(await c.readLine(), new RegExp(`^${tag} OK`));
+    const { TLSSocket } = await import('node:tls');
+    const { Client } = await import('./harness.js');
+    const t = new TLSSocket(c.sock, { rejectUnauthorized: false } as never);
+    c.sock.removeAllListeners('data');
+    const tc = new Client(t);
+    const r = await tc.ok('NOOP');
+    assert.ok(!r.untagged.some((l) => /INJ1/.test(l)), r.untagged.join('\n'));
+    // Nothing for INJ1 is pending either: the next reply is for the next command.
+    const r2 = await tc.ok('CAPABILITY');
+    assert.ok(![...r2.untagged, r2.text].some((l) => /INJ1/.test(l)));
+    tc.destroy();
+  });
+
   it('rejects a bad password with AUTHENTICATIONFAILED and accepts AUTHENTICATE PLAIN with SASL-IR', async () => {
     const c = await h.client({ login: false });
     await c.no('LOGIN mjl@example.org wrongpassword', 'AUTHENTICATIONFAILED');
