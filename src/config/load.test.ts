@@ -26,8 +26,9 @@ test('port overrides and limits', () => {
 });
 
 test('outbound: private addresses refused unless allowed', () => {
-  assert.deepEqual(parseConfig(base, '/d').outbound, { allowPrivateAddresses: false });
-  assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true });
+  assert.deepEqual(parseConfig(base, '/d').outbound, { allowPrivateAddresses: false, mtaSts: true });
+  assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true, mtaSts: true });
+  assert.deepEqual(parseConfig({ ...base, outbound: { mtaSts: false } }, '/d').outbound, { allowPrivateAddresses: false, mtaSts: false });
 });
 
 test('errors name the key and the bad value', () => {
@@ -44,6 +45,7 @@ test('errors name the key and the bad value', () => {
     [{ ...base, limits: { imap: { nope: 1 } } }, /^limits\.imap\.nope: unknown key/],
     [{ ...base, listeners: { main: { ips: ['127.0.0.1'] } } }, /^tls: imaps, submissions and https listeners need/],
     [{ ...base, outbound: { allowPrivateAddresses: 'yes' } }, /^outbound\.allowPrivateAddresses: must be true or false/],
+    [{ ...base, outbound: { mtaSts: 1 } }, /^outbound\.mtaSts: must be true or false/],
     [{ ...base, outbound: { allowPrivate: true } }, /^outbound\.allowPrivate: unknown key/],
     [null, /must be a mapping/],
   ];

@@ -187,10 +187,13 @@ function parseQuota(v: unknown): Config['quota'] {
 }
 
 function parseOutbound(v: unknown): Config['outbound'] {
-  if (v === undefined) return { allowPrivateAddresses: false };
+  if (v === undefined) return { allowPrivateAddresses: false, mtaSts: true };
   const o = obj(v, 'outbound');
-  checkKeys(o, 'outbound', ['allowPrivateAddresses']);
-  return { allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses') };
+  checkKeys(o, 'outbound', ['allowPrivateAddresses', 'mtaSts']);
+  return {
+    allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses'),
+    mtaSts: o.mtaSts === undefined ? true : bool(o.mtaSts, 'outbound.mtaSts'),
+  };
 }
 
 /** Validates a parsed YAML document; `dir` resolves relative file names. */

@@ -73,6 +73,8 @@ export interface OutboundConfig {
   /** Connect to loopback, link-local and private addresses that an MX, A/AAAA record or address
    * literal gives (intranet relays). Off by default; transports are never checked. */
   allowPrivateAddresses: boolean;
+  /** Look up and apply recipient domains' MTA-STS policies (RFC 8461). Default true. */
+  mtaSts: boolean;
 }
 
 export interface Config {

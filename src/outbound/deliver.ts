@@ -11,18 +11,24 @@
 // (RFC 5321 5.1: the next MX when a host cannot be reached or will not talk to us), and turn what
 // happened into an outcome per recipient.
 
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
 import { AddressError, parseMailbox } from '../smtp/proto/address.js';
 import type { Reply } from '../smtp/proto/reply.js';
 import { replyText, SmtpClient, SmtpClientError, type SmtpClientOptions, type SmtpTimeouts } from '../smtp/client/index.js';
 import { restrictedAddressClass } from './address-policy.js';
 import { outboundContent } from './content.js';
-import { DestinationError, hostAddresses, resolveDestination, type Destination, type ResolveOptions } from './destination.js';
+import { DestinationError, hostAddresses, resolveDestination, type Destination, type DestinationHost, type ResolveOptions } from './destination.js';
 import { MAX_CONNECTION_ATTEMPTS } from './limits.js';
-import { defaultTlsPolicy, type HostTls, type TlsPolicy } from './tls-policy.js';
+import { defaultTlsPolicy, type DestinationTlsPolicy, type HostTls, type TlsPolicy } from './tls-policy.js';
+import type { TlsCheckFailure } from './tls-check.js';
 
 export type RecipientOutcome =
-  | { kind: 'delivered'; reply: Reply; remoteMta: string }
+  | {
+      kind: 'delivered'; reply: Reply; remoteMta: string;
+      /** Which TLS policy applied and how TLS went, e.g. "mta-sts TLSv1.3 verified", "none plain". */
+      tls: string;
+    }
   | {
       kind: 'failed';
       /** 5xx or a destination that cannot exist: bounce now; else retry later. */
@@ -121,6 +127,7 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
   for (const host of dest.hosts) {
     const decision = tlsPolicy.forHost(host);
     if (!decision.ok) {
+      if (decision.result) await tlsPolicy.report?.({ host, address: '', result: decision.result });
       refused = { kind: 'failed', permanent: decision.permanent, status: decision.status, message: `${host.name}: ${decision.message}` };
       continue;
     }
@@ -155,10 +162,15 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
       }
       if (attempts++ >= MAX_CONNECTION_ATTEMPTS) return fill(last ?? refused ?? noHost(req.domain));
       const tls = decision.tls;
-      let r = await attempt(req, content.data, todo, dest, tls, address, host.name, ctx);
+      const on = { policy: tlsPolicy, host };
+      let r = await attempt(req, content.data, todo, dest, tls, address, on, ctx);
       // A failed opportunistic handshake is retried in plain text (RFC 7435), since the
       // alternative (no delivery) protects nothing.
-      if ('next' in r && r.retryPlain && tls.plainFallback) r = await attempt(req, content.data, todo, dest, { ...tls, mode: 'none' }, address, host.name, ctx);
+      if ('next' in r && r.retryPlain && tls.plainFallback) {
+        // The failed handshake was already reported; the plain retry has nothing to check.
+        const { verify: _checked, ...plain } = tls;
+        r = await attempt(req, content.data, todo, dest, { ...plain, mode: 'none' }, address, on, ctx);
+      }
       if ('done' in r) return fill(r.done);
       last = r.next;
     }
@@ -177,14 +189,17 @@ async function attempt(
   dest: Destination,
   tls: HostTls,
   address: string,
-  remoteMta: string,
+  on: { policy: DestinationTlsPolicy; host: DestinationHost },
   ctx: DeliveryContext,
 ): Promise<AttemptResult> {
+  const remoteMta = on.host.name;
   const opts: SmtpClientOptions = {
     host: address,
     port: dest.port,
     tls: tls.mode,
-    insecure: tls.insecure,
+    // A policy's check runs after the handshake (tls-check.ts), so that its failure is known.
+    insecure: tls.insecure || tls.verify !== undefined,
+    ...(tls.ca !== undefined && { ca: tls.ca }),
     ...(tls.servername !== undefined && { servername: tls.servername }),
     ...(dest.auth && { auth: { username: dest.auth.username, password: dest.auth.password } }),
     clientName: ctx.clientName,
@@ -198,15 +213,31 @@ async function attempt(
   } catch (err) {
     if (!(err instanceof SmtpClientError) || err.kind === 'aborted') throw err;
     ctx.log.info('queue connect failed', { host: remoteMta, address, err: err.message });
+    if (tls.verify && err.kind === 'tls') await on.policy.report?.({ host: on.host, address, result: 'validation-failure' });
     // Any failure before the transaction (refused, greeting or EHLO 4xx/5xx, TLS, AUTH): next
     // host; the message itself was not judged, so the outcome stays temporary.
     const f = fromClientError(err, remoteMta);
     return { next: { ...f, permanent: false, status: f.status.replace(/^5/, '4') }, retryPlain: err.kind === 'tls' && !err.reply };
   }
+  let tlsNote = `${tls.policy ?? 'none'} ${client.secure ? (client.socket as TLSSocket).getProtocol() ?? 'TLS' : 'plain'}`;
+  if (tls.verify) {
+    // RFC 8461 4.2 / RFC 7672 2.2: no TLS at all fails the policy like a bad certificate does.
+    const failure: TlsCheckFailure | null = client.secure
+      ? tls.verify(client.socket as TLSSocket)
+      : { result: 'starttls-not-supported', message: 'server does not offer STARTTLS' };
+    await on.policy.report?.({ host: on.host, address, result: failure ? failure.result : 'success' });
+    if (failure) ctx.log.warn('outbound tls policy check failed', { host: remoteMta, address, policy: tls.policy, enforce: !!tls.enforce, result: failure.result, err: failure.message });
+    if (failure && tls.enforce) {
+      await client.quit();
+      // RFC 3463 X.7.5: cryptographic failure; temporary, the host may be fixed (RFC 8461 5.1: defer).
+      return { next: { kind: 'failed', permanent: false, status: '4.7.5', message: `${remoteMta} [${address}]: ${tls.policy} policy: ${failure.message} (${failure.result})`, remoteMta } };
+    }
+    tlsNote += failure ? ` unverified (${failure.result})` : ' verified';
+  }
   try {
     const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients }, content);
     return {
-      done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta } : fromReply(r.reply, r.permanent, remoteMta))),
+      done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta, tls: tlsNote } : fromReply(r.reply, r.permanent, remoteMta))),
     };
   } catch (err) {
     if (!(err instanceof SmtpClientError) || err.kind === 'aborted') throw err;

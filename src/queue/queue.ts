@@ -258,7 +258,7 @@ export class Queue implements QueueHandle {
     const attempts = r.attempts + 1;
     const fields: Record<string, unknown> = { msgid: msg.id, rcpt: r.address, attempts };
     if (o.kind === 'delivered') {
-      return { recipient: r, update: { state: 'delivered', attempts, lastError: null }, event: 'queue delivered', fields: { ...fields, mta: o.remoteMta }, dsn: null };
+      return { recipient: r, update: { state: 'delivered', attempts, lastError: null }, event: 'queue delivered', fields: { ...fields, mta: o.remoteMta, tls: o.tls }, dsn: null };
     }
     const base = { address: r.address, action: 'failed' as const, message: o.message, reply: o.reply, remoteMta: o.remoteMta, lastAttempt: now };
     if (o.permanent) {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { listenerTlsOptions } from '../tls/server-context.js';
 import { startQueue, type QueueOptions } from '../queue/index.js';
+import { startOutboundTlsPolicy } from '../outbound/policy-setup.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
@@ -54,7 +55,9 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     resolver: hooks.resolver,
     shutdown: controller.signal,
   };
-  const queue = startQueue(ctx, hooks.queue);
+  // MTA-STS and TLS-RPT counting for MX delivery, unless a test brings its own policy.
+  const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log);
+  const queue = startQueue(ctx, { ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {
@@ -62,6 +65,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
+    await tlsPolicy?.stop();
     await store.close();
   };
   try {

@@ -204,6 +204,34 @@ export interface QueueRecipient {
   lastError: string | null;
 }
 
+/** A fetched MTA-STS policy (RFC 8461 3.2) as cached: its text is parsed again when used. */
+export interface MtaStsCacheEntry {
+  domain: string;
+  /** The id of the _mta-sts TXT record the policy was fetched for. */
+  policyId: string;
+  policyText: string;
+  fetched: Date;
+  /** fetched + max_age. */
+  expires: Date;
+}
+
+/** What one TLS-RPT counter is about (RFC 8460 4.4: policy, then per-failure details). */
+export interface TlsResultKey {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  policyDomain: string;
+  policyType: 'sts' | 'tlsa' | 'no-policy-found';
+  policyString: string[];
+  mxHost: string;
+  receivingIp: string;
+  /** 'success' or an RFC 8460 4.3 result type. */
+  resultType: string;
+}
+
+export interface TlsResultCount extends TlsResultKey {
+  count: number;
+}
+
 export interface Store {
   readonly changes: ChangeFeed;
 
@@ -320,6 +348,14 @@ export interface Store {
   ): Promise<void>;
   /** Removes a queue message and, after commit, its file. */
   dropQueueMessage(id: number): Promise<void>;
+
+  // Outbound TLS policies (RFC 8461 MTA-STS cache, RFC 8460 TLS-RPT counters).
+  getMtaStsPolicy(domain: string): Promise<MtaStsCacheEntry | null>;
+  listMtaStsPolicies(): Promise<MtaStsCacheEntry[]>;
+  putMtaStsPolicy(entry: MtaStsCacheEntry): Promise<void>;
+  deleteMtaStsPolicy(domain: string): Promise<void>;
+  addTlsResults(results: { key: TlsResultKey; count: number }[]): Promise<void>;
+  listTlsResults(day: string, policyDomain?: string): Promise<TlsResultCount[]>;
 
   /** A secret stored in the database, created on first use (e.g. fake SCRAM salts, cookie keys). */
   secret(name: string): Promise<Buffer>;

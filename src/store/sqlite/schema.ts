@@ -126,6 +126,41 @@ const migrations: string[] = [
     SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id
   );
   `,
+  // 4: outbound TLS policies. mta_sts_policies caches fetched MTA-STS policies (RFC 8461 5.1:
+  // kept for max_age, used when a later fetch fails). tls_results counts delivery TLS results
+  // per policy domain and UTC day for TLS-RPT (RFC 8460 4), one row per policy, MX host, IP
+  // and result; tls_reports keeps the aggregate reports other domains send to our rua.
+  `
+  CREATE TABLE mta_sts_policies (
+    domain TEXT PRIMARY KEY,
+    policy_id TEXT NOT NULL,
+    policy_text TEXT NOT NULL,
+    fetched INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+  );
+  CREATE TABLE tls_results (
+    day TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    policy_type TEXT NOT NULL,
+    policy_string TEXT NOT NULL,
+    mx_host TEXT NOT NULL,
+    receiving_ip TEXT NOT NULL,
+    result_type TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, policy_domain, policy_type, policy_string, mx_host, receiving_ip, result_type)
+  );
+  CREATE TABLE tls_reports (
+    id INTEGER PRIMARY KEY,
+    policy_domain TEXT NOT NULL,
+    day TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    UNIQUE (organization, report_id)
+  );
+  CREATE INDEX tls_reports_domain_day ON tls_reports(policy_domain, day);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;
