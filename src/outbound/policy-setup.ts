@@ -1,23 +1,34 @@
-// The TLS policy `postern serve` delivers with, from the config: MTA-STS (with its background
-// refresh) unless outbound.mtaSts is off. Tests inject their own TlsPolicy instead.
+// The TLS policy `postern serve` delivers with, from the config: DANE and all outbound DNS through
+// outbound.dnssecResolver when set, MTA-STS (with its background refresh) unless outbound.mtaSts
+// is off. Tests inject their own TlsPolicy instead.
 
 import { promises as dns } from 'node:dns';
 import type { Config } from '../config/types.js';
+import { DnssecResolver, dnsResolverOf } from '../dns/dnssec-resolver.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
+import type { DnsResolver } from './destination.js';
 import { MtaSts } from './mta-sts.js';
 import { OutboundTlsPolicy } from './policy-tls.js';
 
 export interface RunningTlsPolicy {
   policy: OutboundTlsPolicy;
+  /** The queue's DNS when a DNSSEC resolver is configured (MX and addresses from the same
+   * validating source as the TLSA records). */
+  resolver?: DnsResolver;
   stop(): Promise<void>;
 }
 
 export function startOutboundTlsPolicy(config: Config, store: Store, log: Logger): RunningTlsPolicy {
-  const mtaSts = config.outbound.mtaSts ? new MtaSts({ store, resolveTxt: (n) => dns.resolveTxt(n), log }) : undefined;
+  const r = config.outbound.dnssecResolver;
+  const dnssec = r ? new DnssecResolver({ host: r.host, port: r.port }) : undefined;
+  const viaDnssec = dnssec ? dnsResolverOf(dnssec) : undefined;
+  const resolveTxt = viaDnssec ? viaDnssec.resolveTxt : (n: string) => dns.resolveTxt(n);
+  const mtaSts = config.outbound.mtaSts ? new MtaSts({ store, resolveTxt, log }) : undefined;
   mtaSts?.start();
   return {
-    policy: new OutboundTlsPolicy({ ...(mtaSts && { mtaSts }), results: store, log }),
+    policy: new OutboundTlsPolicy({ ...(mtaSts && { mtaSts }), ...(dnssec && { dane: dnssec }), results: store, log }),
+    ...(viaDnssec && { resolver: viaDnssec }),
     stop: async () => mtaSts?.stop(),
   };
 }

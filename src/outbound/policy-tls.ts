@@ -3,9 +3,11 @@
 // opportunistic STARTTLS. Transports and address literals keep their own settings. Every
 // connection made under a policy is counted for TLS-RPT (RFC 8460) in the store.
 
+import type { DnssecResolver } from '../dns/dnssec-resolver.js';
 import type { Logger } from '../log/logger.js';
 import type { Store, TlsResultKey } from '../store/types.js';
 import type { Destination, DestinationHost } from './destination.js';
+import { daneCheck, daneForHosts, tlsaText, type DaneState } from './dane.js';
 import type { MtaSts, MtaStsLookup } from './mta-sts.js';
 import { mxAllowed } from './mta-sts-policy.js';
 import { webpkiCheck } from './tls-check.js';
@@ -13,6 +15,8 @@ import { defaultTlsPolicy, type DestinationTlsPolicy, type HostTlsDecision, type
 
 export interface OutboundTlsPolicyOptions {
   mtaSts?: MtaSts;
+  /** DNSSEC-validating resolver for DANE (RFC 7672); none: DANE is off. */
+  dane?: DnssecResolver;
   /** Trusted CAs for WebPKI checks of MX hosts (tests); default the system's. */
   ca?: string[];
   /** Where TLS results are counted for TLS-RPT; none: not counted. */
@@ -33,21 +37,52 @@ export class OutboundTlsPolicy implements TlsPolicy {
     const domain = domainIn.toLowerCase();
     // Transports (the admin's choice) and address literals have no policy domain.
     if (dest.transport !== null || !dest.hosts.some((h) => h.lookup === 'dns')) return defaultTlsPolicy.forDestination(domain, dest);
-    const sts: MtaStsLookup = this.o.mtaSts ? await this.o.mtaSts.lookup(domain) : { kind: 'none' };
+    const implicitMx = dest.hosts.length === 1 && dest.hosts[0]!.name === domain;
+    const [dane, sts] = await Promise.all([
+      this.o.dane ? daneForHosts(this.o.dane, domain, dest.hosts, dest.port, implicitMx) : new Map<string, DaneState>(),
+      this.o.mtaSts ? this.o.mtaSts.lookup(domain) : Promise.resolve<MtaStsLookup>({ kind: 'none' }),
+    ]);
     const plain = await defaultTlsPolicy.forDestination(domain, dest);
-    if (sts.kind !== 'policy') {
-      if (sts.kind === 'failed') {
-        // RFC 8461 5.1: no usable policy and none cached: deliver as without one, and report it.
-        await this.#count({ policyDomain: domain, policyType: 'sts', policyString: [], mxHost: '', receivingIp: '', resultType: sts.failure });
-      }
-      return plain;
+    if (sts.kind === 'failed') {
+      // RFC 8461 5.1: no usable policy and none cached: deliver as without one, and report it.
+      await this.#count({ policyDomain: domain, policyType: 'sts', policyString: [], mxHost: '', receivingIp: '', resultType: sts.failure });
     }
-    const { policy, lines } = sts.active;
-    const mode = policy.mode;
-    const report = (o: TlsOutcome) => this.#count({ policyDomain: domain, policyType: 'sts', policyString: lines, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+    const stsPolicy = sts.kind === 'policy' ? sts.active : null;
+    const hostType = new Map<string, 'tlsa' | 'sts'>();
+    const report = (o: TlsOutcome) => {
+      const d = dane.get(o.host.name);
+      if (hostType.get(o.host.name) === 'tlsa' && d) {
+        const policyString = d.kind === 'dane' ? d.records.map(tlsaText) : [];
+        return this.#count({ policyDomain: domain, policyType: 'tlsa', policyString, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+      }
+      if (!stsPolicy) return Promise.resolve();
+      return this.#count({ policyDomain: domain, policyType: 'sts', policyString: stsPolicy.lines, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+    };
     return {
       forHost: (host: DestinationHost): HostTlsDecision => {
         if (host.lookup !== 'dns') return plain.forHost(host);
+        // RFC 8461 2 / RFC 7672: DANE, where it applies to a host, takes precedence over MTA-STS.
+        const d = dane.get(host.name);
+        if (d?.kind === 'failed') {
+          hostType.set(host.name, 'tlsa');
+          // RFC 7672 2.2: a host whose TLSA records cannot be had securely is not used.
+          return { ok: false, permanent: false, status: '4.7.5', message: `DANE: ${d.message}`, result: d.result };
+        }
+        if (d?.kind === 'dane') {
+          hostType.set(host.name, 'tlsa');
+          const records = d.records;
+          return {
+            ok: true,
+            tls: {
+              mode: 'opportunistic', insecure: false, servername: host.name, plainFallback: false, policy: 'dane', enforce: true,
+              verify: (socket) => daneCheck(socket, records, host.name),
+            },
+          };
+        }
+        if (!stsPolicy) return plain.forHost(host);
+        hostType.set(host.name, 'sts');
+        const { policy } = stsPolicy;
+        const mode = policy.mode;
         const allowed = mxAllowed(policy, host.name);
         // RFC 8461 4.1/5.1: in enforce mode an MX outside the policy is not used at all.
         if (!allowed && mode === 'enforce') {

@@ -55,9 +55,9 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     resolver: hooks.resolver,
     shutdown: controller.signal,
   };
-  // MTA-STS and TLS-RPT counting for MX delivery, unless a test brings its own policy.
+  // DANE, MTA-STS and TLS-RPT counting for MX delivery, unless a test brings its own policy.
   const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log);
-  const queue = startQueue(ctx, { ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
+  const queue = startQueue(ctx, { ...(tlsPolicy?.resolver && { resolver: tlsPolicy.resolver }), ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {

@@ -42,6 +42,8 @@ export class MapDns implements DnsResolver {
 export interface MxHost {
   name: string;
   address: string;
+  /** The leaf certificate. */
+  certPem: string;
   server: FakeSmtpServer;
 }
 
@@ -71,12 +73,14 @@ export class TestBed {
   async addMx(name: string, o: FakeSmtpOptions & { cert?: 'valid' | 'self-signed' | 'expired' | { for: string } } = {}): Promise<MxHost> {
     const address = `127.0.0.${this.#nextAddress++}`;
     const kind = o.cert ?? 'valid';
-    const certificate = kind === 'valid' ? this.pki.issue(name) : kind === 'self-signed' ? this.pki.issue(name, { selfSigned: true })
+    const issued = kind === 'valid' ? this.pki.issue(name) : kind === 'self-signed' ? this.pki.issue(name, { selfSigned: true })
       : kind === 'expired' ? this.pki.issue(name, { days: -1 }) : this.pki.issue(kind.for);
+    // A server sends its chain: the leaf, then the CA (which DANE-TA records name).
+    const certificate = kind === 'self-signed' ? issued : { keyPem: issued.keyPem, certPem: issued.certPem + this.pki.caPem };
     const server = await startFakeSmtpServer({ starttls: true, ...o, host: address, port: this.mxPort, certificate });
     this.#cleanups.push(() => server.close());
     this.dns.a.set(name, address);
-    const h = { name, address, server };
+    const h = { name, address, server, certPem: issued.certPem };
     this.mx.set(name, h);
     return h;
   }
@@ -112,7 +116,7 @@ export class TestBed {
     else cb(null, '127.0.0.1', 4);
   };
 
-  async queue(tlsPolicy: TlsPolicy, o: { store?: SqliteStore; now?: () => Date } = {}): Promise<{ queue: Queue; store: SqliteStore; enqueue(rcpt: string): Promise<number> }> {
+  async queue(tlsPolicy: TlsPolicy, o: { store?: SqliteStore; now?: () => Date; resolver?: DnsResolver } = {}): Promise<{ queue: Queue; store: SqliteStore; enqueue(rcpt: string): Promise<number> }> {
     const store = o.store ?? (await SqliteStore.open({ dir: await mkdtemp(join(this.dir, 'store-')), recover: true }));
     if (!o.store) {
       await store.createAccount('alice', 'alice@example.org');
@@ -120,7 +124,7 @@ export class TestBed {
     }
     const config = { dir: this.dir, hostname: 'mail.example.org', transports: {}, outbound: { allowPrivateAddresses: true } } as unknown as Config;
     const ctx = { store, config, log: silentLogger, shutdown: new AbortController().signal } as unknown as ServerContext;
-    const queue = new Queue(ctx, { resolver: this.dns, mxPort: this.mxPort, tlsPolicy, timeouts: { connect: 5000, greeting: 5000, command: 5000, data: 5000 }, ...(o.now && { now: o.now }) });
+    const queue = new Queue(ctx, { resolver: o.resolver ?? this.dns, mxPort: this.mxPort, tlsPolicy, timeouts: { connect: 5000, greeting: 5000, command: 5000, data: 5000 }, ...(o.now && { now: o.now }) });
     return {
       queue, store,
       async enqueue(rcpt) {

@@ -97,7 +97,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     dkim,
     transports: {},
     quota: { default: null },
-    outbound: { allowPrivateAddresses: false, mtaSts: false },
+    outbound: { allowPrivateAddresses: false, mtaSts: false, dnssecResolver: null },
   };
   const log = process.env.POSTERN_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
   const auth = new StoreAuthenticator({ store, log, hostname: HOSTNAME });

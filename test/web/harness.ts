@@ -67,7 +67,7 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
     dkim: {},
     transports: {},
     quota: { default: null },
-    outbound: { allowPrivateAddresses: false, mtaSts: false },
+    outbound: { allowPrivateAddresses: false, mtaSts: false, dnssecResolver: null },
   };
   const auth = new StoreAuthenticator({ store, log: silentLogger, hostname: 'localhost', limiter: opts.limiter });
   const abort = new AbortController();
