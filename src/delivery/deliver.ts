@@ -30,6 +30,8 @@ export interface DeliveryRequest {
   /** Remote recipients for the outbound queue (submission only). */
   remote: { accountId: number | null; recipients: readonly string[] } | null;
   content: MessageSource;
+  /** RFC 8689: the remote copy may leave only over verified TLS. */
+  requireTls?: boolean;
   /** Largest copy accepted by the store. */
   maxSize?: number;
   internalDate?: Date;
@@ -80,7 +82,7 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
     store.appendMessages(accountId, mailboxId, [{ blob: staged[i]!, flags: [], internalDate, cache }]).then((r) => result.local.set(accountId, r.uids[0]!)),
   );
   if (wantQueue) {
-    commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!).then((q) => (result.queueId = q.id)));
+    commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!, { requireTls: req.requireTls ?? false }).then((q) => (result.queueId = q.id)));
   }
   const outcomes = await Promise.allSettled(commits);
   const overQuota = (i: number): boolean => {

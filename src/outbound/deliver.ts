@@ -50,6 +50,9 @@ export interface DeliveryRequest {
   sender: string;
   recipients: string[];
   content: Buffer;
+  /** RFC 8689 REQUIRETLS: only over TLS verified by MTA-STS, DANE or a verifying transport, to
+   * a server that offers REQUIRETLS; else the message bounces. */
+  requireTls?: boolean;
 }
 
 export interface DeliveryContext {
@@ -126,6 +129,11 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
   let attempts = 0;
   for (const host of dest.hosts) {
     const decision = tlsPolicy.forHost(host);
+    if (decision.ok && req.requireTls && !verifiedTls(decision.tls, dest)) {
+      // RFC 8689 4.2.1: no policy makes this hop's TLS verified; RFC 3463 X.7.10 encryption needed.
+      refused = { kind: 'failed', permanent: true, status: '5.7.10', message: `${host.name}: REQUIRETLS: no verified TLS to this host (no MTA-STS or DANE policy applies)` };
+      continue;
+    }
     if (!decision.ok) {
       if (decision.result) await tlsPolicy.report?.({ host, address: '', result: decision.result });
       refused = { kind: 'failed', permanent: decision.permanent, status: decision.status, message: `${host.name}: ${decision.message}` };
@@ -176,6 +184,13 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
     }
   }
   return fill(last ?? refused ?? noHost(req.domain));
+}
+
+/** A connection whose server certificate is verified: a policy that enforces its check, or a
+ * transport that requires TLS and verifies it. */
+function verifiedTls(tls: HostTls, dest: Destination): boolean {
+  if (tls.verify) return tls.enforce === true;
+  return dest.transport !== null && (tls.mode === 'implicit' || tls.mode === 'starttls') && !tls.insecure;
 }
 
 function noHost(domain: string): Failure {
@@ -234,8 +249,13 @@ async function attempt(
     }
     tlsNote += failure ? ` unverified (${failure.result})` : ' verified';
   }
+  if (req.requireTls && !client.capabilities?.requireTls) {
+    await client.quit();
+    // RFC 8689 5: X.7.30, REQUIRETLS support required (the next hop would not keep the promise).
+    return { next: { kind: 'failed', permanent: true, status: '5.7.30', message: `${remoteMta} [${address}]: REQUIRETLS: the server does not offer REQUIRETLS`, remoteMta } };
+  }
   try {
-    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients }, content);
+    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients, ...(req.requireTls && { requireTls: true }) }, content);
     return {
       done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta, tls: tlsNote } : fromReply(r.reply, r.permanent, remoteMta))),
     };

@@ -191,6 +191,8 @@ export interface QueueMessage {
   created: Date;
   /** Set for messages that are DSNs themselves: no DSN is ever sent about them. */
   isDsn: boolean;
+  /** RFC 8689 REQUIRETLS: relay only over verified TLS. */
+  requireTls: boolean;
   recipients: QueueRecipient[];
 }
 
@@ -336,7 +338,7 @@ export interface Store {
     sender: string,
     recipients: string[],
     blob: StagedBlob,
-    opts?: { isDsn?: boolean },
+    opts?: { isDsn?: boolean; requireTls?: boolean },
   ): Promise<QueueMessage>;
   listQueue(): Promise<QueueMessage[]>;
   getQueueMessage(id: number): Promise<QueueMessage | null>;

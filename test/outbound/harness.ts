@@ -116,7 +116,7 @@ export class TestBed {
     else cb(null, '127.0.0.1', 4);
   };
 
-  async queue(tlsPolicy: TlsPolicy, o: { store?: SqliteStore; now?: () => Date; resolver?: DnsResolver } = {}): Promise<{ queue: Queue; store: SqliteStore; enqueue(rcpt: string): Promise<number> }> {
+  async queue(tlsPolicy: TlsPolicy, o: { store?: SqliteStore; now?: () => Date; resolver?: DnsResolver } = {}): Promise<{ queue: Queue; store: SqliteStore; enqueue(rcpt: string, o?: { requireTls?: boolean }): Promise<number>; inbox(): Promise<Buffer[]> }> {
     const store = o.store ?? (await SqliteStore.open({ dir: await mkdtemp(join(this.dir, 'store-')), recover: true }));
     if (!o.store) {
       await store.createAccount('alice', 'alice@example.org');
@@ -127,10 +127,15 @@ export class TestBed {
     const queue = new Queue(ctx, { resolver: o.resolver ?? this.dns, mxPort: this.mxPort, tlsPolicy, timeouts: { connect: 5000, greeting: 5000, command: 5000, data: 5000 }, ...(o.now && { now: o.now }) });
     return {
       queue, store,
-      async enqueue(rcpt) {
+      async enqueue(rcpt, eo = {}) {
         const blob = await store.stageBlob(Buffer.from(MESSAGE));
         const alice = (await store.getAccount('alice'))!;
-        return (await store.enqueue(alice.id, 'alice@example.org', [rcpt], blob)).id;
+        return (await store.enqueue(alice.id, 'alice@example.org', [rcpt], blob, { requireTls: eo.requireTls ?? false })).id;
+      },
+      async inbox() {
+        const alice = (await store.getAccount('alice'))!;
+        const mb = (await store.getMailbox(alice.id, 'INBOX'))!;
+        return Promise.all((await store.listMessages(mb.id)).map((m) => store.readBlob(m.fileId)));
       },
     };
   }

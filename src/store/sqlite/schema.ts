@@ -129,7 +129,8 @@ const migrations: string[] = [
   // 4: outbound TLS policies. mta_sts_policies caches fetched MTA-STS policies (RFC 8461 5.1:
   // kept for max_age, used when a later fetch fails). tls_results counts delivery TLS results
   // per policy domain and UTC day for TLS-RPT (RFC 8460 4), one row per policy, MX host, IP
-  // and result; tls_reports keeps the aggregate reports other domains send to our rua.
+  // and result; tls_reports keeps the aggregate reports other domains send to our rua;
+  // queue_messages.require_tls marks RFC 8689 REQUIRETLS messages.
   `
   CREATE TABLE mta_sts_policies (
     domain TEXT PRIMARY KEY,
@@ -160,6 +161,7 @@ const migrations: string[] = [
     UNIQUE (organization, report_id)
   );
   CREATE INDEX tls_reports_domain_day ON tls_reports(policy_domain, day);
+  ALTER TABLE queue_messages ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 
