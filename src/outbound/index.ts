@@ -11,3 +11,4 @@ export { MtaSts, fetchMtaStsPolicy, MtaStsFetchError, type MtaStsLookup, type Mt
 export { parseMtaStsPolicy, parseMtaStsRecord, mxAllowed, type MtaStsPolicy } from './mta-sts-policy.js';
 export { OutboundTlsPolicy, utcDay, type OutboundTlsPolicyOptions } from './policy-tls.js';
 export { webpkiCheck, type TlsResultType, type TlsCheckFailure } from './tls-check.js';
+export { sendTlsReports, buildTlsReport, parseTlsRptRecord, tlsReportMessage, type TlsReportJson, type SentReport } from './tls-rpt.js';

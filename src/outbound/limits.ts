@@ -22,3 +22,12 @@ export const MTA_STS_REFRESH_AHEAD_MS = 24 * 3600_000;
 
 /** How often the background refresh looks at the cache. */
 export const MTA_STS_REFRESH_INTERVAL_MS = 3600_000;
+
+/** Largest TLS-RPT report POST body answer read, and the time for the POST (RFC 8460 5.4). */
+export const TLSRPT_POST_TIMEOUT_MS = 60_000;
+
+/** rua destinations used per policy domain (a record naming hundreds is not honoured whole). */
+export const TLSRPT_MAX_RUA = 4;
+
+/** How often `serve` looks for finished days to send TLS-RPT reports for. */
+export const TLSRPT_RUN_INTERVAL_MS = 3600_000;

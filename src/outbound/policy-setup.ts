@@ -10,6 +10,8 @@ import type { Store } from '../store/types.js';
 import type { DnsResolver } from './destination.js';
 import { MtaSts } from './mta-sts.js';
 import { OutboundTlsPolicy } from './policy-tls.js';
+import { TLSRPT_RUN_INTERVAL_MS } from './limits.js';
+import { sendTlsReports } from './tls-rpt.js';
 
 export interface RunningTlsPolicy {
   policy: OutboundTlsPolicy;
@@ -19,16 +21,31 @@ export interface RunningTlsPolicy {
   stop(): Promise<void>;
 }
 
-export function startOutboundTlsPolicy(config: Config, store: Store, log: Logger): RunningTlsPolicy {
+export function startOutboundTlsPolicy(config: Config, store: Store, log: Logger, kickQueue: () => void): RunningTlsPolicy {
   const r = config.outbound.dnssecResolver;
   const dnssec = r ? new DnssecResolver({ host: r.host, port: r.port }) : undefined;
   const viaDnssec = dnssec ? dnsResolverOf(dnssec) : undefined;
   const resolveTxt = viaDnssec ? viaDnssec.resolveTxt : (n: string) => dns.resolveTxt(n);
   const mtaSts = config.outbound.mtaSts ? new MtaSts({ store, resolveTxt, log }) : undefined;
   mtaSts?.start();
+  // TLS-RPT: the reports of finished days go out at the first run after midnight UTC (and after
+  // a restart); sending forgets the day's counts, so a run that finds none does nothing.
+  let reporting: Promise<void> | undefined;
+  const report = () => {
+    reporting ??= sendTlsReports({ store, resolveTxt, hostname: config.hostname, kick: kickQueue, log })
+      .then(() => undefined, (err) => log.error('tls reports failed', { err }))
+      .finally(() => (reporting = undefined));
+  };
+  const timer = setInterval(report, TLSRPT_RUN_INTERVAL_MS);
+  timer.unref();
+  report();
   return {
     policy: new OutboundTlsPolicy({ ...(mtaSts && { mtaSts }), ...(dnssec && { dane: dnssec }), results: store, log }),
     ...(viaDnssec && { resolver: viaDnssec }),
-    stop: async () => mtaSts?.stop(),
+    stop: async () => {
+      clearInterval(timer);
+      await reporting;
+      await mtaSts?.stop();
+    },
   };
 }

@@ -56,7 +56,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     shutdown: controller.signal,
   };
   // DANE, MTA-STS and TLS-RPT counting for MX delivery, unless a test brings its own policy.
-  const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log);
+  const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log, () => ctx.queue?.kick());
   const queue = startQueue(ctx, { ...(tlsPolicy?.resolver && { resolver: tlsPolicy.resolver }), ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];

@@ -358,6 +358,10 @@ export interface Store {
   deleteMtaStsPolicy(domain: string): Promise<void>;
   addTlsResults(results: { key: TlsResultKey; count: number }[]): Promise<void>;
   listTlsResults(day: string, policyDomain?: string): Promise<TlsResultCount[]>;
+  /** Days (YYYY-MM-DD) that have TLS result counts, oldest first. */
+  listTlsResultDays(): Promise<string[]>;
+  /** Forgets the counts of days before `day` (their reports went out). */
+  deleteTlsResultsBefore(day: string): Promise<void>;
 
   /** A secret stored in the database, created on first use (e.g. fake SCRAM salts, cookie keys). */
   secret(name: string): Promise<Buffer>;

@@ -52,6 +52,8 @@ export class TestBed {
   readonly dns = new MapDns();
   readonly policies = new Map<string, { status?: number; type?: string; body: string }>();
   readonly fetches = new Map<string, number>();
+  /** Bodies POSTed to the HTTPS host (TLS-RPT reports), with their path and content type. */
+  readonly posts: { path: string; type: string; body: Buffer }[] = [];
   readonly mx = new Map<string, MxHost>();
   #https: HttpsServer | undefined;
   #cleanups: (() => Promise<void>)[] = [];
@@ -89,6 +91,15 @@ export class TestBed {
   async startPolicyHost(domains: string[]): Promise<void> {
     const cert = this.pki.issue(domains.map((d) => `mta-sts.${d}`));
     const server = createHttpsServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+      if (req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          this.posts.push({ path: req.url ?? '', type: String(req.headers['content-type']), body: Buffer.concat(chunks) });
+          res.writeHead(201).end();
+        });
+        return;
+      }
       const domain = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^mta-sts\./, '');
       this.fetches.set(domain, (this.fetches.get(domain) ?? 0) + 1);
       const p = req.url === '/.well-known/mta-sts.txt' ? this.policies.get(domain) : undefined;

@@ -551,6 +551,14 @@ export class SqliteStore implements Store {
     return this.tlsPolicies.listResults(day, policyDomain);
   }
 
+  async listTlsResultDays(): Promise<string[]> {
+    return this.tlsPolicies.resultDays();
+  }
+
+  async deleteTlsResultsBefore(day: string): Promise<void> {
+    await this.group.run(() => this.tlsPolicies.pruneResults(day));
+  }
+
   async dueQueueRecipients(now: Date): Promise<QueueRecipient[]> {
     return this.queue.due(now);
   }

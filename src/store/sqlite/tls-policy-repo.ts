@@ -59,6 +59,10 @@ export class TlsPolicyRepo {
     return (rows as ResultRow[]).map(toResult);
   }
 
+  resultDays(): string[] {
+    return (this.db.prepare('SELECT DISTINCT day FROM tls_results ORDER BY day').all() as { day: string }[]).map((r) => r.day);
+  }
+
   /** Drops counters of days before `day` (after their reports went out). */
   pruneResults(beforeDay: string): void {
     this.db.prepare('DELETE FROM tls_results WHERE day < ?').run(beforeDay);
