@@ -24,6 +24,7 @@ before(async () => {
   const ee = await bed.addMx('mx-ee.dane.test', { cert: 'self-signed' });
   const ta = await bed.addMx('mx-ta.dane.test');
   const wrong = await bed.addMx('mx-wrong.dane.test');
+  const bogus = await bed.addMx('mx-bogus.bogus.test', { cert: 'self-signed' });
   const ins = await bed.addMx('mx-ins.insecure.test', { cert: 'self-signed' });
   await bed.startPolicyHost(['sts.dane.test']);
   bed.publishSts('sts.dane.test', 'd1', 'enforce', ['mx-other.dane.test']);
@@ -41,6 +42,14 @@ before(async () => {
         // A key nobody has, on a host whose certificate WebPKI would accept.
         `_${p}._tcp.mx-wrong IN TLSA 3 1 1 ${randomBytes(32).toString('hex')}`,
       ],
+    },
+    {
+      // Signed, then a TLSA record changed under its signature: the resolver answers SERVFAIL.
+      origin: 'bogus.test', signed: true, records: [
+        'b IN MX 10 mx-bogus.bogus.test.', `mx-bogus IN A ${bogus.address}`,
+        `_${p}._tcp.mx-bogus IN TLSA 3 1 1 ${tlsaData(bogus.certPem, 1, 1)}`,
+      ],
+      tamper: (z) => z.replace(/(IN\s+TLSA\s+3 1 1 )([0-9a-f])/i, (_m, pre: string, c: string) => pre + (c === '0' ? '1' : '0')),
     },
     {
       origin: 'insecure.test', signed: false, records: [
@@ -119,6 +128,16 @@ describe('DANE', () => {
     assert.equal(r.pending, null);
     assert.equal(txs('mx-ins.insecure.test'), t0 + 1);
     assert.deepEqual(r.results, []);
+  });
+
+  it('does not use a host whose TLSA lookup fails DNSSEC validation (bogus), even with the right key', async (t) => {
+    if (!available) return skip(t);
+    const c0 = bed.mx.get('mx-bogus.bogus.test')!.server.connections;
+    const r = await deliverOnce('b.bogus.test');
+    assert.equal(r.pending?.state, 'pending');
+    assert.match(r.pending!.lastError!, /DANE: TLSA lookup for mx-bogus\.bogus\.test failed \(SERVFAIL\)/);
+    assert.equal(bed.mx.get('mx-bogus.bogus.test')!.server.connections, c0, 'not contacted');
+    assert.deepEqual(r.results, ['tlsa mx-bogus.bogus.test dnssec-invalid 1']);
   });
 
   it('takes precedence over MTA-STS: an MX outside the enforce policy is used under DANE', async (t) => {

@@ -30,6 +30,8 @@ export interface Zone {
   /** Records relative to the origin ("mx1 IN A 127.0.0.2"); SOA and NS are added. */
   records: string[];
   signed: boolean;
+  /** Changes the signed zone text after signing (to make signatures bogus). */
+  tamper?: (signedZone: string) => string;
 }
 
 export class Unbound {
@@ -52,6 +54,7 @@ export class Unbound {
         const zsk = keygen();
         execFileSync('ldns-signzone', ['-f', `${file}.signed`, file, join(dir, ksk), join(dir, zsk)], { cwd: dir });
         served = `${file}.signed`;
+        if (z.tamper) writeFileSync(served, z.tamper(readFileSync(served, 'utf8')));
         anchors.push(readFileSync(join(dir, `${ksk}.ds`), 'utf8'));
       }
       authZones.push(`auth-zone:\n  name: "${z.origin}"\n  zonefile: "${served}"\n  for-downstream: no\n  for-upstream: yes\n  fallback-enabled: no\n`);
