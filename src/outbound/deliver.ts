@@ -6,7 +6,9 @@
 // - where: the destination (transport or MX hosts, destination.ts), and never a loopback,
 //   link-local or private address that DNS or an address literal chose, unless
 //   outbound.allowPrivateAddresses is set (address-policy.ts);
-// - TLS: a TlsPolicy per destination and host (tls-policy.ts), where MTA-STS and DANE will go.
+// - TLS: a TlsPolicy per destination and host (tls-policy.ts; DANE and MTA-STS in policy-tls.ts),
+//   whose check runs after the handshake and before any transaction; REQUIRETLS messages go
+//   only where that check makes the TLS verified (RFC 8689).
 // One attempt delivers one message to the recipients of one domain: try the hosts in order
 // (RFC 5321 5.1: the next MX when a host cannot be reached or will not talk to us), and turn what
 // happened into an outcome per recipient.

@@ -45,6 +45,7 @@ export function fetchMtaStsPolicy(domain: string, o: MtaStsFetchOptions = {}): P
   };
   return new Promise((resolve, reject) => {
     const fail = (e: MtaStsFetchError) => {
+      clearTimeout(timer);
       req.destroy();
       reject(e);
     };

@@ -1,7 +1,7 @@
-// How TLS is used towards each host of a destination. Today: what a transport configures, or
-// opportunistic STARTTLS for MX delivery (RFC 3207, with a plain-text retry after a failed
-// handshake, RFC 7435). The interface is where MTA-STS (RFC 8461) and DANE (RFC 7672) policies
-// plug in: a policy is looked up once per destination domain, then asked per host; it may demand
+// How TLS is used towards each host of a destination. The default: what a transport configures,
+// or opportunistic STARTTLS for MX delivery (RFC 3207, with a plain-text retry after a failed
+// handshake, RFC 7435). MTA-STS (RFC 8461) and DANE (RFC 7672) plug in here (policy-tls.ts):
+// a policy is looked up once per destination domain, then asked per host; it may demand
 // verified TLS, name the certificate identity to check, or refuse a host (an MX outside the
 // MTA-STS policy) with a reason that ends up in the DSN.
 

@@ -53,7 +53,7 @@ export interface QueueOptions {
   stopGraceMs?: number;
   /** Tie-break for MX hosts of equal preference. */
   random?: () => number;
-  /** TLS policy for deliveries (MTA-STS/DANE later); default transport settings or opportunistic. */
+  /** TLS policy for deliveries (serve: DANE and MTA-STS); default transport settings or opportunistic. */
   tlsPolicy?: TlsPolicy;
 }
 
