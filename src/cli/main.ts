@@ -10,6 +10,7 @@ import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-er
 import { configCommand } from './config-tlspubkey.js';
 import { queueCommand } from './queue.js';
 import { quickstartCommand } from './quickstart.js';
+import { tlsrptCommand } from './tlsrpt.js';
 
 const HELP = `usage: postern [--dir DIR] COMMAND ...
   quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] ADDRESS
@@ -18,6 +19,7 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS
   setaccountpassword ACCOUNT
   queue list | retry ID | drop ID
+  tlsrpt list [--domain DOMAIN] [--day YYYY-MM-DD]
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   setaccountpassword: setAccountPasswordCommand,
   config: configCommand,
   queue: queueCommand,
+  tlsrpt: tlsrptCommand,
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

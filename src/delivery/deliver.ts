@@ -16,6 +16,7 @@
 // Local copies get the MIME cache (ENVELOPE, BODYSTRUCTURE, preview) at append time, as IMAP
 // APPEND does, for messages up to CACHE_AT_STORE_MAX; bigger ones are parsed on first FETCH.
 
+import { keepTlsReport } from '../outbound/tls-rpt-receive.js';
 import type { Logger } from '../log/logger.js';
 import { CACHE_AT_STORE_MAX, messageCacheJson } from '../mime/message-cache.js';
 import { StoreError } from '../store/errors.js';
@@ -91,6 +92,8 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
   };
   const failed = outcomes.findIndex((o, i) => o.status === 'rejected' && !overQuota(i));
   if (failed < 0) {
+    // RFC 8460: a TLS report mailed to one of our addresses is also kept readable by domain and day.
+    if (localBytes && result.local.size > 0) await keepTlsReport(store, localBytes, log);
     result.overQuota = inboxes.filter((_, i) => overQuota(i)).map((x) => x.accountId);
     if (result.overQuota.length === 0) return result;
     await discardAll(staged.filter((_, i) => overQuota(i)));

@@ -31,3 +31,7 @@ export const TLSRPT_MAX_RUA = 4;
 
 /** How often `serve` looks for finished days to send TLS-RPT reports for. */
 export const TLSRPT_RUN_INTERVAL_MS = 3600_000;
+
+/** Largest received TLS-RPT report kept, after gunzip (a day's report of a big sender is a few
+ * KiB; this bounds what a forged one can make us hold). */
+export const TLSRPT_MAX_REPORT_BYTES = 1024 * 1024;

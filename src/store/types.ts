@@ -230,6 +230,15 @@ export interface TlsResultKey {
   resultType: string;
 }
 
+/** A received TLS-RPT report, its JSON as sent. */
+export interface StoredTlsReport {
+  policyDomain: string;
+  day: string;
+  organization: string;
+  reportId: string;
+  json: string;
+}
+
 export interface TlsResultCount extends TlsResultKey {
   count: number;
 }
@@ -358,6 +367,10 @@ export interface Store {
   deleteMtaStsPolicy(domain: string): Promise<void>;
   addTlsResults(results: { key: TlsResultKey; count: number }[]): Promise<void>;
   listTlsResults(day: string, policyDomain?: string): Promise<TlsResultCount[]>;
+  /** A TLS report another sender mailed to us (RFC 8460); one with a known organization and
+   * report id is ignored. */
+  addTlsReport(r: StoredTlsReport): Promise<void>;
+  listTlsReports(policyDomain?: string, day?: string): Promise<StoredTlsReport[]>;
   /** Days (YYYY-MM-DD) that have TLS result counts, oldest first. */
   listTlsResultDays(): Promise<string[]>;
   /** Forgets the counts of days before `day` (their reports went out). */

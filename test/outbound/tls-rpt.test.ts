@@ -9,7 +9,12 @@ import { silentLogger } from '../../src/log/logger.js';
 import { parseMessage } from '../../src/mime/index.js';
 import { MtaSts } from '../../src/outbound/mta-sts.js';
 import { OutboundTlsPolicy } from '../../src/outbound/policy-tls.js';
-import { parseTlsRptRecord, sendTlsReports, type TlsReportJson } from '../../src/outbound/tls-rpt.js';
+import { buildTlsReport, parseTlsRptRecord, sendTlsReports, tlsReportMessage, type TlsReportJson } from '../../src/outbound/tls-rpt.js';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { message, SmtpClient, startHarness } from '../smtp/harness.js';
 import { TestBed } from './harness.js';
 
 let bed: TestBed;
@@ -77,5 +82,44 @@ describe('TLS-RPT', () => {
     assert.equal(post.type, 'application/tlsrpt+gzip');
     assert.deepEqual(JSON.parse(gunzipSync(post.body).toString()), report);
     assert.deepEqual(await q.store.listTlsResults(day), [], 'counts of a reported day are dropped');
+  });
+});
+
+describe('TLS-RPT reports to our rua', () => {
+  it('a report mailed to a local address over SMTP is kept by domain and day, once, and listed by the CLI', async () => {
+    const h = await startHarness();
+    try {
+      const report = buildTlsReport({
+        organization: 'Sender Org', contact: 'mailto:x@sender.test', reportId: 'r-42', day: '2026-12-01', policyDomain: 'example.test',
+        counts: [
+          { day: '2026-12-01', policyDomain: 'example.test', policyType: 'sts', policyString: ['version: STSv1', 'mode: enforce'], mxHost: 'mx.example.test', receivingIp: '192.0.2.1', resultType: 'success', count: 7 },
+          { day: '2026-12-01', policyDomain: 'example.test', policyType: 'sts', policyString: ['version: STSv1', 'mode: enforce'], mxHost: 'mx.example.test', receivingIp: '192.0.2.1', resultType: 'certificate-expired', count: 2 },
+        ],
+      });
+      const mail = tlsReportMessage({ from: 'tlsrpt@sender.test', to: 'alice@example.test', hostname: 'mx.sender.test', policyDomain: 'example.test', reportId: 'r-42', gz: gzipSync(JSON.stringify(report)), now: new Date() });
+      const send = async (body: string) => {
+        const c = await SmtpClient.connect(h.ports.smtp);
+        await c.expect(220);
+        await c.ehlo('mx.sender.test');
+        await c.cmd('MAIL FROM:<>', 250);
+        await c.cmd('RCPT TO:<alice@example.test>', 250);
+        await c.cmd('DATA', 354);
+        c.write(body.replace(/\r\n\./g, '\r\n..') + '.\r\n');
+        await c.expect(250);
+        c.close();
+      };
+      await send(mail.toString());
+      await send(mail.toString());
+      await send(message('bob@sender.test', 'alice@example.test', 'not a report'));
+      const kept = await h.store.listTlsReports('example.test', '2026-12-01');
+      assert.equal(kept.length, 1, 'kept once');
+      assert.deepEqual(JSON.parse(kept[0]!.json), report);
+      assert.equal((await h.inbox(h.alice.id)).length, 3, 'still delivered as mail too');
+      writeFileSync(join(h.dir, 'postern.conf'), 'hostname: mail.example.test\nlisteners:\n  main:\n    ips: [127.0.0.1]\n    services: [smtp]\n');
+      const out = execFileSync(process.execPath, ['dist/src/cli/main.js', '--dir', h.dir, 'tlsrpt', 'list', '--domain', 'example.test']).toString();
+      assert.equal(out, '2026-12-01 example.test Sender Org r-42 sts success=7 failure=2 certificate-expired@mx.example.test=2\n');
+    } finally {
+      await h.close();
+    }
   });
 });

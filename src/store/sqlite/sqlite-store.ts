@@ -13,7 +13,7 @@ import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
-  StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey,
+  StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
@@ -549,6 +549,14 @@ export class SqliteStore implements Store {
 
   async listTlsResults(day: string, policyDomain?: string): Promise<TlsResultCount[]> {
     return this.tlsPolicies.listResults(day, policyDomain);
+  }
+
+  async addTlsReport(r: StoredTlsReport): Promise<void> {
+    await this.group.run(() => this.tlsPolicies.addReport(r));
+  }
+
+  async listTlsReports(policyDomain?: string, day?: string): Promise<StoredTlsReport[]> {
+    return this.tlsPolicies.listReports(policyDomain, day);
   }
 
   async listTlsResultDays(): Promise<string[]> {

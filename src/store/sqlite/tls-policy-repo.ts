@@ -2,7 +2,7 @@
 // result counters behind TLS-RPT aggregate reports (RFC 8460 4).
 
 import type Database from 'better-sqlite3';
-import type { MtaStsCacheEntry, TlsResultCount, TlsResultKey } from '../types.js';
+import type { MtaStsCacheEntry, StoredTlsReport, TlsResultCount, TlsResultKey } from '../types.js';
 
 interface PolicyRow { domain: string; policy_id: string; policy_text: string; fetched: number; expires: number }
 interface ResultRow {
@@ -57,6 +57,19 @@ export class TlsPolicyRepo {
       ? this.db.prepare('SELECT * FROM tls_results WHERE day = ? ORDER BY policy_domain, policy_type, mx_host, result_type').all(day)
       : this.db.prepare('SELECT * FROM tls_results WHERE day = ? AND policy_domain = ? ORDER BY policy_type, mx_host, result_type').all(day, policyDomain);
     return (rows as ResultRow[]).map(toResult);
+  }
+
+  addReport(r: StoredTlsReport): void {
+    this.db
+      .prepare('INSERT INTO tls_reports (policy_domain, day, organization, report_id, received, json) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (organization, report_id) DO NOTHING')
+      .run(r.policyDomain, r.day, r.organization, r.reportId, Date.now(), r.json);
+  }
+
+  listReports(policyDomain?: string, day?: string): StoredTlsReport[] {
+    const rows = this.db
+      .prepare('SELECT policy_domain, day, organization, report_id, json FROM tls_reports WHERE (@domain IS NULL OR policy_domain = @domain) AND (@day IS NULL OR day = @day) ORDER BY day, policy_domain, organization, id')
+      .all({ domain: policyDomain ?? null, day: day ?? null }) as { policy_domain: string; day: string; organization: string; report_id: string; json: string }[];
+    return rows.map((r) => ({ policyDomain: r.policy_domain, day: r.day, organization: r.organization, reportId: r.report_id, json: r.json }));
   }
 
   resultDays(): string[] {
