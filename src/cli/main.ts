@@ -11,6 +11,7 @@ import { configCommand } from './config-tlspubkey.js';
 import { queueCommand } from './queue.js';
 import { quickstartCommand } from './quickstart.js';
 import { tlsCommand } from './tls-status.js';
+import { tlsrptCommand } from './tlsrpt.js';
 
 const HELP = `usage: postern [--dir DIR] COMMAND ...
   quickstart [--hostname H] [--listen IP] [--port-base N] [--password PW] [--acme | --no-acme] ADDRESS
@@ -20,6 +21,7 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   setaccountpassword ACCOUNT
   queue list | retry ID | drop ID
   tls status
+  tlsrpt list [--domain DOMAIN] [--day YYYY-MM-DD]
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   dkim list | gen DOMAIN | rotate DOMAIN | rm DOMAIN SELECTOR
   dns records DOMAIN | check DOMAIN
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
   tls: tlsCommand,
   dkim: async (dir, args) => (await import('./dkim.js')).dkimCommand(dir, args),
   dns: async (dir, args) => (await import('./dns.js')).dnsCommand(dir, args),
+  tlsrpt: tlsrptCommand,
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

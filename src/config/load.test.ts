@@ -26,8 +26,11 @@ test('port overrides and limits', () => {
 });
 
 test('outbound: private addresses refused unless allowed', () => {
-  assert.deepEqual(parseConfig(base, '/d').outbound, { allowPrivateAddresses: false });
-  assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true });
+  assert.deepEqual(parseConfig(base, '/d').outbound, { allowPrivateAddresses: false, mtaSts: true, dnssecResolver: null });
+  assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true, mtaSts: true, dnssecResolver: null });
+  assert.deepEqual(parseConfig({ ...base, outbound: { mtaSts: false } }, '/d').outbound, { allowPrivateAddresses: false, mtaSts: false, dnssecResolver: null });
+  assert.deepEqual(parseConfig({ ...base, outbound: { dnssecResolver: '127.0.0.1:5353' } }, '/d').outbound.dnssecResolver, { host: '127.0.0.1', port: 5353 });
+  assert.deepEqual(parseConfig({ ...base, outbound: { dnssecResolver: '::1' } }, '/d').outbound.dnssecResolver, { host: '::1', port: 53 });
 });
 
 test('dns.resolver and mtaSts: defaults and the accepted forms', () => {
@@ -54,6 +57,9 @@ test('errors name the key and the bad value', () => {
     [{ ...base, limits: { imap: { nope: 1 } } }, /^limits\.imap\.nope: unknown key/],
     [{ ...base, listeners: { main: { ips: ['127.0.0.1'] } } }, /^tls: imaps, submissions and https listeners need/],
     [{ ...base, outbound: { allowPrivateAddresses: 'yes' } }, /^outbound\.allowPrivateAddresses: must be true or false/],
+    [{ ...base, outbound: { mtaSts: 1 } }, /^outbound\.mtaSts: must be true or false/],
+    [{ ...base, outbound: { dnssecResolver: '9.9.9.9' } }, /^outbound\.dnssecResolver: must be a resolver on loopback/],
+    [{ ...base, outbound: { dnssecResolver: 'localhost' } }, /^outbound\.dnssecResolver: must be an IP address/],
     [{ ...base, outbound: { allowPrivate: true } }, /^outbound\.allowPrivate: unknown key/],
     [{ ...base, dns: { resolver: 'dns.example' } }, /^dns\.resolver: must be IP\[:port\] or \[IPv6\]:port, got "dns\.example"/],
     [{ ...base, dns: { resolver: '[::1]' } }, /^dns\.resolver: must be IP/],

@@ -203,10 +203,27 @@ function parseQuota(v: unknown): Config['quota'] {
 }
 
 function parseOutbound(v: unknown): Config['outbound'] {
-  if (v === undefined) return { allowPrivateAddresses: false };
+  if (v === undefined) return { allowPrivateAddresses: false, mtaSts: true, dnssecResolver: null };
   const o = obj(v, 'outbound');
-  checkKeys(o, 'outbound', ['allowPrivateAddresses']);
-  return { allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses') };
+  checkKeys(o, 'outbound', ['allowPrivateAddresses', 'mtaSts', 'dnssecResolver']);
+  return {
+    allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses'),
+    mtaSts: o.mtaSts === undefined ? true : bool(o.mtaSts, 'outbound.mtaSts'),
+    dnssecResolver: o.dnssecResolver === undefined || o.dnssecResolver === null ? null : parseResolverAddress(o.dnssecResolver),
+  };
+}
+
+/** "127.0.0.1", "127.0.0.1:5353", "::1" or "[::1]:5353". Only loopback: the AD bit of a resolver
+ * elsewhere reaches us over an unprotected path (RFC 7672 2.2), so DANE could not rely on it. */
+function parseResolverAddress(v: unknown): { host: string; port: number } {
+  const path = 'outbound.dnssecResolver';
+  if (typeof v !== 'string') throw new ConfigError(`${path}: must be an IP address with an optional port; got ${show(v)}`);
+  const m = /^\[([0-9a-fA-F:]+)\](?::(\d+))?$/.exec(v) ?? /^([0-9.]+)(?::(\d+))?$/.exec(v) ?? /^(::1)$/.exec(v);
+  const host = m?.[1];
+  const port = m?.[2] === undefined ? 53 : Number(m[2]);
+  if (!host || isIP(host) === 0 || port < 1 || port > 65535) throw new ConfigError(`${path}: must be an IP address with an optional port; got ${show(v)}`);
+  if (!(host === '::1' || (isIP(host) === 4 && host.startsWith('127.')))) throw new ConfigError(`${path}: must be a resolver on loopback (its DNSSEC answers are trusted); got ${show(v)}`);
+  return { host, port };
 }
 
 const ACME_CHALLENGES = ['tls-alpn-01', 'http-01'] as const;

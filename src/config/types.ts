@@ -84,6 +84,11 @@ export interface OutboundConfig {
   /** Connect to loopback, link-local and private addresses that an MX, A/AAAA record or address
    * literal gives (intranet relays). Off by default; transports are never checked. */
   allowPrivateAddresses: boolean;
+  /** Look up and apply recipient domains' MTA-STS policies (RFC 8461). Default true. */
+  mtaSts: boolean;
+  /** A DNSSEC-validating resolver on loopback ("127.0.0.1" or "127.0.0.1:5353"): all outbound
+   * DNS goes through it and DANE (RFC 7672) applies. Null: system resolver, no DANE. */
+  dnssecResolver: { host: string; port: number } | null;
 }
 
 export type AcmeChallengeType = 'tls-alpn-01' | 'http-01';

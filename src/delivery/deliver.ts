@@ -16,6 +16,7 @@
 // Local copies get the MIME cache (ENVELOPE, BODYSTRUCTURE, preview) at append time, as IMAP
 // APPEND does, for messages up to CACHE_AT_STORE_MAX; bigger ones are parsed on first FETCH.
 
+import { keepTlsReport } from '../outbound/tls-rpt-receive.js';
 import type { Logger } from '../log/logger.js';
 import { CACHE_AT_STORE_MAX, messageCacheJson } from '../mime/message-cache.js';
 import { StoreError } from '../store/errors.js';
@@ -30,6 +31,8 @@ export interface DeliveryRequest {
   /** Remote recipients for the outbound queue (submission only). */
   remote: { accountId: number | null; recipients: readonly string[] } | null;
   content: MessageSource;
+  /** RFC 8689: the remote copy may leave only over verified TLS. */
+  requireTls?: boolean;
   /** Largest copy accepted by the store. */
   maxSize?: number;
   internalDate?: Date;
@@ -80,7 +83,7 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
     store.appendMessages(accountId, mailboxId, [{ blob: staged[i]!, flags: [], internalDate, cache }]).then((r) => result.local.set(accountId, r.uids[0]!)),
   );
   if (wantQueue) {
-    commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!).then((q) => (result.queueId = q.id)));
+    commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!, { requireTls: req.requireTls ?? false }).then((q) => (result.queueId = q.id)));
   }
   const outcomes = await Promise.allSettled(commits);
   const overQuota = (i: number): boolean => {
@@ -89,6 +92,8 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
   };
   const failed = outcomes.findIndex((o, i) => o.status === 'rejected' && !overQuota(i));
   if (failed < 0) {
+    // RFC 8460: a TLS report mailed to one of our addresses is also kept readable by domain and day.
+    if (localBytes && result.local.size > 0) await keepTlsReport(store, localBytes, log);
     result.overQuota = inboxes.filter((_, i) => overQuota(i)).map((x) => x.accountId);
     if (result.overQuota.length === 0) return result;
     await discardAll(staged.filter((_, i) => overQuota(i)));

@@ -6,23 +6,31 @@
 // - where: the destination (transport or MX hosts, destination.ts), and never a loopback,
 //   link-local or private address that DNS or an address literal chose, unless
 //   outbound.allowPrivateAddresses is set (address-policy.ts);
-// - TLS: a TlsPolicy per destination and host (tls-policy.ts), where MTA-STS and DANE will go.
+// - TLS: a TlsPolicy per destination and host (tls-policy.ts; DANE and MTA-STS in policy-tls.ts),
+//   whose check runs after the handshake and before any transaction; REQUIRETLS messages go
+//   only where that check makes the TLS verified (RFC 8689).
 // One attempt delivers one message to the recipients of one domain: try the hosts in order
 // (RFC 5321 5.1: the next MX when a host cannot be reached or will not talk to us), and turn what
 // happened into an outcome per recipient.
 
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log/logger.js';
 import { AddressError, parseMailbox } from '../smtp/proto/address.js';
 import type { Reply } from '../smtp/proto/reply.js';
 import { replyText, SmtpClient, SmtpClientError, type SmtpClientOptions, type SmtpTimeouts } from '../smtp/client/index.js';
 import { restrictedAddressClass } from './address-policy.js';
 import { outboundContent } from './content.js';
-import { DestinationError, hostAddresses, resolveDestination, type Destination, type ResolveOptions } from './destination.js';
+import { DestinationError, hostAddresses, resolveDestination, type Destination, type DestinationHost, type ResolveOptions } from './destination.js';
 import { MAX_CONNECTION_ATTEMPTS } from './limits.js';
-import { defaultTlsPolicy, type HostTls, type TlsPolicy } from './tls-policy.js';
+import { defaultTlsPolicy, type DestinationTlsPolicy, type HostTls, type TlsPolicy } from './tls-policy.js';
+import type { TlsCheckFailure } from './tls-check.js';
 
 export type RecipientOutcome =
-  | { kind: 'delivered'; reply: Reply; remoteMta: string }
+  | {
+      kind: 'delivered'; reply: Reply; remoteMta: string;
+      /** Which TLS policy applied and how TLS went, e.g. "mta-sts TLSv1.3 verified", "none plain". */
+      tls: string;
+    }
   | {
       kind: 'failed';
       /** 5xx or a destination that cannot exist: bounce now; else retry later. */
@@ -44,6 +52,9 @@ export interface DeliveryRequest {
   sender: string;
   recipients: string[];
   content: Buffer;
+  /** RFC 8689 REQUIRETLS: only over TLS verified by MTA-STS, DANE or a verifying transport, to
+   * a server that offers REQUIRETLS; else the message bounces. */
+  requireTls?: boolean;
 }
 
 export interface DeliveryContext {
@@ -121,7 +132,13 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
   let attempts = 0;
   for (const host of dest.hosts) {
     const decision = tlsPolicy.forHost(host);
+    if (decision.ok && req.requireTls && !verifiedTls(decision.tls, dest)) {
+      // RFC 8689 4.2.1: no policy makes this hop's TLS verified; RFC 3463 X.7.10 encryption needed.
+      refused = { kind: 'failed', permanent: true, status: '5.7.10', message: `${host.name}: REQUIRETLS: no verified TLS to this host (no MTA-STS or DANE policy applies)` };
+      continue;
+    }
     if (!decision.ok) {
+      if (decision.result) await tlsPolicy.report?.({ host, address: '', result: decision.result });
       refused = { kind: 'failed', permanent: decision.permanent, status: decision.status, message: `${host.name}: ${decision.message}` };
       continue;
     }
@@ -156,15 +173,27 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
       }
       if (attempts++ >= MAX_CONNECTION_ATTEMPTS) return fill(last ?? refused ?? noHost(req.domain));
       const tls = decision.tls;
-      let r = await attempt(req, content.data, todo, dest, tls, address, host.name, ctx);
+      const on = { policy: tlsPolicy, host };
+      let r = await attempt(req, content.data, todo, dest, tls, address, on, ctx);
       // A failed opportunistic handshake is retried in plain text (RFC 7435), since the
       // alternative (no delivery) protects nothing.
-      if ('next' in r && r.retryPlain && tls.plainFallback) r = await attempt(req, content.data, todo, dest, { ...tls, mode: 'none' }, address, host.name, ctx);
+      if ('next' in r && r.retryPlain && tls.plainFallback) {
+        // The failed handshake was already reported; the plain retry has nothing to check.
+        const { verify: _checked, ...plain } = tls;
+        r = await attempt(req, content.data, todo, dest, { ...plain, mode: 'none' }, address, on, ctx);
+      }
       if ('done' in r) return fill(r.done);
       last = r.next;
     }
   }
   return fill(last ?? refused ?? noHost(req.domain));
+}
+
+/** A connection whose server certificate is verified: a policy that enforces its check, or a
+ * transport that requires TLS and verifies it. */
+function verifiedTls(tls: HostTls, dest: Destination): boolean {
+  if (tls.verify) return tls.enforce === true;
+  return dest.transport !== null && (tls.mode === 'implicit' || tls.mode === 'starttls') && !tls.insecure;
 }
 
 function noHost(domain: string): Failure {
@@ -178,14 +207,17 @@ async function attempt(
   dest: Destination,
   tls: HostTls,
   address: string,
-  remoteMta: string,
+  on: { policy: DestinationTlsPolicy; host: DestinationHost },
   ctx: DeliveryContext,
 ): Promise<AttemptResult> {
+  const remoteMta = on.host.name;
   const opts: SmtpClientOptions = {
     host: address,
     port: dest.port,
     tls: tls.mode,
-    insecure: tls.insecure,
+    // A policy's check runs after the handshake (tls-check.ts), so that its failure is known.
+    insecure: tls.insecure || tls.verify !== undefined,
+    ...(tls.ca !== undefined && { ca: tls.ca }),
     ...(tls.servername !== undefined && { servername: tls.servername }),
     ...(dest.auth && { auth: { username: dest.auth.username, password: dest.auth.password } }),
     clientName: ctx.clientName,
@@ -199,15 +231,36 @@ async function attempt(
   } catch (err) {
     if (!(err instanceof SmtpClientError) || err.kind === 'aborted') throw err;
     ctx.log.info('queue connect failed', { host: remoteMta, address, err: err.message });
+    if (tls.verify && err.kind === 'tls') await on.policy.report?.({ host: on.host, address, result: 'validation-failure' });
     // Any failure before the transaction (refused, greeting or EHLO 4xx/5xx, TLS, AUTH): next
     // host; the message itself was not judged, so the outcome stays temporary.
     const f = fromClientError(err, remoteMta);
     return { next: { ...f, permanent: false, status: f.status.replace(/^5/, '4') }, retryPlain: err.kind === 'tls' && !err.reply };
   }
+  let tlsNote = `${tls.policy ?? 'none'} ${client.secure ? (client.socket as TLSSocket).getProtocol() ?? 'TLS' : 'plain'}`;
+  if (tls.verify) {
+    // RFC 8461 4.2 / RFC 7672 2.2: no TLS at all fails the policy like a bad certificate does.
+    const failure: TlsCheckFailure | null = client.secure
+      ? tls.verify(client.socket as TLSSocket)
+      : { result: 'starttls-not-supported', message: 'server does not offer STARTTLS' };
+    await on.policy.report?.({ host: on.host, address, result: failure ? failure.result : 'success' });
+    if (failure) ctx.log.warn('outbound tls policy check failed', { host: remoteMta, address, policy: tls.policy, enforce: !!tls.enforce, result: failure.result, err: failure.message });
+    if (failure && tls.enforce) {
+      await client.quit();
+      // RFC 3463 X.7.5: cryptographic failure; temporary, the host may be fixed (RFC 8461 5.1: defer).
+      return { next: { kind: 'failed', permanent: false, status: '4.7.5', message: `${remoteMta} [${address}]: ${tls.policy} policy: ${failure.message} (${failure.result})`, remoteMta } };
+    }
+    tlsNote += failure ? ` unverified (${failure.result})` : ' verified';
+  }
+  if (req.requireTls && !client.capabilities?.requireTls) {
+    await client.quit();
+    // RFC 8689 5: X.7.30, REQUIRETLS support required (the next hop would not keep the promise).
+    return { next: { kind: 'failed', permanent: true, status: '5.7.30', message: `${remoteMta} [${address}]: REQUIRETLS: the server does not offer REQUIRETLS`, remoteMta } };
+  }
   try {
-    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients }, content);
+    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients, ...(req.requireTls && { requireTls: true }) }, content);
     return {
-      done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta } : fromReply(r.reply, r.permanent, remoteMta))),
+      done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta, tls: tlsNote } : fromReply(r.reply, r.permanent, remoteMta))),
     };
   } catch (err) {
     if (!(err instanceof SmtpClientError) || err.kind === 'aborted') throw err;

@@ -6,3 +6,9 @@ export { systemResolver, resolveDestination, hostAddresses, DestinationError, ty
 export { restrictedAddressClass, type AddressClass } from './address-policy.js';
 export { outboundContent, type OutboundContent } from './content.js';
 export { defaultTlsPolicy, type TlsPolicy, type DestinationTlsPolicy, type HostTls, type HostTlsDecision } from './tls-policy.js';
+export { type TlsOutcome } from './tls-policy.js';
+export { MtaSts, fetchMtaStsPolicy, MtaStsFetchError, type MtaStsLookup, type MtaStsOptions, type MtaStsFetchOptions } from './mta-sts.js';
+export { parseMtaStsPolicy, parseMtaStsRecord, mxAllowed, type MtaStsPolicy } from './mta-sts-policy.js';
+export { OutboundTlsPolicy, utcDay, type OutboundTlsPolicyOptions } from './policy-tls.js';
+export { webpkiCheck, type TlsResultType, type TlsCheckFailure } from './tls-check.js';
+export { sendTlsReports, buildTlsReport, parseTlsRptRecord, tlsReportMessage, type TlsReportJson, type SentReport } from './tls-rpt.js';

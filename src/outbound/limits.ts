@@ -6,3 +6,32 @@ export const MAX_CONNECTION_ATTEMPTS = 5;
 
 /** SMTP port for MX delivery. RFC 5321 4.5.4.2. */
 export const SMTP_PORT = 25;
+
+/** Largest MTA-STS policy body accepted (RFC 8461 3.3: senders may limit it; 64 KiB as there). */
+export const MTA_STS_MAX_POLICY_BYTES = 64 * 1024;
+
+/** Time for the whole MTA-STS policy fetch (RFC 8461 3.3 suggests at most a minute). */
+export const MTA_STS_FETCH_TIMEOUT_MS = 60_000;
+
+/** Largest max_age honoured (RFC 8461 3.2: up to 31557600 s, about a year). */
+export const MTA_STS_MAX_AGE_S = 31_557_600;
+
+/** A cached policy is fetched again in the background when it expires within this time, so an
+ * active destination never runs without one (RFC 8461 10.2 proactive refresh). */
+export const MTA_STS_REFRESH_AHEAD_MS = 24 * 3600_000;
+
+/** How often the background refresh looks at the cache. */
+export const MTA_STS_REFRESH_INTERVAL_MS = 3600_000;
+
+/** Largest TLS-RPT report POST body answer read, and the time for the POST (RFC 8460 5.4). */
+export const TLSRPT_POST_TIMEOUT_MS = 60_000;
+
+/** rua destinations used per policy domain (a record naming hundreds is not honoured whole). */
+export const TLSRPT_MAX_RUA = 4;
+
+/** How often `serve` looks for finished days to send TLS-RPT reports for. */
+export const TLSRPT_RUN_INTERVAL_MS = 3600_000;
+
+/** Largest received TLS-RPT report kept, after gunzip (a day's report of a big sender is a few
+ * KiB; this bounds what a forged one can make us hold). */
+export const TLSRPT_MAX_REPORT_BYTES = 1024 * 1024;

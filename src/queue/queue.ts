@@ -53,7 +53,7 @@ export interface QueueOptions {
   stopGraceMs?: number;
   /** Tie-break for MX hosts of equal preference. */
   random?: () => number;
-  /** TLS policy for deliveries (MTA-STS/DANE later); default transport settings or opportunistic. */
+  /** TLS policy for deliveries (serve: DANE and MTA-STS); default transport settings or opportunistic. */
   tlsPolicy?: TlsPolicy;
 }
 
@@ -227,7 +227,7 @@ export class Queue implements QueueHandle {
     if (rcpts.length === 0) return;
     const content = await store.readBlob(msg.fileId);
     const outcomes = await deliverToDomain(
-      { domain: g.domain, sender: isNullSender(msg.sender) ? '' : msg.sender, recipients: rcpts.map((r) => r.address), content },
+      { domain: g.domain, sender: isNullSender(msg.sender) ? '' : msg.sender, recipients: rcpts.map((r) => r.address), content, requireTls: msg.requireTls },
       {
         resolve: { transports: config.transports, resolver: this.#resolver, hostname: config.hostname, mxPort: this.#o.mxPort, random: this.#o.random },
         allowPrivateAddresses: config.outbound.allowPrivateAddresses,
@@ -258,7 +258,7 @@ export class Queue implements QueueHandle {
     const attempts = r.attempts + 1;
     const fields: Record<string, unknown> = { msgid: msg.id, rcpt: r.address, attempts };
     if (o.kind === 'delivered') {
-      return { recipient: r, update: { state: 'delivered', attempts, lastError: null }, event: 'queue delivered', fields: { ...fields, mta: o.remoteMta }, dsn: null };
+      return { recipient: r, update: { state: 'delivered', attempts, lastError: null }, event: 'queue delivered', fields: { ...fields, mta: o.remoteMta, tls: o.tls }, dsn: null };
     }
     const base = { address: r.address, action: 'failed' as const, message: o.message, reply: o.reply, remoteMta: o.remoteMta, lastAttempt: now };
     if (o.permanent) {

@@ -6,6 +6,7 @@ import { ServerTls } from '../tls/server-tls.js';
 import { createAcmeRuntime } from '../acme/index.js';
 import type { AcmeChallengeType } from '../config/types.js';
 import { startQueue, type QueueOptions } from '../queue/index.js';
+import { startOutboundTlsPolicy } from '../outbound/policy-setup.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import { SessionRegistry } from '../auth/session-registry.js';
 import { StoreAuthenticator } from '../auth/store-authenticator.js';
@@ -62,7 +63,9 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     // Every listener picks ACME certificates by SNI; other names keep the configured certificate.
     ctx.tls?.useCertificates(acme.certificates);
   }
-  const queue = startQueue(ctx, hooks.queue);
+  // DANE, MTA-STS and TLS-RPT counting for MX delivery, unless a test brings its own policy.
+  const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log, () => ctx.queue?.kick());
+  const queue = startQueue(ctx, { ...(tlsPolicy?.resolver && { resolver: tlsPolicy.resolver }), ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; listener: string; close(): Promise<void> }[] = [];
   const stop = async () => {
@@ -71,6 +74,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     await acme?.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
+    await tlsPolicy?.stop();
     ctx.tls?.close();
     await auth.close();
     await store.close();

@@ -193,6 +193,8 @@ export interface QueueMessage {
   created: Date;
   /** Set for messages that are DSNs themselves: no DSN is ever sent about them. */
   isDsn: boolean;
+  /** RFC 8689 REQUIRETLS: relay only over verified TLS. */
+  requireTls: boolean;
   recipients: QueueRecipient[];
 }
 
@@ -204,6 +206,43 @@ export interface QueueRecipient {
   attempts: number;
   nextAttempt: Date;
   lastError: string | null;
+}
+
+/** A fetched MTA-STS policy (RFC 8461 3.2) as cached: its text is parsed again when used. */
+export interface MtaStsCacheEntry {
+  domain: string;
+  /** The id of the _mta-sts TXT record the policy was fetched for. */
+  policyId: string;
+  policyText: string;
+  fetched: Date;
+  /** fetched + max_age. */
+  expires: Date;
+}
+
+/** What one TLS-RPT counter is about (RFC 8460 4.4: policy, then per-failure details). */
+export interface TlsResultKey {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  policyDomain: string;
+  policyType: 'sts' | 'tlsa' | 'no-policy-found';
+  policyString: string[];
+  mxHost: string;
+  receivingIp: string;
+  /** 'success' or an RFC 8460 4.3 result type. */
+  resultType: string;
+}
+
+/** A received TLS-RPT report, its JSON as sent. */
+export interface StoredTlsReport {
+  policyDomain: string;
+  day: string;
+  organization: string;
+  reportId: string;
+  json: string;
+}
+
+export interface TlsResultCount extends TlsResultKey {
+  count: number;
 }
 
 export interface Store {
@@ -324,7 +363,7 @@ export interface Store {
     sender: string,
     recipients: string[],
     blob: StagedBlob,
-    opts?: { isDsn?: boolean },
+    opts?: { isDsn?: boolean; requireTls?: boolean },
   ): Promise<QueueMessage>;
   listQueue(): Promise<QueueMessage[]>;
   getQueueMessage(id: number): Promise<QueueMessage | null>;
@@ -336,6 +375,22 @@ export interface Store {
   ): Promise<void>;
   /** Removes a queue message and, after commit, its file. */
   dropQueueMessage(id: number): Promise<void>;
+
+  // Outbound TLS policies (RFC 8461 MTA-STS cache, RFC 8460 TLS-RPT counters).
+  getMtaStsPolicy(domain: string): Promise<MtaStsCacheEntry | null>;
+  listMtaStsPolicies(): Promise<MtaStsCacheEntry[]>;
+  putMtaStsPolicy(entry: MtaStsCacheEntry): Promise<void>;
+  deleteMtaStsPolicy(domain: string): Promise<void>;
+  addTlsResults(results: { key: TlsResultKey; count: number }[]): Promise<void>;
+  listTlsResults(day: string, policyDomain?: string): Promise<TlsResultCount[]>;
+  /** A TLS report another sender mailed to us (RFC 8460); one with a known organization and
+   * report id is ignored. */
+  addTlsReport(r: StoredTlsReport): Promise<void>;
+  listTlsReports(policyDomain?: string, day?: string): Promise<StoredTlsReport[]>;
+  /** Days (YYYY-MM-DD) that have TLS result counts, oldest first. */
+  listTlsResultDays(): Promise<string[]>;
+  /** Forgets the counts of days before `day` (their reports went out). */
+  deleteTlsResultsBefore(day: string): Promise<void>;
 
   /** A secret stored in the database, created on first use (e.g. fake SCRAM salts, cookie keys). */
   secret(name: string): Promise<Buffer>;

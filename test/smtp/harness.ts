@@ -98,7 +98,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     dkim,
     transports: {},
     quota: { default: null },
-    outbound: { allowPrivateAddresses: false },
+    outbound: { allowPrivateAddresses: false, mtaSts: false, dnssecResolver: null },
     dns: { resolver: null },
     mtaSts: { mode: 'testing', maxAgeSeconds: 604800 },
   };

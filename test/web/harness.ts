@@ -69,7 +69,7 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
     dkim: {},
     transports: {},
     quota: { default: null },
-    outbound: { allowPrivateAddresses: false },
+    outbound: { allowPrivateAddresses: false, mtaSts: false, dnssecResolver: null },
     dns: { resolver: null },
     mtaSts: { mode: 'testing', maxAgeSeconds: 604800 },
   };

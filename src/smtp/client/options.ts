@@ -107,6 +107,8 @@ export interface Envelope {
   smtputf8?: boolean;
   /** Message size in octets for the SIZE parameter (RFC 1870); default the Buffer's length. */
   size?: number;
+  /** RFC 8689 REQUIRETLS: sent with MAIL; a server that does not offer it is a 'capability' error. */
+  requireTls?: boolean;
   /** RFC 3461 DSN parameters, sent only when the server offers DSN. */
   dsn?: {
     ret?: 'FULL' | 'HDRS';

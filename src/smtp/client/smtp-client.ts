@@ -265,10 +265,13 @@ export class SmtpClient {
       throw new SmtpClientError('capability', `message of ${size} bytes is over the server's SIZE limit of ${caps.size}`, { permanent: true, extension: 'SIZE' });
     }
 
+    // RFC 8689 4.2.1: the next hop must take the REQUIRETLS duty on.
+    if (env.requireTls && !caps?.requireTls) throw new SmtpClientError('capability', 'message requires REQUIRETLS (RFC 8689) but the server does not support it', { permanent: true });
     let mail = `MAIL FROM:${fromPath}`;
     if (caps?.size !== undefined && size !== undefined) mail += ` SIZE=${size}`;
     if (eightBit && caps?.eightBitMime) mail += ' BODY=8BITMIME';
     if (utf8) mail += ' SMTPUTF8';
+    if (env.requireTls) mail += ' REQUIRETLS';
     if (caps?.dsn && env.dsn?.ret) mail += ` RET=${env.dsn.ret}`;
     if (caps?.dsn && env.dsn?.envid) mail += ` ENVID=${encodeXtext(env.dsn.envid)}`;
     const notify = caps?.dsn && env.dsn?.notify?.length ? ` NOTIFY=${env.dsn.notify.join(',')}` : '';

@@ -28,6 +28,10 @@ export interface FakeTransaction {
 
 export interface FakeSmtpOptions {
   port?: number;
+  /** Address to listen on; default 127.0.0.1 (tests of several MX hosts use more of 127/8). */
+  host?: string;
+  /** Server key and certificate chain (PEM); default one generated for "localhost". */
+  certificate?: { keyPem: string; certPem: string };
   /** EHLO keywords after the greeting line; null: EHLO is refused with 502 (HELO only). */
   extensions?: string[] | null;
   /** Offer STARTTLS (added to extensions before TLS). */
@@ -75,7 +79,7 @@ export interface FakeSmtpServer {
 export async function startFakeSmtpServer(o: FakeSmtpOptions = {}): Promise<FakeSmtpServer> {
   const state: Omit<FakeSmtpServer, 'port' | 'close'> = { transactions: [], commands: [], reads: [], authenticated: [], clientCerts: [], connections: 0 };
   const sockets = new Set<Socket>();
-  const { keyPem, certPem } = fakeServerCertificate();
+  const { keyPem, certPem } = o.certificate ?? fakeServerCertificate();
   const tlsOpts = { isServer: true, key: keyPem, cert: certPem, requestCert: !!o.requestCert, rejectUnauthorized: false };
 
   const server: Server = createNetServer((raw) => {
@@ -302,7 +306,7 @@ export async function startFakeSmtpServer(o: FakeSmtpOptions = {}): Promise<Fake
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 0, '127.0.0.1', resolve);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
   });
   return Object.assign(state, {
     port: (server.address() as AddressInfo).port,

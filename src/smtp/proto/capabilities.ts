@@ -24,6 +24,8 @@ export interface EhloCapabilities {
   readonly smtpUtf8: boolean;
   readonly enhancedStatusCodes: boolean;
   readonly dsn: boolean;
+  /** RFC 8689 3. */
+  readonly requireTls: boolean;
 }
 
 export function parseEhloReply(r: Reply): EhloCapabilities {
@@ -69,6 +71,7 @@ export function parseEhloReply(r: Reply): EhloCapabilities {
     smtpUtf8: keywords.has('SMTPUTF8'),
     enhancedStatusCodes: keywords.has('ENHANCEDSTATUSCODES'),
     dsn: keywords.has('DSN'),
+    requireTls: keywords.has('REQUIRETLS'),
   };
 }
 
@@ -84,6 +87,8 @@ export interface EhloOffer {
   smtpUtf8?: boolean;
   enhancedStatusCodes?: boolean;
   dsn?: boolean;
+  /** RFC 8689 3: only on a TLS session (the parameter is refused without TLS anyway). */
+  requireTls?: boolean;
 }
 
 /** Builds the EHLO reply (code 250, no enhanced code, RFC 2034 3). */
@@ -100,5 +105,6 @@ export function ehloReply(domain: string, greeting: string, offer: EhloOffer): R
   if (offer.chunking) lines.push('CHUNKING');
   if (offer.smtpUtf8) lines.push('SMTPUTF8');
   if (offer.dsn) lines.push('DSN');
+  if (offer.requireTls) lines.push('REQUIRETLS');
   return { code: 250, lines };
 }

@@ -44,6 +44,8 @@ export interface MailParams {
   readonly envid?: string;
   /** RFC 4954 5: decoded AUTH= value; null for `AUTH=<>`. */
   readonly auth?: string | null;
+  /** RFC 8689 4.1: relay only over verified TLS. */
+  readonly requireTls?: boolean;
 }
 
 export interface DsnNotify {
@@ -96,6 +98,7 @@ export interface CommandExtensions {
   smtputf8?: boolean;
   dsn?: boolean;
   auth?: boolean;
+  requireTls?: boolean;
 }
 
 export interface ParseCommandOptions {
@@ -242,6 +245,7 @@ function parseMail(rest: string, opts: ParseCommandOptions): SmtpCommand {
   let ret: DsnRet | undefined;
   let envid: string | undefined;
   let auth: string | null | undefined;
+  let requireTls = false;
   for (const { keyword, value } of params) {
     if (seen.has(keyword)) fail(R.paramBad, `duplicate ${keyword} parameter`);
     seen.add(keyword);
@@ -281,6 +285,11 @@ function parseMail(rest: string, opts: ParseCommandOptions): SmtpCommand {
         envid = d;
         continue;
       }
+      case 'REQUIRETLS':
+        if (ext.requireTls !== true) break;
+        if (value !== undefined) fail(R.paramBad, 'REQUIRETLS takes no value');
+        requireTls = true;
+        continue;
       case 'AUTH': {
         if (ext.auth === false) break;
         if (value === '<>') {
@@ -300,7 +309,7 @@ function parseMail(rest: string, opts: ParseCommandOptions): SmtpCommand {
     if (path.path?.utf8) fail(R.utf8AddressNotPermitted);
     fail(R.paramBad, 'non-ASCII parameter value requires SMTPUTF8');
   }
-  const mp: MailParams = { smtputf8, ...(size !== undefined && { size }), ...(body && { body }), ...(ret && { ret }), ...(envid !== undefined && { envid }), ...(auth !== undefined && { auth }) };
+  const mp: MailParams = { smtputf8, ...(size !== undefined && { size }), ...(body && { body }), ...(ret && { ret }), ...(envid !== undefined && { envid }), ...(auth !== undefined && { auth }), ...(requireTls && { requireTls }) };
   return { verb: 'MAIL', from: path.path, params: mp };
 }
 

@@ -35,5 +35,7 @@ export const S = constantReplies({
   authRefused: (text: string): Reply => reply(421, '4.7.0', text),
   /** RFC 3207 4: submission before STARTTLS. */
   starttlsFirst: reply(530, '5.7.0', 'must issue a STARTTLS command first'),
+  /** RFC 8689 4.1 / RFC 3463 X.7.10: REQUIRETLS on a session without TLS. */
+  requireTlsNeedsTls: reply(530, '5.7.10', 'REQUIRETLS needs a TLS session: issue STARTTLS first'),
   tooManyConnections: reply(421, '4.7.0', 'too many connections from your address or network'),
 } as const);

@@ -287,7 +287,7 @@ export class SmtpSession implements SessionView {
       }
       cmd = parseCommand(ev.line, {
         smtputf8: this.tx?.params.smtputf8 ?? false,
-        extensions: { size: true, eightBitMime: true, binaryMime: false, smtputf8: true, dsn: false, auth: this.policy.requiresAuth },
+        extensions: { size: true, eightBitMime: true, binaryMime: false, smtputf8: true, dsn: false, auth: this.policy.requiresAuth, requireTls: true },
       });
     } catch (err) {
       if (!(err instanceof SmtpError)) throw err;
@@ -374,6 +374,7 @@ export class SmtpSession implements SessionView {
         eightBitMime: true,
         chunking: true,
         smtpUtf8: true,
+        requireTls: tls,
       }),
     );
     return 'continue';
@@ -466,6 +467,8 @@ export class SmtpSession implements SessionView {
     if (this.policy.requiresAuth && !this.tlsActive && !this.cleartextAuthAllowed) return this.fail(S.starttlsFirst);
     if (this.policy.requiresAuth && !this.identity) return this.fail(R.authRequired);
     if (this.tx) return this.fail(R.nestedMail);
+    // RFC 8689 4.1: REQUIRETLS is only taken over TLS.
+    if (cmd.params.requireTls && !this.tlsActive) return this.fail(S.requireTlsNeedsTls);
     const max = this.ctx.config.limits.smtp.maxMessageSize;
     // RFC 1870 6.1: a declared size over the limit is refused at once.
     if (cmd.params.size !== undefined && max > 0 && cmd.params.size > max) return this.fail(R.sizeExceedsLimit);
@@ -630,6 +633,7 @@ export class SmtpSession implements SessionView {
         localAccounts: local,
         remote: remote.length ? { accountId: this.identity?.accountId ?? null, recipients: remote } : null,
         content: prepared,
+        ...(tx.params.requireTls && { requireTls: true }),
       }, this.log);
       if (res.overQuota.length) await this.bounceOverQuota(tx, prepared, res.overQuota);
       // Remote recipients leave now rather than at the queue's next poll.

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { QueueMessage, QueueRecipient } from '../types.js';
 
-interface MsgRow { id: number; account_id: number | null; sender: string; file_id: number; size: number; created: number; is_dsn: number }
+interface MsgRow { id: number; account_id: number | null; sender: string; file_id: number; size: number; created: number; is_dsn: number; require_tls: number }
 interface RcptRow { id: number; message_id: number; address: string; state: QueueRecipient['state']; attempts: number; next_attempt: number; last_error: string | null }
 
 const toRcpt = (r: RcptRow): QueueRecipient => ({
@@ -14,10 +14,10 @@ const toRcpt = (r: RcptRow): QueueRecipient => ({
 export class QueueRepo {
   constructor(private readonly db: Database.Database) {}
 
-  insert(accountId: number | null, sender: string, recipients: string[], fileId: number, size: number, isDsn: boolean): number {
+  insert(accountId: number | null, sender: string, recipients: string[], fileId: number, size: number, isDsn: boolean, requireTls = false): number {
     const now = Date.now();
-    const id = Number(this.db.prepare('INSERT INTO queue_messages (account_id, sender, file_id, size, created, is_dsn) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(accountId, sender, fileId, size, now, isDsn ? 1 : 0).lastInsertRowid);
+    const id = Number(this.db.prepare('INSERT INTO queue_messages (account_id, sender, file_id, size, created, is_dsn, require_tls) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(accountId, sender, fileId, size, now, isDsn ? 1 : 0, requireTls ? 1 : 0).lastInsertRowid);
     const stmt = this.db.prepare('INSERT INTO queue_recipients (message_id, address, next_attempt) VALUES (?, ?, ?)');
     for (const r of recipients) stmt.run(id, r, now);
     return id;
@@ -25,7 +25,7 @@ export class QueueRepo {
 
   private toMessage(r: MsgRow): QueueMessage {
     const rcpts = this.db.prepare('SELECT * FROM queue_recipients WHERE message_id = ? ORDER BY id').all(r.id) as RcptRow[];
-    return { id: r.id, accountId: r.account_id, sender: r.sender, fileId: r.file_id, size: r.size, created: new Date(r.created), isDsn: r.is_dsn !== 0, recipients: rcpts.map(toRcpt) };
+    return { id: r.id, accountId: r.account_id, sender: r.sender, fileId: r.file_id, size: r.size, created: new Date(r.created), isDsn: r.is_dsn !== 0, requireTls: r.require_tls !== 0, recipients: rcpts.map(toRcpt) };
   }
 
   get(id: number): QueueMessage | null {

@@ -135,7 +135,44 @@ const migrations: string[] = [
     keys TEXT NOT NULL
   );
   `,
-  // 5: \Recent (RFC 3501 2.3.2), as Dovecot keeps it: messages from this UID on are recent until a
+  // 5: outbound TLS policies. mta_sts_policies caches fetched MTA-STS policies (RFC 8461 5.1:
+  // kept for max_age, used when a later fetch fails). tls_results counts delivery TLS results
+  // per policy domain and UTC day for TLS-RPT (RFC 8460 4), one row per policy, MX host, IP
+  // and result; tls_reports keeps the aggregate reports other domains send to our rua;
+  // queue_messages.require_tls marks RFC 8689 REQUIRETLS messages.
+  `
+  CREATE TABLE mta_sts_policies (
+    domain TEXT PRIMARY KEY,
+    policy_id TEXT NOT NULL,
+    policy_text TEXT NOT NULL,
+    fetched INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+  );
+  CREATE TABLE tls_results (
+    day TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    policy_type TEXT NOT NULL,
+    policy_string TEXT NOT NULL,
+    mx_host TEXT NOT NULL,
+    receiving_ip TEXT NOT NULL,
+    result_type TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, policy_domain, policy_type, policy_string, mx_host, receiving_ip, result_type)
+  );
+  CREATE TABLE tls_reports (
+    id INTEGER PRIMARY KEY,
+    policy_domain TEXT NOT NULL,
+    day TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    UNIQUE (organization, report_id)
+  );
+  CREATE INDEX tls_reports_domain_day ON tls_reports(policy_domain, day);
+  ALTER TABLE queue_messages ADD COLUMN require_tls INTEGER NOT NULL DEFAULT 0;
+  `,
+  // 6: \Recent (RFC 3501 2.3.2), as Dovecot keeps it: messages from this UID on are recent until a
   // session selecting the mailbox claims them. Mail that was there before the upgrade is not new.
   `
   ALTER TABLE mailboxes ADD COLUMN first_recent_uid INTEGER NOT NULL DEFAULT 1;

@@ -13,7 +13,7 @@ import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
-  StoredCredentials, TlsPubKey,
+  StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
@@ -25,6 +25,7 @@ import { QueueRepo } from './queue-repo.js';
 import { QuotaRepo } from './quota-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
+import { TlsPolicyRepo } from './tls-policy-repo.js';
 
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   private readonly keys: TlsKeyRepo;
   private readonly queue: QueueRepo;
   private readonly quota: QuotaRepo;
+  private readonly tlsPolicies: TlsPolicyRepo;
   private readonly myBlocks: number[] = [];
   /**
    * \Recent claims not yet committed, by mailbox id (with its UIDVALIDITY: an id can come back
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
     this.messages = new MessageRepo(this.db);
     this.keys = new TlsKeyRepo(this.db);
     this.queue = new QueueRepo(this.db);
+    this.tlsPolicies = new TlsPolicyRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
@@ -551,10 +554,10 @@ export class SqliteStore implements Store {
 
   // Outbound queue.
 
-  async enqueue(accountId: number | null, sender: string, recipients: string[], blob: StagedBlob, opts?: { isDsn?: boolean }): Promise<QueueMessage> {
+  async enqueue(accountId: number | null, sender: string, recipients: string[], blob: StagedBlob, opts?: { isDsn?: boolean; requireTls?: boolean }): Promise<QueueMessage> {
     const id = await this.group.run(() => {
       this.persistInline([blob]);
-      return this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, opts?.isDsn ?? false);
+      return this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, opts?.isDsn ?? false, opts?.requireTls ?? false);
     });
     return this.queue.get(id)!;
   }
@@ -565,6 +568,47 @@ export class SqliteStore implements Store {
 
   async getQueueMessage(id: number): Promise<QueueMessage | null> {
     return this.queue.get(id);
+  }
+
+  async getMtaStsPolicy(domain: string): Promise<MtaStsCacheEntry | null> {
+    return this.tlsPolicies.getMtaSts(domain);
+  }
+
+  async listMtaStsPolicies(): Promise<MtaStsCacheEntry[]> {
+    return this.tlsPolicies.listMtaSts();
+  }
+
+  async putMtaStsPolicy(entry: MtaStsCacheEntry): Promise<void> {
+    await this.group.run(() => this.tlsPolicies.putMtaSts(entry));
+  }
+
+  async deleteMtaStsPolicy(domain: string): Promise<void> {
+    await this.group.run(() => this.tlsPolicies.deleteMtaSts(domain));
+  }
+
+  async addTlsResults(results: { key: TlsResultKey; count: number }[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.group.run(() => results.forEach((r) => this.tlsPolicies.addResult(r.key, r.count)));
+  }
+
+  async listTlsResults(day: string, policyDomain?: string): Promise<TlsResultCount[]> {
+    return this.tlsPolicies.listResults(day, policyDomain);
+  }
+
+  async addTlsReport(r: StoredTlsReport): Promise<void> {
+    await this.group.run(() => this.tlsPolicies.addReport(r));
+  }
+
+  async listTlsReports(policyDomain?: string, day?: string): Promise<StoredTlsReport[]> {
+    return this.tlsPolicies.listReports(policyDomain, day);
+  }
+
+  async listTlsResultDays(): Promise<string[]> {
+    return this.tlsPolicies.resultDays();
+  }
+
+  async deleteTlsResultsBefore(day: string): Promise<void> {
+    await this.group.run(() => this.tlsPolicies.pruneResults(day));
   }
 
   async dueQueueRecipients(now: Date): Promise<QueueRecipient[]> {
