@@ -8,6 +8,7 @@ import { accountCommand, setAccountPasswordCommand } from './account.js';
 import { extractDir } from './args.js';
 import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-error.js';
 import { configCommand } from './config-tlspubkey.js';
+import { dmarcCommand } from './dmarc.js';
 import { queueCommand } from './queue.js';
 import { quickstartCommand } from './quickstart.js';
 
@@ -18,6 +19,7 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS
   setaccountpassword ACCOUNT
   queue list | retry ID | drop ID
+  dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   setaccountpassword: setAccountPasswordCommand,
   config: configCommand,
   queue: queueCommand,
+  dmarc: dmarcCommand,
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

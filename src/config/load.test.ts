@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from './load.js';
+import { ConfigError, loadConfig, parseConfig, parseResolverAddress } from './load.js';
 import { renderConfig } from './write.js';
 import YAML from 'yaml';
 
@@ -30,6 +30,15 @@ test('outbound: private addresses refused unless allowed', () => {
   assert.deepEqual(parseConfig({ ...base, outbound: { allowPrivateAddresses: true } }, '/d').outbound, { allowPrivateAddresses: true });
 });
 
+test('dns.resolver and dmarc.exceptions', () => {
+  assert.deepEqual(parseConfig(base, '/d').dns, { resolver: null });
+  assert.deepEqual(parseConfig({ ...base, dns: { resolver: '127.0.0.1:5353' } }, '/d').dns, { resolver: '127.0.0.1:5353' });
+  assert.deepEqual(parseResolverAddress('[::1]:53'), { host: '::1', port: 53 });
+  assert.deepEqual(parseResolverAddress('192.0.2.1'), { host: '192.0.2.1', port: 53 });
+  assert.equal(parseResolverAddress('resolver.example:53'), null);
+  assert.deepEqual(parseConfig({ ...base, dmarc: { exceptions: ['Lists.Example.'] } }, '/d').dmarc, { exceptions: ['lists.example'] });
+});
+
 test('errors name the key and the bad value', () => {
   const cases: [unknown, RegExp][] = [
     [{ ...base, colour: 'blue' }, /^colour: unknown key/],
@@ -45,6 +54,10 @@ test('errors name the key and the bad value', () => {
     [{ ...base, listeners: { main: { ips: ['127.0.0.1'] } } }, /^tls: imaps, submissions and https listeners need/],
     [{ ...base, outbound: { allowPrivateAddresses: 'yes' } }, /^outbound\.allowPrivateAddresses: must be true or false/],
     [{ ...base, outbound: { allowPrivate: true } }, /^outbound\.allowPrivate: unknown key/],
+    [{ ...base, dns: { resolver: 'localhost:53' } }, /^dns\.resolver: must be IP, IP:PORT/],
+    [{ ...base, dns: { resolver: '127.0.0.1:70000' } }, /^dns\.resolver: must be IP, IP:PORT/],
+    [{ ...base, dmarc: { exceptions: 'x.example' } }, /^dmarc\.exceptions: must be a list/],
+    [{ ...base, dmarc: { exceptions: ['bad domain'] } }, /^dmarc\.exceptions\[0\]: not a domain/],
     [null, /must be a mapping/],
   ];
   for (const [doc, re] of cases) {

@@ -193,10 +193,45 @@ function parseOutbound(v: unknown): Config['outbound'] {
   return { allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses') };
 }
 
+function parseDns(v: unknown): NonNullable<Config['dns']> {
+  if (v === undefined) return { resolver: null };
+  const o = obj(v, 'dns');
+  checkKeys(o, 'dns', ['resolver']);
+  if (o.resolver === undefined) return { resolver: null };
+  const r = str(o.resolver, 'dns.resolver');
+  if (!parseResolverAddress(r)) throw new ConfigError(`dns.resolver: must be IP, IP:PORT or [IPv6]:PORT; got ${show(r)}`);
+  return { resolver: r };
+}
+
+/** "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6 address; null when malformed. */
+export function parseResolverAddress(s: string): { host: string; port: number } | null {
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([0-9.]+)(?::(\d{1,5}))?$/.exec(s);
+  if (m) {
+    const port = m[2] === undefined ? 53 : Number(m[2]);
+    return isIP(m[1]!) && port > 0 && port < 65536 ? { host: m[1]!, port } : null;
+  }
+  return isIP(s) === 6 ? { host: s, port: 53 } : null;
+}
+
+function parseDmarc(v: unknown): NonNullable<Config['dmarc']> {
+  if (v === undefined) return { exceptions: [] };
+  const o = obj(v, 'dmarc');
+  checkKeys(o, 'dmarc', ['exceptions']);
+  if (o.exceptions === undefined) return { exceptions: [] };
+  if (!Array.isArray(o.exceptions)) throw new ConfigError(`dmarc.exceptions: must be a list of domains; got ${show(o.exceptions)}`);
+  return {
+    exceptions: o.exceptions.map((d, i) => {
+      const name = str(d, `dmarc.exceptions[${i}]`).toLowerCase().replace(/\.$/, '');
+      if (!HOSTNAME.test(name)) throw new ConfigError(`dmarc.exceptions[${i}]: not a domain: ${show(d)}`);
+      return name;
+    }),
+  };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'dmarc']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -227,6 +262,8 @@ export function parseConfig(doc: unknown, dir: string): Config {
     transports: parseTransports(o.transports),
     quota: parseQuota(o.quota),
     outbound: parseOutbound(o.outbound),
+    dns: parseDns(o.dns),
+    dmarc: parseDmarc(o.dmarc),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

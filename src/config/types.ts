@@ -93,4 +93,19 @@ export interface Config {
   /** Storage quota of accounts without one of their own, in bytes; null for none. */
   quota: { default: number | null };
   outbound: OutboundConfig;
+  /** DNS: the resolver for SPF/DKIM/DMARC and the other lookups; absent: the system's. */
+  dns?: DnsConfig;
+  /** DMARC enforcement on incoming mail; absent: the defaults. */
+  dmarc?: DmarcConfig;
+}
+
+export interface DnsConfig {
+  /** "IP" or "IP:PORT" ("[IPv6]:PORT") of a recursive resolver; null: the system's resolvers. */
+  resolver: string | null;
+}
+
+export interface DmarcConfig {
+  /** RFC5322.From domains (and their subdomains) whose DMARC failures are not enforced for any
+   * account: senders known to break DMARC. Never applies to our own domains. */
+  exceptions: string[];
 }

@@ -2,6 +2,7 @@
 // listener, and shuts down cleanly on SIGTERM/SIGINT: listeners close, sessions end, in-flight
 // commits finish, the store closes.
 
+import { resolverAt } from './dns-resolver.js';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { listenerTlsOptions } from '../tls/server-context.js';
@@ -51,7 +52,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     sessions,
     log,
     tls: loadTlsContext(config),
-    resolver: hooks.resolver,
+    resolver: hooks.resolver ?? (config.dns?.resolver ? resolverAt(config.dns.resolver) : undefined),
     shutdown: controller.signal,
   };
   const queue = startQueue(ctx, hooks.queue);

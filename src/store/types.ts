@@ -227,6 +227,9 @@ export interface Store {
   /** Both answers a recipient needs (RCPT): whether `domain` (A-labels) is ours, and the account
    * address `address` (local@domain) when it exists. */
   lookupRecipient(address: string, domain: string): Promise<{ localDomain: boolean; address: Address | null }>;
+  /** From domains (lower-case A-labels) whose DMARC failures are not enforced for the account. */
+  listDmarcExceptions(accountId: number): Promise<string[]>;
+  setDmarcException(accountId: number, domain: string, on: boolean): Promise<void>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

@@ -140,3 +140,20 @@ test('account quota: SIZE with K, M or G, none, default from postern.conf; bad s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dmarc exception list/add/rm: per account, lower-case A-labels, bad domains refused', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const d = (...args: string[]) => postern(['--dir', dir, 'dmarc', 'exception', ...args]);
+    assert.equal(d('list', 'alice').stdout, '');
+    assert.equal(d('add', 'alice', 'Lists.Example.ORG').stdout, 'lists.example.org\n');
+    assert.equal(d('add', 'alice', 'bücher.example').stdout, 'lists.example.org\nxn--bcher-kva.example\n');
+    assert.equal(d('rm', 'alice', 'lists.example.org').stdout, 'xn--bcher-kva.example\n');
+    assertFails(d('add', 'alice', 'not a domain'), /not a domain/, 65);
+    assertFails(d('add', 'nobody', 'x.example'), /account nobody not found/, 65);
+    assertFails(d('add', 'alice'), /usage: postern dmarc exception/, 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -126,6 +126,37 @@ const migrations: string[] = [
     SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id
   );
   `,
+  // 4: DMARC exceptions per account (From domains whose failures are not enforced for it), and the
+  // per-account junk filter: settings and message counts, token counts (32-bit token hashes), and
+  // the messages already trained (by a digest of their header section, so a message moved back out
+  // of Junk is untrained rather than counted twice).
+  `
+  CREATE TABLE dmarc_exceptions (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    PRIMARY KEY (account_id, domain)
+  ) WITHOUT ROWID;
+  CREATE TABLE junk_accounts (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    threshold REAL,
+    spam_messages INTEGER NOT NULL DEFAULT 0,
+    ham_messages INTEGER NOT NULL DEFAULT 0,
+    seeded INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE junk_tokens (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    token INTEGER NOT NULL,
+    spam INTEGER NOT NULL DEFAULT 0,
+    ham INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, token)
+  ) WITHOUT ROWID;
+  CREATE TABLE junk_trained (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    spam INTEGER NOT NULL,
+    PRIMARY KEY (account_id, digest)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

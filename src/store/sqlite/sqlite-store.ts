@@ -23,6 +23,7 @@ import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
 import { QueueRepo } from './queue-repo.js';
 import { QuotaRepo } from './quota-repo.js';
+import { DmarcRepo } from './dmarc-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   private readonly keys: TlsKeyRepo;
   private readonly queue: QueueRepo;
   private readonly quota: QuotaRepo;
+  private readonly dmarc: DmarcRepo;
   private readonly myBlocks: number[] = [];
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
@@ -73,6 +75,7 @@ export class SqliteStore implements Store {
     this.keys = new TlsKeyRepo(this.db);
     this.queue = new QueueRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
+    this.dmarc = new DmarcRepo(this.db);
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
@@ -204,6 +207,14 @@ export class SqliteStore implements Store {
 
   async lookupRecipient(address: string, domain: string): Promise<{ localDomain: boolean; address: Address | null }> {
     return this.accounts.lookupRecipient(address, domain);
+  }
+
+  async listDmarcExceptions(accountId: number): Promise<string[]> {
+    return this.dmarc.list(accountId);
+  }
+
+  async setDmarcException(accountId: number, domain: string, on: boolean): Promise<void> {
+    await this.group.run(() => this.dmarc.set(accountId, domain, on));
   }
 
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
