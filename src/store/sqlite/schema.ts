@@ -131,26 +131,26 @@ const migrations: string[] = [
   // the messages already trained (by a digest of their header section, so a message moved back out
   // of Junk is untrained rather than counted twice).
   `
-  CREATE TABLE dmarc_exceptions (
+  CREATE TABLE IF NOT EXISTS dmarc_exceptions (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     domain TEXT NOT NULL,
     PRIMARY KEY (account_id, domain)
   ) WITHOUT ROWID;
-  CREATE TABLE junk_accounts (
+  CREATE TABLE IF NOT EXISTS junk_accounts (
     account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     threshold REAL,
     spam_messages INTEGER NOT NULL DEFAULT 0,
     ham_messages INTEGER NOT NULL DEFAULT 0,
     seeded INTEGER NOT NULL DEFAULT 0
   );
-  CREATE TABLE junk_tokens (
+  CREATE TABLE IF NOT EXISTS junk_tokens (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     token INTEGER NOT NULL,
     spam INTEGER NOT NULL DEFAULT 0,
     ham INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (account_id, token)
   ) WITHOUT ROWID;
-  CREATE TABLE junk_trained (
+  CREATE TABLE IF NOT EXISTS junk_trained (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     digest TEXT NOT NULL,
     spam INTEGER NOT NULL,
