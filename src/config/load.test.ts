@@ -36,7 +36,9 @@ test('dns.resolver and dmarc.exceptions', () => {
   assert.deepEqual(parseResolverAddress('[::1]:53'), { host: '::1', port: 53 });
   assert.deepEqual(parseResolverAddress('192.0.2.1'), { host: '192.0.2.1', port: 53 });
   assert.equal(parseResolverAddress('resolver.example:53'), null);
-  assert.deepEqual(parseConfig({ ...base, dmarc: { exceptions: ['Lists.Example.'] } }, '/d').dmarc, { exceptions: ['lists.example'] });
+  assert.deepEqual(parseConfig({ ...base, dmarc: { exceptions: ['Lists.Example.'] } }, '/d').dmarc, { exceptions: ['lists.example'], enforce: true });
+  assert.deepEqual(parseConfig(base, '/d').junk, { enabled: true, threshold: 0.9 });
+  assert.deepEqual(parseConfig({ ...base, junk: { enabled: false, threshold: 0.8 } }, '/d').junk, { enabled: false, threshold: 0.8 });
 });
 
 test('errors name the key and the bad value', () => {
@@ -58,6 +60,7 @@ test('errors name the key and the bad value', () => {
     [{ ...base, dns: { resolver: '127.0.0.1:70000' } }, /^dns\.resolver: must be IP, IP:PORT/],
     [{ ...base, dmarc: { exceptions: 'x.example' } }, /^dmarc\.exceptions: must be a list/],
     [{ ...base, dmarc: { exceptions: ['bad domain'] } }, /^dmarc\.exceptions\[0\]: not a domain/],
+    [{ ...base, junk: { threshold: 2 } }, /^junk\.threshold: must be a number above 0/],
     [null, /must be a mapping/],
   ];
   for (const [doc, re] of cases) {

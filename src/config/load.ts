@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { DEFAULT_IMAP_LIMITS, DEFAULT_SMTP_LIMITS } from './defaults.js';
 import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
 import { parseSize } from './size.js';
+import { DEFAULT_THRESHOLD } from '../junk/limits.js';
 import { SERVICE_PORTS, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
 
 export const CONFIG_FILE = 'postern.conf';
@@ -214,10 +215,11 @@ export function parseResolverAddress(s: string): { host: string; port: number } 
 }
 
 function parseDmarc(v: unknown): NonNullable<Config['dmarc']> {
-  if (v === undefined) return { exceptions: [] };
+  if (v === undefined) return { exceptions: [], enforce: true };
   const o = obj(v, 'dmarc');
-  checkKeys(o, 'dmarc', ['exceptions']);
-  if (o.exceptions === undefined) return { exceptions: [] };
+  checkKeys(o, 'dmarc', ['exceptions', 'enforce']);
+  const enforce = o.enforce === undefined ? true : bool(o.enforce, 'dmarc.enforce');
+  if (o.exceptions === undefined) return { exceptions: [], enforce };
   if (!Array.isArray(o.exceptions)) throw new ConfigError(`dmarc.exceptions: must be a list of domains; got ${show(o.exceptions)}`);
   return {
     exceptions: o.exceptions.map((d, i) => {
@@ -225,13 +227,23 @@ function parseDmarc(v: unknown): NonNullable<Config['dmarc']> {
       if (!HOSTNAME.test(name)) throw new ConfigError(`dmarc.exceptions[${i}]: not a domain: ${show(d)}`);
       return name;
     }),
+    enforce,
   };
+}
+
+function parseJunk(v: unknown): NonNullable<Config['junk']> {
+  if (v === undefined) return { enabled: true, threshold: DEFAULT_THRESHOLD };
+  const o = obj(v, 'junk');
+  checkKeys(o, 'junk', ['enabled', 'threshold']);
+  const threshold = o.threshold === undefined ? DEFAULT_THRESHOLD : o.threshold;
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw new ConfigError(`junk.threshold: must be a number above 0 and at most 1; got ${show(threshold)}`);
+  return { enabled: o.enabled === undefined ? true : bool(o.enabled, 'junk.enabled'), threshold };
 }
 
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'dmarc']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'dmarc', 'junk']);
   const hostname = str(o.hostname, 'hostname');
   if (!HOSTNAME.test(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -264,6 +276,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     outbound: parseOutbound(o.outbound),
     dns: parseDns(o.dns),
     dmarc: parseDmarc(o.dmarc),
+    junk: parseJunk(o.junk),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

@@ -97,6 +97,14 @@ export interface Config {
   dns?: DnsConfig;
   /** DMARC enforcement on incoming mail; absent: the defaults. */
   dmarc?: DmarcConfig;
+  /** The per-account junk filter; absent: off. */
+  junk?: JunkConfig;
+}
+
+export interface JunkConfig {
+  enabled: boolean;
+  /** Score (0..1) from which mail goes to Junk, for accounts without their own. */
+  threshold: number;
 }
 
 export interface DnsConfig {
@@ -108,4 +116,6 @@ export interface DmarcConfig {
   /** RFC5322.From domains (and their subdomains) whose DMARC failures are not enforced for any
    * account: senders known to break DMARC. Never applies to our own domains. */
   exceptions: string[];
+  /** Apply the policies (default); false: only record the verdicts (the behaviour before). */
+  enforce: boolean;
 }

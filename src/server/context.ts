@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
+import type { JunkService } from '../junk/service.js';
 
 export interface ServerContext {
   store: Store;
@@ -20,6 +21,8 @@ export interface ServerContext {
   tls: SecureContext | null;
   /** DNS for SPF/DKIM/DMARC checks of incoming mail; node:dns when absent (tests serve their own records). */
   resolver?: DnsResolver;
+  /** The per-account junk filter, when enabled (config junk.enabled). */
+  junk?: JunkService;
   /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */
   queue?: { kick(): void };
   /** Resolves when the server is shutting down: servers stop accepting and end sessions. */

@@ -3,6 +3,7 @@
 // commits finish, the store closes.
 
 import { resolverAt } from './dns-resolver.js';
+import { JunkService } from '../junk/service.js';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { listenerTlsOptions } from '../tls/server-context.js';
@@ -55,6 +56,10 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     resolver: hooks.resolver ?? (config.dns?.resolver ? resolverAt(config.dns.resolver) : undefined),
     shutdown: controller.signal,
   };
+  if (config.junk?.enabled) {
+    ctx.junk = new JunkService(store, log, { threshold: config.junk.threshold });
+    ctx.junk.start();
+  }
   const queue = startQueue(ctx, hooks.queue);
   ctx.queue = queue;
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
@@ -63,6 +68,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
+    await ctx.junk?.stop();
     await store.close();
   };
   try {

@@ -204,8 +204,37 @@ export interface QueueRecipient {
   lastError: string | null;
 }
 
+export interface JunkAccountState {
+  /** The account's spam threshold (0..1); null for the server default. */
+  threshold: number | null;
+  spamMessages: number;
+  hamMessages: number;
+  /** Existing mail has been trained once (first use). */
+  seeded: boolean;
+}
+
+export interface JunkTrainResult {
+  /** False when the message was already trained as this class. */
+  changed: boolean;
+  /** It had been trained as the other class, and that was undone. */
+  untrained: boolean;
+}
+
+/** The junk filter's per-account statistics (src/junk). */
+export interface JunkStats {
+  state(accountId: number): Promise<JunkAccountState>;
+  /** Every token as [hash, spam, ham]; read synchronously in one go by the model loader. */
+  tokens(accountId: number): Promise<[number, number, number][]>;
+  tokenCount(accountId: number): Promise<number>;
+  train(accountId: number, digest: string, spam: boolean, tokens: readonly number[]): Promise<JunkTrainResult>;
+  prune(accountId: number): Promise<number>;
+  setThreshold(accountId: number, threshold: number | null): Promise<void>;
+  markSeeded(accountId: number): Promise<void>;
+}
+
 export interface Store {
   readonly changes: ChangeFeed;
+  readonly junk: JunkStats;
 
   // Domains, accounts, addresses.
   listDomains(): Promise<Domain[]>;

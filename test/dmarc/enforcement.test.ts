@@ -41,7 +41,7 @@ before(async () => {
   // Our own domain publishes only p=none: the own-domain rule must not depend on it.
   records.push({ name: '_dmarc.example.test', type: 'TXT', value: 'v=DMARC1; p=none' });
   dns = await startUnbound([...SENDERS, 'example.test'], records);
-  h = await startHarness({ resolver: resolverAt(dns.address), dmarc: { exceptions: ['listed.test'] } });
+  h = await startHarness({ resolver: resolverAt(dns.address), dmarc: { exceptions: ['listed.test'], enforce: true } });
   await h.store.setDmarcException(h.bob.id, 'broken.test', true);
 });
 after(async () => {

@@ -25,11 +25,13 @@ export async function dmarcRouting(s: SessionView, tx: Transaction, auth: AuthCh
   const serverExempt = from !== null && domainListed(from, s.ctx.config.dmarc?.exceptions ?? []);
   // RFC 7489 6.6.4: one draw per message, so all recipients see the same sampling.
   const sample = randomInt(0, 100);
+  // dmarc.enforce false: the verdicts are only recorded.
+  const enforce = s.ctx.config.dmarc?.enforce ?? true;
   const perAccount = new Map<number, Disposition>();
   for (const r of tx.recipients) {
     if (r.accountId === null || perAccount.has(r.accountId)) continue;
     const exempt = serverExempt || (from !== null && domainListed(from, await store.listDmarcExceptions(r.accountId)));
-    perAccount.set(r.accountId, dmarcDisposition(auth.dmarc, { ownDomain, exempt, sample }));
+    perAccount.set(r.accountId, enforce ? dmarcDisposition(auth.dmarc, { ownDomain, exempt, sample }) : 'inbox');
   }
   const junk = new Set([...perAccount].filter(([, d]) => d !== 'inbox').map(([id]) => id));
   return { verdict: messageDisposition([...perAccount.values()]), junk, perAccount, ownDomain };

@@ -12,6 +12,7 @@ import type { ListenerPolicy } from './policy.js';
 import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
 import { dmarcRouting } from './dmarc-routing.js';
+import { junkVerdicts } from './junk-verdicts.js';
 import { plainIp, receivedField, withProtocol } from './trace-headers.js';
 
 export const incomingPolicy: ListenerPolicy = {
@@ -48,7 +49,9 @@ export const incomingPolicy: ListenerPolicy = {
     const parts: SourcePart[] = [];
     let pos = 0;
     for (const f of head.fields) {
-      if (f.name !== 'authentication-results' || !isForgedAuthResults(fieldValue(head.buf, f), hostname)) continue;
+      // Our verdict fields come from us only.
+      const forged = f.name === 'x-postern-junk' || (f.name === 'authentication-results' && isForgedAuthResults(fieldValue(head.buf, f), hostname));
+      if (!forged) continue;
       if (f.start > pos) parts.push(spool.part(pos, f.start));
       pos = f.end;
     }
@@ -81,6 +84,8 @@ export const incomingPolicy: ListenerPolicy = {
       date: new Date(),
     });
     // RFC 8601 5: our verdicts on top, above our Received field.
-    return original.prepend(Buffer.from(auth.fields + received, 'utf8'));
+    const message = original.prepend(Buffer.from(auth.fields + received, 'utf8'));
+    if (s.ctx.junk) await junkVerdicts(s.ctx.junk, message, tx.routing, s, routing.perAccount.keys());
+    return message;
   },
 };

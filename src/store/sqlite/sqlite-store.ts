@@ -11,6 +11,7 @@ import { LocalChangeFeed, type Change, type ChangeFeed } from '../change-feed.js
 import { StoreError, asStoreIoError, notFound } from '../errors.js';
 import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
+  JunkStats,
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey,
@@ -24,6 +25,7 @@ import { MessageRepo } from './message-repo.js';
 import { QueueRepo } from './queue-repo.js';
 import { QuotaRepo } from './quota-repo.js';
 import { DmarcRepo } from './dmarc-repo.js';
+import { JunkRepo } from './junk-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
   private readonly queue: QueueRepo;
   private readonly quota: QuotaRepo;
   private readonly dmarc: DmarcRepo;
+  readonly junk: JunkStats;
   private readonly myBlocks: number[] = [];
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
@@ -76,6 +79,16 @@ export class SqliteStore implements Store {
     this.queue = new QueueRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.dmarc = new DmarcRepo(this.db);
+    const junk = new JunkRepo(this.db);
+    this.junk = {
+      state: async (id) => junk.state(id),
+      tokens: async (id) => [...junk.tokens(id)],
+      tokenCount: async (id) => junk.tokenCount(id),
+      train: (id, digest, spam, tokens) => this.group.run(() => junk.train(id, digest, spam, tokens)),
+      prune: (id) => this.group.run(() => junk.prune(id)),
+      setThreshold: async (id, t) => void (await this.group.run(() => junk.setThreshold(id, t))),
+      markSeeded: async (id) => void (await this.group.run(() => junk.markSeeded(id))),
+    };
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
@@ -470,7 +483,7 @@ export class SqliteStore implements Store {
         return { uidValidity: dest.uidValidity, sourceUids: keep.map((x) => x.m.uid), destUids, modseq, unused: staged.filter((b) => !keep.some((k) => k.blob === b)) };
       });
       for (const b of r.unused) await b.discard();
-      if (r.destUids.length) this.changes.publish(accountId, [{ kind: 'append', mailboxId: toMailboxId, uids: r.destUids, modseq: r.modseq }]);
+      if (r.destUids.length) this.changes.publish(accountId, [{ kind: 'append', mailboxId: toMailboxId, uids: r.destUids, modseq: r.modseq, fromMailboxId: src.id }]);
       return { uidValidity: r.uidValidity, sourceUids: r.sourceUids, destUids: r.destUids };
     } catch (err) {
       for (const b of staged) await b.discard();
@@ -500,7 +513,7 @@ export class SqliteStore implements Store {
     return {
       result: { uidValidity: dest.uidValidity, sourceUids, destUids },
       changes: [
-        { kind: 'append', mailboxId: dest.id, uids: destUids, modseq: destModseq },
+        { kind: 'append', mailboxId: dest.id, uids: destUids, modseq: destModseq, fromMailboxId: src.id },
         { kind: 'expunge', mailboxId: src.id, uids: [...sourceUids].sort((a, b) => a - b), modseq: srcModseq },
       ],
     };
