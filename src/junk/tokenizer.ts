@@ -4,7 +4,8 @@
 // without spaces (Chinese, Japanese, Thai) give character bigrams. Tokens are hashed to 32 bits,
 // which keeps the per-account tables small; a collision only merges two rare tokens' counts.
 
-import { getHeaderValue, parseMessage, searchableText, decodeEncodedWords } from '../mime/index.js';
+import { decodeCharset, decodeEncodedWords, getHeaderValue, parseMessage, searchableText, type MimePart } from '../mime/index.js';
+import { decodeTransfer } from '../mime/transfer-decode.js';
 import { MAX_TOKENIZE_BYTES, MAX_TOKENS_PER_MESSAGE } from './limits.js';
 
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu;
@@ -52,7 +53,8 @@ export function tokenize(raw: Buffer): number[] {
   if (ar) for (const m of ar.matchAll(/\b(spf|dkim|dmarc)=(\w+)/g)) add(`ar:${m[1]}=${m[2]}`);
 
   const text = searchableText(buf, root).body;
-  for (const m of text.matchAll(URL_HOST)) {
+  // Link targets: in the text, and in the markup of HTML parts (href values are not text).
+  for (const m of (text + ' ' + htmlMarkup(buf, root)).matchAll(URL_HOST)) {
     const host = m[1]!.toLowerCase();
     add('url:' + host);
     add('url:' + host.split('.').slice(-2).join('.'));
@@ -60,6 +62,25 @@ export function tokenize(raw: Buffer): number[] {
   if (/<html|<body|<a\s/i.test(buf.toString('latin1', root.bodyStart, Math.min(buf.length, root.bodyStart + 4096)))) add('x:html');
   words(text, add);
   return [...out];
+}
+
+function htmlMarkup(buf: Buffer, root: MimePart): string {
+  let out = '';
+  const walk = (p: MimePart): void => {
+    if (p.children) p.children.forEach(walk);
+    else if (p.type === 'text' && p.subtype === 'html') {
+      const raw = buf.subarray(p.bodyStart, p.bodyEnd);
+      let bytes: Buffer;
+      try {
+        bytes = decodeTransfer(raw, p.encoding);
+      } catch {
+        bytes = raw;
+      }
+      out += decodeCharset(bytes, p.params.find((x) => x.name === 'charset')?.value) + ' ';
+    }
+  };
+  walk(root);
+  return out;
 }
 
 function words(text: string, emit: (w: string) => void): void {
