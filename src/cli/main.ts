@@ -9,6 +9,7 @@ import { extractDir } from './args.js';
 import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-error.js';
 import { configCommand } from './config-tlspubkey.js';
 import { dmarcCommand } from './dmarc.js';
+import { junkCommand } from './junk.js';
 import { queueCommand } from './queue.js';
 import { quickstartCommand } from './quickstart.js';
 
@@ -20,6 +21,7 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   setaccountpassword ACCOUNT
   queue list | retry ID | drop ID
   dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN
+  junk show ACCOUNT | threshold ACCOUNT VALUE|default
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM
 DIR defaults to $POSTERN_DIR, else ./data.`;
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   config: configCommand,
   queue: queueCommand,
   dmarc: dmarcCommand,
+  junk: junkCommand,
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

@@ -46,6 +46,8 @@ export class JunkService {
         .finally(() => this.seeding.delete(accountId));
       this.seeding.set(accountId, p);
     }
+    // The threshold is read each time: `postern junk threshold` changes it from another process.
+    model.threshold = (await this.store.junk.state(accountId)).threshold;
     return classify(model, tokens, this.opts.threshold);
   }
 

@@ -157,3 +157,20 @@ test('dmarc exception list/add/rm: per account, lower-case A-labels, bad domains
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('junk show/threshold: per account, bad values refused', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const j = (...args: string[]) => postern(['--dir', dir, 'junk', ...args]);
+    assert.equal(j('show', 'alice').stdout, 'alice\tspam 0\tham 0\ttokens 0\tthreshold 0.9 (server default)\n');
+    assert.equal(j('threshold', 'alice', '0.75').stdout, 'alice\tspam 0\tham 0\ttokens 0\tthreshold 0.75\n');
+    assert.equal(j('threshold', 'alice', 'default').stdout, 'alice\tspam 0\tham 0\ttokens 0\tthreshold 0.9 (server default)\n');
+    assertFails(j('threshold', 'alice', '1.5'), /not a threshold/, 65);
+    assertFails(j('threshold', 'alice', 'x'), /not a threshold/, 65);
+    assertFails(j('show', 'nobody'), /account nobody not found/, 65);
+    assertFails(j('frob'), /usage: postern junk/, 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
