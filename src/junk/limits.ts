@@ -19,3 +19,9 @@ export const SEED_MESSAGES_PER_CLASS = 500;
 export const MIN_TRAINED_PER_CLASS = 5;
 /** Default spam threshold on the 0..1 score. */
 export const DEFAULT_THRESHOLD = 0.9;
+/** Sender reputation keys kept per account (least recently updated dropped). */
+export const MAX_REPUTATION_KEYS = 20_000;
+/** First contact: the threshold is lowered by this much for a sender domain never seen before. */
+export const NEW_SENDER_STRICTNESS = 0.1;
+/** A known sender's mail goes to Junk only from this score on. */
+export const KNOWN_SENDER_THRESHOLD = 0.999;

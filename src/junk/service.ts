@@ -8,6 +8,7 @@ import { classify, type Verdict } from './filter.js';
 import { DEFAULT_THRESHOLD } from './limits.js';
 import { JunkModels } from './model.js';
 import { JunkTrainer } from './trainer.js';
+import { familiarity, type SenderKeys } from './reputation.js';
 
 export interface JunkOptions {
   /** Score from which mail is spam, for accounts without a threshold of their own. */
@@ -37,7 +38,7 @@ export class JunkService {
     await Promise.allSettled(this.seeding.values());
   }
 
-  async verdict(accountId: number, tokens: readonly number[]): Promise<Verdict> {
+  async verdict(accountId: number, tokens: readonly number[], sender?: SenderKeys): Promise<Verdict> {
     const model = await this.models.get(accountId);
     if (!model.seeded && !this.seeding.has(accountId)) {
       model.seeded = true;
@@ -48,7 +49,8 @@ export class JunkService {
     }
     // The threshold is read each time: `postern junk threshold` changes it from another process.
     model.threshold = (await this.store.junk.state(accountId)).threshold;
-    return classify(model, tokens, this.opts.threshold);
+    const familiar = sender ? familiarity(sender, await this.store.junk.reputation(accountId, sender.keys)) : undefined;
+    return classify(model, tokens, this.opts.threshold, familiar);
   }
 
   /** Resolves when seeding and queued training are done (tests, bench). */

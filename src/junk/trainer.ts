@@ -4,12 +4,15 @@
 // tokenizing the message, updating the statistics) is queued and done one job at a time, off the
 // IMAP command's path, in a queue of bounded length. On an account's first use, its existing mail
 // trains the filter (Junk as spam; Inbox, Archive and Sent as ham; SEED_MESSAGES_PER_CLASS each).
+// Training also keeps sender reputation (reputation.ts): kept and junked mail per sender, and the
+// recipients of mail the user sent (messages a client saves in \Sent).
 
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import type { Change } from '../store/change-feed.js';
 import type { Mailbox, Store } from '../store/types.js';
-import { MAX_PENDING_TRAINING, MAX_TOKENS_PER_ACCOUNT, SEED_MESSAGES_PER_CLASS } from './limits.js';
+import { MAX_PENDING_TRAINING, MAX_REPUTATION_KEYS, MAX_TOKENS_PER_ACCOUNT, SEED_MESSAGES_PER_CLASS } from './limits.js';
+import { recipientKeys, senderKeys } from './reputation.js';
 import type { JunkModels } from './model.js';
 import { tokenize } from './tokenizer.js';
 
@@ -22,7 +25,8 @@ interface Job {
   accountId: number;
   mailboxId: number;
   uids: number[];
-  spam: boolean;
+  /** Train as spam or ham; 'wrote': mail the user sent (saved in Sent), for reputation only. */
+  spam: boolean | 'wrote';
 }
 
 /** A digest naming a message across copies and moves: its bytes after our own added fields would
@@ -64,7 +68,11 @@ export class JunkTrainer {
 
   private async onChanges(accountId: number, changes: Change[]): Promise<void> {
     for (const c of changes) {
-      if (c.kind === 'append' && c.fromMailboxId !== undefined) {
+      if (c.kind === 'append' && c.fromMailboxId === undefined) {
+        // A client saving what the user sent (APPEND to \Sent): its recipients become known.
+        const to = await this.store.getMailboxById(c.mailboxId);
+        if (to?.specialUse === '\\Sent') this.enqueue({ accountId, mailboxId: to.id, uids: c.uids, spam: 'wrote' });
+      } else if (c.kind === 'append' && c.fromMailboxId !== undefined) {
         const [to, from] = await Promise.all([this.store.getMailboxById(c.mailboxId), this.store.getMailboxById(c.fromMailboxId)]);
         if (!to || !from) continue;
         if (isJunk(to) && !isJunk(from)) this.enqueue({ accountId, mailboxId: to.id, uids: c.uids, spam: true });
@@ -106,10 +114,11 @@ export class JunkTrainer {
   }
 
   /** Trains the given messages as spam or ham; already-trained ones are skipped or moved over. */
-  async trainMessages(accountId: number, mailboxId: number, uids: number[], spam: boolean): Promise<void> {
+  async trainMessages(accountId: number, mailboxId: number, uids: number[], spam: boolean | 'wrote'): Promise<void> {
     for (const m of await this.store.getMessages(mailboxId, uids)) {
       const raw = await this.store.readBlob(m.fileId);
-      await this.trainOne(accountId, raw, spam);
+      if (spam === 'wrote') await this.store.junk.bumpReputation(accountId, recipientKeys(raw), 'wrote', 1, MAX_REPUTATION_KEYS);
+      else await this.trainOne(accountId, raw, spam);
     }
   }
 
@@ -118,6 +127,9 @@ export class JunkTrainer {
     const r = await this.store.junk.train(accountId, messageDigest(stripOwnFields(raw)), spam, tokens);
     if (!r.changed) return;
     this.trained++;
+    const sender = senderKeys(raw).keys;
+    await this.store.junk.bumpReputation(accountId, sender, spam ? 'spam' : 'ham', 1, MAX_REPUTATION_KEYS);
+    if (r.untrained) await this.store.junk.bumpReputation(accountId, sender, spam ? 'ham' : 'spam', -1, MAX_REPUTATION_KEYS);
     const loaded = this.models.peek(accountId);
     if (loaded) (await loaded).apply(tokens, spam, r.untrained);
     if ((await this.store.junk.tokenCount(accountId)) > MAX_TOKENS_PER_ACCOUNT) {
@@ -144,6 +156,11 @@ export class JunkTrainer {
     };
     await take(boxes.filter(isJunk), true);
     await take(boxes.filter((b) => b.name === 'INBOX' || (b.specialUse !== null && HAM_SPECIAL_USES.has(b.specialUse))), false);
+    for (const b of boxes.filter((x) => x.specialUse === '\\Sent')) {
+      for (const m of (await this.store.listMessages(b.id)).slice(-SEED_MESSAGES_PER_CLASS)) {
+        await this.store.junk.bumpReputation(accountId, recipientKeys(await this.store.readBlob(m.fileId)), 'wrote', 1, MAX_REPUTATION_KEYS);
+      }
+    }
   }
 }
 

@@ -220,6 +220,16 @@ export interface JunkTrainResult {
   untrained: boolean;
 }
 
+/** What an account did with one sender key ("a:address", "d:domain", "n:network"). */
+export interface JunkReputation {
+  key: string;
+  /** Messages the user wrote to it (saved in Sent). */
+  wrote: number;
+  /** Messages from it kept (trained as ham) and junked (trained as spam). */
+  ham: number;
+  spam: number;
+}
+
 /** The junk filter's per-account statistics (src/junk). */
 export interface JunkStats {
   state(accountId: number): Promise<JunkAccountState>;
@@ -230,6 +240,8 @@ export interface JunkStats {
   prune(accountId: number): Promise<number>;
   setThreshold(accountId: number, threshold: number | null): Promise<void>;
   markSeeded(accountId: number): Promise<void>;
+  reputation(accountId: number, keys: readonly string[]): Promise<JunkReputation[]>;
+  bumpReputation(accountId: number, keys: readonly string[], field: 'wrote' | 'ham' | 'spam', delta: number, max: number): Promise<void>;
 }
 
 export interface Store {

@@ -7,13 +7,16 @@ import { verdictField } from '../../junk/filter.js';
 import { MAX_TOKENIZE_BYTES } from '../../junk/limits.js';
 import type { JunkService } from '../../junk/service.js';
 import { tokenize } from '../../junk/tokenizer.js';
+import { senderKeys } from '../../junk/reputation.js';
 import type { SessionView } from './policy.js';
 import type { LocalRouting } from './transaction.js';
 
 export async function junkVerdicts(junk: JunkService, message: MessageSource, routing: LocalRouting, s: SessionView, accounts: Iterable<number>): Promise<void> {
-  const tokens = tokenize(await message.head(MAX_TOKENIZE_BYTES));
+  const head = await message.head(MAX_TOKENIZE_BYTES);
+  const tokens = tokenize(head);
+  const sender = senderKeys(head);
   for (const accountId of accounts) {
-    const v = await junk.verdict(accountId, tokens);
+    const v = await junk.verdict(accountId, tokens, sender);
     routing.fields.set(accountId, Buffer.from(verdictField(v), 'utf8'));
     if (v.spam) routing.junk.add(accountId);
     s.log.debug('junk verdict', { account: accountId, score: v.score, spam: v.spam, untrained: v.untrained });

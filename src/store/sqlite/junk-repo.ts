@@ -4,7 +4,7 @@
 // moves its counts rather than adding them twice.
 
 import type Database from 'better-sqlite3';
-import type { JunkAccountState, JunkTrainResult } from '../types.js';
+import type { JunkAccountState, JunkReputation, JunkTrainResult } from '../types.js';
 
 export class JunkRepo {
   constructor(private readonly db: Database.Database) {}
@@ -54,6 +54,24 @@ export class JunkRepo {
   /** Drops the tokens seen in one message only (hapaxes): they carry the least evidence. */
   prune(accountId: number): number {
     return this.db.prepare('DELETE FROM junk_tokens WHERE account_id = ? AND spam + ham <= 1').run(accountId).changes;
+  }
+
+  reputation(accountId: number, keys: readonly string[]): JunkReputation[] {
+    if (keys.length === 0) return [];
+    const rows = this.db.prepare(`SELECT key, wrote, ham, spam FROM junk_reputation WHERE account_id = ? AND key IN (${keys.map(() => '?').join(',')})`).all(accountId, ...keys);
+    return rows as JunkReputation[];
+  }
+
+  /** Inside the caller's transaction; keeps at most `max` keys (the least recently updated go). */
+  bumpReputation(accountId: number, keys: readonly string[], field: 'wrote' | 'ham' | 'spam', delta: number, max: number): void {
+    const now = Date.now();
+    const up = this.db.prepare(`INSERT INTO junk_reputation (account_id, key, ${field}, updated) VALUES (?, ?, max(?, 0), ?)
+      ON CONFLICT (account_id, key) DO UPDATE SET ${field} = max(${field} + ?, 0), updated = excluded.updated`);
+    for (const k of keys) up.run(accountId, k, delta, now, delta);
+    const n = (this.db.prepare('SELECT count(*) AS n FROM junk_reputation WHERE account_id = ?').get(accountId) as { n: number }).n;
+    if (n > max) {
+      this.db.prepare('DELETE FROM junk_reputation WHERE account_id = ? AND key IN (SELECT key FROM junk_reputation WHERE account_id = ? ORDER BY updated LIMIT ?)').run(accountId, accountId, n - max);
+    }
   }
 
   setThreshold(accountId: number, threshold: number | null): void {

@@ -129,7 +129,8 @@ const migrations: string[] = [
   // 4: DMARC exceptions per account (From domains whose failures are not enforced for it), and the
   // per-account junk filter: settings and message counts, token counts (32-bit token hashes), and
   // the messages already trained (by a digest of their header section, so a message moved back out
-  // of Junk is untrained rather than counted twice).
+  // of Junk is untrained rather than counted twice), and sender reputation (keys "a:address",
+  // "d:domain", "n:network": mail written to them, kept from them, junked from them).
   `
   CREATE TABLE IF NOT EXISTS dmarc_exceptions (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -149,6 +150,15 @@ const migrations: string[] = [
     spam INTEGER NOT NULL DEFAULT 0,
     ham INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (account_id, token)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS junk_reputation (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    wrote INTEGER NOT NULL DEFAULT 0,
+    ham INTEGER NOT NULL DEFAULT 0,
+    spam INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS junk_trained (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,

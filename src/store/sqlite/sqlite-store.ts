@@ -88,6 +88,8 @@ export class SqliteStore implements Store {
       prune: (id) => this.group.run(() => junk.prune(id)),
       setThreshold: async (id, t) => void (await this.group.run(() => junk.setThreshold(id, t))),
       markSeeded: async (id) => void (await this.group.run(() => junk.markSeeded(id))),
+      reputation: async (id, keys) => junk.reputation(id, keys),
+      bumpReputation: async (id, keys, field, delta, max) => void (await this.group.run(() => junk.bumpReputation(id, keys, field, delta, max))),
     };
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
