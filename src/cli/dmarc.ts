@@ -1,16 +1,20 @@
 // `postern dmarc exception list|add|rm ACCOUNT [DOMAIN]`: the account's DMARC exception list (From
 // domains whose DMARC failures are not enforced for it; docs/configuration.md "DMARC enforcement").
+// `postern dmarc report DOMAIN [DAY]`: the aggregate report (RFC 7489 7.2 XML) of what we received
+// from a policy domain on a UTC day (default: today so far).
 
 import { asciiDomain } from '../smtp/server/recipient-lookup.js';
+import { buildReport, reportXml } from '../dmarc/aggregate-report.js';
 import { parse, positionals } from './args.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
 import { withStore } from './open-store.js';
 
-const USAGE = 'postern dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN';
+const USAGE = 'postern dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN | report DOMAIN [YYYY-MM-DD]';
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 export async function dmarcCommand(dir: string, args: string[]): Promise<void> {
   const [group, sub, ...rest] = args;
+  if (group === 'report') return reportCommand(dir, args.slice(1));
   if (group !== 'exception') throw usage(USAGE);
   const { positionals: p } = parse(rest, {}, USAGE);
   const [name, raw] = sub === 'list' ? positionals(p, 1, 1, USAGE) : positionals(p, 2, 2, USAGE);
@@ -24,5 +28,17 @@ export async function dmarcCommand(dir: string, args: string[]): Promise<void> {
       await store.setDmarcException(account.id, domain, sub === 'add');
     }
     for (const d of await store.listDmarcExceptions(account.id)) console.log(d);
+  });
+}
+
+async function reportCommand(dir: string, args: string[]): Promise<void> {
+  const { positionals: p } = parse(args, {}, USAGE);
+  const [raw, day = new Date().toISOString().slice(0, 10)] = positionals(p, 1, 2, USAGE);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new CliError(`not a day: ${JSON.stringify(day)} (YYYY-MM-DD)`, EX_DATAERR);
+  const domain = asciiDomain(raw!);
+  await withStore(dir, async (store, config) => {
+    const report = buildReport(await store.dmarcEvents(day, domain), { orgName: config.hostname, email: `postmaster@${config.hostname}` });
+    if (!report) throw new CliError(`no DMARC evaluations of ${domain} on ${day}`, EX_DATAERR);
+    process.stdout.write(reportXml(report));
   });
 }

@@ -220,6 +220,25 @@ export interface JunkTrainResult {
   untrained: boolean;
 }
 
+/** One row of a DMARC aggregate report (RFC 7489 7.2, <record>): messages alike, counted. */
+export interface DmarcEvent {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  policyDomain: string;
+  sourceIp: string;
+  headerFrom: string;
+  envelopeFrom: string;
+  disposition: 'none' | 'quarantine' | 'reject';
+  /** Aligned results as DMARC evaluated them. */
+  dkim: 'pass' | 'fail';
+  spf: 'pass' | 'fail';
+  /** JSON: the underlying SPF and DKIM results (<auth_results>). */
+  auth: string;
+  /** JSON: the published policy (dmarc/record-tags.ts). */
+  policy: string;
+  count: number;
+}
+
 /** What an account did with one sender key ("a:address", "d:domain", "n:network"). */
 export interface JunkReputation {
   key: string;
@@ -271,6 +290,9 @@ export interface Store {
   /** From domains (lower-case A-labels) whose DMARC failures are not enforced for the account. */
   listDmarcExceptions(accountId: number): Promise<string[]>;
   setDmarcException(accountId: number, domain: string, on: boolean): Promise<void>;
+  /** Counts one incoming message's DMARC evaluation for the aggregate report. */
+  recordDmarcEvent(e: Omit<DmarcEvent, 'count'>): Promise<void>;
+  dmarcEvents(day: string, policyDomain: string | null): Promise<DmarcEvent[]>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

@@ -174,3 +174,14 @@ test('junk show/threshold: per account, bad values refused', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dmarc report: no evaluations is an error naming the domain and day; a bad day refused', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    assertFails(postern(['--dir', dir, 'dmarc', 'report', 'sender.example', '2026-01-02']), /no DMARC evaluations of sender\.example on 2026-01-02/, 65);
+    assertFails(postern(['--dir', dir, 'dmarc', 'report', 'sender.example', 'yesterday']), /not a day/, 65);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

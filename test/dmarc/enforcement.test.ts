@@ -5,9 +5,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dkimSign } from 'mailauth';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { buildReport, parseReport, reportXml } from '../../src/dmarc/aggregate-report.js';
 import { resolverAt } from '../../src/server/dns-resolver.js';
 import { generateDkimKeys, type DkimKey } from '../../src/smtp/server/index.js';
-import { SmtpClient, header, startHarness, type Harness } from '../smtp/harness.js';
+import { HOSTNAME, SmtpClient, header, startHarness, type Harness } from '../smtp/harness.js';
 import { startUnbound, unboundInstalled, type DnsRecord, type Unbound } from './unbound.js';
 
 /** The only address the sender domains' SPF records allow. */
@@ -194,5 +196,48 @@ describe('own-domain rule', () => {
     const body = await compose('alice@example.test', 'bob@example.test', true);
     assert.equal((await send(BAD_IP, 'alice@example.test', ['bob@example.test'], body)).code, 250);
     assert.equal(await landed(h.bob.id, subjectOf(body)), 'INBOX');
+  });
+});
+
+describe('aggregate report (RFC 7489 7.2)', () => {
+  test('the day\'s rows for reject.test, with the right counts, built as XML, gzipped and read back', async (t) => {
+    if (!requireDns(t)) return;
+    const day = new Date().toISOString().slice(0, 10);
+    // Rows are counted without holding up the delivery: wait for the four messages above.
+    const deadline = Date.now() + 5000;
+    let events = await h.store.dmarcEvents(day, 'reject.test');
+    while (events.reduce((n, e) => n + e.count, 0) < 4 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      events = await h.store.dmarcEvents(day, 'reject.test');
+    }
+    const report = buildReport(events, { orgName: HOSTNAME, email: `postmaster@${HOSTNAME}` })!;
+    const xml = gunzipSync(gzipSync(reportXml(report))).toString('utf8');
+    const back = parseReport(xml);
+    assert.deepEqual(back, report);
+    assert.equal(back.policy.domain, 'reject.test');
+    assert.equal(back.policy.p, 'reject');
+    assert.equal(back.end - back.begin, 86399);
+    const rows = back.records.map((r) => `${r.sourceIp} ${r.disposition} dkim=${r.dkim} spf=${r.spf} x${r.count}`).sort();
+    // The two refused messages differ in their DKIM results (none; a broken signature): two rows.
+    assert.deepEqual(rows, [
+      `${GOOD_IP} none dkim=pass spf=pass x1`,
+      `${BAD_IP} none dkim=pass spf=fail x1`,
+      `${BAD_IP} reject dkim=fail spf=fail x1`,
+      `${BAD_IP} reject dkim=fail spf=fail x1`,
+    ]);
+    const refused = back.records.filter((r) => r.disposition === 'reject');
+    assert.deepEqual(refused.map((r) => r.authDkim.map((d) => d.result).join()).sort(), ['', 'neutral'], 'no signature; a broken one (body hash mismatch: neutral)');
+    const good = back.records.find((r) => r.sourceIp === GOOD_IP)!;
+    assert.equal(good.headerFrom, 'reject.test');
+    assert.equal(good.envelopeFrom, 'reject.test');
+    assert.deepEqual(good.authSpf, [{ domain: 'reject.test', result: 'pass' }]);
+    assert.equal(good.authDkim[0]!.domain, 'reject.test');
+    assert.equal(good.authDkim[0]!.result, 'pass');
+  });
+
+  test('a report that is not one is refused with a format error', () => {
+    assert.throws(() => parseReport('<html><body/></html>'), (e: Error & { code?: string }) => e.code === 'dmarc-report-format');
+    assert.throws(() => parseReport('<!DOCTYPE x [<!ENTITY a "b">]><feedback/>'), (e: Error & { code?: string }) => e.code === 'xml-malformed');
+    assert.throws(() => parseReport('<feedback><report_metadata>'), (e: Error & { code?: string }) => e.code === 'xml-malformed');
   });
 });

@@ -30,6 +30,10 @@ export interface AuthCheckResult {
   /** For aggregate reports (RFC 7489 7.2): the SPF and DKIM results that DMARC looked at. */
   spf: { domain: string; result: string } | null;
   dkim: { domain: string; selector: string; result: string }[];
+  /** RFC 7489 3.1: which identifiers passed aligned with the From domain. */
+  aligned: { dkim: boolean; spf: boolean };
+  /** The DMARC record as published, and the domain it was found at (organizational domain). */
+  record: { domain: string; text: string } | null;
 }
 
 /** Never throws: a failure is recorded as temperror. */
@@ -49,7 +53,12 @@ export async function authenticationFields(message: MessageSource, input: AuthCh
     const fields = headers.endsWith('\r\n') || headers === '' ? headers : headers + '\r\n';
     const from = ([] as string[]).concat((res.dkim as { headerFrom?: string | string[] } | undefined)?.headerFrom ?? []);
     const fromDomains = from.map((a) => a.slice(a.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '')).filter((d) => d !== '');
-    return { fields, dmarc: evaluation(res.dmarc, fromDomains), fromDomains, spf: spfOf(res.spf), dkim: dkimOf(res.dkim) };
+    const d = (res.dmarc || {}) as { domain?: string; rr?: string; alignment?: { spf?: { result?: unknown }; dkim?: { result?: unknown } } };
+    return {
+      fields, dmarc: evaluation(res.dmarc, fromDomains), fromDomains, spf: spfOf(res.spf), dkim: dkimOf(res.dkim),
+      aligned: { dkim: !!d.alignment?.dkim?.result, spf: !!d.alignment?.spf?.result },
+      record: d.domain && d.rr ? { domain: d.domain.toLowerCase(), text: d.rr } : null,
+    };
   } catch (err) {
     log.warn('message authentication failed', { err });
     return {
@@ -58,6 +67,8 @@ export async function authenticationFields(message: MessageSource, input: AuthCh
       fromDomains: [],
       spf: null,
       dkim: [],
+      aligned: { dkim: false, spf: false },
+      record: null,
     };
   }
 }

@@ -12,6 +12,7 @@ import type { ListenerPolicy } from './policy.js';
 import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
 import { dmarcRouting } from './dmarc-routing.js';
+import { reportEvent } from '../../dmarc/report-event.js';
 import { junkVerdicts } from './junk-verdicts.js';
 import { plainIp, receivedField, withProtocol } from './trace-headers.js';
 
@@ -66,6 +67,12 @@ export const incomingPolicy: ListenerPolicy = {
       resolver: s.resolver,
     }, s.log);
     const routing = await dmarcRouting(s, tx, auth);
+    const event = reportEvent(auth, {
+      ip: plainIp(s.ip), sender: tx.sender, now: new Date(),
+      disposition: routing.verdict === 'reject' ? 'reject' : [...routing.perAccount.values()].some((d) => d === 'junk') ? 'quarantine' : 'none',
+    });
+    // Counted for the aggregate report; a failure to count never holds up the message.
+    if (event) void s.ctx.store.recordDmarcEvent(event).catch((err) => s.log.warn('dmarc report row not recorded', { err }));
     const dmarcLog = { id: tx.id, from: auth.dmarc.fromDomain ?? undefined, dmarc: auth.dmarc.result, policy: auth.dmarc.policy ?? undefined, own: routing.ownDomain || undefined };
     if (routing.verdict === 'reject') {
       s.log.info('message refused by DMARC', dmarcLog);

@@ -2,6 +2,7 @@
 // enforced (senders known to break DMARC). Domains are lower-case A-labels.
 
 import type Database from 'better-sqlite3';
+import type { DmarcEvent } from '../types.js';
 
 export class DmarcRepo {
   constructor(private readonly db: Database.Database) {}
@@ -13,5 +14,18 @@ export class DmarcRepo {
   set(accountId: number, domain: string, on: boolean): void {
     if (on) this.db.prepare('INSERT OR IGNORE INTO dmarc_exceptions (account_id, domain) VALUES (?, ?)').run(accountId, domain);
     else this.db.prepare('DELETE FROM dmarc_exceptions WHERE account_id = ? AND domain = ?').run(accountId, domain);
+  }
+
+  record(e: Omit<DmarcEvent, 'count'>): void {
+    this.db.prepare(`INSERT INTO dmarc_events (day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim, spf, auth, policy, count)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+      ON CONFLICT DO UPDATE SET count = count + 1, policy = excluded.policy`)
+      .run(e.day, e.policyDomain, e.sourceIp, e.headerFrom, e.envelopeFrom, e.disposition, e.dkim, e.spf, e.auth, e.policy);
+  }
+
+  events(day: string, policyDomain: string | null): DmarcEvent[] {
+    const rows = this.db.prepare(`SELECT day, policy_domain AS policyDomain, source_ip AS sourceIp, header_from AS headerFrom, envelope_from AS envelopeFrom,
+      disposition, dkim, spf, auth, policy, count FROM dmarc_events WHERE day = ? AND (? IS NULL OR policy_domain = ?) ORDER BY policy_domain, source_ip`).all(day, policyDomain, policyDomain);
+    return rows as DmarcEvent[];
   }
 }

@@ -126,7 +126,8 @@ const migrations: string[] = [
     SELECT coalesce(sum(m.size), 0) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = accounts.id
   );
   `,
-  // 4: DMARC exceptions per account (From domains whose failures are not enforced for it), and the
+  // 4: DMARC exceptions per account (From domains whose failures are not enforced for it), DMARC
+  // evaluations of incoming mail per day for aggregate reports (counted per distinct row), and the
   // per-account junk filter: settings and message counts, token counts (32-bit token hashes), and
   // the messages already trained (by a digest of their header section, so a message moved back out
   // of Junk is untrained rather than counted twice), and sender reputation (keys "a:address",
@@ -136,6 +137,20 @@ const migrations: string[] = [
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     domain TEXT NOT NULL,
     PRIMARY KEY (account_id, domain)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS dmarc_events (
+    day TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    source_ip TEXT NOT NULL,
+    header_from TEXT NOT NULL,
+    envelope_from TEXT NOT NULL,
+    disposition TEXT NOT NULL,
+    dkim TEXT NOT NULL,
+    spf TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim, spf, auth)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS junk_accounts (
     account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,

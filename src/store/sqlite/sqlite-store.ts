@@ -11,6 +11,7 @@ import { LocalChangeFeed, type Change, type ChangeFeed } from '../change-feed.js
 import { StoreError, asStoreIoError, notFound } from '../errors.js';
 import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
+  DmarcEvent,
   JunkStats,
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
@@ -230,6 +231,14 @@ export class SqliteStore implements Store {
 
   async setDmarcException(accountId: number, domain: string, on: boolean): Promise<void> {
     await this.group.run(() => this.dmarc.set(accountId, domain, on));
+  }
+
+  async recordDmarcEvent(e: Omit<DmarcEvent, 'count'>): Promise<void> {
+    await this.group.run(() => this.dmarc.record(e));
+  }
+
+  async dmarcEvents(day: string, policyDomain: string | null): Promise<DmarcEvent[]> {
+    return this.dmarc.events(day, policyDomain);
   }
 
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
