@@ -4,6 +4,7 @@
 
 import { resolverAt } from './dns-resolver.js';
 import { JunkService } from '../junk/service.js';
+import { startReportSchedule } from '../dmarc/report-sender.js';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { listenerTlsOptions } from '../tls/server-context.js';
@@ -62,9 +63,11 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
   }
   const queue = startQueue(ctx, hooks.queue);
   ctx.queue = queue;
+  const stopReports = startReportSchedule({ store, hostname: config.hostname, resolver: ctx.resolver, log, kick: () => queue.kick() });
   const started: { service: ServiceName; host: string; port: number; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
+    stopReports();
     sessions.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();

@@ -293,6 +293,9 @@ export interface Store {
   /** Counts one incoming message's DMARC evaluation for the aggregate report. */
   recordDmarcEvent(e: Omit<DmarcEvent, 'count'>): Promise<void>;
   dmarcEvents(day: string, policyDomain: string | null): Promise<DmarcEvent[]>;
+  /** Whether the day's aggregate report to the domain was handed to the queue (or skipped). */
+  dmarcReportSent(day: string, policyDomain: string): Promise<boolean>;
+  markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

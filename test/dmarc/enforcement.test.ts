@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { dkimSign } from 'mailauth';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { buildReport, parseReport, reportXml } from '../../src/dmarc/aggregate-report.js';
+import { sendDailyReports } from '../../src/dmarc/report-sender.js';
 import { resolverAt } from '../../src/server/dns-resolver.js';
 import { generateDkimKeys, type DkimKey } from '../../src/smtp/server/index.js';
 import { HOSTNAME, SmtpClient, header, startHarness, type Harness } from '../smtp/harness.js';
@@ -17,8 +18,9 @@ const GOOD_IP = '127.0.0.10';
 const BAD_IP = '127.0.0.99';
 const SENDERS = ['reject.test', 'quarantine.test', 'none.test', 'pct.test', 'broken.test', 'listed.test'];
 const POLICIES: Record<string, string> = {
-  'reject.test': 'v=DMARC1; p=reject',
-  'quarantine.test': 'v=DMARC1; p=quarantine',
+  'reject.test': 'v=DMARC1; p=reject; rua=mailto:dmarc@reports.test',
+  // Reports asked to a domain that has not agreed to take them (RFC 7489 7.1).
+  'quarantine.test': 'v=DMARC1; p=quarantine; rua=mailto:dmarc@unverified.test',
   'none.test': 'v=DMARC1; p=none',
   // pct=0: no failing message is in the sample, so reject drops to quarantine (RFC 7489 6.6.4).
   'pct.test': 'v=DMARC1; p=reject; pct=0',
@@ -40,9 +42,10 @@ before(async () => {
     records.push({ name: d, type: 'TXT', value: `v=spf1 ip4:${GOOD_IP} -all` });
   }
   for (const d of SENDERS) records.push({ name: `_dmarc.${d}`, type: 'TXT', value: POLICIES[d]! });
+  records.push({ name: 'reject.test._report._dmarc.reports.test', type: 'TXT', value: 'v=DMARC1' });
   // Our own domain publishes only p=none: the own-domain rule must not depend on it.
   records.push({ name: '_dmarc.example.test', type: 'TXT', value: 'v=DMARC1; p=none' });
-  dns = await startUnbound([...SENDERS, 'example.test'], records);
+  dns = await startUnbound([...SENDERS, 'example.test', 'reports.test', 'unverified.test'], records);
   h = await startHarness({ resolver: resolverAt(dns.address), dmarc: { exceptions: ['listed.test'], enforce: true } });
   await h.store.setDmarcException(h.bob.id, 'broken.test', true);
 });
@@ -233,6 +236,26 @@ describe('aggregate report (RFC 7489 7.2)', () => {
     assert.deepEqual(good.authSpf, [{ domain: 'reject.test', result: 'pass' }]);
     assert.equal(good.authDkim[0]!.domain, 'reject.test');
     assert.equal(good.authDkim[0]!.result, 'pass');
+  });
+
+  test('the daily reports go through the queue, gzipped, to verified rua addresses only, once', async (t) => {
+    if (!requireDns(t)) return;
+    const day = new Date().toISOString().slice(0, 10);
+    const deps = { store: h.store, hostname: HOSTNAME, resolver: resolverAt(dns!.address), log: h.ctx.log };
+    const ids = await sendDailyReports(deps, day);
+    assert.equal(ids.length, 1, 'reject.test only: unverified.test did not agree to take quarantine.test reports');
+    const q = (await h.store.getQueueMessage(ids[0]!))!;
+    assert.deepEqual(q.recipients.map((r) => r.address), ['dmarc@reports.test']);
+    assert.equal(q.sender, `postmaster@${HOSTNAME}`);
+    const raw = (await h.store.readBlob(q.fileId)).toString('latin1');
+    assert.match(raw, /^Subject: Report Domain: reject\.test Submitter: mail\.example\.test Report-ID: <reject\.test\./m);
+    const name = /filename="([^"]+)"/.exec(raw)![1]!;
+    assert.match(name, /^mail\.example\.test!reject\.test!\d+!\d+\.xml\.gz$/);
+    const b64 = raw.slice(raw.indexOf('\r\n\r\n', raw.indexOf('application/gzip')) + 4, raw.lastIndexOf('\r\n--='));
+    const back = parseReport(gunzipSync(Buffer.from(b64, 'base64')).toString('utf8'));
+    assert.equal(back.policy.domain, 'reject.test');
+    assert.equal(back.records.reduce((n, r) => n + r.count, 0), 4);
+    assert.deepEqual(await sendDailyReports(deps, day), [], 'sent once');
   });
 
   test('a report that is not one is refused with a format error', () => {

@@ -28,4 +28,12 @@ export class DmarcRepo {
       disposition, dkim, spf, auth, policy, count FROM dmarc_events WHERE day = ? AND (? IS NULL OR policy_domain = ?) ORDER BY policy_domain, source_ip`).all(day, policyDomain, policyDomain);
     return rows as DmarcEvent[];
   }
+
+  reportSent(day: string, policyDomain: string): boolean {
+    return this.db.prepare('SELECT 1 FROM dmarc_reports_sent WHERE day = ? AND policy_domain = ?').get(day, policyDomain) !== undefined;
+  }
+
+  markReportSent(day: string, policyDomain: string, queueId: number | null): void {
+    this.db.prepare('INSERT OR REPLACE INTO dmarc_reports_sent (day, policy_domain, queue_id) VALUES (?, ?, ?)').run(day, policyDomain, queueId);
+  }
 }

@@ -152,6 +152,12 @@ const migrations: string[] = [
     count INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim, spf, auth)
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS dmarc_reports_sent (
+    day TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    queue_id INTEGER,
+    PRIMARY KEY (day, policy_domain)
+  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS junk_accounts (
     account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     threshold REAL,

@@ -241,6 +241,14 @@ export class SqliteStore implements Store {
     return this.dmarc.events(day, policyDomain);
   }
 
+  async dmarcReportSent(day: string, policyDomain: string): Promise<boolean> {
+    return this.dmarc.reportSent(day, policyDomain);
+  }
+
+  async markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void> {
+    await this.group.run(() => this.dmarc.markReportSent(day, policyDomain, queueId));
+  }
+
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
     await this.group.run(() => this.authChange(this.accounts.setCredentials(accountId, creds)));
   }
