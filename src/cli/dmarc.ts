@@ -4,17 +4,18 @@
 // from a policy domain on a UTC day (default: today so far).
 
 import { asciiDomain } from '../smtp/server/recipient-lookup.js';
-import { buildReport, reportXml } from '../dmarc/aggregate-report.js';
+import { buildReport, reportXml, type AggregateReport } from '../dmarc/aggregate-report.js';
 import { parse, positionals } from './args.js';
 import { CliError, EX_DATAERR, usage } from './cli-error.js';
 import { withStore } from './open-store.js';
 
-const USAGE = 'postern dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN | report DOMAIN [YYYY-MM-DD]';
+const USAGE = 'postern dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN | report DOMAIN [YYYY-MM-DD] | received [DOMAIN]';
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 export async function dmarcCommand(dir: string, args: string[]): Promise<void> {
   const [group, sub, ...rest] = args;
   if (group === 'report') return reportCommand(dir, args.slice(1));
+  if (group === 'received') return receivedCommand(dir, args.slice(1));
   if (group !== 'exception') throw usage(USAGE);
   const { positionals: p } = parse(rest, {}, USAGE);
   const [name, raw] = sub === 'list' ? positionals(p, 1, 1, USAGE) : positionals(p, 2, 2, USAGE);
@@ -40,5 +41,21 @@ async function reportCommand(dir: string, args: string[]): Promise<void> {
     const report = buildReport(await store.dmarcEvents(day, domain), { orgName: config.hostname, email: `postmaster@${config.hostname}` });
     if (!report) throw new CliError(`no DMARC evaluations of ${domain} on ${day}`, EX_DATAERR);
     process.stdout.write(reportXml(report));
+  });
+}
+
+/** Reports others sent to our rua addresses: one line per report, by domain and day. */
+async function receivedCommand(dir: string, args: string[]): Promise<void> {
+  const { positionals: p } = parse(args, {}, USAGE);
+  const [raw] = positionals(p, 0, 1, USAGE);
+  await withStore(dir, async (store) => {
+    for (const json of await store.listReceivedDmarcReports(raw === undefined ? null : asciiDomain(raw))) {
+      const r = JSON.parse(json) as AggregateReport;
+      const sum = (f: (x: AggregateReport['records'][number]) => boolean) => r.records.filter(f).reduce((n, x) => n + x.count, 0);
+      const day = new Date(r.begin * 1000).toISOString().slice(0, 10);
+      const total = sum(() => true);
+      const pass = sum((x) => x.dkim === 'pass' || x.spf === 'pass');
+      console.log(`${r.policy.domain}\t${day}\t${r.orgName}\t${r.reportId}\tmessages ${total}\tpass ${pass}\tfail ${total - pass}\tsources ${new Set(r.records.map((x) => x.sourceIp)).size}`);
+    }
   });
 }

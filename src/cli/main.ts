@@ -20,7 +20,7 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS
   setaccountpassword ACCOUNT
   queue list | retry ID | drop ID
-  dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN | report DOMAIN [DAY]
+  dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN | report DOMAIN [DAY] | received [DOMAIN]
   junk show ACCOUNT | threshold ACCOUNT VALUE|default
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   config tlspubkey list [ACCOUNT] | get FP | add ADDRESS [NAME] [--no-imap-preauth] < CERT | rm FP | gen STEM

@@ -36,7 +36,7 @@ test('dns.resolver and dmarc.exceptions', () => {
   assert.deepEqual(parseResolverAddress('[::1]:53'), { host: '::1', port: 53 });
   assert.deepEqual(parseResolverAddress('192.0.2.1'), { host: '192.0.2.1', port: 53 });
   assert.equal(parseResolverAddress('resolver.example:53'), null);
-  assert.deepEqual(parseConfig({ ...base, dmarc: { exceptions: ['Lists.Example.'] } }, '/d').dmarc, { exceptions: ['lists.example'], enforce: true });
+  assert.deepEqual(parseConfig({ ...base, dmarc: { exceptions: ['Lists.Example.'] } }, '/d').dmarc, { exceptions: ['lists.example'], enforce: true, reportAddresses: [] });
   assert.deepEqual(parseConfig(base, '/d').junk, { enabled: true, threshold: 0.9 });
   assert.deepEqual(parseConfig({ ...base, junk: { enabled: false, threshold: 0.8 } }, '/d').junk, { enabled: false, threshold: 0.8 });
 });

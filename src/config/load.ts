@@ -215,11 +215,17 @@ export function parseResolverAddress(s: string): { host: string; port: number } 
 }
 
 function parseDmarc(v: unknown): NonNullable<Config['dmarc']> {
-  if (v === undefined) return { exceptions: [], enforce: true };
+  if (v === undefined) return { exceptions: [], enforce: true, reportAddresses: [] };
   const o = obj(v, 'dmarc');
-  checkKeys(o, 'dmarc', ['exceptions', 'enforce']);
+  checkKeys(o, 'dmarc', ['exceptions', 'enforce', 'reportAddresses']);
   const enforce = o.enforce === undefined ? true : bool(o.enforce, 'dmarc.enforce');
-  if (o.exceptions === undefined) return { exceptions: [], enforce };
+  if (o.reportAddresses !== undefined && !Array.isArray(o.reportAddresses)) throw new ConfigError(`dmarc.reportAddresses: must be a list of addresses; got ${show(o.reportAddresses)}`);
+  const reportAddresses = ((o.reportAddresses ?? []) as unknown[]).map((a, i) => {
+    const addr = str(a, `dmarc.reportAddresses[${i}]`).toLowerCase();
+    if (!/^[^@\s]+@[^@\s]+$/.test(addr)) throw new ConfigError(`dmarc.reportAddresses[${i}]: not an address: ${show(a)}`);
+    return addr;
+  });
+  if (o.exceptions === undefined) return { exceptions: [], enforce, reportAddresses };
   if (!Array.isArray(o.exceptions)) throw new ConfigError(`dmarc.exceptions: must be a list of domains; got ${show(o.exceptions)}`);
   return {
     exceptions: o.exceptions.map((d, i) => {
@@ -228,6 +234,7 @@ function parseDmarc(v: unknown): NonNullable<Config['dmarc']> {
       return name;
     }),
     enforce,
+    reportAddresses,
   };
 }
 

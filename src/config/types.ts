@@ -118,4 +118,6 @@ export interface DmarcConfig {
   exceptions: string[];
   /** Apply the policies (default); false: only record the verdicts (the behaviour before). */
   enforce: boolean;
+  /** Our rua addresses: aggregate reports mailed to them are read and kept (postern dmarc received). */
+  reportAddresses: string[];
 }

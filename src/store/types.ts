@@ -296,6 +296,9 @@ export interface Store {
   /** Whether the day's aggregate report to the domain was handed to the queue (or skipped). */
   dmarcReportSent(day: string, policyDomain: string): Promise<boolean>;
   markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void>;
+  /** Aggregate reports others sent to our report addresses; `report` is the parsed report as JSON. */
+  addReceivedDmarcReport(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): Promise<boolean>;
+  listReceivedDmarcReports(policyDomain: string | null): Promise<string[]>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postern, type CliResult } from './run-cli.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'postern-cli-'));
@@ -175,12 +176,21 @@ test('junk show/threshold: per account, bad values refused', () => {
   }
 });
 
-test('dmarc report: no evaluations is an error naming the domain and day; a bad day refused', () => {
+test('dmarc report and received: no evaluations is an error naming the domain and day; a bad day refused; received reports listed', async () => {
   const dir = tempDir();
   try {
     assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
     assertFails(postern(['--dir', dir, 'dmarc', 'report', 'sender.example', '2026-01-02']), /no DMARC evaluations of sender\.example on 2026-01-02/, 65);
     assertFails(postern(['--dir', dir, 'dmarc', 'report', 'sender.example', 'yesterday']), /not a day/, 65);
+    assert.equal(postern(['--dir', dir, 'dmarc', 'received']).stdout, '');
+    const store = await SqliteStore.open({ dir });
+    const rec = (ip: string, count: number, dkim: string, spf: string) => ({ sourceIp: ip, count, disposition: 'none', dkim, spf, envelopeFrom: 'example.test', headerFrom: 'example.test', authDkim: [], authSpf: [] });
+    const report = { orgName: 'google.com', email: 'x@google.com', reportId: '123', begin: 1767225600, end: 1767311999,
+      policy: { domain: 'example.test', adkim: 'r', aspf: 'r', p: 'none', sp: 'none', pct: 100 }, records: [rec('192.0.2.1', 5, 'pass', 'fail'), rec('198.51.100.7', 2, 'fail', 'fail')] };
+    await store.addReceivedDmarcReport({ orgName: 'google.com', reportId: '123', policyDomain: 'example.test', begin: report.begin, end: report.end, report: JSON.stringify(report) });
+    await store.close();
+    assert.equal(postern(['--dir', dir, 'dmarc', 'received', 'Example.Test']).stdout, 'example.test\t2026-01-01\tgoogle.com\t123\tmessages 7\tpass 5\tfail 2\tsources 2\n');
+    assert.equal(postern(['--dir', dir, 'dmarc', 'received', 'other.test']).stdout, '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

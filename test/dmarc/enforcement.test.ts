@@ -5,9 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dkimSign } from 'mailauth';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { buildReport, parseReport, reportXml } from '../../src/dmarc/aggregate-report.js';
-import { sendDailyReports } from '../../src/dmarc/report-sender.js';
+import { reportMessage, sendDailyReports } from '../../src/dmarc/report-sender.js';
 import { resolverAt } from '../../src/server/dns-resolver.js';
 import { generateDkimKeys, type DkimKey } from '../../src/smtp/server/index.js';
 import { HOSTNAME, SmtpClient, header, startHarness, type Harness } from '../smtp/harness.js';
@@ -46,8 +46,9 @@ before(async () => {
   // Our own domain publishes only p=none: the own-domain rule must not depend on it.
   records.push({ name: '_dmarc.example.test', type: 'TXT', value: 'v=DMARC1; p=none' });
   dns = await startUnbound([...SENDERS, 'example.test', 'reports.test', 'unverified.test'], records);
-  h = await startHarness({ resolver: resolverAt(dns.address), dmarc: { exceptions: ['listed.test'], enforce: true } });
+  h = await startHarness({ resolver: resolverAt(dns.address), dmarc: { exceptions: ['listed.test'], enforce: true, reportAddresses: ['dmarc-reports@example.test'] } });
   await h.store.setDmarcException(h.bob.id, 'broken.test', true);
+  await h.store.addAddress('alice', 'dmarc-reports@example.test');
 });
 after(async () => {
   await h?.close();
@@ -256,6 +257,38 @@ describe('aggregate report (RFC 7489 7.2)', () => {
     assert.equal(back.policy.domain, 'reject.test');
     assert.equal(back.records.reduce((n, r) => n + r.count, 0), 4);
     assert.deepEqual(await sendDailyReports(deps, day), [], 'sent once');
+  });
+
+  test('reports mailed to our rua address (gzip and zip) are read and kept, once each', async (t) => {
+    if (!requireDns(t)) return;
+    const report = {
+      orgName: 'receiver.none.test', email: 'dmarc@none.test', reportId: 'r-1', begin: 1700000000, end: 1700086399,
+      policy: { domain: 'example.test', adkim: 'r' as const, aspf: 'r' as const, p: 'none', sp: 'none', pct: 100 },
+      records: [{ sourceIp: '192.0.2.1', count: 7, disposition: 'none', dkim: 'pass', spf: 'pass', envelopeFrom: 'example.test', headerFrom: 'example.test', authDkim: [{ domain: 'example.test', selector: 's1', result: 'pass' }], authSpf: [{ domain: 'example.test', result: 'pass' }] }],
+    };
+    const gzMail = reportMessage(report, { hostname: 'none.test', to: ['dmarc-reports@example.test'], now: new Date() }).toString('latin1');
+    // The same shape with a zip attachment (one deflated file), from another reporter.
+    const zipReport = { ...report, orgName: 'zipper.none.test', reportId: 'z-9' };
+    const xml = Buffer.from(reportXml(zipReport));
+    const deflated = deflateRawSync(xml);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0); head.writeUInt16LE(20, 4); head.writeUInt16LE(8, 8);
+    head.writeUInt32LE(deflated.length, 18); head.writeUInt32LE(xml.length, 22); head.writeUInt16LE(10, 26);
+    const zip = Buffer.concat([head, Buffer.from('report.xml'), deflated]);
+    const zipMail = `From: <dmarc@none.test>\r\nTo: <dmarc-reports@example.test>\r\nSubject: Report Domain: example.test Submitter: zipper.none.test Report-ID: <z-9>\r\nMIME-Version: 1.0\r\n` +
+      `Content-Type: application/zip; name="zipper!example.test!1700000000!1700086399.zip"\r\nContent-Transfer-Encoding: base64\r\n\r\n${zip.toString('base64')}\r\n`;
+    for (const mail of [gzMail, zipMail, gzMail]) {
+      assert.equal((await send(BAD_IP, 'dmarc@none.test', ['dmarc-reports@example.test'], mail.replace(/^\./gm, '..'))).code, 250);
+    }
+    const deadline = Date.now() + 5000;
+    let got = await h.store.listReceivedDmarcReports('example.test');
+    while (got.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      got = await h.store.listReceivedDmarcReports('example.test');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    got = await h.store.listReceivedDmarcReports('example.test');
+    assert.deepEqual(got.map((j) => JSON.parse(j)), [report, zipReport], 'the resent gzip report is kept once');
   });
 
   test('a report that is not one is refused with a format error', () => {

@@ -13,6 +13,8 @@ import { classifyRecipient, mailboxFull } from './recipient-lookup.js';
 import { S } from './replies.js';
 import { dmarcRouting } from './dmarc-routing.js';
 import { reportEvent } from '../../dmarc/report-event.js';
+import { isReportAddress, takeReport } from '../../dmarc/report-intake.js';
+import { MAX_REPORT_MAIL } from '../../dmarc/report-attachment.js';
 import { junkVerdicts } from './junk-verdicts.js';
 import { plainIp, receivedField, withProtocol } from './trace-headers.js';
 
@@ -93,6 +95,12 @@ export const incomingPolicy: ListenerPolicy = {
     // RFC 8601 5: our verdicts on top, above our Received field.
     const message = original.prepend(Buffer.from(auth.fields + received, 'utf8'));
     if (s.ctx.junk) await junkVerdicts(s.ctx.junk, message, tx.routing, s, routing.perAccount.keys());
+    const reportAddresses = s.ctx.config.dmarc?.reportAddresses ?? [];
+    if (tx.recipients.some((r) => isReportAddress(r.address, reportAddresses)) && message.size <= MAX_REPORT_MAIL) {
+      // Read now (the spool goes away after delivery), parsed after the reply.
+      const raw = await message.toBuffer();
+      setImmediate(() => void takeReport(s.ctx.store, raw, s.log));
+    }
     return message;
   },
 };

@@ -36,4 +36,14 @@ export class DmarcRepo {
   markReportSent(day: string, policyDomain: string, queueId: number | null): void {
     this.db.prepare('INSERT OR REPLACE INTO dmarc_reports_sent (day, policy_domain, queue_id) VALUES (?, ?, ?)').run(day, policyDomain, queueId);
   }
+
+  /** False when the same reporter's report id was stored before (a resent report). */
+  addReceived(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO dmarc_received (org_name, report_id, policy_domain, begin, end, report, received) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(r.orgName, r.reportId, r.policyDomain, r.begin, r.end, r.report, Date.now()).changes > 0;
+  }
+
+  listReceived(policyDomain: string | null): { report: string }[] {
+    return this.db.prepare('SELECT report FROM dmarc_received WHERE (? IS NULL OR policy_domain = ?) ORDER BY policy_domain, begin, org_name').all(policyDomain, policyDomain) as { report: string }[];
+  }
 }

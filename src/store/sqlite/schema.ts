@@ -158,6 +158,18 @@ const migrations: string[] = [
     queue_id INTEGER,
     PRIMARY KEY (day, policy_domain)
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS dmarc_received (
+    id INTEGER PRIMARY KEY,
+    org_name TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    begin INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    UNIQUE (org_name, report_id)
+  );
+  CREATE INDEX IF NOT EXISTS dmarc_received_domain ON dmarc_received(policy_domain, begin);
   CREATE TABLE IF NOT EXISTS junk_accounts (
     account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     threshold REAL,

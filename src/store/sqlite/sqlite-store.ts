@@ -245,6 +245,14 @@ export class SqliteStore implements Store {
     return this.dmarc.reportSent(day, policyDomain);
   }
 
+  async addReceivedDmarcReport(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): Promise<boolean> {
+    return this.group.run(() => this.dmarc.addReceived(r));
+  }
+
+  async listReceivedDmarcReports(policyDomain: string | null): Promise<string[]> {
+    return this.dmarc.listReceived(policyDomain).map((r) => r.report);
+  }
+
   async markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void> {
     await this.group.run(() => this.dmarc.markReportSent(day, policyDomain, queueId));
   }
