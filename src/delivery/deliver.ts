@@ -62,7 +62,9 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
   const localContent = req.content.prepend(returnPathField(req.sender));
   // A message small enough for the cache is read once, and that buffer is also what is staged.
   const localBytes = inboxes.length && localContent.size <= CACHE_AT_STORE_MAX ? await localContent.toBuffer() : null;
-  const sharedCache = localBytes ? cacheOf(localBytes, log) : null;
+  // Parsed only when some copy is stored without fields of its own.
+  const plainCopy = inboxes.some(({ accountId }) => !req.accountFields?.has(accountId));
+  const sharedCache = localBytes && plainCopy ? cacheOf(localBytes, log) : null;
   // A copy with fields of its own is staged and cached as those exact bytes.
   const copies = inboxes.map(({ accountId }) => {
     const extra = req.accountFields?.get(accountId);
