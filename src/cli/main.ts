@@ -8,6 +8,8 @@ import { accountCommand, setAccountPasswordCommand } from './account.js';
 import { extractDir } from './args.js';
 import { CliError, EX_CONFIG, EX_DATAERR, EX_SOFTWARE, EX_USAGE } from './cli-error.js';
 import { configCommand } from './config-tlspubkey.js';
+import { dmarcCommand } from './dmarc.js';
+import { junkCommand } from './junk.js';
 import { queueCommand } from './queue.js';
 import { quickstartCommand } from './quickstart.js';
 import { tlsCommand } from './tls-status.js';
@@ -22,6 +24,8 @@ const HELP = `usage: postern [--dir DIR] COMMAND ...
   queue list | retry ID | drop ID
   tls status
   tlsrpt list [--domain DOMAIN] [--day YYYY-MM-DD]
+  dmarc exception list ACCOUNT | add ACCOUNT DOMAIN | rm ACCOUNT DOMAIN | report DOMAIN [DAY] | received [DOMAIN]
+  junk show ACCOUNT | threshold ACCOUNT VALUE|default
   sendmail [-t] [-f FROM] [-i] [-oi] [RECIPIENT...] < MESSAGE
   dkim list | gen DOMAIN | rotate DOMAIN | rm DOMAIN SELECTOR
   dns records DOMAIN | check DOMAIN
@@ -43,6 +47,8 @@ const COMMANDS: Record<string, Command> = {
   dkim: async (dir, args) => (await import('./dkim.js')).dkimCommand(dir, args),
   dns: async (dir, args) => (await import('./dns.js')).dnsCommand(dir, args),
   tlsrpt: tlsrptCommand,
+  dmarc: dmarcCommand,
+  junk: junkCommand,
   sendmail: async (dir, args) => (await import('./sendmail.js')).sendmailCommand(dir, args),
 };
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from './load.js';
+import { ConfigError, loadConfig, parseConfig, resolverAddress } from './load.js';
 import { renderConfig } from './write.js';
 import YAML from 'yaml';
 
@@ -43,6 +43,17 @@ test('dns.resolver and mtaSts: defaults and the accepted forms', () => {
   assert.deepEqual(parseConfig({ ...base, mtaSts: { mode: 'enforce', maxAge: 86400 } }, '/d').mtaSts, { mode: 'enforce', maxAgeSeconds: 86400 });
 });
 
+test('dns.resolver and dmarc.exceptions', () => {
+  assert.deepEqual(parseConfig(base, '/d').dns, { resolver: null });
+  assert.deepEqual(parseConfig({ ...base, dns: { resolver: '127.0.0.1:5353' } }, '/d').dns, { resolver: '127.0.0.1:5353' });
+  assert.deepEqual(resolverAddress('[::1]:53'), { host: '::1', port: 53 });
+  assert.deepEqual(resolverAddress('192.0.2.1'), { host: '192.0.2.1', port: 53 });
+  assert.equal(resolverAddress('resolver.example:53'), null);
+  assert.deepEqual(parseConfig({ ...base, dmarc: { exceptions: ['Lists.Example.'] } }, '/d').dmarc, { exceptions: ['lists.example'], enforce: true, reportAddresses: [] });
+  assert.deepEqual(parseConfig(base, '/d').junk, { enabled: true, threshold: 0.9 });
+  assert.deepEqual(parseConfig({ ...base, junk: { enabled: false, threshold: 0.8 } }, '/d').junk, { enabled: false, threshold: 0.8 });
+});
+
 test('errors name the key and the bad value', () => {
   const cases: [unknown, RegExp][] = [
     [{ ...base, colour: 'blue' }, /^colour: unknown key/],
@@ -67,6 +78,9 @@ test('errors name the key and the bad value', () => {
     [{ ...base, dns: { server: '127.0.0.1' } }, /^dns\.server: unknown key/],
     [{ ...base, mtaSts: { mode: 'strict' } }, /^mtaSts\.mode: must be one of testing, enforce, none, got "strict"/],
     [{ ...base, mtaSts: { maxAge: 0 } }, /^mtaSts\.maxAge: must be a whole number from 1 to 31557600/],
+    [{ ...base, dmarc: { exceptions: 'x.example' } }, /^dmarc\.exceptions: must be a list/],
+    [{ ...base, dmarc: { exceptions: ['bad domain'] } }, /^dmarc\.exceptions\[0\]: not a domain/],
+    [{ ...base, junk: { threshold: 2 } }, /^junk\.threshold: must be a number above 0/],
     [null, /must be a mapping/],
   ];
   for (const [doc, re] of cases) {

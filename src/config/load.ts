@@ -9,6 +9,7 @@ import { DEFAULT_IMAP_LIMITS, DEFAULT_PASSWORD_LIMITS, DEFAULT_SMTP_LIMITS } fro
 import { DEFAULT_FAILURE_WINDOWS, type FailureWindow } from '../auth/limits.js';
 import { isHostName } from './hostname.js';
 import { parseSize } from './size.js';
+import { DEFAULT_THRESHOLD } from '../junk/limits.js';
 import { SERVICE_PORTS, type AcmeChallengeType, type AcmeConfig, type AuthPolicyConfig, type Config, type ListenerConfig, type ServiceName } from './types.js';
 import { MAX_CONFIG_SIZE, parseYamlText, YamlTextError } from './yaml-text.js';
 
@@ -209,21 +210,18 @@ function parseOutbound(v: unknown): Config['outbound'] {
   return {
     allowPrivateAddresses: o.allowPrivateAddresses === undefined ? false : bool(o.allowPrivateAddresses, 'outbound.allowPrivateAddresses'),
     mtaSts: o.mtaSts === undefined ? true : bool(o.mtaSts, 'outbound.mtaSts'),
-    dnssecResolver: o.dnssecResolver === undefined || o.dnssecResolver === null ? null : parseResolverAddress(o.dnssecResolver),
+    dnssecResolver: o.dnssecResolver === undefined || o.dnssecResolver === null ? null : parseDnssecResolver(o.dnssecResolver),
   };
 }
 
-/** "127.0.0.1", "127.0.0.1:5353", "::1" or "[::1]:5353". Only loopback: the AD bit of a resolver
- * elsewhere reaches us over an unprotected path (RFC 7672 2.2), so DANE could not rely on it. */
-function parseResolverAddress(v: unknown): { host: string; port: number } {
+/** outbound.dnssecResolver: an address as dns.resolver takes, on loopback only: the AD bit of a
+ * resolver elsewhere reaches us over an unprotected path (RFC 7672 2.2), so DANE could not rely on it. */
+function parseDnssecResolver(v: unknown): { host: string; port: number } {
   const path = 'outbound.dnssecResolver';
-  if (typeof v !== 'string') throw new ConfigError(`${path}: must be an IP address with an optional port; got ${show(v)}`);
-  const m = /^\[([0-9a-fA-F:]+)\](?::(\d+))?$/.exec(v) ?? /^([0-9.]+)(?::(\d+))?$/.exec(v) ?? /^(::1)$/.exec(v);
-  const host = m?.[1];
-  const port = m?.[2] === undefined ? 53 : Number(m[2]);
-  if (!host || isIP(host) === 0 || port < 1 || port > 65535) throw new ConfigError(`${path}: must be an IP address with an optional port; got ${show(v)}`);
-  if (!(host === '::1' || (isIP(host) === 4 && host.startsWith('127.')))) throw new ConfigError(`${path}: must be a resolver on loopback (its DNSSEC answers are trusted); got ${show(v)}`);
-  return { host, port };
+  const a = typeof v === 'string' ? resolverAddress(v) : null;
+  if (!a) throw new ConfigError(`${path}: must be an IP address with an optional port; got ${show(v)}`);
+  if (!(a.host === '::1' || (isIP(a.host) === 4 && a.host.startsWith('127.')))) throw new ConfigError(`${path}: must be a resolver on loopback (its DNSSEC answers are trusted); got ${show(v)}`);
+  return a;
 }
 
 const ACME_CHALLENGES = ['tls-alpn-01', 'http-01'] as const;
@@ -298,10 +296,43 @@ function parseMtaSts(v: unknown): Config['mtaSts'] {
   return out;
 }
 
+function parseDmarc(v: unknown): NonNullable<Config['dmarc']> {
+  if (v === undefined) return { exceptions: [], enforce: true, reportAddresses: [] };
+  const o = obj(v, 'dmarc');
+  checkKeys(o, 'dmarc', ['exceptions', 'enforce', 'reportAddresses']);
+  const enforce = o.enforce === undefined ? true : bool(o.enforce, 'dmarc.enforce');
+  if (o.reportAddresses !== undefined && !Array.isArray(o.reportAddresses)) throw new ConfigError(`dmarc.reportAddresses: must be a list of addresses; got ${show(o.reportAddresses)}`);
+  const reportAddresses = ((o.reportAddresses ?? []) as unknown[]).map((a, i) => {
+    const addr = str(a, `dmarc.reportAddresses[${i}]`).toLowerCase();
+    if (!/^[^@\s]+@[^@\s]+$/.test(addr)) throw new ConfigError(`dmarc.reportAddresses[${i}]: not an address: ${show(a)}`);
+    return addr;
+  });
+  if (o.exceptions === undefined) return { exceptions: [], enforce, reportAddresses };
+  if (!Array.isArray(o.exceptions)) throw new ConfigError(`dmarc.exceptions: must be a list of domains; got ${show(o.exceptions)}`);
+  return {
+    exceptions: o.exceptions.map((d, i) => {
+      const name = str(d, `dmarc.exceptions[${i}]`).toLowerCase().replace(/\.$/, '');
+      if (!isHostName(name)) throw new ConfigError(`dmarc.exceptions[${i}]: not a domain: ${show(d)}`);
+      return name;
+    }),
+    enforce,
+    reportAddresses,
+  };
+}
+
+function parseJunk(v: unknown): NonNullable<Config['junk']> {
+  if (v === undefined) return { enabled: true, threshold: DEFAULT_THRESHOLD };
+  const o = obj(v, 'junk');
+  checkKeys(o, 'junk', ['enabled', 'threshold']);
+  const threshold = o.threshold === undefined ? DEFAULT_THRESHOLD : o.threshold;
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw new ConfigError(`junk.threshold: must be a number above 0 and at most 1; got ${show(threshold)}`);
+  return { enabled: o.enabled === undefined ? true : bool(o.enabled, 'junk.enabled'), threshold };
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts', 'dmarc', 'junk']);
   const hostname = str(o.hostname, 'hostname');
   if (!isHostName(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -337,6 +368,8 @@ export function parseConfig(doc: unknown, dir: string): Config {
     outbound: parseOutbound(o.outbound),
     dns: parseDns(o.dns),
     mtaSts: parseMtaSts(o.mtaSts),
+    dmarc: parseDmarc(o.dmarc),
+    junk: parseJunk(o.junk),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

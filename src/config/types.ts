@@ -130,4 +130,29 @@ export interface Config {
   dns: { resolver: string | null };
   /** Our MTA-STS policy (RFC 8461 3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt. */
   mtaSts: { mode: 'testing' | 'enforce' | 'none'; maxAgeSeconds: number };
+  /** DMARC enforcement on incoming mail; absent: the defaults. */
+  dmarc?: DmarcConfig;
+  /** The per-account junk filter; absent: off. */
+  junk?: JunkConfig;
+}
+
+export interface JunkConfig {
+  enabled: boolean;
+  /** Score (0..1) from which mail goes to Junk, for accounts without their own. */
+  threshold: number;
+}
+
+export interface DnsConfig {
+  /** "IP" or "IP:PORT" ("[IPv6]:PORT") of a recursive resolver; null: the system's resolvers. */
+  resolver: string | null;
+}
+
+export interface DmarcConfig {
+  /** RFC5322.From domains (and their subdomains) whose DMARC failures are not enforced for any
+   * account: senders known to break DMARC. Never applies to our own domains. */
+  exceptions: string[];
+  /** Apply the policies (default); false: only record the verdicts (the behaviour before). */
+  enforce: boolean;
+  /** Our rua addresses: aggregate reports mailed to them are read and kept (postern dmarc received). */
+  reportAddresses: string[];
 }

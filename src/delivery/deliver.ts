@@ -1,5 +1,5 @@
-// Delivery of one accepted message: a copy into the Inbox of every local recipient account and one
-// queue entry for the remote recipients.
+// Delivery of one accepted message: a copy into the Inbox (or, when the incoming policy says so, the
+// Junk mailbox) of every local recipient account, and one queue entry for the remote recipients.
 //
 // The caller answers 250 only after this returns (spec 10). Every copy is staged (written and
 // fsynced) before anything is committed, so a full disk or an I/O error fails the whole message
@@ -33,6 +33,10 @@ export interface DeliveryRequest {
   content: MessageSource;
   /** RFC 8689: the remote copy may leave only over verified TLS. */
   requireTls?: boolean;
+  /** Accounts whose copy goes to their \Junk mailbox (RFC 6154) instead of the Inbox. */
+  junk?: ReadonlySet<number>;
+  /** Header fields (CRLF-terminated) added on top of one account's copy only (its filter verdict). */
+  accountFields?: ReadonlyMap<number, Buffer>;
   /** Largest copy accepted by the store. */
   maxSize?: number;
   internalDate?: Date;
@@ -54,14 +58,24 @@ export function returnPathField(sender: string): Buffer {
 export async function deliver(store: Store, req: DeliveryRequest, log: Logger): Promise<DeliveryResult> {
   const inboxes: { accountId: number; mailboxId: number }[] = [];
   for (const accountId of new Set(req.localAccounts)) {
-    const inbox = await store.inboxId(accountId);
+    const inbox = req.junk?.has(accountId) ? await junkMailboxId(store, accountId) : await store.inboxId(accountId);
     if (inbox === null) throw new Error(`account ${accountId} has no INBOX`);
     inboxes.push({ accountId, mailboxId: inbox });
   }
   const localContent = req.content.prepend(returnPathField(req.sender));
   // A message small enough for the cache is read once, and that buffer is also what is staged.
   const localBytes = inboxes.length && localContent.size <= CACHE_AT_STORE_MAX ? await localContent.toBuffer() : null;
-  const cache = localBytes ? cacheOf(localBytes, log) : null;
+  // Parsed only when some copy is stored without fields of its own.
+  const plainCopy = inboxes.some(({ accountId }) => !req.accountFields?.has(accountId));
+  const sharedCache = localBytes && plainCopy ? cacheOf(localBytes, log) : null;
+  // A copy with fields of its own is staged and cached as those exact bytes.
+  const copies = inboxes.map(({ accountId }) => {
+    const extra = req.accountFields?.get(accountId);
+    if (!extra) return { bytes: localBytes, source: localContent, cache: sharedCache };
+    const source = localContent.prepend(extra);
+    const bytes = localBytes ? Buffer.concat([extra, localBytes]) : null;
+    return { bytes, source, cache: bytes ? cacheOf(bytes, log) : null };
+  });
   const result: DeliveryResult = { local: new Map(), queueId: null, overQuota: [] };
   const internalDate = req.internalDate ?? new Date();
   // A blob may be referenced by one row only: one copy per account and one for the queue. The
@@ -69,7 +83,7 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
   // the store's group commit makes them durable with one fsync.
   const wantQueue = !!req.remote && req.remote.recipients.length > 0;
   const stagings = [
-    ...inboxes.map(() => store.stageBlob(localBytes ?? localContent.chunks(), req.maxSize)),
+    ...copies.map((c) => store.stageBlob(c.bytes ?? c.source.chunks(), req.maxSize)),
     ...(wantQueue ? [store.stageBlob(req.content.chunks(), req.maxSize)] : []),
   ];
   const settled = await Promise.allSettled(stagings);
@@ -80,7 +94,7 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
     throw stageFailure.reason;
   }
   const commits: Promise<unknown>[] = inboxes.map(({ accountId, mailboxId }, i) =>
-    store.appendMessages(accountId, mailboxId, [{ blob: staged[i]!, flags: [], internalDate, cache }]).then((r) => result.local.set(accountId, r.uids[0]!)),
+    store.appendMessages(accountId, mailboxId, [{ blob: staged[i]!, flags: [], internalDate, cache: copies[i]!.cache }]).then((r) => result.local.set(accountId, r.uids[0]!)),
   );
   if (wantQueue) {
     commits.push(store.enqueue(req.remote!.accountId, req.sender, [...req.remote!.recipients], staged[inboxes.length]!, { requireTls: req.requireTls ?? false }).then((q) => (result.queueId = q.id)));
@@ -106,6 +120,21 @@ export async function deliver(store: Store, req: DeliveryRequest, log: Logger): 
   if (committed > 0) log.error('delivery failed after partial commit', { err: (outcomes[failed] as PromiseRejectedResult).reason, delivered: [...result.local.keys()].join(',') });
   await discardAll(staged.filter((_, i) => outcomes[i]!.status === 'rejected'));
   throw (outcomes[failed] as PromiseRejectedResult).reason;
+}
+
+/** The account's \Junk mailbox (RFC 6154); created when the user removed it, since junk must never
+ * fall back to the Inbox. */
+export async function junkMailboxId(store: Store, accountId: number): Promise<number> {
+  const found = (await store.listMailboxes(accountId)).find((m) => m.specialUse === '\\Junk');
+  if (found) return found.id;
+  try {
+    return (await store.createMailbox(accountId, 'Junk', '\\Junk')).id;
+  } catch (err) {
+    // A plain mailbox named Junk already exists (or was created concurrently): use it.
+    const named = await store.getMailbox(accountId, 'Junk');
+    if (named) return named.id;
+    throw err;
+  }
 }
 
 async function discardAll(blobs: StagedBlob[]): Promise<void> {

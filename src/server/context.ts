@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/types.js';
 import type { ServerTls } from '../tls/server-tls.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
+import type { JunkService } from '../junk/service.js';
 
 export interface ServerContext {
   store: Store;
@@ -23,6 +24,8 @@ export interface ServerContext {
   acme?: AcmeRuntime;
   /** DNS for SPF/DKIM/DMARC checks of incoming mail; node:dns when absent (tests serve their own records). */
   resolver?: DnsResolver;
+  /** The per-account junk filter, when enabled (config junk.enabled). */
+  junk?: JunkService;
   /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */
   queue?: { kick(): void };
   /** Resolves when the server is shutting down: servers stop accepting and end sessions. */

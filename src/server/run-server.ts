@@ -5,6 +5,9 @@
 import { ServerTls } from '../tls/server-tls.js';
 import { createAcmeRuntime } from '../acme/index.js';
 import type { AcmeChallengeType } from '../config/types.js';
+import { resolverAt } from './dns-resolver.js';
+import { JunkService } from '../junk/service.js';
+import { startReportSchedule } from '../dmarc/report-sender.js';
 import { startQueue, type QueueOptions } from '../queue/index.js';
 import { startOutboundTlsPolicy } from '../outbound/policy-setup.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
@@ -54,9 +57,13 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     sessions,
     log,
     tls: loadTlsContext(config),
-    resolver: hooks.resolver,
+    resolver: hooks.resolver ?? (config.dns?.resolver ? resolverAt(config.dns.resolver) : undefined),
     shutdown: controller.signal,
   };
+  if (config.junk?.enabled) {
+    ctx.junk = new JunkService(store, log, { threshold: config.junk.threshold });
+    ctx.junk.start();
+  }
   const acme = createAcmeRuntime(config);
   if (acme) {
     ctx.acme = acme;
@@ -67,13 +74,16 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
   const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log, () => ctx.queue?.kick());
   const queue = startQueue(ctx, { ...(tlsPolicy?.resolver && { resolver: tlsPolicy.resolver }), ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
   ctx.queue = queue;
+  const stopReports = startReportSchedule({ store, hostname: config.hostname, resolver: ctx.resolver, log, kick: () => queue.kick() });
   const started: { service: ServiceName; host: string; port: number; listener: string; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
+    stopReports();
     sessions.stop();
     await acme?.stop();
     await Promise.allSettled(started.map((l) => l.close()));
     await queue.stop();
+    await ctx.junk?.stop();
     await tlsPolicy?.stop();
     ctx.tls?.close();
     await auth.close();

@@ -3,7 +3,7 @@
 // implementation (PostgreSQL LISTEN/NOTIFY, or polling) can implement the same interface later.
 
 export type Change =
-  | { kind: 'append'; mailboxId: number; uids: number[]; modseq: number }
+  | { kind: 'append'; mailboxId: number; uids: number[]; modseq: number; /** Set for COPY and MOVE: where they came from. */ fromMailboxId?: number }
   | { kind: 'flags'; mailboxId: number; updates: { uid: number; flags: string[]; modseq: number }[] }
   | { kind: 'expunge'; mailboxId: number; uids: number[]; modseq: number }
   | { kind: 'mailbox-create'; mailboxId: number; name: string }
@@ -12,6 +12,7 @@ export type Change =
   | { kind: 'subscription'; name: string; subscribed: boolean };
 
 export type ChangeListener = (changes: Change[]) => void;
+export type AnyAccountListener = (accountId: number, changes: Change[]) => void;
 
 export interface ChangeFeed {
   /** Returns the unsubscribe function. */
@@ -22,10 +23,18 @@ export interface ChangeFeed {
    * work for one batch (src/imap/server/change-fanout.ts).
    */
   publish(accountId: number, changes: Change[]): void;
+  /** Every account's changes (server-wide consumers such as junk filter training). */
+  subscribeAll(listener: AnyAccountListener): () => void;
 }
 
 export class LocalChangeFeed implements ChangeFeed {
   private readonly listeners = new Map<number, Set<ChangeListener>>();
+  private readonly everyAccount = new Set<AnyAccountListener>();
+
+  subscribeAll(listener: AnyAccountListener): () => void {
+    this.everyAccount.add(listener);
+    return () => void this.everyAccount.delete(listener);
+  }
 
   subscribe(accountId: number, listener: ChangeListener): () => void {
     let set = this.listeners.get(accountId);
@@ -42,13 +51,13 @@ export class LocalChangeFeed implements ChangeFeed {
 
   publish(accountId: number, changes: Change[]): void {
     if (changes.length === 0) return;
-    const set = this.listeners.get(accountId);
-    if (!set) return;
     // A listener that throws must not keep the change from the others, nor fail the committed
     // operation that published it.
-    for (const listener of [...set]) {
+    const calls = [...(this.listeners.get(accountId) ?? []).values()].map((l) => () => l(changes));
+    for (const l of this.everyAccount) calls.push(() => l(accountId, changes));
+    for (const call of calls) {
       try {
-        listener(changes);
+        call();
       } catch (err) {
         queueMicrotask(() => {
           throw err;

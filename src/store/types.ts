@@ -245,8 +245,68 @@ export interface TlsResultCount extends TlsResultKey {
   count: number;
 }
 
+export interface JunkAccountState {
+  /** The account's spam threshold (0..1); null for the server default. */
+  threshold: number | null;
+  spamMessages: number;
+  hamMessages: number;
+  /** Existing mail has been trained once (first use). */
+  seeded: boolean;
+}
+
+export interface JunkTrainResult {
+  /** False when the message was already trained as this class. */
+  changed: boolean;
+  /** It had been trained as the other class, and that was undone. */
+  untrained: boolean;
+}
+
+/** One row of a DMARC aggregate report (RFC 7489 7.2, <record>): messages alike, counted. */
+export interface DmarcEvent {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  policyDomain: string;
+  sourceIp: string;
+  headerFrom: string;
+  envelopeFrom: string;
+  disposition: 'none' | 'quarantine' | 'reject';
+  /** Aligned results as DMARC evaluated them. */
+  dkim: 'pass' | 'fail';
+  spf: 'pass' | 'fail';
+  /** JSON: the underlying SPF and DKIM results (<auth_results>). */
+  auth: string;
+  /** JSON: the published policy (dmarc/record-tags.ts). */
+  policy: string;
+  count: number;
+}
+
+/** What an account did with one sender key ("a:address", "d:domain", "n:network"). */
+export interface JunkReputation {
+  key: string;
+  /** Messages the user wrote to it (saved in Sent). */
+  wrote: number;
+  /** Messages from it kept (trained as ham) and junked (trained as spam). */
+  ham: number;
+  spam: number;
+}
+
+/** The junk filter's per-account statistics (src/junk). */
+export interface JunkStats {
+  state(accountId: number): Promise<JunkAccountState>;
+  /** Every token as [hash, spam, ham]; read synchronously in one go by the model loader. */
+  tokens(accountId: number): Promise<[number, number, number][]>;
+  tokenCount(accountId: number): Promise<number>;
+  train(accountId: number, digest: string, spam: boolean, tokens: readonly number[]): Promise<JunkTrainResult>;
+  prune(accountId: number): Promise<number>;
+  setThreshold(accountId: number, threshold: number | null): Promise<void>;
+  markSeeded(accountId: number): Promise<void>;
+  reputation(accountId: number, keys: readonly string[]): Promise<JunkReputation[]>;
+  bumpReputation(accountId: number, keys: readonly string[], field: 'wrote' | 'ham' | 'spam', delta: number, max: number): Promise<void>;
+}
+
 export interface Store {
   readonly changes: ChangeFeed;
+  readonly junk: JunkStats;
 
   // Domains, accounts, addresses.
   listDomains(): Promise<Domain[]>;
@@ -268,6 +328,18 @@ export interface Store {
   /** Both answers a recipient needs (RCPT): whether `domain` (A-labels) is ours, and the account
    * address `address` (local@domain) when it exists. */
   lookupRecipient(address: string, domain: string): Promise<{ localDomain: boolean; address: Address | null }>;
+  /** From domains (lower-case A-labels) whose DMARC failures are not enforced for the account. */
+  listDmarcExceptions(accountId: number): Promise<string[]>;
+  setDmarcException(accountId: number, domain: string, on: boolean): Promise<void>;
+  /** Counts one incoming message's DMARC evaluation for the aggregate report. */
+  recordDmarcEvent(e: Omit<DmarcEvent, 'count'>): Promise<void>;
+  dmarcEvents(day: string, policyDomain: string | null): Promise<DmarcEvent[]>;
+  /** Whether the day's aggregate report to the domain was handed to the queue (or skipped). */
+  dmarcReportSent(day: string, policyDomain: string): Promise<boolean>;
+  markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void>;
+  /** Aggregate reports others sent to our report addresses; `report` is the parsed report as JSON. */
+  addReceivedDmarcReport(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): Promise<boolean>;
+  listReceivedDmarcReports(policyDomain: string | null): Promise<string[]>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

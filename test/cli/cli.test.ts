@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postern, type CliResult } from './run-cli.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'postern-cli-'));
@@ -143,6 +144,60 @@ test('account quota: SIZE with K, M or G, none, default from postern.conf; bad s
     assert.equal(q('default').stdout, 'alice\tused 0 bytes\tlimit 2G (server default)\n');
     writeFileSync(conf, readFileSync(conf, 'utf8').replace('default: 2G', 'default: lots'));
     assertFails(q(), /quota\.default: must be bytes, a size with K, M or G, or none/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dmarc exception list/add/rm: per account, lower-case A-labels, bad domains refused', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const d = (...args: string[]) => postern(['--dir', dir, 'dmarc', 'exception', ...args]);
+    assert.equal(d('list', 'alice').stdout, '');
+    assert.equal(d('add', 'alice', 'Lists.Example.ORG').stdout, 'lists.example.org\n');
+    assert.equal(d('add', 'alice', 'bücher.example').stdout, 'lists.example.org\nxn--bcher-kva.example\n');
+    assert.equal(d('rm', 'alice', 'lists.example.org').stdout, 'xn--bcher-kva.example\n');
+    assertFails(d('add', 'alice', 'not a domain'), /not a domain/, 65);
+    assertFails(d('add', 'nobody', 'x.example'), /account nobody not found/, 65);
+    assertFails(d('add', 'alice'), /usage: postern dmarc exception/, 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('junk show/threshold: per account, bad values refused', () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    const j = (...args: string[]) => postern(['--dir', dir, 'junk', ...args]);
+    assert.equal(j('show', 'alice').stdout, 'alice\tspam 0\tham 0\ttokens 0\tthreshold 0.9 (server default)\n');
+    assert.equal(j('threshold', 'alice', '0.75').stdout, 'alice\tspam 0\tham 0\ttokens 0\tthreshold 0.75\n');
+    assert.equal(j('threshold', 'alice', 'default').stdout, 'alice\tspam 0\tham 0\ttokens 0\tthreshold 0.9 (server default)\n');
+    assertFails(j('threshold', 'alice', '1.5'), /not a threshold/, 65);
+    assertFails(j('threshold', 'alice', 'x'), /not a threshold/, 65);
+    assertFails(j('show', 'nobody'), /account nobody not found/, 65);
+    assertFails(j('frob'), /usage: postern junk/, 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dmarc report and received: no evaluations is an error naming the domain and day; a bad day refused; received reports listed', async () => {
+  const dir = tempDir();
+  try {
+    assert.equal(postern(['quickstart', '--dir', dir, '--hostname', 'localhost', '--password', 'secretpass', 'alice@example.test']).status, 0);
+    assertFails(postern(['--dir', dir, 'dmarc', 'report', 'sender.example', '2026-01-02']), /no DMARC evaluations of sender\.example on 2026-01-02/, 65);
+    assertFails(postern(['--dir', dir, 'dmarc', 'report', 'sender.example', 'yesterday']), /not a day/, 65);
+    assert.equal(postern(['--dir', dir, 'dmarc', 'received']).stdout, '');
+    const store = await SqliteStore.open({ dir });
+    const rec = (ip: string, count: number, dkim: string, spf: string) => ({ sourceIp: ip, count, disposition: 'none', dkim, spf, envelopeFrom: 'example.test', headerFrom: 'example.test', authDkim: [], authSpf: [] });
+    const report = { orgName: 'google.com', email: 'x@google.com', reportId: '123', begin: 1767225600, end: 1767311999,
+      policy: { domain: 'example.test', adkim: 'r', aspf: 'r', p: 'none', sp: 'none', pct: 100 }, records: [rec('192.0.2.1', 5, 'pass', 'fail'), rec('198.51.100.7', 2, 'fail', 'fail')] };
+    await store.addReceivedDmarcReport({ orgName: 'google.com', reportId: '123', policyDomain: 'example.test', begin: report.begin, end: report.end, report: JSON.stringify(report) });
+    await store.close();
+    assert.equal(postern(['--dir', dir, 'dmarc', 'received', 'Example.Test']).stdout, 'example.test\t2026-01-01\tgoogle.com\t123\tmessages 7\tpass 5\tfail 2\tsources 2\n');
+    assert.equal(postern(['--dir', dir, 'dmarc', 'received', 'other.test']).stdout, '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

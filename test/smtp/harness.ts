@@ -46,12 +46,17 @@ export interface Harness {
   resolver: DnsResolver;
   /** Raw messages in the account's INBOX, oldest first. */
   inbox(accountId: number): Promise<Buffer[]>;
+  /** Raw messages in one of the account's mailboxes, oldest first. */
+  mailbox(accountId: number, name: string): Promise<Buffer[]>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   smtpLimits?: Partial<SmtpLimits>;
   timeouts?: { commandMs?: number; greetingMs?: number };
+  /** DNS for the listeners instead of the in-process TXT map (a real server the test runs). */
+  resolver?: DnsResolver;
+  dmarc?: Config['dmarc'];
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -101,6 +106,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     outbound: { allowPrivateAddresses: false, mtaSts: false, dnssecResolver: null },
     dns: { resolver: null },
     mtaSts: { mode: 'testing', maxAgeSeconds: 604800 },
+    ...(opts.dmarc && { dmarc: opts.dmarc }),
   };
   const log = process.env.POSTERN_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger;
   const auth = new StoreAuthenticator({ store, log, hostname: HOSTNAME });
@@ -115,10 +121,17 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     tls: new ServerTls(cert.keyPem, cert.certPem),
     shutdown: controller.signal,
   };
-  const common = { host: '127.0.0.1', port: 0, resolver, timeouts: opts.timeouts };
+  const common = { host: '127.0.0.1', port: 0, resolver: opts.resolver ?? resolver, timeouts: opts.timeouts };
   const smtp = await startSmtpListener(ctx, { ...common, kind: 'smtp', implicitTls: false, requestClientCert: false });
   const submission = await startSmtpListener(ctx, { ...common, kind: 'submission', implicitTls: false, requestClientCert: true });
   const submissions = await startSmtpListener(ctx, { ...common, kind: 'submission', implicitTls: true, requestClientCert: true });
+
+  async function mailbox(accountId: number, name: string): Promise<Buffer[]> {
+    const mb = await store.getMailbox(accountId, name);
+    const out: Buffer[] = [];
+    if (mb) for (const m of await store.listMessages(mb.id)) out.push(await store.readBlob(m.fileId));
+    return out;
+  }
 
   return {
     dir,
@@ -130,12 +143,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     dkimKeys,
     txt,
     resolver,
-    async inbox(accountId) {
-      const mb = await store.getMailbox(accountId, 'INBOX');
-      const out: Buffer[] = [];
-      for (const m of await store.listMessages(mb!.id)) out.push(await store.readBlob(m.fileId));
-      return out;
-    },
+    inbox: (accountId) => mailbox(accountId, 'INBOX'),
+    mailbox,
     async close() {
       controller.abort();
       await Promise.all([smtp.close(), submission.close(), submissions.close()]);
@@ -188,10 +197,11 @@ export class SmtpClient {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  static async connect(port: number, opts: { tls?: boolean; cert?: KeyAndCertificate } = {}): Promise<SmtpClient> {
+  /** localAddress: a 127.0.0.x source address, for the SPF result a test wants. */
+  static async connect(port: number, opts: { tls?: boolean; cert?: KeyAndCertificate; localAddress?: string } = {}): Promise<SmtpClient> {
     const sock = opts.tls
       ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(opts.cert && { key: opts.cert.keyPem, cert: opts.cert.certPem }) })
-      : netConnect({ host: '127.0.0.1', port });
+      : netConnect({ host: '127.0.0.1', port, localAddress: opts.localAddress });
     await new Promise<void>((resolve, reject) => {
       sock.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
       sock.once('error', reject);

@@ -1,4 +1,5 @@
-// Incoming mail on port 25: our domains only, SPF/DKIM/DMARC recorded, delivery to the Inbox.
+// Incoming mail on port 25: our domains only, SPF/DKIM/DMARC recorded, delivery to the Inbox (DMARC
+// enforcement itself: test/dmarc).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,16 +97,16 @@ describe('incoming (port 25)', () => {
     c.close();
   });
 
-  test('SPF fail and DMARC fail are recorded, the message is still delivered', async () => {
+  test('SPF fail and DMARC fail are recorded; p=quarantine delivers to Junk', async () => {
     h.txt.set('spoof.test', ['v=spf1 -all']);
-    h.txt.set('_dmarc.spoof.test', ['v=DMARC1; p=reject']);
+    h.txt.set('_dmarc.spoof.test', ['v=DMARC1; p=quarantine']);
     const c = await session();
     await c.ehlo('[127.0.0.1]');
     await c.cmd('MAIL FROM:<ceo@spoof.test>', 250);
     await c.cmd('RCPT TO:<bob@example.test>', 250);
     await sendData(c, message('ceo@spoof.test', 'bob@example.test', 'wire money'));
     await c.expect(250);
-    const msg = (await h.inbox(h.bob.id)).at(-1)!;
+    const msg = (await h.mailbox(h.bob.id, 'Junk')).at(-1)!;
     const ar = header(msg, 'Authentication-Results')!;
     assert.match(ar, /spf=fail/);
     assert.match(ar, /dmarc=fail/);

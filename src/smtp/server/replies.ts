@@ -28,6 +28,8 @@ export const S = constantReplies({
   headerTooBig: reply(552, '5.3.4', 'message header too big'),
   /** RFC 5321 6.3 / RFC 3463 X.4.6: more Received fields than MAX_RECEIVED_FIELDS. */
   mailLoop: reply(554, '5.4.6', 'too many Received header fields: mail loop'),
+  /** RFC 7489 6.6.3 / 10.3: the From domain's DMARC policy is reject and the message failed. */
+  dmarcReject: (domain: string): Reply => reply(550, '5.7.1', `message rejected by the DMARC policy of ${domain}`),
   expnDisabled: reply(502, '5.5.1', 'EXPN not available'),
   authNotAvailable: reply(502, '5.5.1', 'AUTH not available on this port, use submission'),
   authInTransaction: reply(503, '5.5.1', 'AUTH not allowed during a mail transaction'),

@@ -634,6 +634,8 @@ export class SmtpSession implements SessionView {
         remote: remote.length ? { accountId: this.identity?.accountId ?? null, recipients: remote } : null,
         content: prepared,
         ...(tx.params.requireTls && { requireTls: true }),
+        junk: tx.routing?.junk,
+        accountFields: tx.routing?.fields,
       }, this.log);
       if (res.overQuota.length) await this.bounceOverQuota(tx, prepared, res.overQuota);
       // Remote recipients leave now rather than at the queue's next poll.

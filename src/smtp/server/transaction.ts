@@ -31,4 +31,13 @@ export interface Transaction {
   bdat: BdatState | null;
   /** A BDAT of this transaction failed: the rest of its chunks are read and refused. */
   bdatFailed: boolean;
+  /** Set by the policy's prepare: where each local copy goes and what it alone gets. */
+  routing?: LocalRouting;
+}
+
+export interface LocalRouting {
+  /** Accounts whose copy goes to Junk (DMARC quarantine, the own-domain rule, the junk filter). */
+  junk: Set<number>;
+  /** Header fields for one account's copy only. */
+  fields: Map<number, Buffer>;
 }

@@ -178,6 +178,80 @@ const migrations: string[] = [
   ALTER TABLE mailboxes ADD COLUMN first_recent_uid INTEGER NOT NULL DEFAULT 1;
   UPDATE mailboxes SET first_recent_uid = uidnext;
   `,
+  // 7: DMARC exceptions per account (From domains whose failures are not enforced for it), DMARC
+  // evaluations of incoming mail per day for aggregate reports (counted per distinct row), and the
+  // per-account junk filter: settings and message counts, token counts (32-bit token hashes), and
+  // the messages already trained (by a digest of their header section, so a message moved back out
+  // of Junk is untrained rather than counted twice), and sender reputation (keys "a:address",
+  // "d:domain", "n:network": mail written to them, kept from them, junked from them).
+  `
+  CREATE TABLE IF NOT EXISTS dmarc_exceptions (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    PRIMARY KEY (account_id, domain)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS dmarc_events (
+    day TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    source_ip TEXT NOT NULL,
+    header_from TEXT NOT NULL,
+    envelope_from TEXT NOT NULL,
+    disposition TEXT NOT NULL,
+    dkim TEXT NOT NULL,
+    spf TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim, spf, auth)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS dmarc_reports_sent (
+    day TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    queue_id INTEGER,
+    PRIMARY KEY (day, policy_domain)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS dmarc_received (
+    id INTEGER PRIMARY KEY,
+    org_name TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    policy_domain TEXT NOT NULL,
+    begin INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    UNIQUE (org_name, report_id)
+  );
+  CREATE INDEX IF NOT EXISTS dmarc_received_domain ON dmarc_received(policy_domain, begin);
+  CREATE TABLE IF NOT EXISTS junk_accounts (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    threshold REAL,
+    spam_messages INTEGER NOT NULL DEFAULT 0,
+    ham_messages INTEGER NOT NULL DEFAULT 0,
+    seeded INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS junk_tokens (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    token INTEGER NOT NULL,
+    spam INTEGER NOT NULL DEFAULT 0,
+    ham INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, token)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS junk_reputation (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    wrote INTEGER NOT NULL DEFAULT 0,
+    ham INTEGER NOT NULL DEFAULT 0,
+    spam INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS junk_trained (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    spam INTEGER NOT NULL,
+    PRIMARY KEY (account_id, digest)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -11,6 +11,8 @@ import { LocalChangeFeed, type Change, type ChangeFeed } from '../change-feed.js
 import { StoreError, asStoreIoError, notFound } from '../errors.js';
 import { SharedFsync, fsyncPath, fsyncPathSync } from '../shared-fsync.js';
 import type {
+  DmarcEvent,
+  JunkStats,
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
@@ -23,6 +25,8 @@ import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
 import { QueueRepo } from './queue-repo.js';
 import { QuotaRepo } from './quota-repo.js';
+import { DmarcRepo } from './dmarc-repo.js';
+import { JunkRepo } from './junk-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 import { TlsPolicyRepo } from './tls-policy-repo.js';
@@ -48,6 +52,8 @@ export class SqliteStore implements Store {
   private readonly queue: QueueRepo;
   private readonly quota: QuotaRepo;
   private readonly tlsPolicies: TlsPolicyRepo;
+  private readonly dmarc: DmarcRepo;
+  readonly junk: JunkStats;
   private readonly myBlocks: number[] = [];
   /**
    * \Recent claims not yet committed, by mailbox id (with its UIDVALIDITY: an id can come back
@@ -82,6 +88,19 @@ export class SqliteStore implements Store {
     this.queue = new QueueRepo(this.db);
     this.tlsPolicies = new TlsPolicyRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
+    this.dmarc = new DmarcRepo(this.db);
+    const junk = new JunkRepo(this.db);
+    this.junk = {
+      state: async (id) => junk.state(id),
+      tokens: async (id) => [...junk.tokens(id)],
+      tokenCount: async (id) => junk.tokenCount(id),
+      train: (id, digest, spam, tokens) => this.group.run(() => junk.train(id, digest, spam, tokens)),
+      prune: (id) => this.group.run(() => junk.prune(id)),
+      setThreshold: async (id, t) => void (await this.group.run(() => junk.setThreshold(id, t))),
+      markSeeded: async (id) => void (await this.group.run(() => junk.markSeeded(id))),
+      reputation: async (id, keys) => junk.reputation(id, keys),
+      bumpReputation: async (id, keys, field, delta, max) => void (await this.group.run(() => junk.bumpReputation(id, keys, field, delta, max))),
+    };
     this.walPath = join(opts.dir, 'postern.db-wal');
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
@@ -213,6 +232,38 @@ export class SqliteStore implements Store {
 
   async lookupRecipient(address: string, domain: string): Promise<{ localDomain: boolean; address: Address | null }> {
     return this.accounts.lookupRecipient(address, domain);
+  }
+
+  async listDmarcExceptions(accountId: number): Promise<string[]> {
+    return this.dmarc.list(accountId);
+  }
+
+  async setDmarcException(accountId: number, domain: string, on: boolean): Promise<void> {
+    await this.group.run(() => this.dmarc.set(accountId, domain, on));
+  }
+
+  async recordDmarcEvent(e: Omit<DmarcEvent, 'count'>): Promise<void> {
+    await this.group.run(() => this.dmarc.record(e));
+  }
+
+  async dmarcEvents(day: string, policyDomain: string | null): Promise<DmarcEvent[]> {
+    return this.dmarc.events(day, policyDomain);
+  }
+
+  async dmarcReportSent(day: string, policyDomain: string): Promise<boolean> {
+    return this.dmarc.reportSent(day, policyDomain);
+  }
+
+  async addReceivedDmarcReport(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): Promise<boolean> {
+    return this.group.run(() => this.dmarc.addReceived(r));
+  }
+
+  async listReceivedDmarcReports(policyDomain: string | null): Promise<string[]> {
+    return this.dmarc.listReceived(policyDomain).map((r) => r.report);
+  }
+
+  async markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void> {
+    await this.group.run(() => this.dmarc.markReportSent(day, policyDomain, queueId));
   }
 
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
@@ -506,7 +557,7 @@ export class SqliteStore implements Store {
         return { uidValidity: dest.uidValidity, sourceUids: keep.map((x) => x.m.uid), destUids, modseq, unused: staged.filter((b) => !keep.some((k) => k.blob === b)) };
       });
       for (const b of r.unused) await b.discard();
-      if (r.destUids.length) this.changes.publish(accountId, [{ kind: 'append', mailboxId: toMailboxId, uids: r.destUids, modseq: r.modseq }]);
+      if (r.destUids.length) this.changes.publish(accountId, [{ kind: 'append', mailboxId: toMailboxId, uids: r.destUids, modseq: r.modseq, fromMailboxId: src.id }]);
       return { uidValidity: r.uidValidity, sourceUids: r.sourceUids, destUids: r.destUids };
     } catch (err) {
       for (const b of staged) await b.discard();
@@ -536,7 +587,7 @@ export class SqliteStore implements Store {
     return {
       result: { uidValidity: dest.uidValidity, sourceUids, destUids },
       changes: [
-        { kind: 'append', mailboxId: dest.id, uids: destUids, modseq: destModseq },
+        { kind: 'append', mailboxId: dest.id, uids: destUids, modseq: destModseq, fromMailboxId: src.id },
         { kind: 'expunge', mailboxId: src.id, uids: [...sourceUids].sort((a, b) => a - b), modseq: srcModseq },
       ],
     };
