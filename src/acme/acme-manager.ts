@@ -23,7 +23,7 @@ import type { ChallengeResponder } from './challenge-responder.js';
 import { STOP_WAIT_MS, MAX_TIMER_MS, NAMES_REFRESH_MS, POLL_ATTEMPTS, POLL_MAX_MS, POLL_MIN_MS, RENEW_AT_FRACTION, RETRY_MAX_MS, RETRY_MIN_MS } from './limits.js';
 import { createAlpnCertificatePem, createCsrPem } from './csr.js';
 import { certificateNames } from './names.js';
-import { emptyNameStatus, readStatus, writeStatus, type AcmeStatus } from './status-file.js';
+import { ACCOUNT_URL_FILE, emptyNameStatus, readStatus, writeStatus, type AcmeStatus } from './status-file.js';
 
 export const ACCOUNT_KEY_FILE = 'account.key.pem';
 
@@ -208,6 +208,10 @@ export class AcmeManager {
     });
     // RFC 8555 7.3: with an existing key this returns the existing account.
     await client.createAccount({ termsOfServiceAgreed: true, ...(this.o.acme.contact.length ? { contact: this.o.acme.contact } : {}) });
+    // The account URL, for the CAA record that pins issuance to this account (RFC 8657 3).
+    const url = client.getAccountUrl();
+    const urlFile = join(this.o.acmeDir, ACCOUNT_URL_FILE);
+    if (!existsSync(urlFile) || readFileSync(urlFile, 'utf8').trim() !== url) writeFileDurably(urlFile, `${url}\n`, 0o644);
     this.client = client;
     return client;
   }

@@ -23,6 +23,8 @@ export interface AcmeStatus {
 }
 
 export const STATUS_FILE = 'status.json';
+/** The ACME account URL (RFC 8555 7.3), written once the account exists: `dns records` puts it in CAA. */
+export const ACCOUNT_URL_FILE = 'account-url.txt';
 
 export function emptyNameStatus(): NameStatus {
   return { nextRenewal: null, lastAttempt: null, lastSuccess: null, lastError: null, failures: 0, renewalWindow: null };

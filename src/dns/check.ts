@@ -190,6 +190,17 @@ async function checkOne(r: WantedRecord, q: Lookup, hostAddresses: string[]): Pr
       if (all.some((t) => t.usage === 3 && t.selector === 1 && t.matchingType === 1 && t.data === c.data)) return ok();
       return fail('TLSA records do not match our certificate\'s key: DANE senders will refuse to deliver', `${replace(r)} (publish it before removing the old one)`);
     }
+    case 'caa': {
+      const all = await orMissing(() => q.resolver.resolveCaa(r.name));
+      if (!all || all.length === 0) return fail('no CAA record: any CA may issue certificates for the domain', add(r));
+      // RFC 8659 4.2: issuer domain, then optional parameters; RFC 8657 3: accounturi pins the account.
+      const issues = all.map((c) => c.issue).filter((v): v is string => typeof v === 'string');
+      const ours = issues.find((v) => v.split(';')[0]!.trim().toLowerCase() === c.issuer);
+      if (!ours) return fail(`CAA allows ${issues.join(', ') || 'no issuer'}, not ${c.issuer}: our ACME orders will be refused`, replace(r));
+      if (c.accountUri && !/accounturi\s*=/.test(ours)) return ok(`CAA allows ${c.issuer} for any account; ${zoneLine(r)} pins it to ours`);
+      if (c.accountUri && !ours.includes(c.accountUri)) return fail(`CAA pins another ${c.issuer} account: our ACME orders will be refused`, replace(r));
+      return ok();
+    }
     case 'none':
       return ok();
   }

@@ -3,6 +3,8 @@
 
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ACCOUNT_URL_FILE } from '../acme/status-file.js';
 import type { Config } from '../config/types.js';
 import { entryDnsRecord, readManifest } from '../smtp/server/dkim-keyring.js';
 import { publicKeyRecord } from '../smtp/server/dkim-keys.js';
@@ -31,7 +33,27 @@ export interface WantedRecord {
     | { kind: 'srv'; target: string; port: number }
     | { kind: 'address' }
     | { kind: 'tlsa'; data: string }
+    | { kind: 'caa'; issuer: string; accountUri: string | null }
     | { kind: 'none' };
+}
+
+/**
+ * The CAA issuer domain of an ACME directory (RFC 8659 4.2): Let's Encrypt's is documented as
+ * letsencrypt.org; for another CA, its directory's host name (check the CA's documentation).
+ */
+export function caaIssuer(directoryUrl: string): string {
+  const host = new URL(directoryUrl).hostname.toLowerCase();
+  return host === 'letsencrypt.org' || host.endsWith('.letsencrypt.org') ? 'letsencrypt.org' : host;
+}
+
+/** The ACME account URL the server saved (acme/acme-manager.ts), or null before the first order. */
+function acmeAccountUrl(dir: string): string | null {
+  try {
+    const url = readFileSync(join(dir, 'acme', ACCOUNT_URL_FILE), 'utf8').trim();
+    return /^https:\/\/\S+$/.test(url) ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface DomainRecords {
@@ -126,7 +148,16 @@ export function domainRecords(config: Config, domainInput: string): DomainRecord
 
   // CAA (RFC 8659): which CA may issue for the domain. With ACME, the account URI pins it to our
   // account (RFC 8657); without, there is nothing we can say for the admin's CA.
-  notes.push(`${domain}. CAA 0 issue "<your CA>" (RFC 8659): limit who may issue certificates; ACME (--acme) will print one with accounturi`);
+  const acme = config.tls?.acme;
+  if (acme) {
+    const issuer = caaIssuer(acme.directoryUrl);
+    const accountUri = acmeAccountUrl(config.dir);
+    const value = accountUri ? `${issuer}; accounturi=${accountUri}` : issuer;
+    add(domain, 'CAA', `0 issue "${value}"`, `only our ACME account at ${issuer} may issue certificates for ${domain} (RFC 8659, RFC 8657)`, { kind: 'caa', issuer, accountUri });
+    if (!accountUri) notes.push(`the ACME account does not exist yet: after the server's first certificate, "postern dns records ${domain}" adds accounturi= to the CAA record`);
+  } else {
+    notes.push(`${domain}. CAA 0 issue "<your CA>" (RFC 8659): limit who may issue certificates (with tls.acme this is printed for the ACME account)`);
+  }
 
   if (config.tls) {
     try {

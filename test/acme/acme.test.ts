@@ -138,6 +138,12 @@ test('http-01: certificates for the host name, mta-sts and autoconfig, served by
   fallback.sock.destroy();
   // The account key and the certificate files are in the data directory, not readable by others.
   assert.ok(readFileSync(join(s.srv.dir, 'acme', 'account.key.pem'), 'utf8').includes('PRIVATE KEY'));
+  // The account URL, for the CAA record `dns records` prints (RFC 8657 accounturi).
+  const accountUrl = readFileSync(join(s.srv.dir, 'acme', 'account-url.txt'), 'utf8').trim();
+  assert.match(accountUrl, /^https:\/\/\S+$/);
+  const records = postern(['--dir', s.srv.dir, 'dns', 'records', 'example.org']);
+  assert.equal(records.status, 0, records.stderr);
+  assert.ok(records.stdout.includes(`example.org. CAA 0 issue "localhost; accounturi=${accountUrl}"`), records.stdout);
   const cli = postern(['--dir', s.srv.dir, 'tls', 'status']);
   assert.equal(cli.status, 0, cli.stderr);
   for (const n of names) assert.match(cli.stdout, new RegExp(`^${n.replace(/\./g, '\\.')}$`, 'm'));

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -154,4 +154,50 @@ test('dns check: a TLSA answer too big for UDP is fetched over TCP (RFC 7766) an
   const r = await check([...zone(), ...extra]);
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, /^OK {4}TLSA  _25\._tcp\.mail\.example\.org$/m);
+});
+
+test('CAA under ACME: the issuer with our account URI (RFC 8657), printed and checked', async (t) => {
+  const acmeConf = conf.replace('  keyFile: tls/key.pem\n', '  keyFile: tls/key.pem\n  acme:\n    directoryUrl: https://acme-v02.api.letsencrypt.org/directory\n');
+  assert.notEqual(acmeConf, conf);
+  const account = 'https://acme-v02.api.letsencrypt.org/acme/acct/123456';
+  const records = (): string => {
+    writeFileSync(join(dir, 'postern.conf'), acmeConf);
+    try {
+      const r = postern(['--dir', dir, 'dns', 'records', DOMAIN]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    } finally {
+      writeFileSync(join(dir, 'postern.conf'), conf);
+    }
+  };
+  // Before the first order the account is unknown: the issuer alone, and a note saying so.
+  assert.match(records(), /^example\.org\. CAA 0 issue "letsencrypt\.org"$/m);
+  mkdirSync(join(dir, 'acme'), { recursive: true });
+  writeFileSync(join(dir, 'acme', 'account-url.txt'), `${account}\n`);
+  try {
+    const out = records();
+    const caa = `example.org. CAA 0 issue "letsencrypt.org; accounturi=${account}"`;
+    assert.ok(zoneLines(out).includes(caa), out);
+    if (!requireUnbound(t)) return;
+    const withAcme = async (lines: string[]) => {
+      const dns = await startUnbound([DOMAIN], lines);
+      try {
+        writeFileSync(join(dir, 'postern.conf'), `${acmeConf}\ndns:\n  resolver: ${dns.address}\n`);
+        return postern(['--dir', dir, 'dns', 'check', DOMAIN]);
+      } finally {
+        writeFileSync(join(dir, 'postern.conf'), conf);
+        await dns.stop();
+      }
+    };
+    const good = await withAcme([...zoneLines(out), `${HOST}. A 192.0.2.1`]);
+    assert.equal(good.status, 0, good.stdout);
+    assert.match(good.stdout, /^OK +CAA +example\.org$/m);
+    const other = await withAcme([...zoneLines(out).filter((l) => !l.includes(' CAA ')), 'example.org. CAA 0 issue "otherca.example"', `${HOST}. A 192.0.2.1`]);
+    assert.notEqual(other.status, 0);
+    const fail = failLines(other.stdout).join('\n');
+    assert.match(fail, /CAA allows otherca\.example, not letsencrypt\.org/);
+    assert.match(other.stdout, new RegExp(`replace it with: ${caa.replace(/[.?*+^$[\]\\(){}|-]/g, '\\$&')}`));
+  } finally {
+    rmSync(join(dir, 'acme'), { recursive: true, force: true });
+  }
 });
