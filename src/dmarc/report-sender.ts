@@ -19,8 +19,16 @@ export interface ReportSenderDeps {
   log: Logger;
 }
 
-/** Queues the reports of `day` not sent yet; returns the queue ids. */
+/** Rows of a day whose report was never sent (the server was down when it was due, say) are kept
+ * this many days before `day`, then dropped: the events table stays bounded. */
+export const DMARC_EVENT_KEEP_DAYS = 14;
+
+/** Queues the reports of `day` not sent yet; returns the queue ids. Sent days' rows go with the
+ * sent-mark (store), older days' rows here. */
 export async function sendDailyReports(deps: ReportSenderDeps, day: string): Promise<number[]> {
+  const cutoff = new Date(Date.parse(`${day}T00:00:00Z`) - DMARC_EVENT_KEEP_DAYS * 86400_000).toISOString().slice(0, 10);
+  const dropped = await deps.store.purgeDmarcEvents(cutoff);
+  if (dropped > 0) deps.log.info('dmarc report rows of unreported days dropped', { before: cutoff, rows: dropped });
   const events = await deps.store.dmarcEvents(day, null);
   const domains = [...new Set(events.map((e) => e.policyDomain))];
   const ids: number[] = [];

@@ -336,10 +336,15 @@ export interface Store {
   dmarcEvents(day: string, policyDomain: string | null): Promise<DmarcEvent[]>;
   /** Whether the day's aggregate report to the domain was handed to the queue (or skipped). */
   dmarcReportSent(day: string, policyDomain: string): Promise<boolean>;
+  /** Also drops the day's rows of the domain (they are in the report now). */
   markDmarcReportSent(day: string, policyDomain: string, queueId: number | null): Promise<void>;
+  /** Drops the rows (and sent-marks) of days before `beforeDay`, reported or not; returns the rows dropped. */
+  purgeDmarcEvents(beforeDay: string): Promise<number>;
   /** Aggregate reports others sent to our report addresses; `report` is the parsed report as JSON. */
   addReceivedDmarcReport(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): Promise<boolean>;
   listReceivedDmarcReports(policyDomain: string | null): Promise<string[]>;
+  /** Those of the given policy domains only (an account's domains), newest first per domain. */
+  listReceivedDmarcReportsFor(policyDomains: readonly string[]): Promise<string[]>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

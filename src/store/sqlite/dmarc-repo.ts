@@ -33,8 +33,26 @@ export class DmarcRepo {
     return this.db.prepare('SELECT 1 FROM dmarc_reports_sent WHERE day = ? AND policy_domain = ?').get(day, policyDomain) !== undefined;
   }
 
+  /** The day's rows of the domain are in the queued report now (or nobody asked for one): dropped
+   * with the same write, so the events table holds only days still to report. */
   markReportSent(day: string, policyDomain: string, queueId: number | null): void {
     this.db.prepare('INSERT OR REPLACE INTO dmarc_reports_sent (day, policy_domain, queue_id) VALUES (?, ?, ?)').run(day, policyDomain, queueId);
+    this.db.prepare('DELETE FROM dmarc_events WHERE day = ? AND policy_domain = ?').run(day, policyDomain);
+  }
+
+  /** Drops the rows and sent-marks of days before `day` (reports never sent, e.g. the server was
+   * down that day); returns the event rows dropped. */
+  purgeBefore(day: string): number {
+    const n = this.db.prepare('DELETE FROM dmarc_events WHERE day < ?').run(day).changes;
+    this.db.prepare('DELETE FROM dmarc_reports_sent WHERE day < ?').run(day);
+    return n;
+  }
+
+  /** Received reports of the given policy domains, by domain and report start. */
+  listReceivedFor(policyDomains: readonly string[]): { report: string }[] {
+    if (policyDomains.length === 0) return [];
+    return this.db.prepare(`SELECT report FROM dmarc_received WHERE policy_domain IN (SELECT value FROM json_each(?)) ORDER BY policy_domain, begin DESC, org_name`)
+      .all(JSON.stringify(policyDomains)) as { report: string }[];
   }
 
   /** False when the same reporter's report id was stored before (a resent report). */

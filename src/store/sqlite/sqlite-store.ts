@@ -266,6 +266,14 @@ export class SqliteStore implements Store {
     await this.group.run(() => this.dmarc.markReportSent(day, policyDomain, queueId));
   }
 
+  async purgeDmarcEvents(beforeDay: string): Promise<number> {
+    return this.group.run(() => this.dmarc.purgeBefore(beforeDay));
+  }
+
+  async listReceivedDmarcReportsFor(policyDomains: readonly string[]): Promise<string[]> {
+    return this.dmarc.listReceivedFor(policyDomains).map((r) => r.report);
+  }
+
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {
     await this.group.run(() => this.authChange(this.accounts.setCredentials(accountId, creds)));
   }
