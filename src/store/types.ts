@@ -343,8 +343,8 @@ export interface Store {
   /** Aggregate reports others sent to our report addresses; `report` is the parsed report as JSON. */
   addReceivedDmarcReport(r: { orgName: string; reportId: string; policyDomain: string; begin: number; end: number; report: string }): Promise<boolean>;
   listReceivedDmarcReports(policyDomain: string | null): Promise<string[]>;
-  /** Those of the given policy domains only (an account's domains), newest first per domain. */
-  listReceivedDmarcReportsFor(policyDomains: readonly string[]): Promise<string[]>;
+  /** The newest `limit` of those of the given policy domains only (an account's domains), newest first. */
+  listReceivedDmarcReportsFor(policyDomains: readonly string[], limit: number): Promise<string[]>;
 
   // Credentials (spec 3.3); setting them bumps the account's auth generation (live sessions end).
   setCredentials(accountId: number, creds: StoredCredentials): Promise<void>;

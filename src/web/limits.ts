@@ -18,6 +18,8 @@ export const MAX_SESSIONS_PER_ACCOUNT = 50;
 export const MAX_SESSIONS = 10_000;
 /** Login attempts shown on the account page. */
 export const LOGIN_ATTEMPTS_SHOWN = 50;
+/** Received DMARC aggregate reports shown on the account page (the newest; each holds its rows). */
+export const DMARC_REPORTS_SHOWN = 100;
 /** Minimum password length (Unicode code points, after normalisation), as the CLI demands. */
 export const MIN_PASSWORD_LENGTH = 8;
 /** Idle HTTP connections and slow request headers are cut off after this. */

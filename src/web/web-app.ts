@@ -19,6 +19,7 @@ import { sessionRoutes } from './api-session.js';
 import { settingsRoutes } from './api-client-settings.js';
 import { tlsKeyRoutes } from './api-tls-keys.js';
 import { loginAttemptRoutes } from './api-login-attempts.js';
+import { dmarcReportRoutes } from './api-dmarc-reports.js';
 import { checkHost, type HostPolicy } from './host-check.js';
 import { mtaStsRoutes } from './mta-sts.js';
 import { HttpError } from './http-error.js';
@@ -59,6 +60,7 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
   passwordRoutes(router, app);
   loginAttemptRoutes(router, app);
   settingsRoutes(router, app);
+  dmarcReportRoutes(router, app);
   mtaStsRoutes(router, app);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -8,6 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { deriveCredentials } from '../../src/auth/password.js';
 import { FailureLimiter } from '../../src/auth/rate-limit.js';
+import type { AggregateReport } from '../../src/dmarc/aggregate-report.js';
+import { takeReport } from '../../src/dmarc/report-intake.js';
+import { reportMessage } from '../../src/dmarc/report-sender.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { parseCertificate } from '../../src/tls/certificate.js';
 import { certificateForKey, generateClientCertificate } from '../../src/tls/generate.js';
 import { ALICE, ALICE_ALIAS, ALICE_PASSWORD, BOB, BOB_PASSWORD, startWebHarness, WebClient, type WebHarness } from './harness.js';
@@ -25,7 +29,7 @@ describe('web API', () => {
 
   test('not logged in: 401 on every API route', async () => {
     const c = h.client();
-    for (const [method, path] of [['GET', KEYS], ['GET', '/account/api/session'], ['GET', '/account/api/loginattempts'], ['GET', '/account/api/clientsettings'], ['POST', KEYS], ['POST', '/account/api/password'], ['DELETE', `${KEYS}/${'A'.repeat(43)}`]] as const) {
+    for (const [method, path] of [['GET', KEYS], ['GET', '/account/api/session'], ['GET', '/account/api/loginattempts'], ['GET', '/account/api/clientsettings'], ['GET', '/account/api/dmarc/received'], ['POST', KEYS], ['POST', '/account/api/password'], ['DELETE', `${KEYS}/${'A'.repeat(43)}`]] as const) {
       const r = await c.request(method, path, { json: method === 'GET' || method === 'DELETE' ? undefined : {} });
       assert.equal(r.status, 401, `${method} ${path}`);
       assert.equal(r.json.error.code, 'notloggedin');
@@ -387,6 +391,53 @@ describe('web API', () => {
     } finally {
       await h.store.setLoginDisabled('bob', null);
     }
+  });
+
+  test('received DMARC reports: the account\'s own domains only, per domain and day, with their rows', async () => {
+    const report = (domain: string, org: string, id: string, begin: number, rows: [string, number, string, string, string][]): AggregateReport => ({
+      orgName: org, email: `dmarc@${org}`, reportId: id, begin, end: begin + 86399,
+      policy: { domain, adkim: 'r', aspf: 'r', p: 'reject', sp: 'reject', pct: 100 },
+      records: rows.map(([ip, count, disposition, dkim, spf]) => ({
+        sourceIp: ip, count, disposition, dkim, spf, envelopeFrom: domain, headerFrom: domain,
+        authDkim: [{ domain, selector: 's1', result: dkim }], authSpf: [{ domain, result: spf }],
+      })),
+    });
+    const day1 = Date.parse('2026-03-01T00:00:00Z') / 1000;
+    const day2 = day1 + 86400;
+    // Mailed reports, read as the intake reads them (gzip attachment, RFC 7489 7.2.1.1).
+    for (const r of [
+      report('example.org', 'google.test', 'g-1', day1, [['192.0.2.10', 12, 'none', 'pass', 'pass'], ['198.51.100.7', 3, 'reject', 'fail', 'fail']]),
+      report('example.org', 'outlook.test', 'o-1', day1, [['192.0.2.10', 4, 'none', 'pass', 'fail']]),
+      report('example.org', 'google.test', 'g-2', day2, [['192.0.2.10', 9, 'none', 'pass', 'pass']]),
+      report('example.com', 'google.test', 'g-bob', day1, [['203.0.113.5', 2, 'quarantine', 'fail', 'fail']]),
+      report('elsewhere.test', 'google.test', 'g-x', day1, [['203.0.113.9', 1, 'none', 'pass', 'pass']]),
+    ]) {
+      assert.equal(await takeReport(h.store, reportMessage(r, { hostname: r.orgName, to: ['dmarc@x.test'], now: new Date() }), silentLogger), true);
+    }
+    const alice = h.client();
+    await alice.loginOk(ALICE, ALICE_PASSWORD);
+    const a = await alice.request('GET', '/account/api/dmarc/received');
+    assert.equal(a.status, 200, a.text);
+    assert.deepEqual(a.json.domains.map((d: { domain: string }) => d.domain), ['example.org'], 'both of alice\'s addresses are in example.org');
+    const days = a.json.domains[0].days;
+    assert.deepEqual(days.map((d: { day: string }) => d.day), ['2026-03-02', '2026-03-01'], 'newest day first');
+    assert.deepEqual(days[1].reports.map((r: { reporter: string }) => r.reporter), ['google.test', 'outlook.test']);
+    const g = days[1].reports[0];
+    assert.equal(g.reportId, 'g-1');
+    assert.equal(g.begin, '2026-03-01T00:00:00.000Z');
+    assert.equal(g.end, '2026-03-01T23:59:59.000Z');
+    assert.equal(g.messages, 15);
+    assert.equal(g.passed, 12);
+    assert.deepEqual(g.rows.map((x: { sourceIp: string; count: number; disposition: string; dkim: string; spf: string }) => [x.sourceIp, x.count, x.disposition, x.dkim, x.spf]),
+      [['192.0.2.10', 12, 'none', 'pass', 'pass'], ['198.51.100.7', 3, 'reject', 'fail', 'fail']]);
+    assert.ok(!a.text.includes('example.com') && !a.text.includes('elsewhere.test') && !a.text.includes('g-bob'), "no other account's or nobody's domain");
+
+    const bob = h.client();
+    await bob.loginOk(BOB, BOB_PASSWORD);
+    const b = await bob.request('GET', '/account/api/dmarc/received');
+    assert.equal(b.status, 200);
+    assert.deepEqual(b.json.domains.map((d: { domain: string; days: { reports: { reportId: string }[] }[] }) => [d.domain, d.days.flatMap((x) => x.reports.map((r) => r.reportId))]), [['example.com', ['g-bob']]]);
+    assert.ok(!b.text.includes('example.org'));
   });
 
   test('login attempts of the account', async () => {

@@ -48,11 +48,11 @@ export class DmarcRepo {
     return n;
   }
 
-  /** Received reports of the given policy domains, by domain and report start. */
-  listReceivedFor(policyDomains: readonly string[]): { report: string }[] {
+  /** The newest `limit` received reports of the given policy domains, newest first. */
+  listReceivedFor(policyDomains: readonly string[], limit: number): { report: string }[] {
     if (policyDomains.length === 0) return [];
-    return this.db.prepare(`SELECT report FROM dmarc_received WHERE policy_domain IN (SELECT value FROM json_each(?)) ORDER BY policy_domain, begin DESC, org_name`)
-      .all(JSON.stringify(policyDomains)) as { report: string }[];
+    return this.db.prepare(`SELECT report FROM dmarc_received WHERE policy_domain IN (SELECT value FROM json_each(?)) ORDER BY begin DESC, policy_domain, org_name LIMIT ?`)
+      .all(JSON.stringify(policyDomains), limit) as { report: string }[];
   }
 
   /** False when the same reporter's report id was stored before (a resent report). */

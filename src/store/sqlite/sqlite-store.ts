@@ -270,8 +270,8 @@ export class SqliteStore implements Store {
     return this.group.run(() => this.dmarc.purgeBefore(beforeDay));
   }
 
-  async listReceivedDmarcReportsFor(policyDomains: readonly string[]): Promise<string[]> {
-    return this.dmarc.listReceivedFor(policyDomains).map((r) => r.report);
+  async listReceivedDmarcReportsFor(policyDomains: readonly string[], limit: number): Promise<string[]> {
+    return this.dmarc.listReceivedFor(policyDomains, limit).map((r) => r.report);
   }
 
   async setCredentials(accountId: number, creds: StoredCredentials): Promise<void> {

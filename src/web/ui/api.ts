@@ -46,6 +46,33 @@ export interface LoginAttempt {
   reason: string;
 }
 
+/** One row of a received DMARC aggregate report (RFC 7489 appendix C <record>). */
+export interface DmarcRow {
+  sourceIp: string;
+  count: number;
+  disposition: string;
+  dkim: string;
+  spf: string;
+  headerFrom: string;
+  envelopeFrom: string;
+}
+
+export interface DmarcReport {
+  reporter: string;
+  reporterEmail: string;
+  reportId: string;
+  begin: string;
+  end: string;
+  messages: number;
+  passed: number;
+  rows: DmarcRow[];
+}
+
+export interface DmarcReceived {
+  limit: number;
+  domains: { domain: string; days: { day: string; reports: DmarcReport[] }[] }[];
+}
+
 export interface Endpoint {
   host: string;
   port: number;

@@ -1,11 +1,12 @@
 /// <reference lib="dom" />
 // Entry of the account pages (bundled by src/web/build-ui.ts). One page with a section per
-// `#hash`: keys, generate, commands, password, attempts, settings; the login form when there is no
+// `#hash`: keys, generate, commands, password, attempts, settings, dmarc; the login form when there is no
 // session. Works with the keyboard (real links and buttons, labelled fields, focus moved to each
 // new section's heading) and on narrow screens (app.css).
 
 import { api, setCsrfToken, whenLoggedOut, type SessionInfo } from './api.js';
 import { attemptsView } from './attempts-view.js';
+import { dmarcView } from './dmarc-view.js';
 import { commandsView } from './commands-view.js';
 import { h, replaceChildren } from './dom.js';
 import { generateView } from './generate-view.js';
@@ -21,6 +22,7 @@ const SECTIONS: { id: string; label: string; view: (s: SessionInfo) => HTMLEleme
   { id: 'password', label: 'Password', view: () => passwordView() },
   { id: 'attempts', label: 'Login attempts', view: () => attemptsView() },
   { id: 'settings', label: 'Mail clients', view: () => settingsView() },
+  { id: 'dmarc', label: 'DMARC reports', view: () => dmarcView() },
 ];
 
 const root = document.getElementById('app')!;
