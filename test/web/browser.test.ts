@@ -1,7 +1,8 @@
 // End to end in headless Chromium: log in, add a certificate made by openssl and see a TLS
 // connection with it authenticate (and pre-authenticate IMAP), set no-preauth, remove it, generate a key in the browser and open the
 // downloaded PKCS#12 with openssl (after confirming the password: the login is then over 5 minutes
-// old) and the Apple profile holding it, and have a state change without the CSRF token refused.
+// old) and the Apple profile holding it, have a state change without the CSRF token refused, and
+// read the DMARC reports received for the account's domain.
 // Screenshots of every page go to test-output/web/.
 
 import assert from 'node:assert/strict';
@@ -13,6 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { connect as tlsConnect } from 'node:tls';
 import { once } from 'node:events';
+import { takeReport } from '../../src/dmarc/report-intake.js';
+import { reportMessage } from '../../src/dmarc/report-sender.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { parseCertificate } from '../../src/tls/certificate.js';
 import { loopback } from '../../src/tls/tls-test-support.js';
 import { ALICE, ALICE_PASSWORD, startWebHarness, type WebHarness } from './harness.js';
@@ -320,6 +324,39 @@ print(ident['PayloadType'], ident['PayloadContent'] == open(sys.argv[2], 'rb').r
     await dl.saveAs(xmlPath);
     assert.match(readFileSync(xmlPath, 'utf8'), /<clientConfig version="1.1">/);
     await shot('settings');
+  });
+
+  test('DMARC reports page: the account\'s domain, per day, each report with its rows; readable on a phone', async () => {
+    const begin = Date.parse('2026-03-01T00:00:00Z') / 1000;
+    const row = (ip: string, count: number, disposition: string, dkim: string, spf: string) => ({
+      sourceIp: ip, count, disposition, dkim, spf, envelopeFrom: 'example.org', headerFrom: 'example.org',
+      authDkim: [{ domain: 'example.org', selector: 's1', result: dkim }], authSpf: [{ domain: 'example.org', result: spf }],
+    });
+    const report = {
+      orgName: 'google.test', email: 'dmarc@google.test', reportId: 'g-1', begin, end: begin + 86399,
+      policy: { domain: 'example.org', adkim: 'r' as const, aspf: 'r' as const, p: 'reject', sp: 'reject', pct: 100 },
+      records: [row('192.0.2.10', 12, 'none', 'pass', 'pass'), row('198.51.100.7', 3, 'reject', 'fail', 'fail')],
+    };
+    assert.equal(await takeReport(h.store, reportMessage(report, { hostname: 'google.test', to: ['dmarc@example.org'], now: new Date() }), silentLogger), true);
+    await takeReport(h.store, reportMessage({ ...report, reportId: 'b-1', policy: { ...report.policy, domain: 'example.com' } }, { hostname: 'google.test', to: ['dmarc@example.com'], now: new Date() }), silentLogger);
+
+    await page.getByRole('link', { name: 'DMARC reports' }).click();
+    await page.getByRole('heading', { name: 'DMARC reports' }).waitFor();
+    const domain = page.getByRole('region', { name: 'example.org' });
+    await domain.locator('table.dmarc-rows').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'example.com' }).count(), 0, "another account's domain is not shown");
+    assert.match(await domain.getByRole('heading', { level: 3 }).innerText(), /^2026-03-01$/);
+    assert.match(await domain.getByRole('heading', { level: 4 }).innerText(), /google\.test.*15 messages, 3 failed DMARC/s);
+    const rows = await domain.locator('table.dmarc-rows tbody tr').allInnerTexts();
+    assert.equal(rows.length, 2);
+    assert.match(rows[0]!, /192\.0\.2\.10\s+12\s+none\s+pass\s+pass/);
+    assert.match(rows[1]!, /198\.51\.100\.7\s+3\s+reject\s+fail\s+fail/);
+    await shot('dmarc');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal scrolling on a phone (width ${width})`);
+    await shot('dmarc-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   test('readable on a phone; keyboard navigation; logout', async () => {

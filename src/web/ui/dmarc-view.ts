@@ -38,7 +38,7 @@ export function dmarcView(): HTMLElement {
           d.days.length === 0 ? h('p', { class: 'empty' }, 'No reports received for this domain.') : null,
           ...d.days.map((day) => h('div', { class: 'dmarc-day' }, h('h3', null, day.day), ...day.reports.map(reportTable))),
         )),
-        h('p', { class: 'hint' }, `The newest ${limit} reports are shown.`));
+        h('p', { class: 'hint' }, `At most the newest ${limit} reports are shown.`));
     } catch (err) {
       status.fail(err instanceof Error ? err.message : String(err));
     }
