@@ -1,4 +1,4 @@
-// `postern account add|rm|list|addaddress|rmaddress|quota` and `postern setaccountpassword`.
+// `postern account add|rm|list|addaddress|rmaddress|quota|capabilities` and `postern setaccountpassword`.
 
 import { deriveCredentials, PasswordError } from '../auth/password.js';
 import { formatSize, parseSize } from '../config/size.js';
@@ -10,7 +10,10 @@ import { CliError, EX_DATAERR, usage } from './cli-error.js';
 import { loadConfigOrFail, withStore } from './open-store.js';
 import { readNewPassword } from './read-password.js';
 
-const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS | quota ACCOUNT [SIZE|none|default]';
+const USAGE = 'postern account add ACCOUNT ADDRESS | rm ACCOUNT | list | addaddress ACCOUNT ADDRESS | rmaddress ADDRESS | quota ACCOUNT [SIZE|none|default] | capabilities ACCOUNT [hide CAP...|show CAP...|reset]';
+const CAPS_USAGE = 'postern account capabilities ACCOUNT [hide CAP...|show CAP...|reset]';
+/** An IMAP capability name (RFC 9051 9: an atom; no spaces, brackets, quotes, wildcards). */
+const CAPABILITY_NAME = /^[A-Za-z0-9][A-Za-z0-9=+\-._]*$/;
 const QUOTA_USAGE = 'postern account quota ACCOUNT [SIZE|none|default]   (SIZE: bytes, or with K, M or G)';
 
 export async function accountCommand(dir: string, args: string[]): Promise<void> {
@@ -66,6 +69,27 @@ export async function accountCommand(dir: string, args: string[]): Promise<void>
         const q = await store.getQuota(account.id);
         const source = q.setting === 'default' ? ' (server default)' : '';
         console.log(`${account.name}\tused ${q.used} bytes\tlimit ${formatSize(q.limit)}${source}`);
+      });
+      return;
+    }
+    case 'capabilities': {
+      const [name, action, ...caps] = positionals(p, 1, Infinity, CAPS_USAGE);
+      for (const c of caps) {
+        if (!CAPABILITY_NAME.test(c)) throw new CliError(`not a capability name: ${JSON.stringify(c)}`, EX_DATAERR);
+      }
+      await withStore(dir, async (store) => {
+        const account = await store.getAccount(name!);
+        if (!account) throw new CliError(`account ${name} not found`, EX_DATAERR);
+        const hidden = new Set(await store.getHiddenCapabilities(account.id));
+        if (action !== undefined) {
+          if (action === 'reset' && caps.length === 0) hidden.clear();
+          else if (action === 'hide' && caps.length > 0) for (const c of caps) hidden.add(c.toUpperCase());
+          else if (action === 'show' && caps.length > 0) for (const c of caps) hidden.delete(c.toUpperCase());
+          else throw usage(CAPS_USAGE);
+          await store.setHiddenCapabilities(account.name, [...hidden]);
+        }
+        const now = await store.getHiddenCapabilities(account.id);
+        console.log(`${account.name}\thidden IMAP capabilities: ${now.length > 0 ? now.join(' ') : '(none)'}`);
       });
       return;
     }

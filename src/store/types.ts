@@ -321,6 +321,9 @@ export interface Store {
   /** Storage quota (RFC 9208 STORAGE, in bytes here). */
   getQuota(accountId: number): Promise<QuotaUsage>;
   setQuota(accountName: string, setting: QuotaSetting): Promise<void>;
+  /** IMAP capabilities (upper case) hidden from the account's sessions after login. */
+  getHiddenCapabilities(accountId: number): Promise<string[]>;
+  setHiddenCapabilities(accountName: string, capabilities: string[]): Promise<void>;
   removeAddress(address: string): Promise<void>;
   lookupAddress(address: string): Promise<Address | null>;
   listAddresses(accountId: number): Promise<Address[]>;

@@ -58,7 +58,7 @@ function failureReply(f: AuthFailure): ImapError {
 }
 
 async function finishLogin(conn: ImapConnection, identity: AuthIdentity): Promise<CommandResult> {
-  conn.loggedIn(identity);
+  await conn.loggedIn(identity);
   return { code: `CAPABILITY ${conn.capabilityList().join(' ')}`, text: 'logged in' };
 }
 

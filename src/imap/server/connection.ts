@@ -69,6 +69,8 @@ export class ImapConnection {
   view: MailboxView | null = null;
   /** ENABLEd extensions (RFC 5161), upper case. */
   readonly enabled = new Set<string>();
+  /** Capabilities the account hides from its sessions (`postern account capabilities`); none before login. */
+  hiddenCapabilities = new Set<string>();
   /** CONDSTORE turned on by ENABLE or a CONDSTORE-enabling command (RFC 7162 3.1). */
   condstore = false;
   readonly log: Logger;
@@ -160,7 +162,7 @@ export class ImapConnection {
   }
 
   capabilityList(): string[] {
-    return capabilities({
+    const caps = capabilities({
       authenticated: this.state !== 'notauth',
       tls: this.tls,
       authAllowed: this.tls || this.cleartextAuthAllowed,
@@ -168,6 +170,7 @@ export class ImapConnection {
       appendLimit: this.appendLimit,
       mechanisms: availableMechanisms(this),
     });
+    return this.hiddenCapabilities.size === 0 ? caps : caps.filter((c) => !this.hiddenCapabilities.has(c.toUpperCase()));
   }
 
   builder(): ResponseBuilder {
@@ -388,7 +391,7 @@ export class ImapConnection {
       if ((this.tlsSock || this.opts.implicitTls || this.opts.tls === null) && (await this.refusedByBudget())) return;
       if (this.certLogin && !this.certLogin.noImapPreauth) {
         // Spec 2.3: a known key on implicit TLS pre-authenticates the connection.
-        this.loggedIn(this.certLogin.identity);
+        await this.loggedIn(this.certLogin.identity);
         await this.ctx.auth.recordLogin(this.connInfo(), 'tlsclientauth', this.certLogin.identity);
         await this.untagged(`PREAUTH [CAPABILITY ${this.capabilityList().join(' ')}] Postern IMAP4rev2 server ready, logged in as ${this.certLogin.identity.username}`);
       } else {
@@ -549,7 +552,9 @@ export class ImapConnection {
   // ---- state changes ----
 
   /** Called by LOGIN/AUTHENTICATE on success. */
-  loggedIn(identity: AuthIdentity): void {
+  async loggedIn(identity: AuthIdentity): Promise<void> {
+    // Read before the state changes: the login's CAPABILITY response code already leaves them out.
+    this.hiddenCapabilities = new Set(await this.ctx.store.getHiddenCapabilities(identity.accountId));
     this.identity = identity;
     this.state = 'auth';
     // Spec 4: the literals of one command may total more once logged in.

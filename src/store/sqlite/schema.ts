@@ -252,6 +252,11 @@ const migrations: string[] = [
     PRIMARY KEY (account_id, digest)
   ) WITHOUT ROWID;
   `,
+  // 8: capabilities hidden from an account's IMAP sessions after login (clients that announce an
+  // extension and then misbehave with it), upper case, separated by spaces; '' hides none.
+  `
+  ALTER TABLE accounts ADD COLUMN hidden_capabilities TEXT NOT NULL DEFAULT '';
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

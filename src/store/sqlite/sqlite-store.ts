@@ -218,6 +218,19 @@ export class SqliteStore implements Store {
     await this.group.run(() => this.quota.set(this.accounts.requireAccount(accountName).id, setting));
   }
 
+  async getHiddenCapabilities(accountId: number): Promise<string[]> {
+    const r = this.db.prepare('SELECT hidden_capabilities FROM accounts WHERE id = ?').get(accountId) as { hidden_capabilities: string } | undefined;
+    if (!r) throw notFound('account');
+    return r.hidden_capabilities.split(' ').filter((c) => c !== '');
+  }
+
+  async setHiddenCapabilities(accountName: string, capabilities: string[]): Promise<void> {
+    const value = [...new Set(capabilities.map((c) => c.toUpperCase()))].sort().join(' ');
+    await this.group.run(() => {
+      this.db.prepare('UPDATE accounts SET hidden_capabilities = ? WHERE id = ?').run(value, this.accounts.requireAccount(accountName).id);
+    });
+  }
+
   async lookupAddress(address: string): Promise<Address | null> {
     return this.accounts.lookupAddress(address);
   }
