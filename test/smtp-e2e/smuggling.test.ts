@@ -11,6 +11,7 @@
 //   another path) leaves with CRLF only, over DATA and over BDAT.
 // External binaries: a test runs when the binary exists; under CI=true a missing one is a failure.
 
+import { needPeer } from '../e2e/need-peer.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -54,17 +55,6 @@ after(async () => {
   await chunkingSink?.close();
   if (a) removeDir(a.dir);
 });
-
-/** Whether a binary is on PATH; under CI=true a missing one fails the test that needs it. */
-async function need(bin: string): Promise<boolean> {
-  try {
-    await run('which', [bin]);
-    return true;
-  } catch {
-    if (process.env.CI === 'true') assert.fail(`${bin} is not installed (required when CI=true)`);
-    return false;
-  }
-}
 
 /** A message whose body holds `seq` followed by a forged second transaction. */
 function smuggler(subject: string, seq: string, to = 'carol@remote.example'): string {
@@ -141,8 +131,8 @@ async function python(mode: 'client' | 'raw', cases: { data: string; to: string 
 }
 
 describe('SMTP smuggling through submission and the queue', () => {
-  test('python smtplib, as a client and writing raw bytes: LF sequences arrive once, byte-exact; bare-CR ones are refused', async () => {
-    if (!(await need('python3'))) return;
+  test('python smtplib, as a client and writing raw bytes: LF sequences arrive once, byte-exact; bare-CR ones are refused', async (t) => {
+    if (!(await needPeer(t, 'python3'))) return;
     for (const mode of ['client', 'raw'] as const) {
       const cases = [...LF_SEQUENCES, ...CR_SEQUENCES].map((seq, i) => ({ seq, subject: `py ${mode} ${i}`, to: 'carol@remote.example' }));
       const replies = await python(mode, cases.map((c) => ({ data: smuggler(c.subject, c.seq), to: c.to })));
@@ -163,8 +153,8 @@ describe('SMTP smuggling through submission and the queue', () => {
     assert.deepEqual(forged.map((t) => t.data.toString('latin1')), [], 'the forged message never arrives on its own');
   });
 
-  test('swaks with unmodified data (--no-data-fixup): the same outcome', async () => {
-    if (!(await need('swaks'))) return;
+  test('swaks with unmodified data (--no-data-fixup): the same outcome', async (t) => {
+    if (!(await needPeer(t, 'swaks'))) return;
     const support = await run('swaks', ['--support']).then((r) => r.stdout + r.stderr, (e: { stdout: string; stderr: string }) => e.stdout + e.stderr);
     if (/TLS not available/.test(support)) {
       if (process.env.CI === 'true') assert.fail('swaks has no TLS support (install libnet-ssleay-perl)');

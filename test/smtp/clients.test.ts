@@ -3,6 +3,7 @@
 // External binaries: a test runs when the binary exists; a missing one marks the test skipped (never
 // a silent pass), and under CI=true is a failure.
 
+import { needPeer } from '../e2e/need-peer.js';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -27,17 +28,6 @@ after(async () => {
  * Whether a binary is on PATH. A missing one marks the test skipped, so the report says what did
  * not run; under CI=true it fails the test instead.
  */
-async function need(t: TestContext, bin: string): Promise<boolean> {
-  try {
-    await run('which', [bin]);
-    return true;
-  } catch {
-    if (process.env.CI === 'true') assert.fail(`${bin} is not installed (required when CI=true)`);
-    t.skip(`${bin} is not installed`);
-    return false;
-  }
-}
-
 /** Waits for a message with this subject in bob's Inbox and returns it. */
 async function delivered(subject: string): Promise<Buffer> {
   for (let i = 0; i < 100; i++) {
@@ -87,7 +77,7 @@ s.quit()
 
 describe('real clients', () => {
   test('python smtplib: PLAIN over STARTTLS (587), LOGIN over implicit TLS (465), login() default', async (t) => {
-    if (!(await need(t, 'python3'))) return;
+    if (!(await needPeer(t, 'python3'))) return;
     const cases: [string, number, string][] = [
       ['starttls', h.ports.submission, 'PLAIN'],
       ['ssl', h.ports.submissions, 'LOGIN'],
@@ -125,7 +115,7 @@ describe('real clients', () => {
   });
 
   test('curl: smtp:// with --ssl-reqd, smtps://, and incoming mail on port 25', async (t) => {
-    if (!(await need(t, 'curl'))) return;
+    if (!(await needPeer(t, 'curl'))) return;
     const file = (s: string, from?: string): string => {
       const p = join(h.dir, `${s.replace(/\W/g, '_')}.eml`);
       writeFileSync(p, eml(s, from));
@@ -144,7 +134,7 @@ describe('real clients', () => {
   });
 
   test('swaks: no AUTH in the clear, CRAM-MD5 and PLAIN over STARTTLS, LOGIN over implicit TLS, a relay attempt on port 25', async (t) => {
-    if (!(await need(t, 'swaks'))) return;
+    if (!(await needPeer(t, 'swaks'))) return;
     const swaks = (args: string[]): Promise<string> => run('swaks', ['--server', '127.0.0.1', ...args]).then((r) => r.stdout, (e: { stdout: string }) => e.stdout);
     const auth = (mech: string) => ['--auth', mech, '--auth-user', 'alice@example.test', '--auth-password', PASSWORD, '--from', 'alice@example.test', '--to', 'bob@example.test'];
     // Spec 3.1: no mechanism before TLS, CRAM-MD5 included; swaks finds no AUTH and sends nothing.
@@ -168,7 +158,7 @@ describe('real clients', () => {
   });
 
   test('msmtp: SCRAM-SHA-256 over STARTTLS, PLAIN over implicit TLS, EXTERNAL with a client certificate', async (t) => {
-    if (!(await need(t, 'msmtp'))) return;
+    if (!(await needPeer(t, 'msmtp'))) return;
     const send = async (subject: string, args: string[]): Promise<void> => {
       const child = execFile('msmtp', ['--host=127.0.0.1', '--tls=on', '--tls-certcheck=off', '--from=alice@example.test', ...args, 'bob@example.test']);
       let stderr = '';

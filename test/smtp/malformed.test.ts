@@ -87,20 +87,23 @@ describe('malformed input', () => {
 
   // SMTP smuggling: a CR not followed by LF could end the data at a next hop that takes
   // <CR>.<CR> as the terminator. Refused with 554 5.6.11 on both listeners, DATA and BDAT.
+  /** A session ready for MAIL: port 25 from outside, or submission logged in as alice. */
+  const openAs = async (kind: 'incoming' | 'submission'): Promise<{ c: SmtpClient; from: string }> => {
+    if (kind === 'incoming') {
+      const c = await session();
+      await c.ehlo();
+      return { c, from: 'a@sender.test' };
+    }
+    const c = await SmtpClient.connect(h.ports.submissions, { tls: true });
+    await c.expect(220);
+    await c.ehlo();
+    await c.cmd(`AUTH PLAIN ${plain('alice@example.test', PASSWORD)}`, 235);
+    return { c, from: 'alice@example.test' };
+  };
   const bareCrBodies = ['first\r.\rMAIL FROM:<evil@sender.test>\r\n', 'first\r\n.\rMAIL FROM:<evil@sender.test>\r\n', 'first\r.\r\nMAIL FROM:<evil@sender.test>\r\n', 'first\n.\rx\r\n', 'a bare\rCR\r\n', 'ends in CR\r'];
   for (const kind of ['incoming', 'submission'] as const) {
     test(`${kind}: bare CR in DATA and in BDAT: 554 5.6.11, nothing stored, the session goes on`, async () => {
-      let c: SmtpClient;
-      if (kind === 'incoming') {
-        c = await session();
-        await c.ehlo();
-      } else {
-        c = await SmtpClient.connect(h.ports.submissions, { tls: true });
-        await c.expect(220);
-        await c.ehlo();
-        await c.cmd(`AUTH PLAIN ${plain('alice@example.test', PASSWORD)}`, 235);
-      }
-      const from = kind === 'incoming' ? 'a@sender.test' : 'alice@example.test';
+      const { c, from } = await openAs(kind);
       const before = await bobCount();
       for (const body of bareCrBodies) {
         const data = `From: ${from}\r\nTo: bob@example.test\r\nSubject: cr\r\n\r\n${body}`;
@@ -130,17 +133,7 @@ describe('malformed input', () => {
     });
 
     test(`${kind}: more than 100 Received fields: 554 5.4.6 (mail loop); 100 are accepted`, async () => {
-      let c: SmtpClient;
-      if (kind === 'incoming') {
-        c = await session();
-        await c.ehlo();
-      } else {
-        c = await SmtpClient.connect(h.ports.submissions, { tls: true });
-        await c.expect(220);
-        await c.ehlo();
-        await c.cmd(`AUTH PLAIN ${plain('alice@example.test', PASSWORD)}`, 235);
-      }
-      const from = kind === 'incoming' ? 'a@sender.test' : 'alice@example.test';
+      const { c, from } = await openAs(kind);
       const received = (n: number) => Array.from({ length: n }, (_, i) => `Received: from h${i} by h${i + 1}; Thu, 3 Dec 2026 10:00:00 +0000\r\n`).join('');
       const before = await bobCount();
       for (const [n, code] of [[101, 554], [100, 250]] as const) {

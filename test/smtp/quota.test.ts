@@ -4,6 +4,7 @@
 // the others get it (250) and the sender gets a DSN (RFC 3464, status 5.2.2) for the one over quota.
 // External binary: python3; under CI=true a missing one is a failure.
 
+import { needPeer } from '../e2e/need-peer.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -38,16 +39,6 @@ async function send(h: Harness, sender: string, rcpts: string[], size: number, s
   return r.stdout.trim().split('\n');
 }
 
-async function need(bin: string): Promise<boolean> {
-  try {
-    await run('which', [bin]);
-    return true;
-  } catch {
-    if (process.env.CI === 'true') assert.fail(`${bin} is not installed (required when CI=true)`);
-    return false;
-  }
-}
-
 describe('smtp delivery over quota (python smtplib)', () => {
   let h: Harness;
   before(async () => {
@@ -58,7 +49,7 @@ describe('smtp delivery over quota (python smtplib)', () => {
   });
 
   test('a full account is refused at RCPT with 552 5.2.2; the other recipient gets the message', async (t) => {
-    if (!(await need('python3'))) return t.skip('python3 missing');
+    if (!(await needPeer(t, 'python3'))) return;
     await h.store.setQuota('bob', 0);
     const out = await send(h, 'someone@sender.test', ['bob@example.test', 'alice@example.test'], 500, 'full at rcpt');
     assert.match(out[0]!, /^RCPT bob@example\.test 552 5\.2\.2 /);
@@ -70,7 +61,7 @@ describe('smtp delivery over quota (python smtplib)', () => {
   });
 
   test('a message that would take its only recipient over the quota: 552 5.2.2 after DATA, nothing stored', async (t) => {
-    if (!(await need('python3'))) return t.skip('python3 missing');
+    if (!(await needPeer(t, 'python3'))) return;
     await h.store.setQuota('bob', 4000);
     const out = await send(h, 'someone@sender.test', ['bob@example.test'], 8000, 'over at data');
     assert.match(out[0]!, /^RCPT bob@example\.test 250 /);
@@ -89,7 +80,7 @@ describe('smtp delivery over quota (python smtplib)', () => {
   });
 
   test('several recipients, one over quota: 250, the others have it, the remote sender gets a DSN for that one', async (t) => {
-    if (!(await need('python3'))) return t.skip('python3 missing');
+    if (!(await needPeer(t, 'python3'))) return;
     const before = (await h.inbox(h.bob.id)).length;
     await h.store.setQuota('bob', (await h.store.getQuota(h.bob.id)).used + 1000);
     const out = await send(h, 'someone@sender.test', ['bob@example.test', 'alice@example.test'], 5000, 'partly over');
