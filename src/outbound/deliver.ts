@@ -8,7 +8,10 @@
 //   outbound.allowPrivateAddresses is set (address-policy.ts);
 // - TLS: a TlsPolicy per destination and host (tls-policy.ts; DANE and MTA-STS in policy-tls.ts),
 //   whose check runs after the handshake and before any transaction; REQUIRETLS messages go
-//   only where that check makes the TLS verified (RFC 8689).
+//   only where that check makes the TLS verified (RFC 8689), and a sender's TLS-Required: No
+//   makes the policies advisory (tls-required.ts);
+// - trace: each transaction's message gets a Received field on top saying which policy applied
+//   and how TLS went (trace-field.ts); the delivered outcome (the log line) says the same.
 // One attempt delivers one message to the recipients of one domain: try the hosts in order
 // (RFC 5321 5.1: the next MX when a host cannot be reached or will not talk to us), and turn what
 // happened into an outcome per recipient.
@@ -18,17 +21,21 @@ import type { Logger } from '../log/logger.js';
 import { AddressError, parseMailbox } from '../smtp/proto/address.js';
 import type { Reply } from '../smtp/proto/reply.js';
 import { replyText, SmtpClient, SmtpClientError, type SmtpClientOptions, type SmtpTimeouts } from '../smtp/client/index.js';
+import { withProtocol } from '../smtp/server/trace-headers.js';
 import { restrictedAddressClass } from './address-policy.js';
 import { outboundContent } from './content.js';
 import { DestinationError, hostAddresses, resolveDestination, type Destination, type DestinationHost, type ResolveOptions } from './destination.js';
 import { MAX_CONNECTION_ATTEMPTS } from './limits.js';
-import { defaultTlsPolicy, type DestinationTlsPolicy, type HostTls, type TlsPolicy } from './tls-policy.js';
+import { defaultTlsPolicy, type DestinationTlsPolicy, type HostTls, type HostTlsDecision, type TlsPolicy } from './tls-policy.js';
 import type { TlsCheckFailure } from './tls-check.js';
+import { hopTlsText, sentField, type HopTls } from './trace-field.js';
+import { tlsRequiredNo } from './tls-required.js';
 
 export type RecipientOutcome =
   | {
       kind: 'delivered'; reply: Reply; remoteMta: string;
-      /** Which TLS policy applied and how TLS went, e.g. "mta-sts TLSv1.3 verified", "none plain". */
+      /** Which TLS policy applied and how TLS went, as the Received field says it, e.g.
+       * "version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 policy=dane verified", "plaintext policy=none". */
       tls: string;
     }
   | {
@@ -47,6 +54,8 @@ export type RecipientOutcome =
 type Failure = Extract<RecipientOutcome, { kind: 'failed' }>;
 
 export interface DeliveryRequest {
+  /** The queue id, for the Received field's id clause. */
+  id?: string;
   domain: string;
   /** Envelope sender; '' for the null sender. */
   sender: string;
@@ -123,6 +132,9 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
     return fill({ kind: 'failed', permanent: err.permanent, status: err.status, message: err.message });
   }
   const tlsPolicy = await (ctx.tlsPolicy ?? defaultTlsPolicy).forDestination(req.domain, dest);
+  // RFC 8689 4.2.2: the sender's TLS-Required: No makes the recipient's policies advisory;
+  // with REQUIRETLS the field is ignored.
+  const relaxed = !req.requireTls && tlsRequiredNo(content.data);
 
   // The failure to report when no host took the message. One refused by policy (a private
   // address, a TLS policy) is reported only when nothing else went wrong: a temporary failure of
@@ -131,7 +143,7 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
   let refused: Failure | null = null;
   let attempts = 0;
   for (const host of dest.hosts) {
-    const decision = tlsPolicy.forHost(host);
+    const decision = relaxed ? relax(tlsPolicy.forHost(host), host) : tlsPolicy.forHost(host);
     if (decision.ok && req.requireTls && !verifiedTls(decision.tls, dest)) {
       // RFC 8689 4.2.1: no policy makes this hop's TLS verified; RFC 3463 X.7.10 encryption needed.
       refused = { kind: 'failed', permanent: true, status: '5.7.10', message: `${host.name}: REQUIRETLS: no verified TLS to this host (no MTA-STS or DANE policy applies)` };
@@ -189,6 +201,22 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
   return fill(last ?? refused ?? noHost(req.domain));
 }
 
+/** Under TLS-Required: No a policy's decision becomes what testing mode does: its check still
+ * runs and is reported (TLS-RPT counts the session under the policy), but a failure no longer
+ * stops delivery, plain text included. A host the policy refused is used with a check that
+ * reports the refusal. */
+function relax(d: HostTlsDecision, host: DestinationHost): HostTlsDecision {
+  if (d.ok) return d.tls.verify ? { ok: true, tls: { ...d.tls, enforce: false, plainFallback: true, relaxed: true } } : d;
+  const failure: TlsCheckFailure = { result: d.result ?? 'validation-failure', message: d.message };
+  return {
+    ok: true,
+    tls: {
+      mode: 'opportunistic', insecure: false, plainFallback: true, relaxed: true, verify: () => failure,
+      ...(host.lookup === 'dns' && { servername: host.name }), ...(d.policy !== undefined && { policy: d.policy }),
+    },
+  };
+}
+
 /** A connection whose server certificate is verified: a policy that enforces its check, or a
  * transport that requires TLS and verifies it. */
 function verifiedTls(tls: HostTls, dest: Destination): boolean {
@@ -231,13 +259,15 @@ async function attempt(
   } catch (err) {
     if (!(err instanceof SmtpClientError) || err.kind === 'aborted') throw err;
     ctx.log.info('queue connect failed', { host: remoteMta, address, err: err.message });
-    if (tls.verify && err.kind === 'tls') await on.policy.report?.({ host: on.host, address, result: 'validation-failure' });
+    // A failed handshake counts for TLS-RPT, under the policy or as no-policy-found (policy-tls.ts).
+    if (err.kind === 'tls' && (tls.verify || tls.mode === 'opportunistic')) await on.policy.report?.({ host: on.host, address, result: 'validation-failure' });
     // Any failure before the transaction (refused, greeting or EHLO 4xx/5xx, TLS, AUTH): next
     // host; the message itself was not judged, so the outcome stays temporary.
     const f = fromClientError(err, remoteMta);
     return { next: { ...f, permanent: false, status: f.status.replace(/^5/, '4') }, retryPlain: err.kind === 'tls' && !err.reply };
   }
-  let tlsNote = `${tls.policy ?? 'none'} ${client.secure ? (client.socket as TLSSocket).getProtocol() ?? 'TLS' : 'plain'}`;
+  const sock = client.secure ? (client.socket as TLSSocket) : null;
+  let check: HopTls['check'] = 'unverified';
   if (tls.verify) {
     // RFC 8461 4.2 / RFC 7672 2.2: no TLS at all fails the policy like a bad certificate does.
     const failure: TlsCheckFailure | null = client.secure
@@ -250,15 +280,38 @@ async function attempt(
       // RFC 3463 X.7.5: cryptographic failure; temporary, the host may be fixed (RFC 8461 5.1: defer).
       return { next: { kind: 'failed', permanent: false, status: '4.7.5', message: `${remoteMta} [${address}]: ${tls.policy} policy: ${failure.message} (${failure.result})`, remoteMta } };
     }
-    tlsNote += failure ? ` unverified (${failure.result})` : ' verified';
+    check = failure ? failure.result : 'verified';
+  } else {
+    // No policy: the session is counted all the same (RFC 8460 4.4 no-policy-found).
+    if (tls.mode === 'opportunistic') await on.policy.report?.({ host: on.host, address, result: sock ? 'success' : 'starttls-not-supported' });
+    // A transport that requires TLS had the chain and name verified in the handshake.
+    if (sock && !tls.insecure && tls.mode !== 'opportunistic') check = 'verified';
   }
   if (req.requireTls && !client.capabilities?.requireTls) {
     await client.quit();
     // RFC 8689 5: X.7.30, REQUIRETLS support required (the next hop would not keep the promise).
     return { next: { kind: 'failed', permanent: true, status: '5.7.30', message: `${remoteMta} [${address}]: REQUIRETLS: the server does not offer REQUIRETLS`, remoteMta } };
   }
+  const hop: HopTls = {
+    version: sock ? sock.getProtocol() ?? 'TLS' : null,
+    cipher: sock ? sock.getCipher()?.standardName ?? null : null,
+    policy: tls.policy ?? 'none',
+    relaxed: tls.relaxed === true,
+    check,
+  };
+  const tlsNote = hopTlsText(hop);
+  // The trace field on top of the canonical content keeps it canonical (CRLF line ends); the
+  // client dot-stuffs the whole.
+  const trace = sentField({
+    hostname: ctx.clientName,
+    protocol: withProtocol({ ehlo: client.capabilities !== null, smtputf8: [req.sender, ...recipients].some((a) => /[^\x00-\x7f]/.test(a)), tls: sock !== null, auth: client.authMechanism !== null }),
+    ...(req.id !== undefined && { id: req.id }),
+    tls: hop,
+    recipient: recipients.length === 1 ? recipients[0]! : null,
+    date: new Date(),
+  });
   try {
-    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients, ...(req.requireTls && { requireTls: true }) }, content);
+    const res = await client.send({ from: req.sender === '' ? null : req.sender, to: recipients, ...(req.requireTls && { requireTls: true }) }, Buffer.concat([trace, content]));
     return {
       done: res.recipients.map((r) => (r.accepted ? { kind: 'delivered', reply: r.reply, remoteMta, tls: tlsNote } : fromReply(r.reply, r.permanent, remoteMta))),
     };

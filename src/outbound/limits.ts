@@ -35,3 +35,8 @@ export const TLSRPT_RUN_INTERVAL_MS = 3600_000;
 /** Largest received TLS-RPT report kept, after gunzip (a day's report of a big sender is a few
  * KiB; this bounds what a forged one can make us hold). */
 export const TLSRPT_MAX_REPORT_BYTES = 1024 * 1024;
+
+/** How much of a message is searched for the end of its header section when the door looks for
+ * a TLS-Required field (RFC 8689 3); a header section longer than this is taken as without one,
+ * so the recipient's policies apply. */
+export const TLS_REQUIRED_SCAN_BYTES = 256 * 1024;

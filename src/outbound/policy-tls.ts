@@ -1,7 +1,8 @@
 // The TLS policy of MX delivery (the TlsPolicy hook of tls-policy.ts): DANE (RFC 7672) when the
 // MX host has secure TLSA records, else the domain's MTA-STS policy (RFC 8461), else
 // opportunistic STARTTLS. Transports and address literals keep their own settings. Every
-// connection made under a policy is counted for TLS-RPT (RFC 8460) in the store.
+// connection to an MX host is counted for TLS-RPT (RFC 8460) in the store: under its policy, or
+// as no-policy-found.
 
 import type { DnssecResolver } from '../dns/dnssec-resolver.js';
 import type { Logger } from '../log/logger.js';
@@ -55,8 +56,14 @@ export class OutboundTlsPolicy implements TlsPolicy {
         const policyString = d.kind === 'dane' ? d.records.map(tlsaText) : [];
         return this.#count({ policyDomain: domain, policyType: 'tlsa', policyString, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
       }
-      if (!stsPolicy) return Promise.resolve();
-      return this.#count({ policyDomain: domain, policyType: 'sts', policyString: stsPolicy.lines, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+      if (hostType.get(o.host.name) === 'sts' && stsPolicy) {
+        return this.#count({ policyDomain: domain, policyType: 'sts', policyString: stsPolicy.lines, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+      }
+      // A policy that should exist but could not be had was counted as its failure, above.
+      if (sts.kind === 'failed') return Promise.resolve();
+      // RFC 8460 4.4: sessions without any policy are reported as no-policy-found (the report
+      // goes out only to domains that publish a TLSRPT record, tls-rpt.ts).
+      return this.#count({ policyDomain: domain, policyType: 'no-policy-found', policyString: [], mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
     };
     return {
       forHost: (host: DestinationHost): HostTlsDecision => {
@@ -66,7 +73,7 @@ export class OutboundTlsPolicy implements TlsPolicy {
         if (d?.kind === 'failed') {
           hostType.set(host.name, 'tlsa');
           // RFC 7672 2.2: a host whose TLSA records cannot be had securely is not used.
-          return { ok: false, permanent: false, status: '4.7.5', message: `DANE: ${d.message}`, result: d.result };
+          return { ok: false, permanent: false, status: '4.7.5', message: `DANE: ${d.message}`, result: d.result, policy: 'dane' };
         }
         if (d?.kind === 'dane') {
           hostType.set(host.name, 'tlsa');
@@ -86,7 +93,7 @@ export class OutboundTlsPolicy implements TlsPolicy {
         const allowed = mxAllowed(policy, host.name);
         // RFC 8461 4.1/5.1: in enforce mode an MX outside the policy is not used at all.
         if (!allowed && mode === 'enforce') {
-          return { ok: false, permanent: false, status: '4.7.5', message: `not an MX host that the MTA-STS policy of ${domain} allows`, result: 'validation-failure' };
+          return { ok: false, permanent: false, status: '4.7.5', message: `not an MX host that the MTA-STS policy of ${domain} allows`, result: 'validation-failure', policy: 'mta-sts-enforce' };
         }
         return {
           ok: true,

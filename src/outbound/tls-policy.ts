@@ -19,8 +19,8 @@ export interface HostTls {
   servername?: string;
   /** After a failed handshake (no reply from the server), try again without TLS. */
   plainFallback: boolean;
-  /** The policy that decided this, for logs and the Received field: 'mta-sts', 'dane', or
-   * absent for none. */
+  /** The policy that decided this, for logs and the Received field: 'mta-sts-enforce',
+   * 'mta-sts-testing', 'dane', or absent for none. */
   policy?: string;
   /** A policy's own check of the server after the handshake (the handshake itself then does not
    * reject, so that the failure can be told apart and reported). No TLS at all is a failure too. */
@@ -29,6 +29,8 @@ export interface HostTls {
   ca?: string[];
   /** A failed `verify` refuses the host (MTA-STS enforce, DANE); else it is only reported. */
   enforce?: boolean;
+  /** The sender's TLS-Required: No made the policy advisory (RFC 8689 4.2.2). */
+  relaxed?: boolean;
 }
 
 /** How TLS went on one connection, as a policy hears of it (for TLS-RPT, RFC 8460). */
@@ -41,8 +43,9 @@ export interface TlsOutcome {
 
 export type HostTlsDecision =
   | { ok: true; tls: HostTls }
-  /** `result`: what to report for TLS-RPT when a policy refused the host without a connection. */
-  | { ok: false; permanent: boolean; status: string; message: string; result?: TlsResultType };
+  /** `result`: what to report for TLS-RPT when a policy refused the host without a connection;
+   * `policy`: the policy that refused it. */
+  | { ok: false; permanent: boolean; status: string; message: string; result?: TlsResultType; policy?: string };
 
 /** The TLS policy of one destination, asked for each host in turn. */
 export interface DestinationTlsPolicy {

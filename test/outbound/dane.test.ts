@@ -65,13 +65,13 @@ after(async () => {
   await bed?.close();
 });
 
-async function deliverOnce(domain: string) {
+async function deliverOnce(domain: string, content?: string) {
   const dns = dnsResolverOf(resolver);
   const q0 = await bed.queue({ forDestination: () => Promise.reject(new Error('unused')) });
   const mtaSts = new MtaSts({ store: q0.store, resolveTxt: dns.resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });
   const policy = new OutboundTlsPolicy({ dane: resolver, mtaSts, ca: [bed.pki.caPem], results: q0.store, log: silentLogger });
   const q = await bed.queue(policy, { store: q0.store, resolver: dns });
-  const id = await q.enqueue(`bob@${domain}`);
+  const id = await q.enqueue(`bob@${domain}`, content === undefined ? {} : { content });
   await q.queue.runOnce();
   const rcpt = (await q.store.getQueueMessage(id))?.recipients[0] ?? null;
   const results = (await q.store.listTlsResults(utcDay(new Date()), domain)).map((r) => `${r.policyType} ${r.mxHost} ${r.resultType} ${r.count}`);
@@ -79,6 +79,9 @@ async function deliverOnce(domain: string) {
 }
 
 const txs = (name: string) => bed.mx.get(name)!.server.transactions.length;
+/** The trace field the door put on the last message `name` received, unfolded. */
+const received = (name: string) => /^Received: ([^\r\n]*(?:\r\n\t[^\r\n]*)*)\r\n/.exec(bed.mx.get(name)!.server.transactions.at(-1)!.data.toString())![1]!.replace(/\r\n\t/g, ' ');
+const TLS_REQUIRED_NO = 'From: alice@example.org\r\nTo: bob@remote.example\r\nSubject: not secret\r\nTLS-Required: No\r\n\r\nHello.\r\n';
 
 describe('DANE', () => {
   it('the resolver sees the signed zone as secure and the unsigned one as not', async (t) => {
@@ -102,6 +105,7 @@ describe('DANE', () => {
     assert.equal(r.pending, null, 'delivered');
     assert.equal(txs('mx-ee.dane.test'), t0 + 1);
     assert.deepEqual(r.results, ['tlsa mx-ee.dane.test success 1']);
+    assert.match(received('mx-ee.dane.test'), /with ESMTPS id \d+ \(version=TLSv1\.3 cipher=TLS_\w+ policy=dane verified\) for <bob@ee\.dane\.test>;/);
   });
 
   it('accepts a chain to the trust anchor of a DANE-TA 2 1 1 record', async (t) => {
@@ -127,7 +131,9 @@ describe('DANE', () => {
     const r = await deliverOnce('ins.insecure.test');
     assert.equal(r.pending, null);
     assert.equal(txs('mx-ins.insecure.test'), t0 + 1);
-    assert.deepEqual(r.results, []);
+    // RFC 8460 4.4: counted as a session without a policy.
+    assert.deepEqual(r.results, ['no-policy-found mx-ins.insecure.test success 1']);
+    assert.match(received('mx-ins.insecure.test'), /\(version=TLSv1\.3 cipher=TLS_\w+ policy=none unverified\)/);
   });
 
   it('does not use a host whose TLSA lookup fails DNSSEC validation (bogus), even with the right key', async (t) => {
@@ -138,6 +144,21 @@ describe('DANE', () => {
     assert.match(r.pending!.lastError!, /DANE: TLSA lookup for mx-bogus\.bogus\.test failed \(SERVFAIL\)/);
     assert.equal(bed.mx.get('mx-bogus.bogus.test')!.server.connections, c0, 'not contacted');
     assert.deepEqual(r.results, ['tlsa mx-bogus.bogus.test dnssec-invalid 1']);
+  });
+
+  it('TLS-Required: No (RFC 8689): a key that matches no TLSA record, and a bogus TLSA lookup, no longer stop delivery', async (t) => {
+    if (!available) return skip(t);
+    const t0 = txs('mx-wrong.dane.test');
+    const r = await deliverOnce('wrong.dane.test', TLS_REQUIRED_NO);
+    assert.equal(r.pending, null, 'delivered');
+    assert.equal(txs('mx-wrong.dane.test'), t0 + 1);
+    assert.match(received('mx-wrong.dane.test'), /\(version=TLSv1\.3 cipher=TLS_\w+ policy=dane tls-required=no failed=validation-failure\)/);
+    // The check still ran and is reported under the DANE policy.
+    assert.deepEqual(r.results, ['tlsa mx-wrong.dane.test validation-failure 1']);
+    const b = await deliverOnce('b.bogus.test', TLS_REQUIRED_NO);
+    assert.equal(b.pending, null, 'delivered despite the bogus TLSA lookup');
+    assert.match(received('mx-bogus.bogus.test'), /policy=dane tls-required=no failed=dnssec-invalid\)/);
+    assert.deepEqual(b.results, ['tlsa mx-bogus.bogus.test dnssec-invalid 1']);
   });
 
   it('takes precedence over MTA-STS: an MX outside the enforce policy is used under DANE', async (t) => {

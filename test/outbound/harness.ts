@@ -8,7 +8,7 @@ import { createServer, type AddressInfo, type LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/types.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import type { DnsResolver, TlsPolicy } from '../../src/outbound/index.js';
 import { Queue } from '../../src/queue/index.js';
 import type { ServerContext } from '../../src/server/context.js';
@@ -127,21 +127,27 @@ export class TestBed {
     else cb(null, '127.0.0.1', 4);
   };
 
-  async queue(tlsPolicy: TlsPolicy, o: { store?: SqliteStore; now?: () => Date; resolver?: DnsResolver } = {}): Promise<{ queue: Queue; store: SqliteStore; enqueue(rcpt: string, o?: { requireTls?: boolean }): Promise<number>; inbox(): Promise<Buffer[]> }> {
+  async queue(tlsPolicy: TlsPolicy, o: { store?: SqliteStore; now?: () => Date; resolver?: DnsResolver; log?: Logger } = {}): Promise<{
+    queue: Queue; store: SqliteStore;
+    /** Queues MESSAGE (or `content`) from alice@example.org (or `sender`, not a local address) to `rcpt`. */
+    enqueue(rcpt: string | string[], o?: { requireTls?: boolean; content?: string | Buffer; sender?: string }): Promise<number>;
+    inbox(): Promise<Buffer[]>;
+  }> {
     const store = o.store ?? (await SqliteStore.open({ dir: await mkdtemp(join(this.dir, 'store-')), recover: true }));
     if (!o.store) {
       await store.createAccount('alice', 'alice@example.org');
       this.#cleanups.push(() => store.close());
     }
     const config = { dir: this.dir, hostname: 'mail.example.org', transports: {}, outbound: { allowPrivateAddresses: true } } as unknown as Config;
-    const ctx = { store, config, log: silentLogger, shutdown: new AbortController().signal } as unknown as ServerContext;
+    const ctx = { store, config, log: o.log ?? silentLogger, shutdown: new AbortController().signal } as unknown as ServerContext;
     const queue = new Queue(ctx, { resolver: o.resolver ?? this.dns, mxPort: this.mxPort, tlsPolicy, timeouts: { connect: 5000, greeting: 5000, command: 5000, data: 5000 }, ...(o.now && { now: o.now }) });
     return {
       queue, store,
       async enqueue(rcpt, eo = {}) {
-        const blob = await store.stageBlob(Buffer.from(MESSAGE));
+        const blob = await store.stageBlob(Buffer.from(eo.content ?? MESSAGE));
         const alice = (await store.getAccount('alice'))!;
-        return (await store.enqueue(alice.id, 'alice@example.org', [rcpt], blob, { requireTls: eo.requireTls ?? false })).id;
+        const from = eo.sender === undefined ? { id: alice.id, address: 'alice@example.org' } : { id: null, address: eo.sender };
+        return (await store.enqueue(from.id, from.address, Array.isArray(rcpt) ? rcpt : [rcpt], blob, { requireTls: eo.requireTls ?? false })).id;
       },
       async inbox() {
         const alice = (await store.getAccount('alice'))!;

@@ -94,7 +94,9 @@ describe('queue delivery', () => {
     const t = env.server!.transactions[0]!;
     assert.equal(t.from, 'alice@example.org');
     assert.deepEqual(t.to, ['bob@remote.example', 'carol@remote.example']);
-    assert.equal(t.data.toString(), MESSAGE);
+    // The message as queued, under the door's trace field for the hop (no "for": two recipients).
+    assert.match(t.data.toString(), /^Received: by mail\.example\.org \(Postern\) with ESMTP id \d+\r\n\t\(plaintext policy=none\);\r\n\t\w{3}, \d+ \w{3} \d{4} [\d:]{8} \+0000\r\n/);
+    assert.equal(t.data.subarray(t.data.indexOf('\r\nFrom: ') + 2).toString(), MESSAGE);
     assert.ok(env.server!.commands.includes('EHLO mail.example.org'));
     assert.deepEqual(await env.store.listQueue(), []);
     assert.deepEqual(await env.inbox(), [], 'no DSN on success');
