@@ -1,6 +1,7 @@
-// TLS-RPT (RFC 8460): results counted during deliveries under an MTA-STS policy become the next
-// day's aggregate report, sent to both rua of the domain's _smtp._tls record: as gzipped JSON in
-// a multipart/report mail through the queue, and by HTTPS POST to a local host with a test CA.
+// TLS-RPT (RFC 8460): results counted during deliveries under an MTA-STS policy, or without any
+// policy (no-policy-found), become the next day's aggregate report, sent to both rua of the
+// domain's _smtp._tls record: as gzipped JSON in a multipart/report mail through the queue (and
+// the door, to the reporting address's MX), and by HTTPS POST to a local host with a test CA.
 
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
@@ -22,11 +23,20 @@ before(async () => {
   bed = await TestBed.create();
   await bed.addMx('mx-self.rpt.test', { cert: 'self-signed' });
   await bed.addMx('mx-good.rpt.test');
+  await bed.addMx('mx-np.rpt.test');
+  await bed.addMx('mx-np-plain.rpt.test', { starttls: false });
+  await bed.addMx('mx.reports.test');
   await bed.startPolicyHost(['rpt.test']);
   // The less preferred host fails the certificate check; the next one takes the message.
   bed.dns.mx.set('rpt.test', ['mx-self.rpt.test', 'mx-good.rpt.test']);
   bed.publishSts('rpt.test', 'p1', 'enforce', ['*.rpt.test']);
   bed.dns.txt.set('_smtp._tls.rpt.test', [`v=TLSRPTv1; rua=mailto:tlsrpt@reports.test,https://mta-sts.rpt.test:${bed.httpsPort}/v1/tlsrpt`]);
+  bed.dns.mx.set('reports.test', ['mx.reports.test']);
+  // Domains without MTA-STS or DANE; two of them ask for reports.
+  bed.dns.mx.set('np.test', ['mx-np.rpt.test']);
+  bed.dns.mx.set('np-plain.test', ['mx-np-plain.rpt.test']);
+  bed.dns.mx.set('np-quiet.test', ['mx-np.rpt.test']);
+  for (const d of ['np.test', 'np-plain.test']) bed.dns.txt.set(`_smtp._tls.${d}`, [`v=TLSRPTv1; rua=https://mta-sts.rpt.test:${bed.httpsPort}/np`]);
 });
 after(() => bed.close());
 
@@ -82,6 +92,39 @@ describe('TLS-RPT', () => {
     assert.equal(post.type, 'application/tlsrpt+gzip');
     assert.deepEqual(JSON.parse(gunzipSync(post.body).toString()), report);
     assert.deepEqual(await q.store.listTlsResults(day), [], 'counts of a reported day are dropped');
+
+    // The report mail leaves through the door like any message, with its trace field.
+    await q.queue.runOnce();
+    assert.deepEqual(await q.store.listQueue(), []);
+    const t = bed.mx.get('mx.reports.test')!.server.transactions.at(-1)!;
+    assert.equal(t.from, '');
+    assert.match(t.data.toString(), /^Received: by mail\.example\.org \(Postern\) with ESMTPS id \d+\r\n\t\(version=TLSv1\.3 cipher=TLS_\w+ policy=none unverified\)\r\n\tfor <tlsrpt@reports\.test>;\r\n/);
+    assert.ok(t.data.subarray(t.data.length - mail.length).equals(mail), 'the report below it, unchanged');
+  });
+
+  it('sessions to domains without a policy are reported as no-policy-found, to the domains that ask', async () => {
+    const yesterday = new Date(Date.now() - 86400_000);
+    const q0 = await bed.queue({ forDestination: () => Promise.reject(new Error('unused')) });
+    const mtaSts = new MtaSts({ store: q0.store, resolveTxt: bed.dns.resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });
+    const q = await bed.queue(new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], results: q0.store, now: () => yesterday, log: silentLogger }), { store: q0.store });
+    for (const rcpt of ['a@np.test', 'b@np.test', 'c@np-plain.test', 'd@np-quiet.test']) await q.enqueue(rcpt);
+    await q.queue.runOnce();
+    assert.deepEqual(await q.store.listQueue(), [], 'all delivered (np-plain.test in plain text)');
+
+    const p0 = bed.posts.length;
+    const sent = await sendTlsReports({ store: q.store, resolveTxt: bed.dns.resolveTxt, hostname: 'mail.example.org', https: { ca: bed.pki.caPem, lookup: bed.lookup }, log: silentLogger });
+    assert.deepEqual(sent.map((s) => `${s.policyDomain} ${s.ok}`).sort(), ['np-plain.test true', 'np.test true'], 'np-quiet.test publishes no TLSRPT record');
+    const reports = bed.posts.slice(p0).map((p) => JSON.parse(gunzipSync(p.body).toString()) as TlsReportJson);
+    const byDomain = new Map(reports.map((r) => [r.policies[0]!.policy['policy-domain'], r]));
+    assert.deepEqual(byDomain.get('np.test')!.policies, [{
+      policy: { 'policy-type': 'no-policy-found', 'policy-string': [], 'policy-domain': 'np.test', 'mx-host': ['mx-np.rpt.test'] },
+      summary: { 'total-successful-session-count': 2, 'total-failure-session-count': 0 },
+    }]);
+    assert.deepEqual(byDomain.get('np-plain.test')!.policies, [{
+      policy: { 'policy-type': 'no-policy-found', 'policy-string': [], 'policy-domain': 'np-plain.test', 'mx-host': ['mx-np-plain.rpt.test'] },
+      summary: { 'total-successful-session-count': 0, 'total-failure-session-count': 1 },
+      'failure-details': [{ 'result-type': 'starttls-not-supported', 'receiving-mx-hostname': 'mx-np-plain.rpt.test', 'receiving-ip': bed.mx.get('mx-np-plain.rpt.test')!.address, 'failed-session-count': 1 }],
+    }]);
   });
 });
 
