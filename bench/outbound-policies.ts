@@ -1,8 +1,9 @@
 // Outbound delivery rate with TLS policies in force, beside the same without them: the queue
 // delivers N one-recipient messages to remote test MX hosts on 127.0.0.x (STARTTLS, certificates
-// from a test CA) for a domain with no policy, one with an MTA-STS enforce policy (verified
-// WebPKI, policy cached after the first fetch), and one under DANE (TLSA 3 1 1, DNSSEC-validated
-// by a local unbound) when unbound and ldnsutils are installed.
+// from a test CA) for a domain with no policy (without the policy hook, and with it: MTA-STS
+// looked up and found missing, the session counted for TLS-RPT as no-policy-found), one with an
+// MTA-STS enforce policy (verified WebPKI, policy cached after the first fetch), and one under
+// DANE (TLSA 3 1 1, DNSSEC-validated by a local unbound) when unbound and ldnsutils are installed.
 // Usage: node dist/bench/outbound-policies.js [messages]
 
 import { silentLogger } from '../src/log/logger.js';
@@ -49,7 +50,9 @@ try {
   };
 
   const plain = await run('none', 'plain.test');
+  const looked = await run('no-policy-found', 'plain.test');
   const sts = await run('mta-sts', 'sts.test');
+  console.log(`outbound delivery to test MX hosts (${N} messages): no policy found (looked up, counted) ${fmt(looked)} msg/s, no policy ${fmt(plain)} msg/s, ratio ${(looked / plain).toFixed(2)}`);
   console.log(`outbound delivery to test MX hosts (${N} messages): mta-sts enforce ${fmt(sts)} msg/s, no policy ${fmt(plain)} msg/s, ratio ${(sts / plain).toFixed(2)}`);
   if (haveUnbound()) {
     unbound = await Unbound.start(bed.dir, [{

@@ -28,11 +28,12 @@ export function startOutboundTlsPolicy(config: Config, store: Store, log: Logger
   const resolveTxt = viaDnssec ? viaDnssec.resolveTxt : (n: string) => dns.resolveTxt(n);
   const mtaSts = config.outbound.mtaSts ? new MtaSts({ store, resolveTxt, log }) : undefined;
   mtaSts?.start();
+  const policy = new OutboundTlsPolicy({ ...(mtaSts && { mtaSts }), ...(dnssec && { dane: dnssec }), results: store, log });
   // TLS-RPT: the reports of finished days go out at the first run after midnight UTC (and after
   // a restart); sending forgets the day's counts, so a run that finds none does nothing.
   let reporting: Promise<void> | undefined;
   const report = () => {
-    reporting ??= sendTlsReports({ store, resolveTxt, hostname: config.hostname, kick: kickQueue, log })
+    reporting ??= policy.flush().then(() => sendTlsReports({ store, resolveTxt, hostname: config.hostname, kick: kickQueue, log }))
       .then(() => undefined, (err) => log.error('tls reports failed', { err }))
       .finally(() => (reporting = undefined));
   };
@@ -40,12 +41,14 @@ export function startOutboundTlsPolicy(config: Config, store: Store, log: Logger
   timer.unref();
   report();
   return {
-    policy: new OutboundTlsPolicy({ ...(mtaSts && { mtaSts }), ...(dnssec && { dane: dnssec }), results: store, log }),
+    policy,
     ...(viaDnssec && { resolver: viaDnssec }),
     stop: async () => {
       clearInterval(timer);
       await reporting;
       await mtaSts?.stop();
+      // The queue has stopped: the last counts go in before the store closes.
+      await policy.flush();
     },
   };
 }

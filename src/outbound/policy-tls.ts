@@ -115,13 +115,39 @@ export class OutboundTlsPolicy implements TlsPolicy {
     };
   }
 
-  async #count(k: Omit<TlsResultKey, 'day'>): Promise<void> {
-    if (!this.o.results) return;
-    try {
-      await this.o.results.addTlsResults([{ key: { ...k, day: utcDay(this.o.now?.() ?? new Date()) }, count: 1 }]);
-    } catch (err) {
-      // A counter is not worth failing a delivery for.
-      this.o.log.error('tls result not recorded', { domain: k.policyDomain, err });
+  // Counts are gathered here and written in batches: a delivery does not wait for the store (a
+  // counter is not worth slowing or failing a delivery for), and concurrent deliveries share one
+  // write. A crash loses at most the counts of the last moment, as TLS-RPT tolerates.
+  readonly #pending = new Map<string, { key: TlsResultKey; count: number }>();
+  #writing: Promise<void> | null = null;
+
+  #count(k: Omit<TlsResultKey, 'day'>): Promise<void> {
+    if (!this.o.results) return Promise.resolve();
+    const key = { ...k, day: utcDay(this.o.now?.() ?? new Date()) };
+    const id = JSON.stringify([key.day, key.policyDomain, key.policyType, key.policyString, key.mxHost, key.receivingIp, key.resultType]);
+    const p = this.#pending.get(id);
+    if (p) p.count++;
+    else this.#pending.set(id, { key, count: 1 });
+    this.#writing ??= this.#write().finally(() => (this.#writing = null));
+    return Promise.resolve();
+  }
+
+  async #write(): Promise<void> {
+    // One turn of the event loop first, so that what other deliveries count now joins the batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.#pending.size > 0) {
+      const batch = [...this.#pending.values()];
+      this.#pending.clear();
+      try {
+        await this.o.results!.addTlsResults(batch);
+      } catch (err) {
+        this.o.log.error('tls results not recorded', { domains: [...new Set(batch.map((b) => b.key.policyDomain))].join(' '), err });
+      }
     }
+  }
+
+  /** Resolves when every count so far is in the store (before a report is made, at stop). */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
   }
 }

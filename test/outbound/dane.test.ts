@@ -73,6 +73,7 @@ async function deliverOnce(domain: string, content?: string) {
   const q = await bed.queue(policy, { store: q0.store, resolver: dns });
   const id = await q.enqueue(`bob@${domain}`, content === undefined ? {} : { content });
   await q.queue.runOnce();
+  await policy.flush();
   const rcpt = (await q.store.getQueueMessage(id))?.recipients[0] ?? null;
   const results = (await q.store.listTlsResults(utcDay(new Date()), domain)).map((r) => `${r.policyType} ${r.mxHost} ${r.resultType} ${r.count}`);
   return { pending: rcpt, results };

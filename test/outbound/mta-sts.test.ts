@@ -39,7 +39,7 @@ async function env() {
   const mtaSts = new MtaSts({ store: q0.store, resolveTxt: bed.dns.resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });
   const policy = new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], results: q0.store, log: silentLogger });
   const q = await bed.queue(policy, { store: q0.store });
-  return { ...q, mtaSts };
+  return { ...q, mtaSts, policy };
 }
 
 const conns = (name: string) => bed.mx.get(name)!.server.connections;
@@ -49,6 +49,7 @@ async function deliverOnce(domain: string) {
   const e = await env();
   const id = await e.enqueue(`bob@${domain}`);
   await e.queue.runOnce();
+  await e.policy.flush();
   const m = await e.store.getQueueMessage(id);
   const results = await e.store.listTlsResults(utcDay(new Date()), domain);
   return { ...e, pending: m?.recipients[0] ?? null, results: results.map((r) => `${r.mxHost} ${r.resultType} ${r.count}`) };

@@ -39,9 +39,11 @@ const NO = msg('TLS-Required: No\r\n');
 async function deliverOnce(domain: string, content: string, requireTls = false) {
   const q0 = await bed.queue({ forDestination: () => Promise.reject(new Error('unused')) });
   const mtaSts = new MtaSts({ store: q0.store, resolveTxt: bed.dns.resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });
-  const q = await bed.queue(new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], results: q0.store, log: silentLogger }), { store: q0.store });
+  const policy = new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], results: q0.store, log: silentLogger });
+  const q = await bed.queue(policy, { store: q0.store });
   const id = await q.enqueue(`bob@${domain}`, { content, requireTls });
   await q.queue.runOnce();
+  await policy.flush();
   const results = (await q.store.listTlsResults(utcDay(new Date()), domain)).map((r) => `${r.policyType} ${r.mxHost} ${r.resultType} ${r.count}`);
   return { pending: (await q.store.getQueueMessage(id))?.recipients[0] ?? null, results, inbox: await q.inbox() };
 }

@@ -56,6 +56,7 @@ describe('TLS-RPT', () => {
     for (let i = 0; i < 3; i++) await q.enqueue(`user${i}@rpt.test`);
     await q.queue.runOnce();
     assert.deepEqual(await q.store.listQueue(), [], 'all three delivered by the second MX');
+    await policy.flush();
 
     // Today's run: reports of finished days only.
     const sent = await sendTlsReports({
@@ -106,9 +107,11 @@ describe('TLS-RPT', () => {
     const yesterday = new Date(Date.now() - 86400_000);
     const q0 = await bed.queue({ forDestination: () => Promise.reject(new Error('unused')) });
     const mtaSts = new MtaSts({ store: q0.store, resolveTxt: bed.dns.resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });
-    const q = await bed.queue(new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], results: q0.store, now: () => yesterday, log: silentLogger }), { store: q0.store });
+    const policy = new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], results: q0.store, now: () => yesterday, log: silentLogger });
+    const q = await bed.queue(policy, { store: q0.store });
     for (const rcpt of ['a@np.test', 'b@np.test', 'c@np-plain.test', 'd@np-quiet.test']) await q.enqueue(rcpt);
     await q.queue.runOnce();
+    await policy.flush();
     assert.deepEqual(await q.store.listQueue(), [], 'all delivered (np-plain.test in plain text)');
 
     const p0 = bed.posts.length;
