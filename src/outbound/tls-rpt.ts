@@ -68,7 +68,10 @@ export function buildTlsReport(o: { organization: string; contact: string; repor
   };
 }
 
-/** RFC 8460 5.3: the report mail (multipart/report; report-type="tlsrpt", gzip attachment). */
+/** RFC 8460 5.3: the report mail (multipart/report; report-type="tlsrpt", gzip attachment). It
+ * must get through despite TLS failures (a report about a broken policy goes to a domain whose
+ * policy may be what is broken): TLS-Required: No makes the door take the recipient's policies
+ * as advisory (RFC 8689 4.2.2). */
 export function tlsReportMessage(o: { from: string; to: string; hostname: string; policyDomain: string; reportId: string; gz: Buffer; now: Date }): Buffer {
   const boundary = `tlsrpt-${randomBytes(12).toString('hex')}`;
   const file = `${o.hostname}!${o.policyDomain}!${o.reportId}.json.gz`;
@@ -77,7 +80,7 @@ export function tlsReportMessage(o: { from: string; to: string; hostname: string
     `From: <${o.from}>`, `To: <${o.to}>`, `Date: ${rfc5322Date(o.now)}`,
     `Subject: Report Domain: ${o.policyDomain} Submitter: ${o.hostname} Report-ID: <${o.reportId}>`,
     `Message-ID: <${o.reportId}.${randomBytes(6).toString('hex')}@${o.hostname}>`,
-    `TLS-Report-Domain: ${o.policyDomain}`, `TLS-Report-Submitter: ${o.hostname}`, 'MIME-Version: 1.0',
+    `TLS-Report-Domain: ${o.policyDomain}`, `TLS-Report-Submitter: ${o.hostname}`, 'TLS-Required: No', 'MIME-Version: 1.0',
     `Content-Type: multipart/report; report-type="tlsrpt"; boundary="${boundary}"`, '',
     `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '',
     `This is an aggregate TLS report from ${o.hostname} for ${o.policyDomain} (RFC 8460).`, '',

@@ -25,13 +25,15 @@ before(async () => {
   await bed.addMx('mx-good.rpt.test');
   await bed.addMx('mx-np.rpt.test');
   await bed.addMx('mx-np-plain.rpt.test', { starttls: false });
-  await bed.addMx('mx.reports.test');
-  await bed.startPolicyHost(['rpt.test']);
+  // The report address's domain has an enforce policy its MX fails: reports go all the same.
+  await bed.addMx('mx.reports.test', { cert: 'self-signed' });
+  await bed.startPolicyHost(['rpt.test', 'reports.test']);
   // The less preferred host fails the certificate check; the next one takes the message.
   bed.dns.mx.set('rpt.test', ['mx-self.rpt.test', 'mx-good.rpt.test']);
   bed.publishSts('rpt.test', 'p1', 'enforce', ['*.rpt.test']);
   bed.dns.txt.set('_smtp._tls.rpt.test', [`v=TLSRPTv1; rua=mailto:tlsrpt@reports.test,https://mta-sts.rpt.test:${bed.httpsPort}/v1/tlsrpt`]);
   bed.dns.mx.set('reports.test', ['mx.reports.test']);
+  bed.publishSts('reports.test', 'r1', 'enforce', ['mx.reports.test']);
   // Domains without MTA-STS or DANE; two of them ask for reports.
   bed.dns.mx.set('np.test', ['mx-np.rpt.test']);
   bed.dns.mx.set('np-plain.test', ['mx-np-plain.rpt.test']);
@@ -73,6 +75,7 @@ describe('TLS-RPT', () => {
     assert.match(head, /^Content-Type: multipart\/report; report-type="tlsrpt"/m);
     assert.match(head, /^Subject: Report Domain: rpt\.test Submitter: mail\.example\.org Report-ID: </m);
     assert.match(head, /^TLS-Report-Domain: rpt\.test$/m);
+    assert.match(head, /^TLS-Required: No$/m, 'RFC 8460 5.3: delivered despite TLS failures');
     const att = parseMessage(mail).children![1]!;
     assert.equal(`${att.type}/${att.subtype}`, 'application/tlsrpt+gzip');
     const report = JSON.parse(gunzipSync(Buffer.from(mail.subarray(att.bodyStart, att.bodyEnd).toString(), 'base64')).toString()) as TlsReportJson;
@@ -94,12 +97,13 @@ describe('TLS-RPT', () => {
     assert.deepEqual(JSON.parse(gunzipSync(post.body).toString()), report);
     assert.deepEqual(await q.store.listTlsResults(day), [], 'counts of a reported day are dropped');
 
-    // The report mail leaves through the door like any message, with its trace field.
+    // The report mail leaves through the door like any message, with its trace field; the
+    // enforce policy of the report address's domain does not hold it back.
     await q.queue.runOnce();
     assert.deepEqual(await q.store.listQueue(), []);
     const t = bed.mx.get('mx.reports.test')!.server.transactions.at(-1)!;
     assert.equal(t.from, '');
-    assert.match(t.data.toString(), /^Received: by mail\.example\.org \(Postern\) with ESMTPS id \d+\r\n\t\(version=TLSv1\.3 cipher=TLS_\w+ policy=none unverified\)\r\n\tfor <tlsrpt@reports\.test>;\r\n/);
+    assert.match(t.data.toString(), /^Received: by mail\.example\.org \(Postern\) with ESMTPS id \d+\r\n\t\(version=TLSv1\.3 cipher=TLS_\w+ policy=mta-sts-enforce tls-required=no failed=certificate-not-trusted\)\r\n\tfor <tlsrpt@reports\.test>;\r\n/);
     assert.ok(t.data.subarray(t.data.length - mail.length).equals(mail), 'the report below it, unchanged');
   });
 
