@@ -141,6 +141,8 @@ export type CommandBody =
   | { name: 'LSUB'; reference: string; pattern: string }
   | { name: 'STATUS'; mailbox: string; items: StatusItem[] }
   | { name: 'APPEND'; mailbox: string; messages: AppendMessage[] }
+  /** RFC 8508: id is a sequence number (or a UID with `uid`), possibly STAR. */
+  | { name: 'REPLACE'; uid: boolean; id: number; mailbox: string; message: AppendMessage }
   | {
       name: 'SEARCH';
       uid: boolean;

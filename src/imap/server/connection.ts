@@ -157,6 +157,11 @@ export class ImapConnection {
     return this.enabled.has('QRESYNC');
   }
 
+  /** RFC 9586: UIDs only, no message sequence numbers in commands or responses. */
+  get uidOnly(): boolean {
+    return this.enabled.has('UIDONLY');
+  }
+
   connInfo(): ConnInfo {
     return { protocol: 'imap', ip: this.sock.remoteAddress ?? '', tls: this.tlsSock, cid: this.cid };
   }

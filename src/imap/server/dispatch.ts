@@ -10,6 +10,7 @@ import { handleIdle } from './cmd-idle.js';
 import { handleList, handleLsub, handleNamespace } from './cmd-list.js';
 import { handleCreate, handleDelete, handleRename, handleSubscribe } from './cmd-mailbox.js';
 import { handleGetQuota, handleGetQuotaRoot, handleSetQuota } from './cmd-quota.js';
+import { handleReplace } from './cmd-replace.js';
 import { handleSearch } from './cmd-search.js';
 import { handleSort } from './cmd-sort.js';
 import { handleThread } from './cmd-thread.js';
@@ -75,6 +76,7 @@ const TABLE: Record<CommandName, Entry> = {
   STORE: entry(SELECTED, handleStore),
   COPY: entry(SELECTED, handleCopyMove),
   MOVE: entry(SELECTED, handleCopyMove),
+  REPLACE: entry(SELECTED, handleReplace),
 };
 
 export async function dispatch(conn: ImapConnection, cmd: Command): Promise<CommandResult | void> {
