@@ -49,6 +49,13 @@ async function withLiteral(c: Client, command: string, data: Buffer | string, ki
 }
 
 /** Without the data-received hint and the IMAP4rev1 RECENT count (this session does not ENABLE IMAP4rev2). */
+/** A REPLACE of message 1 of the selected Drafts that must succeed (the session still works). */
+async function replaceStillWorks(c: Client): Promise<void> {
+  const r = await withLiteral(c, 'REPLACE 1 Drafts', message('still works'));
+  assert.equal(r.status, 'OK', r.text);
+  assert.match(r.untagged[0]!, /^\* OK \[APPENDUID /);
+}
+
 const withoutDataReceived = (lines: string[]): string[] => lines.filter((l) => l !== '* OK message data received' && !/^\* \d+ RECENT$/.test(l));
 
 describe('REPLACE (RFC 8508)', () => {
@@ -210,6 +217,7 @@ describe('REPLACE (RFC 8508)', () => {
     assert.match(r2.text, /^\[TRYCREATE\]/);
     await c.ok('NOOP');
     assert.equal((await c.ok('UID SEARCH ALL')).untagged[0], `* SEARCH ${uids[0]}`);
+    await replaceStillWorks(c);
   });
 
   it('message numbers and UIDs that do not exist', async () => {
@@ -228,7 +236,8 @@ describe('REPLACE (RFC 8508)', () => {
     assert.equal(star.status, 'BAD', star.text);
     const ustar = await withLiteral(c, 'UID REPLACE * Drafts', message('x'));
     assert.equal(ustar.status, 'NO', ustar.text);
-    await c.ok('NOOP');
+    await fillDrafts(1);
+    await replaceStillWorks(c);
   });
 
   it('not in authenticated state, not on a read-only mailbox', async () => {
@@ -241,7 +250,8 @@ describe('REPLACE (RFC 8508)', () => {
     const ro = await withLiteral(c, 'REPLACE 1 Drafts', message('x'));
     assert.equal(ro.status, 'NO', ro.text);
     assert.match(ro.text, /^\[READ-ONLY\]/);
-    await c.ok('NOOP');
+    await c.ok('SELECT Drafts');
+    await replaceStillWorks(c);
   });
 
   it('bad syntax is BAD and changes nothing; the session goes on', async () => {
@@ -264,6 +274,7 @@ describe('REPLACE (RFC 8508)', () => {
     assert.equal((await c.reply(tag2)).status, 'BAD');
     await c.ok('NOOP');
     assert.equal((await c.ok('UID SEARCH ALL')).untagged[0], `* SEARCH ${uids[0]}`);
+    await replaceStillWorks(c);
   });
 
   it('the quota counts only the difference (RFC 8508 3.4)', async () => {
