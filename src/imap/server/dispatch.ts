@@ -20,6 +20,7 @@ import { handleStore } from './cmd-store.js';
 import { handleAuthenticate, handleLogin, handleStartTls } from './authenticate.js';
 import type { ConnState, ImapConnection } from './connection.js';
 import { bad, no } from './errors.js';
+import { uidOnlyRefusal } from './uidonly.js';
 
 export interface CommandResult {
   code?: string;
@@ -86,6 +87,10 @@ export async function dispatch(conn: ImapConnection, cmd: Command): Promise<Comm
     if (NOTAUTH === e.states) throw no(null, `${cmd.name} not allowed in this connection state`);
     if (conn.state === 'notauth') throw bad(`${cmd.name} not allowed before authentication`);
     throw bad(`${cmd.name} only allowed with a mailbox selected`);
+  }
+  if (conn.uidOnly) {
+    const refusal = uidOnlyRefusal(cmd);
+    if (refusal) throw bad(refusal, 'UIDREQUIRED');
   }
   return e.handler(conn, cmd as never);
 }
