@@ -1,12 +1,12 @@
 // Command parser: one complete command (text and literals from CommandReader) to a typed Command.
 // RFC 9051 6 and 9, plus ENABLE (RFC 5161), ID (RFC 2971), LIST-EXTENDED (RFC 5258), LIST-STATUS
 // (RFC 5819), SPECIAL-USE (RFC 6154), CONDSTORE/QRESYNC (RFC 7162), MULTIAPPEND (RFC 3502), UTF8=ACCEPT
-// (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508).
+// (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508), MULTISEARCH (RFC 7377).
 import type { CommandPart } from './command-reader.js';
 import { Cursor } from './cursor.js';
 import { parseDateTime } from './date-time.js';
 import { parseFetchItems, parseFetchModifiers } from './parse-fetch.js';
-import { parseSearchArgs } from './parse-search.js';
+import { parseSearchArgs, parseSearchSources } from './parse-search.js';
 import { parseSortArgs, parseThreadArgs } from './parse-sort.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError, UnknownCommandError } from './syntax-error.js';
@@ -366,6 +366,16 @@ const COMMANDS: Record<string, Parser> = {
   APPEND: (c) => parseAppendBody(c, false),
   REPLACE: (c) => parseReplaceBody(c, false, false),
   SEARCH: parseSearch(false),
+  // RFC 7377 4: "ESEARCH" [SP esearch-source-opts] [SP search-return-opts] SP search-program
+  ESEARCH: (c) => {
+    c.sp();
+    let sources = null;
+    if (c.take('IN (')) {
+      sources = parseSearchSources(c);
+      c.sp();
+    }
+    return { name: 'ESEARCH', sources, ...parseSearchArgs(c) };
+  },
   SORT: (c) => ({ name: 'SORT', uid: false, ...parseSortArgs(c) }),
   THREAD: (c) => ({ name: 'THREAD', uid: false, ...parseThreadArgs(c) }),
   FETCH: parseFetch(false),

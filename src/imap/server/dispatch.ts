@@ -11,7 +11,7 @@ import { handleList, handleLsub, handleNamespace } from './cmd-list.js';
 import { handleCreate, handleDelete, handleRename, handleSubscribe } from './cmd-mailbox.js';
 import { handleGetQuota, handleGetQuotaRoot, handleSetQuota } from './cmd-quota.js';
 import { handleReplace } from './cmd-replace.js';
-import { handleSearch } from './cmd-search.js';
+import { handleEsearch, handleSearch } from './cmd-search.js';
 import { handleSort } from './cmd-sort.js';
 import { handleThread } from './cmd-thread.js';
 import { handleCheck, handleClose, handleSelect, handleUnselect } from './cmd-select.js';
@@ -71,6 +71,8 @@ const TABLE: Record<CommandName, Entry> = {
   UNSELECT: entry(SELECTED, handleUnselect),
   EXPUNGE: entry(SELECTED, handleExpunge),
   SEARCH: entry(SELECTED, handleSearch),
+  // RFC 7377 2.2: authenticated or selected state (the handler checks "selected").
+  ESEARCH: entry(AUTH, handleEsearch),
   SORT: entry(SELECTED, handleSort),
   THREAD: entry(SELECTED, handleThread),
   FETCH: entry(SELECTED, handleFetch),

@@ -33,6 +33,9 @@ export function uidOnlyRefusal(cmd: Command): string | null {
     case 'THREAD':
       if (!cmd.uid) return `${cmd.name} returns message sequence numbers; use UID ${cmd.name}`;
       return keyUsesSeq(cmd.key) ? 'message sequence numbers in search criteria; use UID with a set' : null;
+    case 'ESEARCH':
+      // RFC 7377 2.1: answered with UIDs, but a sequence-set key still names message numbers.
+      return keyUsesSeq(cmd.key) ? 'message sequence numbers in search criteria; use UID with a set' : null;
     case 'SELECT':
     case 'EXAMINE':
       return cmd.qresync?.seqMatch ? 'QRESYNC sequence match data uses message sequence numbers' : null;
