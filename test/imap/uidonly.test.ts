@@ -138,6 +138,21 @@ describe('UIDONLY (RFC 9586)', () => {
     assert.deepEqual((await c.ok('UID SEARCH ALL')).untagged, ['* SEARCH']);
   });
 
+  it('UID REPLACE reports the replaced message as VANISHED', async () => {
+    await c.ok('SELECT Other');
+    const old = Number(/^\* SEARCH (\d+)/.exec((await c.ok('UID SEARCH ALL')).untagged[0]!)![1]);
+    const tag = c.nextTag();
+    const data = Buffer.from(message('replaced'));
+    c.write(`${tag} UID REPLACE ${old} Other {${data.length}+}\r\n`);
+    c.write(Buffer.concat([data, Buffer.from('\r\n')]));
+    const r = await c.reply(tag);
+    assert.equal(r.status, 'OK', r.text);
+    const lines = r.untagged.filter((l) => !/RECENT$/.test(l));
+    assert.match(lines[0]!, /^\* OK \[APPENDUID \d+ \d+\]/);
+    assert.deepEqual(lines.slice(1), [`* VANISHED ${old}`, '* 1 EXISTS']);
+    await c.ok('UNSELECT');
+  });
+
   it('QRESYNC sequence match data is BAD [UIDREQUIRED]; QRESYNC without it answers with UIDFETCH', async () => {
     const q = await h.client();
     try {
