@@ -97,6 +97,9 @@ describe('UIDONLY (RFC 9586)', () => {
     assert.equal((await c.ok('UID SEARCH SEEN')).untagged[0], `* SEARCH ${uids[0]}`);
     assert.match((await c.ok('UID SEARCH RETURN (MIN COUNT) UNSEEN')).untagged[0]!, new RegExp(`^\\* ESEARCH \\(TAG "t\\d+"\\) UID MIN ${uids[1]} COUNT 2$`));
     assert.equal((await c.ok('UID SORT (REVERSE ARRIVAL) UTF-8 ALL')).untagged[0], `* SORT ${[...uids].reverse().join(' ')}`);
+    // The saved result `$` (RFC 5182) holds UIDs: allowed as a search key.
+    await c.ok('UID SEARCH RETURN (SAVE) UNSEEN');
+    assert.equal((await c.ok('UID SEARCH $ NOT FLAGGED')).untagged[0], `* SEARCH ${uids[1]} ${uids[2]}`);
   });
 
   it('UID STORE answers with UIDFETCH', async () => {

@@ -7,7 +7,8 @@ import type { Command, SearchKey } from '../proto/types.js';
 function keyUsesSeq(k: SearchKey): boolean {
   switch (k.op) {
     case 'seq':
-      return true;
+      // `$` (RFC 5182) is the saved result, kept as UIDs: not a message number.
+      return k.set.kind !== 'saved';
     case 'and':
       return k.keys.some(keyUsesSeq);
     case 'or':
