@@ -215,6 +215,10 @@ describe('REPLACE (RFC 8508)', () => {
     const r2 = await withLiteral(c, `UID REPLACE ${uids[0]} Nowhere`, message('x'), 'nonsync');
     assert.equal(r2.status, 'NO');
     assert.match(r2.text, /^\[TRYCREATE\]/);
+    // Over APPENDLIMIT: NO [TOOBIG], no continuation.
+    const tag = c.nextTag();
+    c.write(`${tag} REPLACE 1 Drafts {200000000}\r\n`);
+    assert.match(await c.readLine(), new RegExp(`^${tag} NO \\[TOOBIG\\] `));
     await c.ok('NOOP');
     assert.equal((await c.ok('UID SEARCH ALL')).untagged[0], `* SEARCH ${uids[0]}`);
     await replaceStillWorks(c);
