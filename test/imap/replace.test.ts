@@ -300,6 +300,8 @@ describe('REPLACE (RFC 8508)', () => {
       const r2 = await withLiteral(c, 'REPLACE 1 Drafts', message('bigger', 'y'.repeat(8000) + '\r\n'));
       assert.equal(r2.status, 'NO');
       assert.match(r2.text, /^\[OVERQUOTA\]/);
+      // The refused REPLACE left the message in place.
+      assert.match((await c.ok('FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])')).untagged[0]!, /Subject: bog/);
     } finally {
       await h.store.setQuota('mjl', null);
     }
