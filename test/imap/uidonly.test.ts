@@ -90,6 +90,10 @@ describe('UIDONLY (RFC 9586)', () => {
     assert.match(b.untagged[0]!, new RegExp(`^\\* ${uids[2]} UIDFETCH \\(BODY\\[HEADER.FIELDS \\(SUBJECT\\)\\] \\{\\d+\\}\\r\\nSubject: message 3`));
     // No sequence number anywhere: an empty result is just OK.
     assert.deepEqual((await c.ok('UID FETCH 9999 (FLAGS)')).untagged, []);
+    // A huge UID set: only the messages that exist answer.
+    const huge = Array.from({ length: 5000 }, (_, i) => 2 * i + 1).concat(uids).join(',');
+    const hr = await c.ok(`UID FETCH ${huge} (FLAGS)`);
+    assert.deepEqual(hr.untagged.map((l) => Number(/^\* (\d+) UIDFETCH /.exec(l)![1])), uids);
   });
 
   it('UID SEARCH, UID SORT and UID THREAD work with UID sets', async () => {
