@@ -13,7 +13,7 @@ import { deriveCredentials, type StoredCredentials } from '../src/auth/password.
 import { ConfigError, MAX_CONFIG_SIZE, loadConfig, parseConfig } from '../src/config/load.js';
 import { CommandReader, type ReaderEvent } from '../src/imap/proto/command-reader.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../src/imap/proto/limits.js';
-import { commandTag, parseAppendPrefix, parseCommand as parseImapCommand } from '../src/imap/proto/parse-command.js';
+import { commandTag, parseMessagePrefix, parseCommand as parseImapCommand } from '../src/imap/proto/parse-command.js';
 import { ImapSyntaxError } from '../src/imap/proto/syntax-error.js';
 import { bodyStructure, envelope, parseMessage, searchableText, type MimePart } from '../src/mime/index.js';
 import { createSaslServer } from '../src/sasl/server.js';
@@ -154,7 +154,7 @@ const imap: FuzzTarget = {
           break;
         case 'message-literal':
           try {
-            parseAppendPrefix(ev.prefix, ev.size, ev.binary);
+            parseMessagePrefix(ev.prefix, ev.size, ev.binary);
           } catch (err) {
             allow(err, ImapSyntaxError);
           }

@@ -2,6 +2,7 @@
 
 import { DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_TTL_MS } from '../auth/credential-cache.js';
 import { DEFAULT_HASH_WORKERS, HASH_QUEUE_PER_WORKER } from '../auth/hash-pool.js';
+import { DEFAULT_MAX_SEARCH_MAILBOXES } from '../imap/proto/limits.js';
 import type { ImapLimits, PasswordLimits, SmtpLimits } from './types.js';
 
 export const DEFAULT_IMAP_LIMITS: ImapLimits = {
@@ -16,6 +17,7 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   // Generous for clients that open a connection per folder; a /26 is an office or a NAT.
   maxConnectionsPerIp: 50,
   maxConnectionsPerSubnet: 500,
+  maxSearchMailboxes: DEFAULT_MAX_SEARCH_MAILBOXES,
 };
 
 export const DEFAULT_SMTP_LIMITS: SmtpLimits = {

@@ -29,6 +29,8 @@ export interface ImapLimits {
   /** Concurrent connections per client address (IPv6: per /64) and per subnet (IPv4 /26, IPv6 /48). */
   maxConnectionsPerIp: number;
   maxConnectionsPerSubnet: number;
+  /** Mailboxes one multi-mailbox ESEARCH (RFC 7377) may search. */
+  maxSearchMailboxes: number;
 }
 
 export interface SmtpLimits {

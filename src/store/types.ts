@@ -148,6 +148,14 @@ export interface AppendResult {
   modseq: number;
 }
 
+/** replaceMessage: the new message's place, and the expunge of the one it replaced. */
+export interface ReplaceResult {
+  uidValidity: number;
+  uid: number;
+  modseq: number;
+  expungeModseq: number;
+}
+
 export type FlagOp = 'set' | 'add' | 'remove';
 
 export interface FlagUpdate {
@@ -434,6 +442,12 @@ export interface Store {
   expunge(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }>;
   copyMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
   moveMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
+  /**
+   * RFC 8508 REPLACE: in one transaction, expunges `uid` from the first mailbox and appends the new
+   * message to the second (which may be the same): both happen or neither. The quota sees only the
+   * net change. StoreError 'notfound' when the message is gone (expunged meanwhile).
+   */
+  replaceMessage(accountId: number, fromMailboxId: number, uid: number, toMailboxId: number, message: NewMessage): Promise<ReplaceResult>;
   /** UIDs expunged after `modseq` (RFC 7162 QRESYNC VANISHED (EARLIER)). */
   expungedSince(mailboxId: number, modseq: number): Promise<number[]>;
 

@@ -94,6 +94,22 @@ describe('CommandReader', () => {
     assert.equal(drain(r)[0]!.kind, 'continue');
   });
 
+  it('streams REPLACE and UID REPLACE message literals; their mailbox literal is a string (RFC 8508)', () => {
+    const kindOf = (line: string): string => {
+      const r = new CommandReader(DEFAULT_READER_LIMITS);
+      r.push(Buffer.from(line));
+      return drain(r)[0]!.kind;
+    };
+    assert.equal(kindOf('a REPLACE 4 Drafts (\\Seen) {5}\r\n'), 'message-literal');
+    assert.equal(kindOf('a uid replace 4 Drafts ~{5}\r\n'), 'message-literal');
+    assert.equal(kindOf('a REPLACE 4 {6}\r\n'), 'continue');
+    assert.equal(kindOf('a UID REPLACE * {6}\r\n'), 'continue');
+    // After the mailbox literal, the next literal is the message.
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a REPLACE 1 {6}\r\nDrafts {5}\r\n'));
+    assert.deepEqual(drain(r).map((e) => e.kind), ['continue', 'message-literal']);
+  });
+
   it('rejects over-long lines', () => {
     const r = new CommandReader(DEFAULT_READER_LIMITS);
     r.push(Buffer.alloc(DEFAULT_READER_LIMITS.maxLineLength + 100, 0x61));

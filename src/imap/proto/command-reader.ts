@@ -7,7 +7,7 @@
 //   connection stays usable (the client does not send the data) (RFC 9051 4.3);
 // - a non-synchronizing literal over a limit is fatal: the server cannot know where the data ends
 //   (RFC 7888 4);
-// - APPEND message literals are not counted: they are handed out in chunks as they arrive (the caller
+// - APPEND and REPLACE message literals are not counted: they are handed out in chunks as they arrive (the caller
 //   streams them to disk) after the caller accepted them (APPENDLIMIT is checked by the caller).
 // Pure: no sockets, no storage. The caller calls push() with data and next() until it returns null.
 
@@ -291,18 +291,24 @@ export function tagOf(line: Buffer): string | null {
 }
 
 const APPEND_PREFIX = /^[^ ]+ append /i;
+const REPLACE_PREFIX = /^[^ ]+ (?:uid )?replace /i;
+/** `tag [UID] REPLACE id `: a literal right here is the mailbox name. */
+const REPLACE_AT_MAILBOX = /^[^ ]+ (?:uid )?replace [^ ]+ $/i;
 
 /**
- * Whether the literal announced at the end of `text` is an APPEND message (streamed) rather than a
- * string. In `tag APPEND mailbox [flags] [date] literal ...` (RFC 9051 6.3.12, RFC 3502 MULTIAPPEND,
- * RFC 6855 UTF8 (~{n})) every literal except the mailbox name itself is a message.
+ * Whether the literal announced at the end of `text` is an APPEND or REPLACE message (streamed)
+ * rather than a string. In `tag APPEND mailbox [flags] [date] literal ...` (RFC 9051 6.3.12, RFC 3502
+ * MULTIAPPEND, RFC 6855 UTF8 (~{n})) and `tag [UID] REPLACE id mailbox [flags] [date] literal`
+ * (RFC 8508) every literal except the mailbox name itself is a message.
  */
 export function isMessageLiteral(prefix: CommandPart[], text: Buffer): boolean {
   const first = prefix.length ? prefix[0]!.text : text;
   const head = first.subarray(0, 64).toString('latin1');
   const m = APPEND_PREFIX.exec(head);
-  if (!m) return false;
-  // The first literal right after "tag APPEND " is the mailbox name.
-  if (prefix.length === 0 && text.length === m[0].length) return false;
-  return true;
+  if (m) {
+    // The first literal right after "tag APPEND " is the mailbox name.
+    return !(prefix.length === 0 && text.length === m[0].length);
+  }
+  if (!REPLACE_PREFIX.test(head)) return false;
+  return !(prefix.length === 0 && REPLACE_AT_MAILBOX.test(text.toString('latin1')));
 }

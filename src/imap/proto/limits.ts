@@ -42,5 +42,8 @@ export function readerLimitsFrom(l: Partial<ImapLimits> | undefined): ReaderLimi
   };
 }
 
+/** Mailboxes one ESEARCH (RFC 7377 2.4) may search; more is NO [LIMIT] before any is searched. */
+export const DEFAULT_MAX_SEARCH_MAILBOXES = 1000;
+
 /** Sort criteria in one SORT (RFC 5256 3): more than the nine keys twice over is not a real client. */
 export const MAX_SORT_CRITERIA = 20;

@@ -21,6 +21,35 @@ function parts(s: string): CommandPart[] {
 const parse = (s: string) => parseCommand(parts(s));
 
 describe('parseCommand', () => {
+  it('parses REPLACE and UID REPLACE (RFC 8508 5)', () => {
+    const r = parse('a REPLACE 4 Drafts (\\Seen \\Draft) "01-Jan-2015 00:05:00 -0500" {3}\r\nabc');
+    assert.equal(r.name, 'REPLACE');
+    if (r.name !== 'REPLACE') return;
+    assert.equal(r.uid, false);
+    assert.equal(r.id, 4);
+    assert.equal(r.mailbox, 'Drafts');
+    assert.deepEqual(r.message.flags, ['\\Seen', '\\Draft']);
+    assert.equal(r.message.size, 3);
+    const u = parse('a UID REPLACE * INBOX UTF8 (~{3}\r\nabc)');
+    assert.ok(u.name === 'REPLACE' && u.uid && u.id === STAR && u.message.utf8 && u.message.binary);
+    assert.throws(() => parse('a REPLACE 0 INBOX {1}\r\nx'), ImapSyntaxError);
+    assert.throws(() => parse('a REPLACE 1 INBOX {1}\r\nx {1}\r\ny'), ImapSyntaxError);
+  });
+
+  it('parses ESEARCH with source options (RFC 7377 4)', () => {
+    const e = parse('a ESEARCH IN (mailboxes "folder1" subtree-one (a b) personal) RETURN (MIN COUNT) CHARSET UTF-8 UNSEEN');
+    assert.equal(e.name, 'ESEARCH');
+    if (e.name !== 'ESEARCH') return;
+    assert.deepEqual(e.sources, [{ kind: 'mailboxes', mailboxes: ['folder1'] }, { kind: 'subtree-one', mailboxes: ['a', 'b'] }, { kind: 'personal' }]);
+    assert.deepEqual(e.returnOpts, ['MIN', 'COUNT']);
+    assert.deepEqual(e.key, { op: 'flag', flag: '\\Seen', present: false });
+    const d = parse('a esearch ALL');
+    assert.ok(d.name === 'ESEARCH' && d.sources === null);
+    for (const bad of ['a ESEARCH IN (selected-delayed) ALL', 'a ESEARCH IN () ALL', 'a ESEARCH IN (personal (X)) ALL', 'a ESEARCH IN (subtree) ALL', 'a ESEARCH IN (personal)']) {
+      assert.throws(() => parse(bad), ImapSyntaxError, bad);
+    }
+  });
+
   it('parses FETCH with sections, partials, BINARY and modifiers', () => {
     const c = parse('a UID FETCH 1:* (FLAGS BODY.PEEK[1.2.HEADER.FIELDS (Subject From)]<0.100> BINARY[1] PREVIEW (LAZY)) (CHANGEDSINCE 5 VANISHED)');
     assert.equal(c.name, 'FETCH');

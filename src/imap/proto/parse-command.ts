@@ -1,15 +1,16 @@
 // Command parser: one complete command (text and literals from CommandReader) to a typed Command.
 // RFC 9051 6 and 9, plus ENABLE (RFC 5161), ID (RFC 2971), LIST-EXTENDED (RFC 5258), LIST-STATUS
 // (RFC 5819), SPECIAL-USE (RFC 6154), CONDSTORE/QRESYNC (RFC 7162), MULTIAPPEND (RFC 3502), UTF8=ACCEPT
-// (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851).
+// (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508), MULTISEARCH (RFC 7377).
 import type { CommandPart } from './command-reader.js';
 import { Cursor } from './cursor.js';
 import { parseDateTime } from './date-time.js';
 import { parseFetchItems, parseFetchModifiers } from './parse-fetch.js';
-import { parseSearchArgs } from './parse-search.js';
+import { parseSearchArgs, parseSearchSources } from './parse-search.js';
 import { parseSortArgs, parseThreadArgs } from './parse-sort.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError, UnknownCommandError } from './syntax-error.js';
+import { STAR } from './types.js';
 import type { AppendMessage, Command, CommandBody, ListReturn, ListSelection, QresyncParams, StatusItem } from './types.js';
 
 const STATUS_ITEMS = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'HIGHESTMODSEQ', 'APPENDLIMIT']);
@@ -195,8 +196,30 @@ function parseSearch(uid: boolean): Parser {
 }
 
 /**
- * APPEND mailbox 1*(SP [flag-list SP] [date-time SP] (literal / "UTF8" SP "(" literal8 ")")).
- * With `partial`, the command may stop right after a message literal (see appendPrefix).
+ * append-message (RFC 4466 2.3, RFC 3516 literal8, RFC 6855 4 UTF8):
+ * [flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "(" literal8 ")").
+ * With `partial`, the command may stop right after the message literal (see parseMessagePrefix).
+ */
+function appendMessage(c: Cursor, partial: boolean): AppendMessage {
+  let flags: string[] = [];
+  let internalDate: Date | null = null;
+  if (c.peek() === 0x28) {
+    flags = c.list(() => c.flag());
+    c.sp();
+  }
+  if (c.peek() === 0x22) {
+    internalDate = parseDateTime(c);
+    c.sp();
+  }
+  const utf8 = c.take('UTF8 (');
+  const lit = c.messageLiteral();
+  if (utf8 && !(partial && c.atEnd())) c.expect(')');
+  return { flags, internalDate, size: lit.size, binary: lit.binary, utf8 };
+}
+
+/**
+ * APPEND mailbox 1*(SP append-message) (RFC 3502 MULTIAPPEND).
+ * With `partial`, the command may stop right after a message literal.
  */
 function parseAppendBody(c: Cursor, partial: boolean): { name: 'APPEND'; mailbox: string; messages: AppendMessage[] } {
   c.sp();
@@ -204,42 +227,49 @@ function parseAppendBody(c: Cursor, partial: boolean): { name: 'APPEND'; mailbox
   const messages: AppendMessage[] = [];
   while (messages.length === 0 || !c.atEnd()) {
     c.sp();
-    let flags: string[] = [];
-    let internalDate: Date | null = null;
-    if (c.peek() === 0x28) {
-      flags = c.list(() => c.flag());
-      c.sp();
-    }
-    if (c.peek() === 0x22) {
-      internalDate = parseDateTime(c);
-      c.sp();
-    }
-    let utf8 = false;
-    if (c.take('UTF8 (')) utf8 = true;
-    const lit = c.messageLiteral();
-    messages.push({ flags, internalDate, size: lit.size, binary: lit.binary, utf8 });
-    if (utf8) {
-      if (partial && c.atEnd()) break;
-      c.expect(')');
-    }
+    messages.push(appendMessage(c, partial));
     if (partial && c.atEnd()) break;
   }
   return { name: 'APPEND', mailbox: mb, messages };
 }
 
+/** RFC 8508 5: "REPLACE" SP seq-number SP mailbox append-message; the UID form takes a UID. */
+function parseReplaceBody(c: Cursor, uid: boolean, partial: boolean): { name: 'REPLACE'; uid: boolean; id: number; mailbox: string; message: AppendMessage } {
+  c.sp();
+  const id = c.take('*') ? STAR : c.nzNumber(uid ? 'a UID' : 'a message sequence number');
+  c.sp();
+  const mb = mailbox(c);
+  c.sp();
+  return { name: 'REPLACE', uid, id, mailbox: mb, message: appendMessage(c, partial) };
+}
+
+/** The start of a command whose message literal the reader just announced (APPEND, REPLACE). */
+export interface MessagePrefix {
+  tag: string;
+  mailbox: string;
+  message: AppendMessage;
+  /** REPLACE / UID REPLACE: the message it replaces (id may be STAR). */
+  replace: { uid: boolean; id: number } | null;
+}
+
 /**
- * Parses the start of an APPEND up to the message literal the reader just announced: the caller
- * checks the mailbox and size (TRYCREATE, APPENDLIMIT) before the continuation.
+ * Parses the start of an APPEND or REPLACE up to the message literal the reader just announced: the
+ * caller checks the mailbox and size (TRYCREATE, APPENDLIMIT) before the continuation.
  */
-export function parseAppendPrefix(prefix: CommandPart[], size: number, binary: boolean): { tag: string; mailbox: string; message: AppendMessage } {
+export function parseMessagePrefix(prefix: CommandPart[], size: number, binary: boolean): MessagePrefix {
   const last = prefix[prefix.length - 1]!;
   const parts: CommandPart[] = [...prefix.slice(0, -1), { text: last.text, literal: { kind: 'message', size, binary } }, { text: Buffer.alloc(0) }];
   const c = new Cursor(parts);
   const tag = c.tag();
   c.sp();
-  c.expect('APPEND');
-  const body = parseAppendBody(c, true);
-  return { tag, mailbox: body.mailbox, message: body.messages[body.messages.length - 1]! };
+  if (c.take('APPEND')) {
+    const body = parseAppendBody(c, true);
+    return { tag, mailbox: body.mailbox, message: body.messages[body.messages.length - 1]!, replace: null };
+  }
+  const uid = c.take('UID ');
+  c.expect('REPLACE');
+  const body = parseReplaceBody(c, uid, true);
+  return { tag, mailbox: body.mailbox, message: body.message, replace: { uid, id: body.id } };
 }
 
 const COMMANDS: Record<string, Parser> = {
@@ -334,7 +364,18 @@ const COMMANDS: Record<string, Parser> = {
     return { name: 'STATUS', mailbox: mb, items: statusItems(c) };
   },
   APPEND: (c) => parseAppendBody(c, false),
+  REPLACE: (c) => parseReplaceBody(c, false, false),
   SEARCH: parseSearch(false),
+  // RFC 7377 4: "ESEARCH" [SP esearch-source-opts] [SP search-return-opts] SP search-program
+  ESEARCH: (c) => {
+    c.sp();
+    let sources = null;
+    if (c.take('IN (')) {
+      sources = parseSearchSources(c);
+      c.sp();
+    }
+    return { name: 'ESEARCH', sources, ...parseSearchArgs(c) };
+  },
   SORT: (c) => ({ name: 'SORT', uid: false, ...parseSortArgs(c) }),
   THREAD: (c) => ({ name: 'THREAD', uid: false, ...parseThreadArgs(c) }),
   FETCH: parseFetch(false),
@@ -359,6 +400,8 @@ const COMMANDS: Record<string, Parser> = {
         return parseCopyMove('COPY', true)(c);
       case 'MOVE':
         return parseCopyMove('MOVE', true)(c);
+      case 'REPLACE':
+        return parseReplaceBody(c, true, false);
       case 'EXPUNGE':
         // RFC 4315 2.1
         c.sp();

@@ -5,7 +5,7 @@ import type { Cursor } from './cursor.js';
 import { parseDate } from './date-time.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError } from './syntax-error.js';
-import type { SearchKey, SearchReturnOption, SortReturn } from './types.js';
+import type { MailboxFilter, SearchKey, SearchReturnOption, SortReturn } from './types.js';
 
 /** Nesting depth of parentheses, NOT and OR: keeps hostile input from exhausting the stack. */
 const MAX_SEARCH_DEPTH = 64;
@@ -52,6 +52,42 @@ export function parseReturnOptions(c: Cursor): SortReturn {
     else c.fail(`unknown RETURN option ${o}`);
   });
   return ret;
+}
+
+/**
+ * RFC 7377 4: esearch-source-opts after "IN (": filter-mailboxes (RFC 5465 6) separated by SP, up to
+ * the closing parenthesis; "selected-delayed" is not valid here, and no scope options are defined.
+ */
+export function parseSearchSources(c: Cursor): MailboxFilter[] {
+  const out: MailboxFilter[] = [];
+  for (;;) {
+    if (c.peek() === 0x28) c.fail('unknown scope option');
+    const w = c.atom('a mailbox filter').toLowerCase();
+    switch (w) {
+      case 'selected':
+      case 'inboxes':
+      case 'personal':
+      case 'subscribed':
+        out.push({ kind: w });
+        break;
+      case 'subtree':
+      case 'subtree-one':
+      case 'mailboxes': {
+        c.sp();
+        // one-or-more-mailbox = mailbox / "(" mailbox *(SP mailbox) ")"
+        const mailboxes = c.peek() === 0x28 ? c.list(() => c.astring('a mailbox name'), false) : [c.astring('a mailbox name')];
+        out.push({ kind: w, mailboxes });
+        break;
+      }
+      case 'selected-delayed':
+        c.fail('selected-delayed is not valid in ESEARCH');
+        break;
+      default:
+        c.fail(`unknown mailbox filter ${w}`);
+    }
+    if (c.take(')')) return out;
+    c.sp();
+  }
 }
 
 export function parseSearchArgs(c: Cursor): ParsedSearch {

@@ -42,6 +42,11 @@ export interface DateOnly {
 
 export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
 
+/** The mailboxes ESEARCH IN searches (RFC 7377 2.2: RFC 5465 6 filter-mailboxes, plus subtree-one). */
+export type MailboxFilter =
+  | { kind: 'selected' | 'inboxes' | 'personal' | 'subscribed' }
+  | { kind: 'subtree' | 'subtree-one' | 'mailboxes'; mailboxes: string[] };
+
 /** SORT keys (RFC 5256 3, DISPLAYFROM/DISPLAYTO RFC 5957). */
 export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
 
@@ -141,6 +146,8 @@ export type CommandBody =
   | { name: 'LSUB'; reference: string; pattern: string }
   | { name: 'STATUS'; mailbox: string; items: StatusItem[] }
   | { name: 'APPEND'; mailbox: string; messages: AppendMessage[] }
+  /** RFC 8508: id is a sequence number (or a UID with `uid`), possibly STAR. */
+  | { name: 'REPLACE'; uid: boolean; id: number; mailbox: string; message: AppendMessage }
   | {
       name: 'SEARCH';
       uid: boolean;
@@ -148,6 +155,15 @@ export type CommandBody =
       /** null: plain SEARCH; otherwise ESEARCH RETURN options (empty list means ALL, RFC 4731 3.1). */
       returnOpts: SearchReturnOption[] | null;
       /** RETURN (PARTIAL first:last), RFC 5267 4.4. */
+      partial: { first: number; last: number } | null;
+      key: SearchKey;
+    }
+  | {
+      /** MULTISEARCH (RFC 7377): sources null means the selected mailbox. */
+      name: 'ESEARCH';
+      sources: MailboxFilter[] | null;
+      charset: string | null;
+      returnOpts: SearchReturnOption[] | null;
       partial: { first: number; last: number } | null;
       key: SearchKey;
     }

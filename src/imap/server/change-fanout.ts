@@ -64,6 +64,7 @@ const BATCH_BYTES = 16 * 1024;
  */
 export class BatchedOutput implements ViewOutput {
   private buf = '';
+  uidOnly = false;
 
   constructor(
     private readonly send: (data: string) => Promise<void>,

@@ -1,5 +1,5 @@
 // APPEND (RFC 9051 6.3.12), MULTIAPPEND (RFC 3502), APPENDUID (RFC 4315 3), APPENDLIMIT (RFC 7889),
-// literal8 (RFC 3516) and UTF8 (~{n}) (RFC 6855 4).
+// literal8 (RFC 3516) and UTF8 (~{n}) (RFC 6855 4); also the message of REPLACE (RFC 8508, cmd-replace.ts).
 // Each message literal is checked (mailbox exists: else [TRYCREATE]; size within APPENDLIMIT: else
 // [TOOBIG]; room in the account's quota: else [OVERQUOTA], RFC 9208 4.3.1) before its continuation,
 // then streamed through a bounded channel into store.stageBlob, so a message is never held whole in
@@ -12,7 +12,7 @@
 // client sends the data anyway, and reading up to 4 GiB only to drop it serves no one.
 import { INLINE_BLOB_MAX, type StagedBlob } from '../../store/types.js';
 import type { CommandPart, ReaderEvent } from '../proto/command-reader.js';
-import { commandTag, parseAppendPrefix, parseCommand } from '../proto/parse-command.js';
+import { commandTag, parseCommand, parseMessagePrefix } from '../proto/parse-command.js';
 import { safeText } from '../proto/response-writer.js';
 import { ImapSyntaxError } from '../proto/syntax-error.js';
 import type { Command, CommandOf } from '../proto/types.js';
@@ -21,8 +21,9 @@ import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { ImapError, bad, fromStoreError, no } from './errors.js';
 import { CACHE_AT_STORE_MAX, messageCacheJson } from '../../mime/message-cache.js';
+import { commitReplace, resolveReplaced, type Replaced } from './cmd-replace.js';
 
-interface StagedMessage {
+export interface StagedMessage {
   blob: StagedBlob;
   cache: string | null;
 }
@@ -41,6 +42,8 @@ export class AppendSession {
   /** Bytes of the message literals of this command accepted so far (the quota pre-check). */
   private announced = 0;
   private readonly staged: StagedMessage[] = [];
+  /** REPLACE (RFC 8508): the message it replaces, resolved at its literal. */
+  private replacing: Replaced | null = null;
   private current: Current | null = null;
   /** The current message literal was synchronizing: the client waited for "+" (see connection.ts). */
   awaitingLineEnd = false;
@@ -57,21 +60,27 @@ export class AppendSession {
     const conn = this.conn;
     let tag: string | null = this.tag ?? commandTag(ev.prefix);
     try {
-      const p = parseAppendPrefix(ev.prefix, ev.size, ev.binary);
+      const p = parseMessagePrefix(ev.prefix, ev.size, ev.binary);
       tag = p.tag;
       if (this.tag === null) {
         this.tag = p.tag;
-        if (conn.state !== 'auth' && conn.state !== 'selected') throw bad('APPEND not allowed before authentication');
+        if (conn.state !== 'auth' && conn.state !== 'selected') throw bad(`${p.replace ? 'REPLACE' : 'APPEND'} not allowed before authentication`);
+        // RFC 8508: which message goes, checked before the data like the rest.
+        if (p.replace) this.replacing = resolveReplaced(conn, p.replace);
         const mb = await conn.ctx.store.getMailbox(conn.identity!.accountId, conn.storeName(p.mailbox));
         if (!mb) throw no('TRYCREATE', 'no such mailbox');
         this.mailboxId = mb.id;
+      } else if (this.replacing) {
+        throw bad('REPLACE takes one message');
       }
       // RFC 7889: over APPENDLIMIT is refused before the continuation.
       if (ev.size > conn.appendLimit) throw no('TOOBIG', `message over the APPENDLIMIT of ${conn.appendLimit} bytes`);
       if (ev.size === 0) throw no(null, 'empty message refused');
       // RFC 9208 4.3.1: refused before the data when it cannot fit (the commit checks again).
       const q = await conn.ctx.store.getQuota(conn.identity!.accountId);
-      if (q.limit !== null && q.used + this.announced + ev.size > q.limit) throw no('OVERQUOTA', 'message would exceed the storage quota');
+      // RFC 8508 3.4: a REPLACE needs room only for the difference.
+      const freed = this.replacing?.size ?? 0;
+      if (q.limit !== null && q.used + this.announced + ev.size - freed > q.limit) throw no('OVERQUOTA', 'message would exceed the storage quota');
     } catch (err) {
       const e = err instanceof ImapSyntaxError ? new ImapError('BAD', err.code, err.message) : err;
       // RFC 7888 4: a non-synchronizing literal over the limit is on its way whatever we answer;
@@ -79,7 +88,7 @@ export class AppendSession {
       const fatal = !ev.sync && ev.size > conn.appendLimit;
       conn.rejectMessage(fatal);
       if (fatal) await conn.send(`* BYE [ALERT] message literal over the APPENDLIMIT of ${conn.appendLimit} bytes; closing connection\r\n`);
-      await this.fail(tag, e);
+      await this.fail(tag, e, this.replacing ? 'REPLACE' : 'APPEND');
       if (fatal) conn.close();
       return;
     }
@@ -129,11 +138,11 @@ export class AppendSession {
     let cmd: Command;
     try {
       cmd = parseCommand(parts);
-      if (cmd.name !== 'APPEND') throw new ImapSyntaxError('expected APPEND');
+      if (cmd.name !== 'APPEND' && cmd.name !== 'REPLACE') throw new ImapSyntaxError('expected APPEND or REPLACE');
     } catch (err) {
       await this.discard();
       this.done();
-      const msg = err instanceof ImapSyntaxError ? err.message : 'malformed APPEND';
+      const msg = err instanceof ImapSyntaxError ? err.message : 'malformed command';
       await conn.send(`${this.tag ?? '*'} BAD ${safeText(msg)}\r\n`);
       return;
     }
@@ -182,10 +191,31 @@ export class AppendSession {
     }
   }
 
-  private async fail(tag: string | null, err: unknown): Promise<void> {
+  /** Called by handleReplace: commit the one staged message in place of the replaced one. */
+  async commitReplace(cmd: CommandOf<'REPLACE'>): Promise<CommandResult> {
+    if (this.failure) {
+      await this.discard();
+      throw fromStoreError(this.failure) ?? this.failure;
+    }
+    const staged = this.staged[0];
+    if (!this.replacing || !staged || this.staged.length !== 1) {
+      await this.discard();
+      throw bad('REPLACE message count mismatch');
+    }
+    try {
+      const r = await commitReplace(this.conn, this.mailboxId, this.replacing.uid, staged, cmd.message);
+      this.staged.length = 0;
+      return r;
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+  }
+
+  private async fail(tag: string | null, err: unknown, name: string): Promise<void> {
     await this.discard();
     this.done();
-    await this.conn.finishWithError({ tag: tag ?? '*', name: 'APPEND' }, err);
+    await this.conn.finishWithError({ tag: tag ?? '*', name }, err);
   }
 
   private async discard(): Promise<void> {

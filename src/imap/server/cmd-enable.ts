@@ -1,9 +1,10 @@
-// ENABLE (RFC 5161; RFC 9051 6.3.1): IMAP4rev2, UTF8=ACCEPT (RFC 6855), CONDSTORE and QRESYNC (RFC 7162).
+// ENABLE (RFC 5161; RFC 9051 6.3.1): IMAP4rev2, UTF8=ACCEPT (RFC 6855), CONDSTORE and QRESYNC (RFC 7162),
+// UIDONLY (RFC 9586).
 import type { Command, CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import { bad } from './errors.js';
 
-const ENABLABLE = new Set(['IMAP4REV2', 'UTF8=ACCEPT', 'CONDSTORE', 'QRESYNC']);
+const ENABLABLE = new Set(['IMAP4REV2', 'UTF8=ACCEPT', 'CONDSTORE', 'QRESYNC', 'UIDONLY']);
 
 export async function handleEnable(conn: ImapConnection, cmd: CommandOf<'ENABLE'>): Promise<void> {
   // RFC 7162 3.2.3: enabling QRESYNC with a mailbox selected is a protocol error; we apply that to all.

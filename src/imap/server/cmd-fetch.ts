@@ -6,6 +6,7 @@ import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.js';
 import { enableCondstore } from './condstore.js';
+import { fetchHead } from './uidonly.js';
 import type { ImapConnection } from './connection.js';
 import { no } from './errors.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
@@ -59,7 +60,8 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
     if (!has('MODSEQ')) items.push({ kind: 'simple', name: 'MODSEQ' });
     uids = uids.filter((u) => view.messages.get(u)!.modseq > cmd.changedSince!);
   }
-  if (cmd.uid && !has('UID')) items.unshift({ kind: 'simple', name: 'UID' });
+  // RFC 9586 3.3: with UIDONLY the UID leads the UIDFETCH response; the item only when asked for.
+  if (cmd.uid && !has('UID') && !conn.uidOnly) items.unshift({ kind: 'simple', name: 'UID' });
   if (cmd.vanished && cmd.changedSince !== null && cmd.set.kind === 'ranges') {
     // RFC 7162 3.2.6: VANISHED (EARLIER) for expunged UIDs in the set.
     const ranges = cmd.set.ranges;
@@ -115,7 +117,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
         const m = view.messages.get(uid);
         if (!m || conn.closed) continue;
         ahead?.at(i + j);
-        const b = conn.builder().text(`* ${view.msn(uid)} FETCH (`);
+        const b = conn.builder().text(`* ${fetchHead(conn.uidOnly, view.msn(uid), uid)} (`);
         try {
           await writeItems(conn, view, b, m, items, loader, wantContent, seenNow.has(uid));
         } catch (err) {
@@ -147,6 +149,7 @@ interface MetaWalk {
 }
 
 const FETCH_OPEN = Buffer.from(' FETCH (', 'latin1');
+const UIDFETCH_OPEN = Buffer.from(' UIDFETCH (', 'latin1');
 const UID_SP = Buffer.from('UID ', 'latin1');
 
 /** What one buffer holds, roughly (40-byte lines), as the yielder counts messages. */
@@ -180,7 +183,7 @@ function encodeMetaLines(enc: MetaEncoder, view: MailboxView, uids: number[], se
     if (!m) continue;
     while (k < all.length && all[k]! < uid) k++;
     const msn = all[k] === uid ? k + 1 : view.msn(uid);
-    if (enc.line(msn, m, anySeen && seenNow.has(uid))) break;
+    if (enc.line(enc.uidOnly ? uid : msn, m, anySeen && seenNow.has(uid))) break;
   }
   walk.next = i;
   walk.k = k;
@@ -203,6 +206,8 @@ class MetaEncoder {
   private readonly flagBytes = new Map<string[], Buffer>();
 
   private readonly rev2: boolean;
+  /** RFC 9586 3.3: lines are `uid UIDFETCH (...)`. */
+  readonly uidOnly: boolean;
 
   constructor(
     private readonly conn: ImapConnection,
@@ -210,6 +215,7 @@ class MetaEncoder {
     items: FetchAtt[],
   ) {
     this.rev2 = conn.rev2;
+    this.uidOnly = conn.uidOnly;
     for (const a of items) {
       if (a.kind !== 'simple') continue;
       if (a.name === 'FLAGS') {
@@ -274,15 +280,15 @@ class MetaEncoder {
   }
 
   /** Adds one line; true when the buffer should be taken (about full). */
-  line(msn: number, m: ViewMessage, seenNow: boolean): boolean {
+  line(num: number, m: ViewMessage, seenNow: boolean): boolean {
     const fl = this.hasFlags || seenNow ? this.flags(this.view.shownFlags(m, this.rev2)) : null;
     // Room for the fixed parts; flag lists and dates are bounded by what flags() and formatDateTime give.
     const room = 256 + (fl ? fl.length : 0);
     if (this.size + room > this.buf.length) this.grow(room);
     this.buf[this.size++] = 0x2a; // "* "
     this.buf[this.size++] = 0x20;
-    this.num(msn);
-    this.constant(FETCH_OPEN);
+    this.num(num);
+    this.constant(this.uidOnly ? UIDFETCH_OPEN : FETCH_OPEN);
     let first = true;
     for (const op of this.ops) {
       this.sep(first);

@@ -3,11 +3,15 @@
 // asked for RETURN.
 import { formatNumberSet } from '../proto/sequence-set.js';
 import { quote } from '../proto/response-writer.js';
-import type { Command, CommandOf, SearchKey } from '../proto/types.js';
+import type { Command, CommandOf, MailboxFilter, SearchKey } from '../proto/types.js';
 import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { runSearch } from './search-run.js';
+import { MailboxView } from './mailbox-view.js';
+import { bad, no } from './errors.js';
+import { DEFAULT_MAX_SEARCH_MAILBOXES } from '../proto/limits.js';
+import type { Mailbox } from '../../store/types.js';
 import { partialData } from './cmd-sort.js';
 
 export function usesModseq(k: SearchKey): boolean {
@@ -42,28 +46,143 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   // RFC 4731 3.1: RETURN () means ALL.
   const opts = ret.length || cmd.partial ? new Set(ret) : new Set(['ALL']);
   if (opts.has('SAVE')) {
-    // RFC 5182 2.4: with MIN/MAX, only those are saved.
-    if (opts.has('MIN') || opts.has('MAX')) {
-      const s: number[] = [];
-      if (opts.has('MIN') && found.length) s.push(found[0]!);
-      if (opts.has('MAX') && found.length) s.push(found[found.length - 1]!);
-      view.saved = [...new Set(s)];
-    } else view.saved = found;
+    saveResult(view, opts, found);
     // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
     if (opts.size === 1 && !cmd.partial) return result;
   }
-  let line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}`;
+  const line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}` + resultItems(opts, cmd.partial, found, nums, withModseq ? modseqOf : null);
+  await conn.untagged(line);
+  return result;
+}
+
+/**
+ * The ESEARCH result items after the correlator (RFC 4731 3.1, PARTIAL RFC 5267 4.4): `found` are
+ * the matching UIDs, `nums` what is reported (UIDs or sequence numbers), both ascending.
+ */
+function resultItems(opts: Set<string>, partial: { first: number; last: number } | null, found: number[], nums: number[], modseqOf: ((uids: number[]) => number) | null): string {
+  let line = '';
   if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
   if (opts.has('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
   if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberSet(nums)}`;
   if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
-  if (cmd.partial) line += ` PARTIAL ${partialData(cmd.partial, nums, true)}`;
-  if (withModseq && found.length) {
+  if (partial) line += ` PARTIAL ${partialData(partial, nums, true)}`;
+  if (modseqOf && found.length) {
     // RFC 7162 3.1.5: with MIN and/or MAX alone, the mod-sequence of the message(s) returned; with
     // ALL or COUNT, the highest of every match.
     const returned = opts.has('ALL') || opts.has('COUNT') ? found : [...(opts.has('MIN') ? [found[0]!] : []), ...(opts.has('MAX') ? [found[found.length - 1]!] : [])];
     line += ` MODSEQ ${modseqOf(returned)}`;
   }
-  await conn.untagged(line);
-  return result;
+  return line;
+}
+
+/** RETURN (SAVE): the result kept for `$` (RFC 5182 2.4: with MIN/MAX, only those are saved). */
+function saveResult(view: MailboxView, opts: Set<string>, found: number[]): void {
+  if (opts.has('MIN') || opts.has('MAX')) {
+    const s: number[] = [];
+    if (opts.has('MIN') && found.length) s.push(found[0]!);
+    if (opts.has('MAX') && found.length) s.push(found[found.length - 1]!);
+    view.saved = [...new Set(s)];
+  } else view.saved = found;
+}
+
+/** The highest mod-sequence of `uids` in the view. */
+function highestModseq(view: MailboxView, uids: number[]): number {
+  let highest = 0;
+  for (const u of uids) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
+  return highest;
+}
+
+/**
+ * MULTISEARCH (RFC 7377): ESEARCH [IN (sources)] over the selected mailbox or others, without
+ * changing the selection. One `* ESEARCH (TAG MAILBOX UIDVALIDITY) UID ...` per mailbox with a match,
+ * none for a mailbox without (2.1); UIDs, never sequence numbers. Mailboxes are searched one at a
+ * time, each through a read-only view, so memory stays that of one mailbox.
+ */
+export async function handleEsearch(conn: ImapConnection, cmd: CommandOf<'ESEARCH'>): Promise<CommandResult | void> {
+  const store = conn.ctx.store;
+  const sources = cmd.sources ?? [{ kind: 'selected' as const }];
+  const onlySelected = sources.every((s) => s.kind === 'selected');
+  // RFC 7377 2.2: "selected" (also by default) needs the selected state; SAVE only with it alone.
+  if (sources.some((s) => s.kind === 'selected') && !conn.view) throw bad('ESEARCH of the selected mailbox needs a mailbox selected');
+  const ret = cmd.returnOpts ?? [];
+  if (ret.includes('SAVE') && !onlySelected) throw bad('RETURN (SAVE) only when searching the selected mailbox alone');
+  const mailboxes = await resolveSources(conn, sources);
+  const limit = conn.ctx.config.limits?.imap?.maxSearchMailboxes ?? DEFAULT_MAX_SEARCH_MAILBOXES;
+  // RFC 7377 2.4: refused up front.
+  if (mailboxes.length > limit) throw no('LIMIT', `ESEARCH of more than ${limit} mailboxes at once`);
+  const withModseq = usesModseq(cmd.key);
+  if (withModseq) await enableCondstore(conn);
+  // RFC 4731 3.1: RETURN () means ALL; RFC 7377 2.1: no RETURN means ALL too.
+  const opts = ret.length || cmd.partial ? new Set<string>(ret) : new Set(['ALL']);
+  let gone = false;
+  for (const mb of mailboxes) {
+    if (conn.closed) return;
+    const selected = conn.view && conn.view.mailbox.id === mb.id ? conn.view : null;
+    const view = selected ?? (await MailboxView.load(store, mb, true));
+    const r = await runSearch(store, view, cmd.key);
+    if (selected) gone ||= r.gone;
+    if (opts.has('SAVE') && selected) {
+      saveResult(selected, opts, r.found);
+      // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
+      if (opts.size === 1 && !cmd.partial) continue;
+    }
+    if (!r.found.length) continue;
+    const b = conn.builder().text('* ESEARCH (TAG ').text(quote(cmd.tag)).text(' MAILBOX ').astring(conn.wireName(mb.name));
+    b.text(` UIDVALIDITY ${mb.uidValidity}) UID`).text(resultItems(opts, cmd.partial, r.found, r.found, withModseq ? (u) => highestModseq(view, u) : null)).text('\r\n');
+    await conn.send(b.toBuffer());
+  }
+  return gone ? { code: 'EXPUNGEISSUED', text: 'ESEARCH completed; some messages were expunged by another session' } : undefined;
+}
+
+/** The account's mailboxes the sources name, each once, in the order they are named. */
+async function resolveSources(conn: ImapConnection, sources: MailboxFilter[]): Promise<Mailbox[]> {
+  const store = conn.ctx.store;
+  const account = conn.identity!.accountId;
+  const all = await store.listMailboxes(account);
+  const byName = new Map(all.map((m) => [m.name, m]));
+  const out = new Map<number, Mailbox>();
+  const add = (m: Mailbox | undefined): void => {
+    if (m && !out.has(m.id)) out.set(m.id, m);
+  };
+  const sorted = [...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const s of sources) {
+    switch (s.kind) {
+      case 'selected':
+        add(conn.view!.mailbox);
+        break;
+      case 'inboxes':
+        // RFC 5465 6: the mailboxes new mail is delivered to; here that is INBOX.
+        add(byName.get('INBOX'));
+        break;
+      case 'personal':
+        for (const m of sorted) add(m);
+        break;
+      case 'subscribed':
+        for (const name of (await store.listSubscriptions(account)).sort()) add(byName.get(name));
+        break;
+      case 'mailboxes':
+        for (const w of s.mailboxes) add(byName.get(canonical(conn.storeName(w))));
+        break;
+      case 'subtree':
+      case 'subtree-one':
+        for (const w of s.mailboxes) {
+          // Names, not links: the hierarchy cannot loop (RFC 7377 2.2 asks servers to guard against it).
+          const root = canonical(conn.storeName(w));
+          add(byName.get(root));
+          const prefix = root + '/';
+          for (const m of sorted) {
+            if (!m.name.startsWith(prefix)) continue;
+            if (s.kind === 'subtree-one' && m.name.indexOf('/', prefix.length) >= 0) continue;
+            add(m);
+          }
+        }
+        break;
+    }
+  }
+  return [...out.values()];
+}
+
+/** INBOX is case-insensitive (RFC 9051 5.1). */
+function canonical(name: string): string {
+  return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
 }

@@ -3,6 +3,7 @@
 import { StoreError } from '../../store/errors.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
+import { fetchHead } from './uidonly.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { bad, no } from './errors.js';
@@ -52,8 +53,9 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
   await conn.untagged(permanentLine!);
   await conn.untagged(`OK [UIDVALIDITY ${mb.uidValidity}] UIDs valid`);
   await conn.untagged(`OK [UIDNEXT ${mb.uidNext}] predicted next UID`);
-  if (!conn.rev2) {
-    // RFC 3501 6.3.1: [UNSEEN n] is the first unseen message's sequence number.
+  if (!conn.rev2 && !conn.uidOnly) {
+    // RFC 3501 6.3.1: [UNSEEN n] is the first unseen message's sequence number (none with UIDONLY,
+    // RFC 9586 3).
     const i = view.uids.findIndex((u) => !view.messages.get(u)!.flags.includes('\\Seen'));
     if (i >= 0) await conn.untagged(`OK [UNSEEN ${i + 1}] first unseen`);
   }
@@ -76,7 +78,7 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     if (vanished.length) await conn.untagged(`VANISHED (EARLIER) ${formatNumberSet(vanished)}`);
     for (const uid of view.uids) {
       const m = view.messages.get(uid)!;
-      if (m.modseq > q.modseq) await conn.untagged(`${view.msn(uid)} FETCH (UID ${uid} FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))} MODSEQ (${m.modseq}))`);
+      if (m.modseq > q.modseq) await conn.untagged(`${fetchHead(conn.uidOnly, view.msn(uid), uid)} (${conn.uidOnly ? '' : `UID ${uid} `}FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))} MODSEQ (${m.modseq}))`);
     }
   }
   conn.setView(view);

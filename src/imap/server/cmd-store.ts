@@ -2,6 +2,7 @@
 import { formatNumberSet } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
 import { enableCondstore } from './condstore.js';
+import { fetchHead } from './uidonly.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { no } from './errors.js';
@@ -31,10 +32,10 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
     // reported (RFC 7162 3.1.3).
     if (cmd.silent && !(cmd.unchangedSince !== null && updated.has(uid))) continue;
     const parts: string[] = [];
-    if (cmd.uid) parts.push(`UID ${uid}`);
+    if (cmd.uid && !conn.uidOnly) parts.push(`UID ${uid}`);
     if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
     if (conn.condstore) parts.push(`MODSEQ (${m.modseq})`);
-    await conn.untagged(`${view.msn(uid)} FETCH (${parts.join(' ')})`);
+    await conn.untagged(`${fetchHead(conn.uidOnly, view.msn(uid), uid)} (${parts.join(' ')})`);
   }
   if (failed.size) {
     const nums = [...failed].map((u) => (cmd.uid ? u : view.msn(u))).filter((n) => n > 0);

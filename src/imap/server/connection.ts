@@ -157,6 +157,11 @@ export class ImapConnection {
     return this.enabled.has('QRESYNC');
   }
 
+  /** RFC 9586: UIDs only, no message sequence numbers in commands or responses. */
+  get uidOnly(): boolean {
+    return this.enabled.has('UIDONLY');
+  }
+
   connInfo(): ConnInfo {
     return { protocol: 'imap', ip: this.sock.remoteAddress ?? '', tls: this.tlsSock, cid: this.cid };
   }
@@ -195,6 +200,7 @@ export class ImapConnection {
       condstore: this.condstore,
       qresync: this.qresync,
       rev2: this.rev2,
+      uidOnly: this.uidOnly,
       flagList: (f) => this.flagList(f),
     };
   }
@@ -539,6 +545,7 @@ export class ImapConnection {
     if (!view?.hasPending) return;
     const batch = this.lastBatch;
     const out = new BatchedOutput((d) => this.send(d), this.condstore, this.qresync, this.rev2, (f) => this.flagList(f));
+    out.uidOnly = this.uidOnly;
     try {
       await view.sync(storeForBatch(this.ctx.store, batch), out, allowExpunge);
     } finally {

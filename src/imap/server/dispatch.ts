@@ -10,7 +10,8 @@ import { handleIdle } from './cmd-idle.js';
 import { handleList, handleLsub, handleNamespace } from './cmd-list.js';
 import { handleCreate, handleDelete, handleRename, handleSubscribe } from './cmd-mailbox.js';
 import { handleGetQuota, handleGetQuotaRoot, handleSetQuota } from './cmd-quota.js';
-import { handleSearch } from './cmd-search.js';
+import { handleReplace } from './cmd-replace.js';
+import { handleEsearch, handleSearch } from './cmd-search.js';
 import { handleSort } from './cmd-sort.js';
 import { handleThread } from './cmd-thread.js';
 import { handleCheck, handleClose, handleSelect, handleUnselect } from './cmd-select.js';
@@ -19,6 +20,7 @@ import { handleStore } from './cmd-store.js';
 import { handleAuthenticate, handleLogin, handleStartTls } from './authenticate.js';
 import type { ConnState, ImapConnection } from './connection.js';
 import { bad, no } from './errors.js';
+import { uidOnlyRefusal } from './uidonly.js';
 
 export interface CommandResult {
   code?: string;
@@ -69,12 +71,15 @@ const TABLE: Record<CommandName, Entry> = {
   UNSELECT: entry(SELECTED, handleUnselect),
   EXPUNGE: entry(SELECTED, handleExpunge),
   SEARCH: entry(SELECTED, handleSearch),
+  // RFC 7377 2.2: authenticated or selected state (the handler checks "selected").
+  ESEARCH: entry(AUTH, handleEsearch),
   SORT: entry(SELECTED, handleSort),
   THREAD: entry(SELECTED, handleThread),
   FETCH: entry(SELECTED, handleFetch),
   STORE: entry(SELECTED, handleStore),
   COPY: entry(SELECTED, handleCopyMove),
   MOVE: entry(SELECTED, handleCopyMove),
+  REPLACE: entry(SELECTED, handleReplace),
 };
 
 export async function dispatch(conn: ImapConnection, cmd: Command): Promise<CommandResult | void> {
@@ -84,6 +89,10 @@ export async function dispatch(conn: ImapConnection, cmd: Command): Promise<Comm
     if (NOTAUTH === e.states) throw no(null, `${cmd.name} not allowed in this connection state`);
     if (conn.state === 'notauth') throw bad(`${cmd.name} not allowed before authentication`);
     throw bad(`${cmd.name} only allowed with a mailbox selected`);
+  }
+  if (conn.uidOnly) {
+    const refusal = uidOnlyRefusal(cmd);
+    if (refusal) throw bad(refusal, 'UIDREQUIRED');
   }
   return e.handler(conn, cmd as never);
 }

@@ -11,6 +11,7 @@ export type MessageLookup = Pick<Store, 'getMessages'>;
 import { inRanges, formatNumberSet } from '../proto/sequence-set.js';
 import { STAR, type SeqRange, type SequenceSet } from '../proto/types.js';
 import { bad } from './errors.js';
+import { fetchHead } from './uidonly.js';
 
 // Dates are kept as seconds from this base plus milliseconds: small integers (V8 stores them in
 // the object; a millisecond timestamp would be a separate heap number, two per message).
@@ -54,6 +55,8 @@ export interface ViewOutput {
   condstore: boolean;
   qresync: boolean;
   rev2: boolean;
+  /** RFC 9586: UIDFETCH and VANISHED, never a sequence number. */
+  uidOnly?: boolean;
   flagList(flags: string[]): string;
 }
 
@@ -317,8 +320,8 @@ export class MailboxView {
     if (expunged.length) {
       newUids = newUids.filter((u) => !expunged.includes(u));
       const gone = [...new Set(expunged)].filter((u) => this.messages.has(u)).sort((a, b) => a - b);
-      if (out.qresync && gone.length) {
-        // RFC 7162 3.2.10: VANISHED instead of EXPUNGE once QRESYNC is enabled.
+      if ((out.qresync || out.uidOnly) && gone.length) {
+        // RFC 7162 3.2.10: VANISHED instead of EXPUNGE once QRESYNC is enabled; RFC 9586 3.4 with UIDONLY.
         for (const u of gone) this.remove(u);
         await out.untagged(`VANISHED ${formatNumberSet(gone)}`);
       } else {
@@ -341,9 +344,9 @@ export class MailboxView {
       m.modseq = f.modseq;
       this.highestModseq = Math.max(this.highestModseq, f.modseq);
       const parts = [`FLAGS ${out.flagList(this.shownFlags(m, out.rev2))}`];
-      if (out.qresync || out.condstore) parts.unshift(`UID ${uid}`);
+      if ((out.qresync || out.condstore) && !out.uidOnly) parts.unshift(`UID ${uid}`);
       if (out.condstore) parts.push(`MODSEQ (${f.modseq})`);
-      await out.untagged(`${this.msn(uid)} FETCH (${parts.join(' ')})`);
+      await out.untagged(`${fetchHead(out.uidOnly ?? false, this.msn(uid), uid)} (${parts.join(' ')})`);
     }
     if (newUids.length) {
       const metas = await store.getMessages(this.mailbox.id, newUids);

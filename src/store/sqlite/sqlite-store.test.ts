@@ -158,6 +158,44 @@ test('copy and move keep content; UIDPLUS data; source untouched on copy', async
   });
 });
 
+test('replaceMessage (RFC 8508): expunge and append in one transaction, net quota, all or nothing', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const drafts = (await s.getMailbox(a.id, 'Drafts'))!;
+    for (let i = 1; i <= 2; i++) await append(s, a.id, drafts.id, i);
+    const seen: Change[] = [];
+    s.changes.subscribe(a.id, (c) => seen.push(...c));
+    const blob = await s.stageBlob(streamed(msg(10)));
+    const r = await s.replaceMessage(a.id, drafts.id, 2, drafts.id, { blob, flags: ['\\Draft'], internalDate: new Date(), cache: null });
+    assert.equal(r.uid, 3);
+    assert.equal(r.uidValidity, drafts.uidValidity);
+    assert.ok(r.modseq > r.expungeModseq);
+    assert.deepEqual((await s.listMessages(drafts.id)).map((m) => m.uid), [1, 3]);
+    assert.deepEqual(await s.expungedSince(drafts.id, 0), [2]);
+    assert.deepEqual(seen.map((c) => c.kind), ['expunge', 'append']);
+    // Into another mailbox.
+    const r2 = await s.replaceMessage(a.id, drafts.id, 3, inbox.id, { blob: await s.stageBlob(streamed(msg(11))), flags: [], internalDate: new Date(), cache: null });
+    assert.equal(r2.uidValidity, inbox.uidValidity);
+    assert.deepEqual((await s.listMessages(drafts.id)).map((m) => m.uid), [1]);
+    assert.equal((await s.readBlob((await s.getMessages(inbox.id, [r2.uid]))[0]!.fileId)).toString(), msg(11).toString());
+    // Gone already: nothing added, no UID used, usage unchanged.
+    const used = (await s.getQuota(a.id)).used;
+    const next = (await s.getMailbox(a.id, 'Drafts'))!.uidNext;
+    await assert.rejects(s.replaceMessage(a.id, drafts.id, 3, drafts.id, { blob: await s.stageBlob(streamed(msg(12))), flags: [], internalDate: new Date(), cache: null }), (e: StoreError) => e.code === 'notfound');
+    assert.equal((await s.getMailbox(a.id, 'Drafts'))!.uidNext, next);
+    assert.equal((await s.getQuota(a.id)).used, used);
+    // Only the difference counts: a same-size replacement fits a full quota, a bigger one does not
+    // and leaves the old message in place.
+    await s.setQuota('alice', used);
+    await s.replaceMessage(a.id, drafts.id, 1, drafts.id, { blob: await s.stageBlob(streamed(msg(9))), flags: [], internalDate: new Date(), cache: null });
+    const big = Buffer.concat([msg(14), Buffer.alloc(1000, 0x78)]);
+    const kept = (await s.listMessages(drafts.id)).map((m) => m.uid);
+    await assert.rejects(s.replaceMessage(a.id, drafts.id, kept[0]!, drafts.id, { blob: await s.stageBlob(streamed(big)), flags: [], internalDate: new Date(), cache: null }), (e: StoreError) => e.code === 'overquota');
+    assert.deepEqual((await s.listMessages(drafts.id)).map((m) => m.uid), kept);
+  });
+});
+
 test('mailboxes: UIDVALIDITY never reused, rename with children, INBOX rename moves messages, delete removes files', async () => {
   await withStore(async (s, dir) => {
     const a = await s.createAccount('alice', 'alice@example.test');

@@ -14,7 +14,7 @@ import type {
   DmarcEvent,
   JunkStats,
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
-  MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
+  MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, ReplaceResult, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
@@ -618,6 +618,30 @@ export class SqliteStore implements Store {
     const r = await this.group.run(() => this.moveTx(this.requireMailbox(accountId, fromMailboxId), uids, this.requireMailbox(accountId, toMailboxId)));
     this.changes.publish(accountId, r.changes);
     return r.result;
+  }
+
+  async replaceMessage(accountId: number, fromMailboxId: number, uid: number, toMailboxId: number, message: NewMessage): Promise<ReplaceResult> {
+    const r = await this.group.run(() => {
+      const src = this.requireMailbox(accountId, fromMailboxId);
+      const dest = this.requireMailbox(accountId, toMailboxId);
+      // Expunge first, so that the quota is charged only the difference (RFC 8508 3.4).
+      const expungeModseq = this.messages.bumpModseq(src);
+      const removed = this.messages.remove(src, [uid], expungeModseq);
+      if (removed.uids.length === 0) throw new StoreError('notfound', 'the message to replace has been expunged');
+      this.queueRemovals(removed.fileIds);
+      this.quota.release(accountId, removed.bytes);
+      this.quota.charge(accountId, message.blob.size);
+      this.persistInline([message.blob]);
+      const modseq = this.messages.bumpModseq(dest);
+      const [newUid] = this.messages.insert(dest, [message], modseq);
+      return { uidValidity: dest.uidValidity, uid: newUid!, modseq, expungeModseq };
+    });
+    this.changes.publish(accountId, [
+      { kind: 'expunge', mailboxId: fromMailboxId, uids: [uid], modseq: r.expungeModseq },
+      { kind: 'append', mailboxId: toMailboxId, uids: [r.uid], modseq: r.modseq },
+    ]);
+    await this.finishRemovals();
+    return r;
   }
 
   async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
