@@ -59,8 +59,9 @@ interface Sample {
   cpu: number;
   /** Generator process CPU seconds over the window (all its threads). */
   clientCpu: number;
-  /** Busiest generator thread's event-loop utilisation. */
+  /** Busiest generator thread's event-loop utilisation, and its share of a core. */
   elu: number;
+  threadCpu: number;
   /** Connections per server process, sampled mid-window. */
   spread: string;
   processes: number;
@@ -119,6 +120,7 @@ async function measure(server: Server, mode: Mode, round: number): Promise<Sampl
       cpu,
       clientCpu: (c.user + c.system) / 1e6,
       elu: Math.max(...rs.map((r) => r.elu)),
+      threadCpu: Math.max(...rs.map((r) => r.threadCpu)) / SECONDS,
       spread,
       processes: pids.length,
     };
@@ -133,7 +135,13 @@ async function measure(server: Server, mode: Mode, round: number): Promise<Sampl
  */
 async function warm(server: Server): Promise<void> {
   const todo: number[] = [];
-  for (let pass = 0; pass < 2 * server.workers; pass++) for (let u = 1; u <= USERS; u++) todo.push(u);
+  for (let pass = 0; pass < 4 * server.workers; pass++) for (let u = 1; u <= USERS; u++) todo.push(u);
+  // Shuffled: in passes of an even length a round-robin scheduler would send each user to the same
+  // worker every time, and the other workers would verify its password inside a window.
+  for (let i = todo.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [todo[i], todo[j]] = [todo[j]!, todo[i]!];
+  }
   await Promise.all(Array.from({ length: 4 }, async () => {
     for (let u = todo.shift(); u !== undefined; u = todo.shift()) {
       const c = await ImapBenchClient.connect({ port: server.port });
@@ -227,9 +235,9 @@ async function main(): Promise<void> {
           samples.set(key, [...(samples.get(key) ?? []), r]);
           note(`round ${round + 1} ${mode} ${s.name}: LOGIN ${r.counts.LOGIN}, FETCH ${r.counts.FETCH}+${r.counts.FETCH2}, commands ${r.commands}` +
             ` (NO ${r.no}, errors ${r.errors}); server CPU ${(r.cpu / SECONDS).toFixed(2)} cores, ${r.processes} process(es),` +
-            ` connections per process ${r.spread}; generator CPU ${(r.clientCpu / SECONDS).toFixed(2)} cores, busiest thread ${(r.elu * 100).toFixed(0)}% busy; load average ${loadavg()[0].toFixed(1)}`);
+            ` connections per process ${r.spread}; generator CPU ${(r.clientCpu / SECONDS).toFixed(2)} cores, busiest thread ${(r.threadCpu * 100).toFixed(0)}% of a core, its event loop ${(r.elu * 100).toFixed(0)}% busy; load average ${loadavg()[0].toFixed(1)}`);
           if (DETAIL) note(`  mean latency: ${KINDS.filter((k) => r.counts[k]).map((k) => `${k} ${fmt(r.ms[k] / r.counts[k])} ms`).join(', ')}`);
-          if (r.elu > 0.9) note(`  the generator thread was ${(r.elu * 100).toFixed(0)}% busy: it may have limited this window (raise BENCH_LOADGEN_THREADS)`);
+          if (r.threadCpu > 0.8) note(`  a generator thread used ${(r.threadCpu * 100).toFixed(0)}% of a core: it may have limited this window (raise BENCH_LOADGEN_THREADS)`);
           await sleep(1000);
         }
       }

@@ -16,6 +16,7 @@
 // Sequence numbers come from the session's own view (EXISTS and EXPUNGE responses), as imaptest
 // tracks them; another session's expunge can make a FETCH or STORE answer NO, which counts as a
 // completed command (it is the server's answer) and is counted apart.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { appendMessage, BENCH_PASSWORD } from './bench-messages.js';
 import { ImapBenchClient, loopbackSource } from './imap-bench-client.js';
@@ -55,6 +56,15 @@ export interface LoadgenResult {
   firstError: string;
   /** Busy share of this generator thread's event loop during the window (1 = saturated). */
   elu: number;
+  /** CPU seconds this generator thread used in the window (/proc/thread-self/stat). */
+  threadCpu: number;
+}
+
+/** CPU seconds (user + system) of the calling thread so far; Linux counts in 1/100 s ticks. */
+function threadCpuSeconds(): number {
+  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 /** mulberry32: a small seeded generator, so both servers get the same choices in a round. */
@@ -186,6 +196,7 @@ export async function runJob(job: LoadgenJob, ready: () => void, start: Promise<
   ready();
   await start;
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = threadCpuSeconds();
   w.started = true;
   w.deadline = performance.now() + job.seconds * 1000;
   await Promise.all(clients.map(async (client, i) => {
@@ -212,5 +223,5 @@ export async function runJob(job: LoadgenJob, ready: () => void, start: Promise<
     }
   }));
   const elu = performance.eventLoopUtilization(elu0).utilization;
-  return { counts: w.counts, ms: w.ms, no: w.no, errors, firstError, elu };
+  return { counts: w.counts, ms: w.ms, no: w.no, errors, firstError, elu, threadCpu: threadCpuSeconds() - cpu0 };
 }
