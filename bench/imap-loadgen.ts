@@ -190,8 +190,9 @@ const ROWS: Record<Mode, Row[]> = {
 function header(): void {
   note(`imap loadgen (issue 20): ${CLIENTS} clients over ${USERS} users on IMAPS, ${MESSAGES} messages per INBOX, ${SECONDS} s windows, ${ROUNDS} rounds alternating between the servers, modes ${MODES.join(', ')}`);
   note('what this is: OUR OWN generator (bench/loadgen-session.ts) of the shape of imaptest\'s default mixed workload');
-  note('  (its states, order and default probabilities: LIST 50%, STATUS 50%, SELECT, FETCH of random items, FETCH BODY.PEEK[] (+30%),');
-  note('  STORE flags 50%, STORE \\Deleted, EXPUNGE, APPEND (+5%)), NOT imaptest itself: no response checking beyond the tagged status,');
+  note('  (its states and order; documented default probabilities LIST 50%, STATUS 50%, SELECT, FETCH of random items, FETCH BODY.PEEK[]');
+  note('  (+30%); our reading of its defaults for STORE flags 50%, STORE \\Deleted, EXPUNGE, APPEND (+5%)), NOT imaptest itself:');
+  note('  no response checking beyond the tagged status,');
   note('  no pipelining, no MULTIAPPEND, no COPY/SEARCH/IDLE; "FETCH commands" counts both FETCH kinds');
   note(`where: loopback only; one ${CORES}-core machine shared by the servers and the generator (the generator's CPU is printed:`);
   note('  what it uses the server cannot); password cost: Postern scrypt with its verified-password cache (on by default, warmed');

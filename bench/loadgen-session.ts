@@ -1,7 +1,8 @@
 // The sessions of bench/imap-loadgen.ts: our own generator of the shape of imaptest's default mixed
 // workload (issue 20), not imaptest itself. A client picks one of the users at random, connects over
 // IMAPS, LOGINs, SELECTs INBOX, then runs cycles of the states imaptest runs by default, in its
-// order and with its default probabilities:
+// order, with the probabilities its documentation gives for LIST, STATUS, SELECT, FETCH and FETCH2,
+// and our reading of its defaults for the STOREs, EXPUNGE and APPEND (not checked against its source):
 //   LIST "" * (50%), STATUS of a random folder (MESSAGES UNSEEN RECENT) (50%), SELECT INBOX,
 //   FETCH of a range (all messages below 100) with random items among UID FLAGS ENVELOPE
 //   INTERNALDATE BODY BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (random headers)],
