@@ -101,6 +101,28 @@ async function waitForPort(port: number, alive: () => boolean, timeoutMs: number
   return false;
 }
 
+/** Server trees still running: killed (and their data removed) if this process exits without stopping them (an error, Ctrl-C, a closed pipe). */
+const running = new Map<number, string>();
+let exitHook = false;
+function killOnExit(pid: number, dir: string): void {
+  running.set(pid, dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const [root, dir] of running) {
+      for (const p of processTree(root)) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
+}
+
 export async function startPosternServe(setup: PosternServeSetup): Promise<PosternServe> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-bench-serve-'));
   await initDataDir({ dir, address: 'postmaster@example.test', hostname: 'localhost', listen: '127.0.0.1', portBase: 0, password: BENCH_PASSWORD });
@@ -159,6 +181,7 @@ export async function startPosternServe(setup: PosternServeSetup): Promise<Poste
     throw new Error(`postern serve did not start:\n${logTail()}`);
   }
   const { child, exited } = run;
+  killOnExit(child.pid!, dir);
   // Workers start after the first one listens: wait until the process tree stops changing.
   let last = processTree(child.pid!).length;
   for (let stable = 0, i = 0; stable < 5 && i < 100; i++) {
@@ -194,6 +217,7 @@ export async function startPosternServe(setup: PosternServeSetup): Promise<Poste
       const t = setTimeout(killAll, 20_000);
       await exited;
       clearTimeout(t);
+      running.delete(child.pid!);
       for (let i = 0; i < 50 && tree.some(isAlive); i++) await sleep(100);
       if (tree.some(isAlive)) killAll();
       rmSync(dir, { recursive: true, force: true });
