@@ -37,6 +37,14 @@ export interface DovecotBenchOptions {
   relayPort?: number;
   /** auth_cache_size set (Dovecot's verified-credential cache), as Postern's is on by default. */
   authCache?: boolean;
+  /**
+   * SHA512-CRYPT rounds of the users' hash (default DOVECOT_CRYPT_ROUNDS, like scrypt's cost). The
+   * session workloads use the minimum, 1,000 (~0.7 ms), about a Postern cache hit: Dovecot's cache
+   * re-verifies the hash on every hit, so an expensive one would make them measure hashing.
+   */
+  cryptRounds?: number;
+  /** Empty folders besides INBOX for every userN (Maildir++ `.Name`), e.g. the ones Postern creates per account. */
+  folders?: string[];
 }
 
 export interface DovecotBench {
@@ -81,7 +89,7 @@ export async function startDovecotBench(opts: DovecotBenchOptions = {}): Promise
   chmodSync(dir, 0o755);
   makeCertificates(dir, CERT_USER);
   const ids = mailIds();
-  const hash = cryptHash();
+  const hash = cryptHash(opts.cryptRounds);
   const home = (u: string) => join(dir, 'home', u);
   let passwd = '';
   const t0 = performance.now();
@@ -89,6 +97,7 @@ export async function startDovecotBench(opts: DovecotBenchOptions = {}): Promise
     const name = `user${u}@example.test`;
     passwd += `${name}:${hash}:${ids.uid}:${ids.gid}::${home(name)}::\n`;
     writeMaildir(join(home(name), 'Maildir'), opts.seed ?? 0, (i) => ({ buf: seedMessage(i), flags: i % 2 ? ['\\Seen'] : [] }));
+    for (const f of opts.folders ?? []) writeMaildir(join(home(name), 'Maildir', `.${f}`), 0, () => ({ buf: Buffer.alloc(0), flags: [] }));
   }
   passwd += `${CERT_USER}::${ids.uid}:${ids.gid}::${home(CERT_USER)}::nopassword\n`;
   writeMaildir(join(home(CERT_USER), "Maildir"), opts.seed ?? 0, (i) => ({ buf: seedMessage(i), flags: i % 2 ? ["\\Seen"] : [] }));

@@ -1,16 +1,21 @@
 // Workload 3: many concurrent IMAP connections over TLS, each SELECTed and in IDLE. Figures: memory
-// per connection (Postern: RSS of its process; Dovecot: PSS summed over all its processes, from
-// /proc/PID/smaps_rollup), each as the growth from before the connections to after them, and the
+// per connection (Postern: RSS summed over its processes; Dovecot: PSS summed over all its processes,
+// from /proc/PID/smaps_rollup), each as the growth from before the connections to after them, and the
 // time from one APPEND (by another connection) until every idle connection got its EXISTS.
+// Postern runs as `postern serve` once per worker count (BENCH_IDLE_WORKERS, default "1,<cores>",
+// `workers` in its config, postern-serve.ts): with several workers the idle sessions spread over
+// them (printed per process, from /proc) and the APPEND's notification has to reach every worker.
 // Logins are the cheap ones each server offers (Postern PREAUTH, Dovecot EXTERNAL), since 10,000
 // password logins would take minutes on either. BENCH_IDLE_CONNECTIONS sets the count; the default
 // is 10,000 when `ulimit -n` leaves room for it (client and server each hold one fd per connection).
 import { execSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { seedMessage } from './bench-messages.js';
 import { startDovecotBench } from './dovecot-bench.js';
 import { figure, fmt, MiB, note, now, pssOfTree, rssOf, sleep } from './figures.js';
 import { ImapBenchClient, loopbackSource, type ConnectOptions } from './imap-bench-client.js';
-import { startPostern } from './postern-process.js';
+import { startPosternServe } from './postern-serve.js';
+import { connectionsPerProcess, spreadText } from './proc-sockets.js';
 
 const fdLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim()) || 1024;
 const COUNT = Number(process.env.BENCH_IDLE_CONNECTIONS ?? Math.min(10_000, Math.floor((fdLimit - 1000) / 1000) * 1000));
@@ -19,10 +24,12 @@ const PARALLEL = 100;
 /** BENCH_IDLE_DOVECOT=0 skips Dovecot (quicker iterations on Postern; its figures print as NaN). */
 const WITH_DOVECOT = process.env.BENCH_IDLE_DOVECOT !== '0';
 const APPENDS = Math.max(1, Number(process.env.BENCH_IDLE_APPENDS ?? 1));
+const WORKERS = [...new Set((process.env.BENCH_IDLE_WORKERS ?? `1,${availableParallelism()}`).split(',').map(Number))];
 
 interface IdleResult { bytesPerConnection: number; allNotifiedMs: number; notified: number; medianMs: number; firstMs: number; appendOkMs: number }
 
-async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => Promise<void>, memory: () => number): Promise<IdleResult> {
+/** `spread` (Postern) says which server process holds how many of the idle connections. */
+async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => Promise<void>, memory: () => number, spread?: () => string): Promise<IdleResult> {
   // Warm up the code paths (and Dovecot's process pool) so the baseline is not the cold process.
   const warm = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
     const c = await ImapBenchClient.connect({ ...connect, localAddress: loopbackSource(i, 1) });
@@ -57,6 +64,7 @@ async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => P
     (failed ? `; ${failed} failed, first: ${firstError}` : ''));
   await sleep(3000);
   const after = memory();
+  if (spread) note(`idle connections per server process (pid:count): ${spread()}`);
   // One APPEND from another connection; every idle connection should see `* N EXISTS`.
   const writer = await ImapBenchClient.connect(connect);
   await login(writer);
@@ -104,18 +112,46 @@ async function idleRun(connect: ConnectOptions, login: (c: ImapBenchClient) => P
   };
 }
 
-async function main(): Promise<void> {
-  note(`imap idle: ${COUNT} connections (ulimit -n ${fdLimit}), notification wait up to ${NOTIFY_TIMEOUT_MS / 1000} s`);
-  const postern = await startPostern({ users: 1, seed: 10 });
-  let p: IdleResult;
-  try {
-    p = await idleRun({ port: postern.ports.imaps, cert: postern.certPem, key: postern.keyPem }, async (c) => {
-      if (!c.greeting.startsWith('* PREAUTH')) throw new Error(`no PREAUTH: ${c.greeting}`);
-    }, () => rssOf(postern.pid));
-  } finally {
-    await postern.stop();
+/** RSS summed over the server's processes (primary and workers). */
+function rssOfAll(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += rssOf(pid);
+    } catch {
+      // Ended meanwhile.
+    }
   }
-  let d: IdleResult = { bytesPerConnection: NaN, allNotifiedMs: NaN, notified: 0, medianMs: NaN, firstMs: NaN, appendOkMs: NaN };
+  return total;
+}
+
+const NO_RESULT: IdleResult = { bytesPerConnection: NaN, allNotifiedMs: NaN, notified: 0, medianMs: NaN, firstMs: NaN, appendOkMs: NaN };
+
+async function main(): Promise<void> {
+  note(`imap idle: ${COUNT} connections (ulimit -n ${fdLimit}), notification wait up to ${NOTIFY_TIMEOUT_MS / 1000} s; postern as \`postern serve\` with workers ${WORKERS.join(' and ')}`);
+  const runs: { label: string; r: IdleResult }[] = [];
+  for (const w of WORKERS) {
+    const postern = await startPosternServe({ users: 1, seed: 10, workers: w });
+    let label = `workers=${w}`;
+    const procs = postern.processes();
+    if (postern.workersRefused) {
+      label += ' (refused: 1 process)';
+      note(`postern workers=${w}: ${postern.workersRefused}; its figures are of ONE server process`);
+    } else if (w > 1 && procs.length < 2) {
+      label += ' (ran 1 process)';
+      note(`postern workers=${w}: the server ran ${procs.length} process: this build ignores workers`);
+    }
+    note(`postern ${label}: ${procs.length} process(es) (${procs.join(' ')})`);
+    try {
+      const r = await idleRun({ port: postern.imapsPort, cert: postern.certPem, key: postern.keyPem }, async (c) => {
+        if (!c.greeting.startsWith('* PREAUTH')) throw new Error(`no PREAUTH: ${c.greeting}`);
+      }, () => rssOfAll(postern.processes()), () => spreadText(connectionsPerProcess(postern.processes(), postern.imapsPort)));
+      runs.push({ label, r });
+    } finally {
+      await postern.stop();
+    }
+  }
+  let d = NO_RESULT;
   if (WITH_DOVECOT) {
     const dovecot = await startDovecotBench({ users: 1, seed: 10, connections: COUNT + 100 });
     try {
@@ -126,12 +162,15 @@ async function main(): Promise<void> {
       await dovecot.stop();
     }
   }
-  figure(`idle TLS connections (${COUNT}): memory per connection`, p.bytesPerConnection / 1024, d.bytesPerConnection / 1024, 'KiB');
-  figure(`idle TLS connections (${COUNT}): total memory growth`, (p.bytesPerConnection * COUNT) / MiB, (d.bytesPerConnection * COUNT) / MiB, 'MiB');
-  figure(`idle TLS connections (${COUNT}): EXISTS at all after one APPEND`, p.allNotifiedMs, d.allNotifiedMs, 'ms');
-  figure(`idle TLS connections (${COUNT}): EXISTS at half after one APPEND`, p.medianMs, d.medianMs, 'ms');
-  note(`first EXISTS after the APPEND: postern ${fmt(p.firstMs)} ms, dovecot ${fmt(d.firstMs)} ms; APPEND's tagged OK: postern ${fmt(p.appendOkMs)} ms, dovecot ${fmt(d.appendOkMs)} ms`);
-  note(`notified within ${NOTIFY_TIMEOUT_MS / 1000} s: postern ${p.notified}, dovecot ${d.notified} (of ${COUNT} attempted)`);
+  for (const { label, r: p } of runs) {
+    const name = `idle TLS connections (${COUNT}), postern ${label}`;
+    figure(`${name}: memory per connection`, p.bytesPerConnection / 1024, d.bytesPerConnection / 1024, 'KiB');
+    figure(`${name}: total memory growth`, (p.bytesPerConnection * COUNT) / MiB, (d.bytesPerConnection * COUNT) / MiB, 'MiB');
+    figure(`${name}: EXISTS at all after one APPEND`, p.allNotifiedMs, d.allNotifiedMs, 'ms');
+    figure(`${name}: EXISTS at half after one APPEND`, p.medianMs, d.medianMs, 'ms');
+    note(`${label}: first EXISTS after the APPEND: postern ${fmt(p.firstMs)} ms, dovecot ${fmt(d.firstMs)} ms; APPEND's tagged OK: postern ${fmt(p.appendOkMs)} ms, dovecot ${fmt(d.appendOkMs)} ms`);
+    note(`${label}: notified within ${NOTIFY_TIMEOUT_MS / 1000} s: postern ${p.notified}, dovecot ${d.notified} (of ${COUNT} attempted)`);
+  }
 }
 
 await main();

@@ -1,6 +1,7 @@
 // Runs every workload in bench/ one after the other (each starts its own Postern and Dovecot) and
 // prints the machine first. `npm run bench` builds into dist/ first; BENCH_BUILD_DIR picks another
-// build (e.g. build-bench). Usage: node scripts/run-bench.mjs [substring-filter...]
+// build (e.g. build-bench). Usage: node scripts/run-bench.mjs [substring-filter...], or the filters
+// comma-separated in BENCH_ONLY (e.g. `BENCH_ONLY=loadgen npm run bench`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -8,8 +9,8 @@ import { join } from 'node:path';
 
 const build = process.env.BENCH_BUILD_DIR ?? 'dist';
 // Order: short ones first; idle (10,000 connections) last.
-const SCRIPTS = ['outbound-encode', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-mixed', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
-const filters = process.argv.slice(2);
+const SCRIPTS = ['outbound-encode', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-mixed', 'imap-loadgen', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
+const filters = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)];
 const run = filters.length ? SCRIPTS.filter((s) => filters.some((f) => s.includes(f))) : SCRIPTS;
 
 const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
@@ -26,7 +27,7 @@ let failed = 0;
 for (const name of run) {
   const t = Date.now();
   console.log(`## ${name}`);
-  const r = spawnSync(process.execPath, [join(build, 'bench', `${name}.js`)], { stdio: 'inherit', timeout: 15 * 60_000 });
+  const r = spawnSync(process.execPath, [join(build, 'bench', `${name}.js`)], { stdio: 'inherit', timeout: 30 * 60_000 });
   if (r.status !== 0) {
     failed++;
     console.log(`# ${name} failed (${r.status ?? r.signal})`);
