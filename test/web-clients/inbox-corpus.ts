@@ -1,11 +1,12 @@
-// A 1,000-message INBOX for the webmail walks, built so that a client sorting or threading it the
+// A 1,000-message INBOX for the client walks (Roundcube, neomutt), built so that a client sorting or threading it the
 // RFC 5256 way shows a different first page from one that sorts raw headers or local times:
 // - eight messages whose base subjects sort first only once encoded words are decoded and
 //   Re:/Fwd:/[blob]/(fwd)/[fwd: ...] are removed (RFC 5256 2.1);
-// - Date headers in four time zones, in an order unlike the arrival order; the newest message in UTC
+// - Date headers in four time zones, in an order unlike the append order; the newest message in UTC
 //   is not the one with the latest local time (RFC 5256 3: dates compare in UTC);
 // - a five-message thread linked by References, one reply with a different subject, scattered
-//   through the mailbox, with the newest dates (so its root heads the thread view).
+//   through the mailbox, with the newest dates (so its root heads the thread view);
+// - internal dates (APPEND date-time, in yet other zones) in a third order.
 // The expectations are written out here by hand, not computed by Postern's code.
 
 import { ImapClient } from '../../src/imap/client/index.js';
@@ -17,6 +18,8 @@ export interface CorpusMessage {
   subject: string;
   /** The instant of the Date header. */
   date: Date;
+  /** The internal date APPEND gives it (RFC 9051 2.3.3), in another order than date and sequence. */
+  arrival: Date;
   messageId: string;
   references: string[];
   body: string;
@@ -47,23 +50,36 @@ export const GARDEN = {
 const FILLER_WORDS = ['Budget', 'Meeting notes', 'Quarterly report', 'Lunch', 'Deploy', 'Invoice', 'Holiday plans', 'Server upgrade', 'Zebra crossing', 'Newsletter'];
 const ZONES = [0, 120, -300, 330]; // minutes east of UTC
 
-/** RFC 5322 date-time of `d` as a clock in the zone `minutes` east of UTC. */
-function dateHeader(d: Date, minutes: number): string {
-  const local = new Date(d.getTime() + minutes * 60_000);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  const sign = minutes < 0 ? '-' : '+';
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** `d` as a clock in the zone `minutes` east of UTC, and that zone as +hhmm. */
+function local(d: Date, minutes: number): { t: Date; zone: string } {
   const abs = Math.abs(minutes);
-  return `${days[local.getUTCDay()]}, ${local.getUTCDate()} ${months[local.getUTCMonth()]} ${local.getUTCFullYear()} ` +
-    `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())} ${sign}${p(Math.floor(abs / 60))}${p(abs % 60)}`;
+  return { t: new Date(d.getTime() + minutes * 60_000), zone: `${minutes < 0 ? '-' : '+'}${p2(Math.floor(abs / 60))}${p2(abs % 60)}` };
+}
+
+/** RFC 5322 3.3 date-time of `d` in the zone `minutes` east of UTC. */
+function dateHeader(d: Date, minutes: number): string {
+  const { t, zone } = local(d, minutes);
+  return `${DAYS[t.getUTCDay()]}, ${t.getUTCDate()} ${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()} ` +
+    `${p2(t.getUTCHours())}:${p2(t.getUTCMinutes())}:${p2(t.getUTCSeconds())} ${zone}`;
+}
+
+/** RFC 9051 date-time (APPEND's internal date) of `d` in the zone `minutes` east of UTC. */
+function internalDate(d: Date, minutes: number): string {
+  const { t, zone } = local(d, minutes);
+  return `"${p2(t.getUTCDate())}-${MONTHS[t.getUTCMonth()]}-${t.getUTCFullYear()} ${p2(t.getUTCHours())}:${p2(t.getUTCMinutes())}:${p2(t.getUTCSeconds())} ${zone}"`;
 }
 
 export interface Corpus {
-  /** In arrival (sequence) order. */
+  /** In append (sequence) order. */
   messages: CorpusMessage[];
   /** The raw RFC 5322 text of each, same order. */
   raw: string[];
+  /** The APPEND date-time argument of each (in a zone of its own), same order. */
+  internalDates: string[];
 }
 
 const BASE = Date.UTC(2024, 0, 1);
@@ -83,6 +99,7 @@ export function buildCorpus(to: string): Corpus {
       rawSubject: encoded ? `=?UTF-8?Q?${subject.replace(/ /g, '_')}?=` : subject,
       subject,
       date: new Date(BASE + ((i * 617) % CORPUS_SIZE) * 3 * HOUR),
+      arrival: new Date(BASE + ((i * 389) % CORPUS_SIZE) * HOUR + 7 * 60_000),
       messageId: `<filler-${i}@example.test>`,
       references: reply ? [`<filler-${i - 10}@example.test>`] : [],
       body: `Filler message ${i}.`,
@@ -106,6 +123,7 @@ export function buildCorpus(to: string): Corpus {
       rawSubject: GARDEN.subjects[k]!,
       subject: GARDEN.subjects[k]!,
       date: new Date(newest + (k + 1) * HOUR),
+      arrival: messages[gardenAt[k]!]!.arrival,
       messageId: id,
       references: chain,
       body: k === 0 ? 'Tomatoes along the south wall, the pomegranate in a pot.' : `Garden reply ${k}.`,
@@ -131,16 +149,20 @@ export function buildCorpus(to: string): Corpus {
       '',
     ].join('\r\n'),
   );
-  return { messages, raw };
+  // Internal dates in zones other than their Date header's.
+  const internalDates = messages.map((m, i) => internalDate(m.arrival, ZONES[(i + 1) % ZONES.length]!));
+  return { messages, raw, internalDates };
 }
 
 /** Appends the corpus in one MULTIAPPEND (RFC 3502) with non-synchronizing literals (RFC 7888). */
 export async function appendCorpus(c: ImapClient, mailbox: string, corpus: Corpus): Promise<void> {
-  const parts = corpus.raw.map((r) => {
-    const size = Buffer.byteLength(r, 'utf8');
-    return ` (\\Seen) {${size}+}\r\n${r}`;
-  });
+  const parts = corpus.raw.map((r, i) => ` (\\Seen) ${corpus.internalDates[i]} {${Buffer.byteLength(r, 'utf8')}+}\r\n${r}`);
   await c.raw(`APPEND ${mailbox}${parts.join('')}`);
+}
+
+/** The corpus sorted by internal date, oldest first (no two are equal). */
+export function byArrival(corpus: Corpus): CorpusMessage[] {
+  return [...corpus.messages].sort((a, b) => a.arrival.getTime() - b.arrival.getTime());
 }
 
 /** The corpus sorted by Date, newest first (RFC 5256 3: in UTC; ties by sequence number). */
