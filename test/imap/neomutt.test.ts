@@ -3,59 +3,14 @@
 // by `-e 'push ...'` so no keystrokes are needed. neomutt insists on a terminal, so it runs under a
 // pseudo terminal made by python3's pty module, with a hard time limit.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { ImapClient } from '../../src/imap/client/index.js';
+import { runOnPty } from '../e2e/pty.js';
 import { ADDRESS, PASSWORD, imapsClient, startTestServer, type TestServer } from '../e2e/server-harness.js';
 
-const run = promisify(execFile);
 const NEOMUTT = '/usr/bin/neomutt';
-
-// Runs argv[3:] on a pty (argv[1]: time limit in seconds, argv[2]: JSON list of [expect, send]
-// steps: wait until the screen output since the last step contains `expect`, then type `send`).
-// Copies the terminal output to stdout; kills the program at the time limit and exits 124.
-const PTY_RUNNER = `
-import json, os, pty, select, signal, sys, time, struct, fcntl, termios
-steps = json.loads(sys.argv[2])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[3], sys.argv[3:])
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))
-deadline = time.time() + float(sys.argv[1])
-out = b''
-seen = b''
-status = 124
-while time.time() < deadline:
-    if steps and steps[0][0].encode() in seen:
-        time.sleep(0.3)
-        os.write(fd, steps.pop(0)[1].encode())
-        seen = b''
-    r, _, _ = select.select([fd], [], [], 0.1)
-    if r:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            data = b''
-        if not data:
-            status = 0
-            break
-        out += data
-        seen += data
-    elif os.waitpid(pid, os.WNOHANG)[0] == pid:
-        pid = 0
-        status = 0
-        break
-if status:
-    os.kill(pid, signal.SIGKILL)
-if pid:
-    os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(status)
-`;
 
 describe('neomutt reads a message from Postern', () => {
   let srv: TestServer;
@@ -105,23 +60,15 @@ describe('neomutt reads a message from Postern', () => {
     // The index's help line means the mailbox is open: "|" is <pipe-message>, then the command
     // at its prompt, then "q" (quit=yes: no question). Typed, not pushed: neomutt drops keys
     // pushed with -e while it connects.
-    const steps = [
+    const steps: [string, string][] = [
       ['q:Quit', '|'],
       ['Pipe to', `cat > ${out}\r`],
       ['q:Quit', 'q'],
     ];
-    let trace = '';
-    try {
-      const r = await run('python3', ['-c', PTY_RUNNER, '30', JSON.stringify(steps), NEOMUTT, ...(process.env.NEOMUTT_DEBUG ? ['-d', '5', '-l', process.env.NEOMUTT_DEBUG] : []), '-n', '-F', muttrc, '-f', url], {
-        timeout: 60_000,
-        env: { ...process.env, HOME: work, TERM: process.env.NEOMUTT_TERM ?? 'dumb', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
-        maxBuffer: 16 << 20,
-      });
-      trace = r.stdout;
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; message: string };
-      assert.fail(`neomutt did not finish (${e.code === 124 ? 'killed after 30 s' : e.message}):\n${(e.stdout ?? '').slice(-2000)}`);
-    }
+    const { output: trace } = await runOnPty([NEOMUTT, ...(process.env.NEOMUTT_DEBUG ? ['-d', '5', '-l', process.env.NEOMUTT_DEBUG] : []), '-n', '-F', muttrc, '-f', url], steps, {
+      seconds: 30,
+      env: { ...process.env, HOME: work, TERM: process.env.NEOMUTT_TERM ?? 'dumb', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+    });
     assert.ok(existsSync(out), `neomutt wrote no ${out}; terminal output:\n${trace.slice(-2000)}`);
     const text = readFileSync(out, 'utf8');
     assert.match(text, /Subject: for neomutt/);

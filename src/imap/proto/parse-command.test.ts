@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CommandReader, type CommandPart } from './command-reader.js';
 import { DEFAULT_READER_LIMITS } from './limits.js';
-import { parseCommand } from './parse-command.js';
+import { parseAppendNext, parseMessagePrefix, parseCommand } from './parse-command.js';
 import { ImapSyntaxError } from './syntax-error.js';
 import { STAR } from './types.js';
 import { decodeMutf7, encodeMutf7 } from './mutf7.js';
@@ -70,6 +70,34 @@ describe('parseCommand', () => {
     assert.deepEqual(c.returnOpts, ['MIN', 'COUNT', 'SAVE']);
     assert.equal(c.charset, 'UTF-8');
     assert.equal(c.key.op, 'and');
+  });
+
+  it('MULTIAPPEND message by message: the first from the prefix, the rest from their own text, as the whole command', () => {
+    const cmd =
+      'a APPEND {5}\r\nINBOX (\\Seen) "05-Jan-2024 10:00:00 +0100" {3}\r\nabc UTF8 (~{2}\r\nxy) (\\Flagged $x) {1}\r\nz' +
+      ' " 7-Feb-2024 23:59:59 -0530" ~{2}\r\nq\0 {4}\r\nlast';
+    const all = parts(cmd);
+    const whole = parseCommand(all);
+    assert.equal(whole.name, 'APPEND');
+    if (whole.name !== 'APPEND') return;
+    // As the reader announces them: each message literal with the parts before it.
+    const lits = all.flatMap((p) => (p.literal?.kind === 'message' ? [{ text: p.text, literal: p.literal }] : []));
+    const firstAt = all.findIndex((p) => p.literal?.kind === 'message');
+    const first = parseMessagePrefix(all.slice(0, firstAt + 1), lits[0]!.literal.size, lits[0]!.literal.binary);
+    assert.deepEqual(first, { tag: 'a', mailbox: 'INBOX', message: whole.messages[0], replace: null });
+    let utf8 = first.message.utf8;
+    for (let k = 1; k < lits.length; k++) {
+      const m = parseAppendNext(lits[k]!.text, lits[k]!.literal.size, lits[k]!.literal.binary, utf8);
+      assert.deepEqual(m, whole.messages[k], `message ${k + 1}`);
+      utf8 = m.utf8;
+    }
+    assert.equal(whole.messages.length, 5);
+    assert.equal(whole.messages[3]!.internalDate!.toISOString(), '2024-02-08T05:29:59.000Z');
+    // A bad flag list or date in a later message is a syntax error there, as in the whole command.
+    assert.throws(() => parseAppendNext(Buffer.from(' (\\Seen "x'), 3, false, false), ImapSyntaxError);
+    assert.throws(() => parseAppendNext(Buffer.from(' "31-Foo-2024 10:00:00 +0000" '), 3, false, false), ImapSyntaxError);
+    // After UTF8 (~{n}) the text must close it.
+    assert.throws(() => parseAppendNext(Buffer.from(' {3}'), 3, false, true), ImapSyntaxError);
   });
 
   it('parses STORE, SELECT QRESYNC, LIST-EXTENDED, APPEND with MULTIAPPEND', () => {

@@ -12,7 +12,7 @@
 // client sends the data anyway, and reading up to 4 GiB only to drop it serves no one.
 import { INLINE_BLOB_MAX, type StagedBlob } from '../../store/types.js';
 import type { CommandPart, ReaderEvent } from '../proto/command-reader.js';
-import { commandTag, parseCommand, parseMessagePrefix } from '../proto/parse-command.js';
+import { commandTag, parseAppendNext, parseCommand, parseMessagePrefix } from '../proto/parse-command.js';
 import { safeText } from '../proto/response-writer.js';
 import { ImapSyntaxError } from '../proto/syntax-error.js';
 import type { Command, CommandOf } from '../proto/types.js';
@@ -49,6 +49,8 @@ export class AppendSession {
   awaitingLineEnd = false;
   /** Set when staging failed: the rest of the data is read and dropped, the command fails. */
   private failure: unknown = null;
+  /** The previous message of this command was `UTF8 (~{n})`: its ")" opens the next text. */
+  private lastUtf8 = false;
 
   constructor(
     private readonly conn: ImapConnection,
@@ -60,9 +62,10 @@ export class AppendSession {
     const conn = this.conn;
     let tag: string | null = this.tag ?? commandTag(ev.prefix);
     try {
-      const p = parseMessagePrefix(ev.prefix, ev.size, ev.binary);
-      tag = p.tag;
       if (this.tag === null) {
+        const p = parseMessagePrefix(ev.prefix, ev.size, ev.binary);
+        tag = p.tag;
+        this.lastUtf8 = p.message.utf8;
         this.tag = p.tag;
         if (conn.state !== 'auth' && conn.state !== 'selected') throw bad(`${p.replace ? 'REPLACE' : 'APPEND'} not allowed before authentication`);
         // RFC 8508: which message goes, checked before the data like the rest.
@@ -72,6 +75,9 @@ export class AppendSession {
         this.mailboxId = mb.id;
       } else if (this.replacing) {
         throw bad('REPLACE takes one message');
+      } else {
+        // MULTIAPPEND: only the text since the previous message literal is new.
+        this.lastUtf8 = parseAppendNext(ev.prefix[ev.prefix.length - 1]!.text, ev.size, ev.binary, this.lastUtf8).utf8;
       }
       // RFC 7889: over APPENDLIMIT is refused before the continuation.
       if (ev.size > conn.appendLimit) throw no('TOOBIG', `message over the APPENDLIMIT of ${conn.appendLimit} bytes`);
