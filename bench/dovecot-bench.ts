@@ -37,6 +37,8 @@ export interface DovecotBenchOptions {
   relayPort?: number;
   /** auth_cache_size set (Dovecot's verified-credential cache), as Postern's is on by default. */
   authCache?: boolean;
+  /** Loads imap_zlib: COMPRESS=DEFLATE (RFC 4978). */
+  compress?: boolean;
 }
 
 export interface DovecotBench {
@@ -121,7 +123,7 @@ userdb {
   args = ${dir}/users
 }
 protocol imap {
-  mail_max_userip_connections = ${conns + 100}
+  mail_max_userip_connections = ${conns + 100}${opts.compress ? '\n  mail_plugins = $mail_plugins imap_zlib' : ''}
 }
 service imap-login {
   chroot =

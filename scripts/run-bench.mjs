@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const build = process.env.BENCH_BUILD_DIR ?? 'dist';
 // Order: short ones first; idle (10,000 connections) last.
-const SCRIPTS = ['outbound-encode', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-mixed', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
+const SCRIPTS = ['outbound-encode', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-mixed', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
 const filters = process.argv.slice(2);
 const run = filters.length ? SCRIPTS.filter((s) => filters.some((f) => s.includes(f))) : SCRIPTS;
 

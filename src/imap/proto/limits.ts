@@ -53,7 +53,9 @@ export const COMPRESS_DEFLATE_WINDOW_BITS = 12;
 export const COMPRESS_DEFLATE_MEM_LEVEL = 5;
 /** RFC 4978 4 suggests a middle level: most of the gain for text, little CPU. */
 export const COMPRESS_DEFLATE_LEVEL = 5;
-/** Bytes zlib produces per step: bounds the inflated data produced before the reader's high-water mark pauses it. */
+/** Bytes of deflate output per step (one TLS record). */
 export const COMPRESS_CHUNK = 16 * 1024;
+/** Bytes inflated per step: bounds what is inflated past the reader's high-water mark, and is kept per connection. */
+export const COMPRESS_INFLATE_CHUNK = 8 * 1024;
 /** The deflate state is freed after this long without output and made anew for the next response. */
 export const COMPRESS_DEFLATE_RELEASE_MS = 2000;

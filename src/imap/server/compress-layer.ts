@@ -22,6 +22,7 @@ import {
   COMPRESS_DEFLATE_MEM_LEVEL,
   COMPRESS_DEFLATE_RELEASE_MS,
   COMPRESS_DEFLATE_WINDOW_BITS,
+  COMPRESS_INFLATE_CHUNK,
   COMPRESS_INFLATE_WINDOW_BITS,
 } from '../proto/limits.js';
 
@@ -47,7 +48,7 @@ export class CompressLayer {
     private readonly sock: Socket,
     private readonly host: CompressHost,
   ) {
-    this.inflater = createInflateRaw({ windowBits: COMPRESS_INFLATE_WINDOW_BITS, chunkSize: COMPRESS_CHUNK });
+    this.inflater = createInflateRaw({ windowBits: COMPRESS_INFLATE_WINDOW_BITS, chunkSize: COMPRESS_INFLATE_CHUNK });
     this.inflater.on('data', (d: Buffer) => {
       if (!this.destroyed) host.plain(d);
     });
@@ -102,25 +103,30 @@ export class CompressLayer {
     return this.deflater?.writableNeedDrain === true || this.sock.writableNeedDrain;
   }
 
-  /** Ends the burst: everything written so far reaches the client (RFC 4978 4: Z_SYNC_FLUSH). */
-  flush(): void {
+  /**
+   * Ends the burst: everything written so far reaches the client (RFC 4978 4: Z_SYNC_FLUSH).
+   * `release`: the session goes quiet (IDLE), so the deflate state is freed as soon as its output
+   * is out, not after COMPRESS_DEFLATE_RELEASE_MS.
+   */
+  flush(release = false): void {
     const d = this.deflater;
     if (!this.dirty || !d || this.destroyed) return;
     this.dirty = false;
     this.flushing++;
     d.flush(constants.Z_SYNC_FLUSH, () => {
       this.flushing--;
-      this.armRelease();
+      if (release) this.release();
+      else this.armRelease();
     });
   }
 
   /** flush() once the current burst of writes is over (writes made while no command runs). */
-  flushSoon(): void {
+  flushSoon(release = false): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
     setImmediate(() => {
       this.flushQueued = false;
-      this.flush();
+      this.flush(release);
     });
   }
 
@@ -181,6 +187,7 @@ export class CompressLayer {
   }
 
   private release(): void {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
     const d = this.deflater;
     if (!d || this.destroyed || this.dirty || this.flushing > 0) return;

@@ -296,7 +296,7 @@ export class ImapConnection {
     const z = this.compressor;
     if (z) {
       const room = z.write(data);
-      if (this.awaitingInput) z.flushSoon();
+      if (this.awaitingInput) z.flushSoon(this.idling);
       if (!room) await this.peerDrained(z.drained());
       return;
     }
@@ -409,8 +409,9 @@ export class ImapConnection {
         this.sock.resume();
         this.compressor?.resumeInput();
       }
-      // The client waits for what we wrote (a tagged reply, a continuation): end the burst.
-      this.compressor?.flush();
+      // The client waits for what we wrote (a tagged reply, a continuation): end the burst. In
+      // IDLE the session goes quiet: the deflate state is freed at once.
+      this.compressor?.flush(this.idling);
       this.waitingOnPeer++;
       this.awaitingInput = true;
       try {
