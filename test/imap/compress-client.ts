@@ -2,6 +2,7 @@
 // asked, with node:zlib as the client's compressor, and counts the bytes on the wire.
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import { Client, type Harness } from './harness.js';
 
@@ -84,6 +85,20 @@ export class DeflateSocket extends EventEmitter {
     this.deflate?.close();
     this.inflate?.close();
   }
+}
+
+/** A client over a DeflateSocket on implicit TLS to any server (the greeting read). */
+export async function deflateClientAt(port: number): Promise<{ c: Client; z: DeflateSocket }> {
+  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('secureConnect', () => resolve());
+    sock.once('error', reject);
+  });
+  const z = new DeflateSocket(sock);
+  const c = new Client(z as unknown as Socket);
+  const greeting = await c.readLine();
+  if (!greeting.startsWith('* OK')) throw new Error(greeting);
+  return { c, z };
 }
 
 /** A harness client over a DeflateSocket (logged in over implicit TLS unless `login` is false). */
