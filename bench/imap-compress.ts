@@ -13,7 +13,7 @@ import { startPostern } from './postern-process.js';
 
 const SECONDS = Number(process.env.BENCH_COMPRESS_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_COMPRESS_CLIENTS ?? 10);
-const IDLE = Number(process.env.BENCH_COMPRESS_IDLE ?? 500);
+const IDLE = Number(process.env.BENCH_COMPRESS_IDLE ?? 2000);
 const SEED = 50;
 
 interface MixedResult { perSecond: number; bytesPerCommand: number; readPerCommand: number }
