@@ -45,6 +45,8 @@ export interface DovecotBenchOptions {
   cryptRounds?: number;
   /** Empty folders besides INBOX for every userN (Maildir++ `.Name`), e.g. the ones Postern creates per account. */
   folders?: string[];
+  /** Loads imap_zlib: COMPRESS=DEFLATE (RFC 4978). */
+  compress?: boolean;
 }
 
 export interface DovecotBench {
@@ -130,7 +132,7 @@ userdb {
   args = ${dir}/users
 }
 protocol imap {
-  mail_max_userip_connections = ${conns + 100}
+  mail_max_userip_connections = ${conns + 100}${opts.compress ? '\n  mail_plugins = $mail_plugins imap_zlib' : ''}
 }
 service imap-login {
   chroot =

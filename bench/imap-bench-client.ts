@@ -2,7 +2,9 @@
 // over without decoding, every wait bounded by a timeout. Responses are classified by their first
 // bytes; untagged ones become strings only when asked for, so the client is not what limits a
 // 100,000-line FETCH, and 10,000 idle connections stay cheap.
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
+import { constants as zlibConstants, createDeflateRaw, createInflateRaw, type DeflateRaw } from 'node:zlib';
 
 export interface ConnectOptions {
   port: number;
@@ -13,6 +15,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Source address; see loopbackSource. */
   localAddress?: string;
+  /** TLS over a TCP socket of our own, so that wireBytes() counts what crosses the network. */
+  countWire?: boolean;
 }
 
 /**
@@ -45,9 +49,13 @@ export class ImapBenchClient {
   /** Called with the start of every untagged response (e.g. to watch for EXISTS during IDLE). */
   onUntagged: ((head: string) => void) | null = null;
   closed = false;
+  /** After compress(): our commands go through this (RFC 4978), the server's responses through an inflater. */
+  private deflate: DeflateRaw | null = null;
+  private inflate: ((d: Buffer) => void) | null = null;
+  private tcp: Socket | null = null;
 
   private constructor(readonly sock: TLSSocket) {
-    sock.on('data', (d: Buffer) => this.onData(d));
+    sock.on('data', (d: Buffer) => (this.inflate ? this.inflate(d) : this.onData(d)));
     sock.on('error', () => undefined);
     sock.on('close', () => {
       this.closed = true;
@@ -58,14 +66,15 @@ export class ImapBenchClient {
 
   static async connect(opts: ConnectOptions): Promise<ImapBenchClient> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
+    const where = { host: opts.host ?? '127.0.0.1', port: opts.port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) };
+    const tcp = opts.countWire ? tcpConnect(where) : null;
     const sock = connect({
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port,
+      ...(tcp ? { socket: tcp } : where),
       rejectUnauthorized: false,
-      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
     });
     const c = new ImapBenchClient(sock);
+    c.tcp = tcp;
     // Plain listeners, not events.once: that would reject later, unhandled, on a socket error.
     try {
       c.greeting = await new Promise<string>((resolve, reject) => {
@@ -151,8 +160,39 @@ export class ImapBenchClient {
         resolve: (r) => (clearTimeout(t), resolve({ ...r, lines })),
         reject: (e) => (clearTimeout(t), reject(e)),
       };
-      this.sock.write(data);
+      this.write(data);
     });
+  }
+
+  private write(data: string | Buffer): void {
+    if (!this.deflate) {
+      this.sock.write(data);
+      return;
+    }
+    // One sync flush per command, as real clients do (imapflow, Thunderbird).
+    this.deflate.write(data);
+    this.deflate.flush(zlibConstants.Z_SYNC_FLUSH);
+  }
+
+  /** COMPRESS DEFLATE (RFC 4978): both ways compressed after the server's OK. */
+  async compress(): Promise<void> {
+    await this.cmd('COMPRESS DEFLATE');
+    const deflate = createDeflateRaw();
+    deflate.on('data', (c: Buffer) => this.sock.write(c));
+    const inflate = createInflateRaw();
+    inflate.on('data', (d: Buffer) => this.onData(d));
+    inflate.on('error', () => this.sock.destroy());
+    this.deflate = deflate;
+    this.inflate = (d) => inflate.write(d);
+    this.sock.once('close', () => {
+      deflate.close();
+      inflate.close();
+    });
+  }
+
+  /** Bytes sent and received on the TCP connection (TLS records included); needs countWire. */
+  wireBytes(): { read: number; written: number } {
+    return { read: this.tcp?.bytesRead ?? NaN, written: this.tcp?.bytesWritten ?? NaN };
   }
 
   nextTag(): string {
@@ -189,7 +229,7 @@ export class ImapBenchClient {
     });
     return {
       done: () => {
-        this.sock.write('DONE\r\n');
+        this.write('DONE\r\n');
         return reply;
       },
     };

@@ -45,7 +45,8 @@ export function dovecotAvailable(): boolean {
 
 
 
-export async function startDovecot(): Promise<Dovecot> {
+/** `compress`: loads imap_zlib (COMPRESS=DEFLATE, RFC 4978). */
+export async function startDovecot(opts: { compress?: boolean } = {}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   chmodSync(dir, 0o755); // the mail user (not us) must reach the homes
   makeCertificates(dir, DOVECOT_CERT_USER);
@@ -74,6 +75,7 @@ auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 external
 auth_verbose = yes
 auth_failure_delay = 0
 mailbox_idle_check_interval = 1 secs
+${opts.compress ? 'protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}' : ''}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN ${dir}/users

@@ -115,4 +115,17 @@ describe('CommandReader', () => {
     r.push(Buffer.alloc(DEFAULT_READER_LIMITS.maxLineLength + 100, 0x61));
     assert.equal(drain(r)[0]!.kind, 'line-too-long');
   });
+
+  it('takeUnread hands back the bytes after the command just read (COMPRESS: they are compressed)', () => {
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a COMPRESS DEFLATE\r\n\x01\x02'));
+    r.push(Buffer.from('\x03'));
+    const ev = r.next();
+    assert.equal(ev?.kind, 'command');
+    assert.deepEqual(Buffer.concat(r.takeUnread()), Buffer.from([1, 2, 3]));
+    assert.equal(r.buffered, 0);
+    assert.equal(r.next(), null);
+    r.push(Buffer.from('b NOOP\r\n'));
+    assert.equal(r.next()?.kind, 'command');
+  });
 });

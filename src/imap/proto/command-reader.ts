@@ -95,6 +95,18 @@ export class CommandReader {
     this.total += data.length;
   }
 
+  /**
+   * Removes and returns the unread bytes. COMPRESS (RFC 4978 3): everything after the command's
+   * CRLF is compressed, so the caller inflates what was received after it rather than parse it.
+   */
+  takeUnread(): Buffer[] {
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.total = 0;
+    this.scanFrom = 0;
+    return chunks;
+  }
+
   /** Accept the announced message literal: the caller sends `+` first when it was synchronizing. */
   acceptMessage(): void {
     if (this.state.s !== 'decide') throw new Error('no message literal to accept');

@@ -47,3 +47,18 @@ export const DEFAULT_MAX_SEARCH_MAILBOXES = 1000;
 
 /** Sort criteria in one SORT (RFC 5256 3): more than the nine keys twice over is not a real client. */
 export const MAX_SORT_CRITERIA = 20;
+
+// COMPRESS=DEFLATE (RFC 4978) zlib settings: the memory each compressed connection holds.
+/** Inflate window: RFC 1951 lets the client use up to 32 KiB of history, so 15 bits accept any client. */
+export const COMPRESS_INFLATE_WINDOW_BITS = 15;
+/** Our own window and hash memory (zlib: 2^(windowBits+2) + 2^(memLevel+9) bytes): 4 KiB of history finds the repeats of IMAP responses (header names, FLAGS lists) at a fraction of the default 256 KiB. */
+export const COMPRESS_DEFLATE_WINDOW_BITS = 12;
+export const COMPRESS_DEFLATE_MEM_LEVEL = 5;
+/** RFC 4978 4 suggests a middle level: most of the gain for text, little CPU. */
+export const COMPRESS_DEFLATE_LEVEL = 5;
+/** Bytes of deflate output per step (one TLS record). */
+export const COMPRESS_CHUNK = 16 * 1024;
+/** Bytes inflated per step: bounds what is inflated past the reader's high-water mark, and is kept per connection. */
+export const COMPRESS_INFLATE_CHUNK = 8 * 1024;
+/** The deflate state is freed after this long without output and made anew for the next response. */
+export const COMPRESS_DEFLATE_RELEASE_MS = 2000;

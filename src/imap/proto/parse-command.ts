@@ -1,7 +1,8 @@
 // Command parser: one complete command (text and literals from CommandReader) to a typed Command.
 // RFC 9051 6 and 9, plus ENABLE (RFC 5161), ID (RFC 2971), LIST-EXTENDED (RFC 5258), LIST-STATUS
 // (RFC 5819), SPECIAL-USE (RFC 6154), CONDSTORE/QRESYNC (RFC 7162), MULTIAPPEND (RFC 3502), UTF8=ACCEPT
-// (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508), MULTISEARCH (RFC 7377).
+// (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508), MULTISEARCH (RFC 7377),
+// COMPRESS (RFC 4978).
 import type { CommandPart } from './command-reader.js';
 import { Cursor } from './cursor.js';
 import { parseDateTime } from './date-time.js';
@@ -319,6 +320,11 @@ const COMMANDS: Record<string, Parser> = {
     const username = c.astring('a user name');
     c.sp();
     return { name: 'LOGIN', username, password: c.astring('a password') };
+  },
+  // RFC 4978 5: "COMPRESS" SP algorithm; the handler refuses unknown algorithms.
+  COMPRESS: (c) => {
+    c.sp();
+    return { name: 'COMPRESS', mechanism: c.atom('a compression algorithm').toUpperCase() };
   },
   AUTHENTICATE: (c) => {
     c.sp();

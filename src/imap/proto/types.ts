@@ -130,6 +130,7 @@ export type CommandBody =
   | { name: 'LOGIN'; username: string; password: string }
   | { name: 'AUTHENTICATE'; mechanism: string; initialResponse: string | null }
   | { name: 'ENABLE'; capabilities: string[] }
+  | { name: 'COMPRESS'; mechanism: string }
   | { name: 'SELECT' | 'EXAMINE'; mailbox: string; condstore: boolean; qresync: QresyncParams | null }
   | { name: 'CREATE'; mailbox: string; specialUse: string[] }
   | { name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; mailbox: string }

@@ -23,6 +23,8 @@ export interface CapabilityState {
 
 export function capabilities(s: CapabilityState): string[] {
   const caps = [...BASE, `APPENDLIMIT=${s.appendLimit}`];
+  // RFC 4978: usable once logged in (cmd-compress.ts), so offered from then on.
+  if (s.authenticated) caps.push('COMPRESS=DEFLATE');
   if (!s.authenticated) {
     if (!s.tls && s.starttlsAvailable) caps.push('STARTTLS');
     if (!s.authAllowed) caps.push('LOGINDISABLED');

@@ -22,6 +22,10 @@
 //   waiting on the peer) the timer does not fire.
 // - Closing never waits for the peer: BYE is written only if the output buffer has room, and the
 //   socket is destroyed after CLOSE_GRACE_MS whatever the peer does.
+// - After COMPRESS (RFC 4978) every byte after the tagged OK goes through compress-layer.ts: input
+//   is inflated into the same reader (same limits, paused with the socket), output is deflated and
+//   flushed once per burst: when the connection starts waiting for the client, and for writes made
+//   while it waits (IDLE updates, BYE) once the burst is over.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { authAllowedWithoutTls, ConnectionAttempts, refusedMessage } from '../../auth/attempt-policy.js';
@@ -40,6 +44,7 @@ import { ImapSyntaxError, UnknownCommandError } from '../proto/syntax-error.js';
 import type { Command, CommandOf } from '../proto/types.js';
 import { AppendSession } from './cmd-append.js';
 import { BatchedOutput, idleFanout, storeForBatch } from './change-fanout.js';
+import { CompressLayer } from './compress-layer.js';
 import { availableMechanisms } from './authenticate.js';
 import { capabilities } from './capabilities.js';
 import { dispatch, type CommandResult } from './dispatch.js';
@@ -117,6 +122,10 @@ export class ImapConnection {
   /** APPEND message bytes received since the idle timer was last restarted. */
   private literalBytes = 0;
   private ending = false;
+  /** COMPRESS=DEFLATE is active (RFC 4978). */
+  private compressor: CompressLayer | null = null;
+  /** The loop waits for client input: writes now are a burst of their own (IDLE updates, BYE). */
+  private awaitingInput = false;
   private readonly onData = (d: Buffer): void => this.received(d);
   private readonly onEnd = (): void => this.markClosed();
 
@@ -240,18 +249,26 @@ export class ImapConnection {
   }
 
   private received(d: Buffer): void {
+    if (this.compressor) return this.compressor.input(d);
     // A TLS ClientHello on the plain port is not IMAP (spec 4: non-IMAP first line gets BYE).
     if (this.commandsSeen === 0 && !this.tls && this.reader.buffered === 0 && d[0] === 0x16) {
       this.commandsSeen++;
       void this.bye('this port speaks IMAP, not TLS');
       return;
     }
+    this.plainReceived(d);
+  }
+
+  /** Client bytes as IMAP (inflated ones after COMPRESS). */
+  private plainReceived(d: Buffer): void {
     this.reader.push(d);
     if (this.reader.buffered > READ_HIGH_WATER && !this.paused) {
       this.paused = true;
       this.sock.pause();
       // Under TLS the TCP socket must stop too, or ciphertext piles up in the TLS layer's buffer.
       this.rawSock?.pause();
+      // And the inflater: the next chunk of a decompression bomb waits until the reader has room.
+      this.compressor?.pauseInput();
     }
     this.wake();
   }
@@ -282,26 +299,68 @@ export class ImapConnection {
 
   async send(data: Buffer | string): Promise<void> {
     if (this.closed || this.sock.destroyed) return;
-    if (!this.sock.write(data)) {
-      // Back-pressure: memory stays bounded. The idle timer bounds the wait (a peer that never
-      // reads is dropped), and each drain is progress.
-      const sock = this.sock;
-      this.waitingOnPeer++;
-      try {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            sock.off('drain', done);
-            sock.off('close', done);
-            resolve();
-          };
-          sock.on('drain', done);
-          sock.on('close', done);
-        });
-      } finally {
-        this.waitingOnPeer--;
-      }
-      this.touch();
+    const z = this.compressor;
+    if (z) {
+      const room = z.write(data);
+      if (this.awaitingInput) z.flushSoon(this.idling);
+      if (!room) await this.peerDrained(z.drained());
+      return;
     }
+    if (!this.sock.write(data)) await this.peerDrained(this.drainedSocket());
+  }
+
+  /**
+   * Back-pressure: memory stays bounded. The idle timer bounds the wait (a peer that never reads is
+   * dropped), and each drain is progress.
+   */
+  private async peerDrained(drained: Promise<void>): Promise<void> {
+    this.waitingOnPeer++;
+    try {
+      await drained;
+    } finally {
+      this.waitingOnPeer--;
+    }
+    this.touch();
+  }
+
+  private drainedSocket(): Promise<void> {
+    const sock = this.sock;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        resolve();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
+    });
+  }
+
+  /** Sends what a compressed connection holds now (a reply the client must see before it goes on). */
+  flushOutput(): void {
+    this.compressor?.flush();
+  }
+
+  get compressed(): boolean {
+    return this.compressor !== null;
+  }
+
+  /**
+   * COMPRESS=DEFLATE (RFC 4978 3): writes the tagged OK as it is, then compresses everything after
+   * its CRLF, both ways. Bytes already read after the command are compressed ones: inflated too.
+   */
+  async startCompression(okLine: string): Promise<void> {
+    const room = this.sock.write(okLine);
+    const z = new CompressLayer(this.sock, {
+      plain: (d) => this.plainReceived(d),
+      failed: (err) => {
+        this.log.info('compression failed', { err: err.message });
+        void this.bye('invalid compressed data');
+      },
+    });
+    this.compressor = z;
+    for (const chunk of this.reader.takeUnread()) z.input(chunk);
+    if (!room) await this.peerDrained(this.drainedSocket());
   }
 
   untagged(text: string): Promise<void> {
@@ -314,7 +373,10 @@ export class ImapConnection {
    */
   async bye(text: string): Promise<void> {
     if (this.closed) return;
-    if (!this.sock.destroyed && !this.sock.writableNeedDrain) this.sock.write(`* BYE ${safeText(text)}\r\n`);
+    const line = `* BYE ${safeText(text)}\r\n`;
+    if (this.compressor) {
+      if (!this.sock.destroyed && !this.compressor.needDrain) this.compressor.write(line);
+    } else if (!this.sock.destroyed && !this.sock.writableNeedDrain) this.sock.write(line);
     this.close();
   }
 
@@ -325,9 +387,13 @@ export class ImapConnection {
     this.ending = true;
     const sock = this.sock;
     const raw = this.rawSock;
-    sock.end();
+    const z = this.compressor;
+    // Compressed: the final deflate block carries what is left (a BYE), then the socket ends.
+    if (z) z.end(() => sock.end());
+    else sock.end();
     // A peer that does not read must not keep the socket (and its buffered output) for long.
     setTimeout(() => {
+      z?.destroy();
       sock.destroy();
       raw?.destroy();
     }, CLOSE_GRACE_MS).unref();
@@ -347,12 +413,18 @@ export class ImapConnection {
         this.paused = false;
         this.rawSock?.resume();
         this.sock.resume();
+        this.compressor?.resumeInput();
       }
+      // The client waits for what we wrote (a tagged reply, a continuation): end the burst. In
+      // IDLE the session goes quiet: the deflate state is freed at once.
+      this.compressor?.flush(this.idling);
       this.waitingOnPeer++;
+      this.awaitingInput = true;
       try {
         await new Promise<void>((r) => (this.waiter = r));
       } finally {
         this.waitingOnPeer--;
+        this.awaitingInput = false;
       }
     }
   }
@@ -445,6 +517,7 @@ export class ImapConnection {
           // Node cannot set; any data we send carries the ACK at once, so an untagged OK (which a
           // client accepts at any time, RFC 9051 7.1.1) does it.
           await this.send('* OK message data received\r\n');
+          this.flushOutput();
         }
         return this.append?.end();
       default:

@@ -2,6 +2,7 @@
 import type { Command, CommandName, CommandOf } from '../proto/types.js';
 import { handleAppend } from './cmd-append.js';
 import { handleCapability, handleId, handleLogout, handleNoop } from './cmd-any.js';
+import { handleCompress } from './cmd-compress.js';
 import { handleCopyMove } from './cmd-copy-move.js';
 import { handleEnable } from './cmd-enable.js';
 import { handleExpunge } from './cmd-expunge.js';
@@ -50,6 +51,7 @@ const TABLE: Record<CommandName, Entry> = {
   AUTHENTICATE: entry(NOTAUTH, handleAuthenticate),
   LOGIN: entry(NOTAUTH, handleLogin),
   ENABLE: entry(AUTH, handleEnable),
+  COMPRESS: entry(AUTH, handleCompress),
   SELECT: entry(AUTH, handleSelect),
   EXAMINE: entry(AUTH, handleSelect),
   CREATE: entry(AUTH, handleCreate),
