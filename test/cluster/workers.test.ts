@@ -149,3 +149,28 @@ test('a key removed with the CLI ends its sessions on every worker within 1 s', 
   for (const [i, at] of byes.entries()) assert.ok(at - removedAt < 1000, `session ${i} (worker ${sessions[i]!.worker}) ended ${at - removedAt} ms after the removal`);
   for (const s of sessions) s.sock.destroy();
 });
+
+test('a TLS session resumes on any worker: one ticket secret for all', async () => {
+  await new Promise((r) => setTimeout(r, 300));
+  let session: Buffer | undefined;
+  const resumedOn = new Set<number>();
+  for (let i = 0; i < 4 * WORKERS && resumedOn.size < 2; i++) {
+    const before = c.logins().length;
+    const sock = tlsConnect({ host: '127.0.0.1', port: c.ports.imaps!, rejectUnauthorized: false, ...(session && { session }) });
+    // TLS 1.3 tickets come after the handshake, as 'session' events.
+    sock.on('session', (s: Buffer) => (session = s));
+    let text = '';
+    sock.on('data', (d) => (text += d));
+    await once(sock, 'secureConnect');
+    const reused = sock.isSessionReused();
+    sock.write(`a LOGIN ${ADDRESS} ${PASSWORD}\r\n`);
+    await c.waitFor('the login line', () => c.logins().length > before);
+    const worker = c.logins()[before]!;
+    if (i > 0) assert.ok(reused, `connection ${i} (worker ${worker}) did not resume its session`);
+    if (reused) resumedOn.add(worker);
+    sock.end('b LOGOUT\r\n');
+    await once(sock, 'close');
+    assert.match(text, /a OK/);
+  }
+  assert.ok(resumedOn.size >= 2, `resumed on workers ${[...resumedOn]} only`);
+});
