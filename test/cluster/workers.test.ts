@@ -4,9 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as netConnect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import YAML from 'yaml';
 import { ImapClient } from '../../src/imap/client/index.js';
 import { opensslCert, opensslFingerprint } from '../e2e/openssl.js';
 import { postern, posternAsync } from '../cli/run-cli.js';
@@ -173,4 +176,22 @@ test('a TLS session resumes on any worker: one ticket secret for all', async () 
     assert.match(text, /a OK/);
   }
   assert.ok(resumedOn.size >= 2, `resumed on workers ${[...resumedOn]} only`);
+});
+
+test('SIGHUP replaces every worker one at a time; the new ones read the changed postern.conf', async () => {
+  await new Promise((r) => setTimeout(r, 300));
+  const old = c.workers();
+  const file = join(dir, 'postern.conf');
+  const doc = YAML.parse(readFileSync(file, 'utf8')) as { limits: { imap: { maxConnectionsPerIp: number } } };
+  doc.limits.imap.maxConnectionsPerIp = 2;
+  writeFileSync(file, YAML.stringify(doc));
+  c.proc.kill('SIGHUP');
+  await c.waitFor('every worker replaced', () => [...old].every(([slot, pid]) => c.workers().get(slot) !== undefined && c.workers().get(slot) !== pid), 60_000);
+  assert.match(c.output(), /reload: replacing the workers one at a time/);
+  const a = await login();
+  const b = await login();
+  const sock = netConnect(c.ports.imap!, '127.0.0.1');
+  assert.match(await firstLine(sock), /^\* BYE \[LIMIT\] too many connections/);
+  sock.destroy();
+  for (const s of [a, b]) await s.client.logout();
 });
