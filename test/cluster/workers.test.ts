@@ -17,11 +17,13 @@ import { ADDRESS, PASSWORD, clusterDir, removeDir, startCluster, type ClusterChi
 
 const WORKERS = 3;
 const PER_IP = 6;
+/** Failed passwords per address and minute (127.0.0.2 spends them; the other tests use 127.0.0.1). */
+const FAILURES = 6;
 let dir: string;
 let c: ClusterChild;
 
 before(async () => {
-  dir = clusterDir(['imap', 'imaps'], { limits: { imap: { maxConnectionsPerIp: PER_IP } } });
+  dir = clusterDir(['imap', 'imaps'], { limits: { imap: { maxConnectionsPerIp: PER_IP } }, auth: { failuresPerMinute: [FAILURES, 1000, 1000] } });
   c = await startCluster(dir, WORKERS, ['imap', 'imaps']);
 });
 
@@ -176,6 +178,35 @@ test('a TLS session resumes on any worker: one ticket secret for all', async () 
     assert.match(text, /a OK/);
   }
   assert.ok(resumedOn.size >= 2, `resumed on workers ${[...resumedOn]} only`);
+});
+
+/** One LOGIN over IMAPS from 127.0.0.2; resolves with everything the server said. */
+async function loginFrom127002(password: string): Promise<string> {
+  const raw = netConnect({ host: '127.0.0.1', port: c.ports.imaps!, localAddress: '127.0.0.2' });
+  const sock = tlsConnect({ socket: raw, rejectUnauthorized: false });
+  let text = '';
+  sock.on('data', (d) => (text += d));
+  let error = '';
+  sock.on('error', (e) => (error = e.message));
+  await once(sock, 'secureConnect');
+  sock.write(`a LOGIN ${ADDRESS} ${password}\r\n`);
+  const deadline = Date.now() + 10_000;
+  while (!/^a (OK|NO|BAD)/m.test(text) && !sock.destroyed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  sock.destroy();
+  return text || `(nothing; ${error || 'no error'})`;
+}
+
+test('failed passwords count against the address on every worker together', async () => {
+  const failedOn = () => [...c.output().matchAll(/ info authentication failed worker=(\d+) .*ip=127\.0\.0\.2/g)].map((m) => Number(m[1]));
+  for (let i = 0; i < FAILURES; i++) assert.match(await loginFrom127002('wrongpassword'), /^a NO /m);
+  await c.waitFor('the failure lines', () => failedOn().length === FAILURES);
+  assert.ok(new Set(failedOn()).size >= 2, `failures on one worker only: ${failedOn()}`);
+  // Spent on all workers together: the right password is refused now, whichever worker answers.
+  for (let i = 0; i < WORKERS; i++) {
+    const text = await loginFrom127002(PASSWORD);
+    assert.doesNotMatch(text, /^a OK/m, `attempt ${i} got in`);
+    assert.match(text, /too many failed logins/);
+  }
 });
 
 test('SIGHUP replaces every worker one at a time; the new ones read the changed postern.conf', async () => {
