@@ -3,8 +3,6 @@
 export const TOPIC = {
   /** publish: {a: accountId, c: Change[]} after a commit in another process (change-feed.ts). */
   changes: 'store.changes',
-  /** publish: {} an auth-relevant commit (key removed, password changed...): check sessions now. */
-  authChanged: 'auth.changed',
   /** publish: {ip, at} one failed password attempt (failure-limiter.ts). */
   authFailure: 'auth.failure',
   /** request: {} -> [key, timestamps][] the coordinator's copy of recent failures, for a new worker. */
