@@ -21,6 +21,7 @@ export class IpcWorkerBus implements ClusterBus {
   private readonly onMessage = (m: unknown): void => {
     if (isEnvelope(m)) this.receive(m);
   };
+  private readonly detach: () => void;
 
   constructor(
     readonly id: number,
@@ -33,8 +34,6 @@ export class IpcWorkerBus implements ClusterBus {
     proc.on('message', this.onMessage);
     this.detach = () => void proc.off('message', this.onMessage);
   }
-
-  private readonly detach: () => void;
 
   publish(topic: string, payload: unknown): void {
     const j = this.encode(topic, payload);

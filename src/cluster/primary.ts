@@ -16,8 +16,7 @@ import { serveFailureCopy } from './failure-limiter.js';
 import { IpcHub } from './ipc-hub.js';
 import { RESTART_BASE_DELAY_MS, RESTART_MAX_DELAY_MS, RESTART_STABLE_MS, WORKER_START_TIMEOUT_MS, WORKER_STOP_TIMEOUT_MS } from './limits.js';
 import { serveTicketSecrets } from './ticket-secrets.js';
-import { TOPIC } from './topics.js';
-import { WORKER_SLOT_ENV } from './worker.js';
+import { TOPIC, WORKER_SLOT_ENV } from './topics.js';
 
 export interface ListenerInfo {
   service: string;

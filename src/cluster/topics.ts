@@ -22,3 +22,6 @@ export const TOPIC = {
   /** notify: {message} a worker could not start (supervisor). */
   fatal: 'cluster.fatal',
 } as const;
+
+/** The environment variable that tells a forked worker its slot (slot 0 runs the singletons). */
+export const WORKER_SLOT_ENV = 'POSTERN_WORKER_SLOT';

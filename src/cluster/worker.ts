@@ -12,10 +12,7 @@ import { RemoteAdmitter } from './connection-counts.js';
 import { SharedFailureLimiter } from './failure-limiter.js';
 import { IpcWorkerBus } from './ipc-worker-bus.js';
 import { BusTicketSecrets } from './ticket-secrets.js';
-import { TOPIC } from './topics.js';
-
-/** The environment variable that tells a forked worker its slot (0 runs the singletons). */
-export const WORKER_SLOT_ENV = 'POSTERN_WORKER_SLOT';
+import { TOPIC, WORKER_SLOT_ENV } from './topics.js';
 
 export async function runWorker(config: Config, baseLog: Logger): Promise<RunningServer | null> {
   const slot = Number(process.env[WORKER_SLOT_ENV] ?? '0');
