@@ -60,9 +60,7 @@ export class LocalBus implements ClusterBus {
   private readonly handlers = new Map<string, BusHandler>();
   private closed = false;
 
-  publish(topic: string, payload: unknown): void {
-    encodePayload(topic, payload);
-  }
+  publish(_topic: string, _payload: unknown): void {}
 
   subscribe(_topic: string, _fn: BusListener): () => void {
     return () => {};

@@ -10,7 +10,7 @@ import { ADDRESS, PASSWORD, clusterDir, killAll, removeDir, startCluster, type C
 
 const WORKERS = 2;
 const CONNECTIONS = 4;
-const ROUNDS: ('worker' | 'all')[] = ['worker', 'all', 'worker', 'all'];
+const ROUNDS: ('worker' | 'all')[] = ['worker', 'all', 'all'];
 const HEADER = sectionKey('HEADER.FIELDS (MESSAGE-ID)');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
