@@ -53,7 +53,14 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
   };
   // This listener's own TLS context, from its own certificate setting (tls/server-tls.ts).
   const tls = ctx.tls?.listener({ requestClientCertificate: opts.requestClientCert }) ?? null;
+  let closing: Promise<void> | null = null;
   const onSocket = (sock: Socket, raw?: Socket): void => {
+    // Admitted (by the coordinator) after the listener began to close: shutdown has passed it by.
+    if (closing) {
+      sock.destroy();
+      raw?.destroy();
+      return;
+    }
     const conn = new ImapConnection(ctx, sock, newConnectionId(), { implicitTls: opts.implicitTls, requestClientCert: opts.requestClientCert, tls }, raw);
     conns.add(conn);
     void conn.run().finally(() => conns.delete(conn));
@@ -88,7 +95,6 @@ export async function startImapListener(ctx: ServerContext, opts: ImapListenerOp
   const port = await listen(server, opts.host, opts.port);
   ctx.log.debug('imap listening', { host: opts.host, port, tls: opts.implicitTls });
 
-  let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       const stopped = new Promise<void>((r) => server.close(() => r()));
