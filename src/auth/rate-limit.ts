@@ -45,7 +45,7 @@ export class FailureLimiter {
   /** No budget is bigger: older timestamps beyond this many per key never change blocked(). */
   private readonly keep: number;
 
-  constructor(private readonly windows: Window[] = DEFAULT_FAILURE_WINDOWS, private readonly now: () => number = Date.now) {
+  constructor(private readonly windows: Window[] = DEFAULT_FAILURE_WINDOWS, protected readonly now: () => number = Date.now) {
     this.longest = Math.max(...windows.map((w) => w.ms));
     this.keep = Math.max(...windows.flatMap((w) => w.limits));
   }
@@ -56,10 +56,16 @@ export class FailureLimiter {
 
   /** Records one failed authentication from ip. */
   fail(ip: string): void {
-    const t = this.now();
+    this.record(ip, this.now());
+  }
+
+  /** Records a failure from ip at time `t` (another process's, with its time: cluster/failure-limiter.ts). */
+  record(ip: string, t: number): void {
     for (const k of this.keyed(ip)) {
       const list = (this.failures.get(k) ?? []).filter((x) => x > t - this.longest);
       list.push(t);
+      // Another process's failure may arrive after a newer one of ours: keep time order.
+      if (list.length > 1 && list[list.length - 2]! > t) list.sort((a, b) => a - b);
       // The newest `keep` are enough to reach any budget, so one busy key stays bounded too.
       if (list.length > this.keep) list.splice(0, list.length - this.keep);
       this.failures.set(k, list);
@@ -93,6 +99,25 @@ export class FailureLimiter {
       });
     }
     return wait;
+  }
+
+  /**
+   * The recorded failures, newest keys first, as far as `maxKeys` go (a new worker starts from the
+   * coordinator's copy instead of from nothing).
+   */
+  snapshot(maxKeys: number): [string, number[]][] {
+    const t = this.now();
+    const live = [...this.failures].map(([k, l]) => [k, l.filter((x) => x > t - this.longest)] as [string, number[]]).filter(([, l]) => l.length > 0);
+    live.sort((a, b) => b[1][b[1].length - 1]! - a[1][a[1].length - 1]!);
+    return live.slice(0, maxKeys);
+  }
+
+  /** Adds a snapshot's failures (keys as snapshot() gives them). */
+  restore(entries: [string, number[]][]): void {
+    for (const [k, times] of entries) {
+      const merged = [...(this.failures.get(k) ?? []), ...times.filter((x) => Number.isFinite(x))].sort((a, b) => a - b);
+      this.failures.set(k, merged.slice(-this.keep));
+    }
   }
 
   private prune(): void {

@@ -1,20 +1,50 @@
 // `postern serve` and `postern localserve`.
 
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { CONFIG_FILE } from '../config/load.js';
+import { CONFIG_FILE, MAX_WORKERS } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../log/logger.js';
 import { serveForever } from '../server/run-server.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { parse, positionals } from './args.js';
+import { CliError, EX_USAGE } from './cli-error.js';
 import { loadConfigOrFail } from './open-store.js';
 import { initDataDir } from './quickstart.js';
 
+const SERVE_USAGE = 'postern serve [--workers N]';
+
+/** --workers, else `workers` in the config, else one per core. */
+function workerCount(option: unknown, config: Config): number {
+  if (option === undefined) return config.workers ?? availableParallelism();
+  const n = Number(option);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new CliError(`--workers: a whole number from 1 to ${MAX_WORKERS} (usage: ${SERVE_USAGE})`, EX_USAGE);
+  return n;
+}
+
 export async function serveCommand(dir: string, args: string[]): Promise<void> {
-  const { positionals: p } = parse(args, {}, 'postern serve');
-  positionals(p, 0, 0, 'postern serve');
-  const server = await serveForever(loadConfigOrFail(dir));
-  memoryLog(server.ctx.store instanceof SqliteStore ? server.ctx.store : null);
+  const { values, positionals: p } = parse(args, { workers: { type: 'string' } }, SERVE_USAGE);
+  positionals(p, 0, 0, SERVE_USAGE);
+  const config = loadConfigOrFail(dir);
+  if (cluster.isWorker) {
+    // Forked by the primary below (cluster/primary.ts) with this same command line.
+    const { runWorker } = await import('../cluster/worker.js');
+    const server = await runWorker(config, createLogger());
+    memoryLog(server?.ctx.store instanceof SqliteStore ? server.ctx.store : null);
+    return;
+  }
+  const workers = workerCount(values.workers, config);
+  if (workers === 1) {
+    // One process does everything, as before workers existed.
+    const server = await serveForever(config);
+    memoryLog(server.ctx.store instanceof SqliteStore ? server.ctx.store : null);
+    return;
+  }
+  const { servePrimary } = await import('../cluster/primary.js');
+  await servePrimary(config, workers, createLogger());
 }
 
 /**

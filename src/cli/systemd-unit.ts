@@ -42,8 +42,12 @@ WorkingDirectory=${quote(dir)}
 ExecStart=${quote(node)} ${quote(main)} --dir ${quote(dir)} serve
 Restart=on-failure
 RestartSec=5s
-# The server finishes sessions and the queue on SIGTERM.
+# The server finishes sessions and the queue on SIGTERM. The primary process stops its workers
+# itself; whatever is left after TimeoutStopSec is killed. Reload: the workers are replaced one at
+# a time and read postern.conf again (docs/scaling.md).
 KillSignal=SIGTERM
+KillMode=mixed
+ExecReload=/bin/kill -HUP $MAINPID
 TimeoutStopSec=30s
 LimitNOFILE=65536
 UMask=0027

@@ -329,10 +329,13 @@ function parseJunk(v: unknown): NonNullable<Config['junk']> {
   return { enabled: o.enabled === undefined ? true : bool(o.enabled, 'junk.enabled'), threshold };
 }
 
+/** Most worker processes `serve` forks (`workers`, `--workers`). */
+export const MAX_WORKERS = 256;
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts', 'dmarc', 'junk']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts', 'dmarc', 'junk', 'workers']);
   const hostname = str(o.hostname, 'hostname');
   if (!isHostName(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -370,6 +373,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     mtaSts: parseMtaSts(o.mtaSts),
     dmarc: parseDmarc(o.dmarc),
     junk: parseJunk(o.junk),
+    ...(o.workers !== undefined && { workers: int(o.workers, 'workers', 1, MAX_WORKERS) }),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

@@ -136,6 +136,8 @@ export interface Config {
   dmarc?: DmarcConfig;
   /** The per-account junk filter; absent: off. */
   junk?: JunkConfig;
+  /** Worker processes of `postern serve` (docs/scaling.md); absent: one per core. */
+  workers?: number;
 }
 
 export interface JunkConfig {

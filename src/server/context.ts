@@ -10,6 +10,7 @@ import type { Store } from '../store/types.js';
 import type { ServerTls } from '../tls/server-tls.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import type { JunkService } from '../junk/service.js';
+import type { AdmitterFactory } from './connection-limiter.js';
 
 export interface ServerContext {
   store: Store;
@@ -26,8 +27,13 @@ export interface ServerContext {
   resolver?: DnsResolver;
   /** The per-account junk filter, when enabled (config junk.enabled). */
   junk?: JunkService;
-  /** The outbound queue, when it runs in this process: kick() after an enqueue to deliver now. */
+  /**
+   * The outbound queue: kick() after an enqueue to deliver now (in a worker without the queue
+   * runner, the kick goes to the worker that has it).
+   */
   queue?: { kick(): void };
+  /** Connection counting of each listener; absent: a ConnectionLimiter in this process. */
+  admission?: AdmitterFactory;
   /** Resolves when the server is shutting down: servers stop accepting and end sessions. */
   shutdown: AbortSignal;
 }

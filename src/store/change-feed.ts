@@ -1,6 +1,7 @@
 // Change feed: after a commit that changes an account's mailboxes or messages, the change is handed to
-// every subscriber of that account (the account's other sessions). In-process now; a cross-process
-// implementation (PostgreSQL LISTEN/NOTIFY, or polling) can implement the same interface later.
+// every subscriber of that account (the account's other sessions), in every process: with several
+// workers, cluster/change-feed.ts carries each batch to the others over the cluster bus, whose
+// transport (IPC today, PostgreSQL LISTEN/NOTIFY later) the subscribers never see.
 
 export type Change =
   | { kind: 'append'; mailboxId: number; uids: number[]; modseq: number; /** Set for COPY and MOVE: where they came from. */ fromMailboxId?: number }
@@ -18,12 +19,16 @@ export interface ChangeFeed {
   /** Returns the unsubscribe function. */
   subscribe(accountId: number, listener: ChangeListener): () => void;
   /**
-   * Hands `changes` to every listener of the account, after the commit. Every listener gets the
-   * same array object (not a copy), which listeners must not modify: sessions use it to share the
-   * work for one batch (src/imap/server/change-fanout.ts).
+   * Hands `changes` to every listener of the account, after the commit, in every process. Every
+   * listener of one process gets the same array object (not a copy), which listeners must not
+   * modify: sessions use it to share the work for one batch (src/imap/server/change-fanout.ts).
    */
   publish(accountId: number, changes: Change[]): void;
-  /** Every account's changes (server-wide consumers such as junk filter training). */
+  /**
+   * Every account's changes made IN THIS PROCESS (server-wide consumers such as junk filter
+   * training): each change reaches exactly one process's subscribeAll listeners, so work done per
+   * change (training a message) is done once however many workers run.
+   */
   subscribeAll(listener: AnyAccountListener): () => void;
 }
 
@@ -50,11 +55,20 @@ export class LocalChangeFeed implements ChangeFeed {
   }
 
   publish(accountId: number, changes: Change[]): void {
+    this.deliver(accountId, changes, true);
+  }
+
+  /** A change committed by another process: to this process's account listeners, not to subscribeAll. */
+  deliverFromElsewhere(accountId: number, changes: Change[]): void {
+    this.deliver(accountId, changes, false);
+  }
+
+  private deliver(accountId: number, changes: Change[], local: boolean): void {
     if (changes.length === 0) return;
     // A listener that throws must not keep the change from the others, nor fail the committed
     // operation that published it.
     const calls = [...(this.listeners.get(accountId) ?? []).values()].map((l) => () => l(changes));
-    for (const l of this.everyAccount) calls.push(() => l(accountId, changes));
+    if (local) for (const l of this.everyAccount) calls.push(() => l(accountId, changes));
     for (const call of calls) {
       try {
         call();

@@ -14,7 +14,7 @@ export const POSTERN = fileURLToPath(new URL('../../src/cli/main.js', import.met
 export const ADDRESS = 'alice@example.test';
 export const PASSWORD = 'secretpass';
 
-export type ChildService = 'smtp' | 'submission' | 'imap';
+export type ChildService = 'smtp' | 'submission' | 'imap' | 'imaps';
 
 /** A quickstart data directory whose listener serves `services` on ports chosen by the kernel. */
 export function quickstartDir(services: ChildService[] = ['submission', 'imap'], extra: Record<string, unknown> = {}): string {
@@ -28,7 +28,8 @@ export function quickstartDir(services: ChildService[] = ['submission', 'imap'],
     l.services = services;
     l.ports = Object.fromEntries(services.map((s) => [s, 0]));
   }
-  writeFileSync(file, YAML.stringify({ ...doc, authFailureDelayMs: 0, ...extra }));
+  // One process unless asked: these rounds SIGKILL the server's pid (test/cluster/ runs several workers).
+  writeFileSync(file, YAML.stringify({ ...doc, authFailureDelayMs: 0, workers: 1, ...extra }));
   return dir;
 }
 

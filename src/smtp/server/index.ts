@@ -8,7 +8,7 @@ import type { ServerContext } from '../../server/context.js';
 import { incomingPolicy } from './incoming.js';
 import type { DnsResolver } from './policy.js';
 import { R, formatReply } from '../proto/index.js';
-import { ConnectionLimiter } from '../../server/connection-limiter.js';
+import { admitSocket, ConnectionLimiter } from '../../server/connection-limiter.js';
 import { S } from './replies.js';
 import { DEFAULT_TIMEOUTS, SmtpSession, type SessionTimeouts } from './session.js';
 import { SpoolDir } from './spool.js';
@@ -49,23 +49,30 @@ export async function startSmtpListener(ctx: ServerContext, opts: SmtpListenerOp
 
   // Spec 3.4: connections per address and subnet (server/connection-limiter.ts).
   const limits = ctx.config.limits.smtp;
-  const limiter = new ConnectionLimiter({ perIp: limits.maxConnectionsPerIp, perSubnet: limits.maxConnectionsPerSubnet });
+  const connLimits = { perIp: limits.maxConnectionsPerIp, perSubnet: limits.maxConnectionsPerSubnet };
+  const admitter = ctx.admission?.(`${opts.kind} ${opts.host}:${opts.port}`, connLimits) ?? new ConnectionLimiter(connLimits);
   const onSocket = (sock: Socket): void => {
     if (closing) {
       sock.destroy();
       return;
     }
     const ip = sock.remoteAddress ?? '';
-    const a = limiter.admit(ip);
-    if (!a.ok) {
-      ctx.log.info(`smtp connection refused: too many from this ${a.over}`, { ip });
-      sock.on('error', () => {});
-      sock.end(formatReply(S.tooManyConnections));
-      return;
-    }
-    sock.once('close', a.release);
-    const s = new SmtpSession(ctx, sock, newConnectionId(), { policy, implicitTls: opts.implicitTls, tls, spool, timeouts, resolver: opts.resolver ?? ctx.resolver });
-    sessions.set(s, s.run().finally(() => sessions.delete(s)));
+    admitSocket(admitter, ip, sock, ctx.log, (a) => {
+      if (!a.ok) {
+        ctx.log.info(`smtp connection refused: too many from this ${a.over}`, { ip });
+        sock.on('error', () => {});
+        sock.end(formatReply(S.tooManyConnections));
+        return;
+      }
+      if (closing) {
+        a.release();
+        sock.destroy();
+        return;
+      }
+      sock.once('close', a.release);
+      const s = new SmtpSession(ctx, sock, newConnectionId(), { policy, implicitTls: opts.implicitTls, tls, spool, timeouts, resolver: opts.resolver ?? ctx.resolver });
+      sessions.set(s, s.run().finally(() => sessions.delete(s)));
+    });
   };
 
   let server: Server;
