@@ -51,7 +51,9 @@ async function accepts(port: number): Promise<boolean> {
 }
 
 async function startPostern(): Promise<void> {
-  const child = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve'], {
+  // One process: the SIGKILL must reach the process that acknowledged (test/cluster/kill-rounds
+  // kills workers and whole clusters).
+  const child = spawn(process.execPath, [POSTERN, '--dir', dir, 'serve', '--workers', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, POSTERN_LOG_LEVEL: process.env.POSTERN_TEST_LOG ? 'debug' : 'warn' },
   });
