@@ -55,12 +55,8 @@ export class SqliteStore implements Store {
   private readonly dmarc: DmarcRepo;
   readonly junk: JunkStats;
   private readonly myBlocks: number[] = [];
-  /**
-   * \Recent claims not yet committed, by mailbox id (with its UIDVALIDITY: an id can come back
-   * after a delete). Claims are decided here at once, one session at a time, and written with the
-   * next group commit without waiting for it (see claimRecent).
-   */
-  private readonly recentClaims = new Map<number, { uidValidity: number; next: number }>();
+  /** A \Recent claim: one write transaction, not waited for on disk (see claimRecent). */
+  private readonly claimRecentTx: Database.Transaction<(mailboxId: number, upTo: number) => { first: number; next: number }>;
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
   private readonly walPath: string;
@@ -89,6 +85,7 @@ export class SqliteStore implements Store {
     this.tlsPolicies = new TlsPolicyRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.dmarc = new DmarcRepo(this.db);
+    this.claimRecentTx = this.db.transaction((mailboxId: number, upTo: number) => this.mailboxes.claimRecent(mailboxId, upTo));
     const junk = new JunkRepo(this.db);
     this.junk = {
       state: async (id) => junk.state(id),
@@ -353,9 +350,7 @@ export class SqliteStore implements Store {
   }
 
   async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
-    const mb = this.mailboxes.get(accountId, name);
-    // A \Recent claim on its way to the database counts already (EXAMINE, STATUS).
-    return mb && this.recentClaims.has(mb.id) ? { ...mb, firstRecentUid: this.firstRecent(mb) } : mb;
+    return this.mailboxes.get(accountId, name);
   }
 
   async inboxId(accountId: number): Promise<number | null> {
@@ -418,39 +413,24 @@ export class SqliteStore implements Store {
   }
 
   async mailboxCounts(mailboxId: number): Promise<MailboxCounts> {
-    const counts = this.mailboxes.counts(mailboxId);
-    const pending = this.recentClaims.get(mailboxId);
-    if (pending && this.mailboxes.getById(mailboxId)?.uidValidity === pending.uidValidity) {
-      counts.recent = this.mailboxes.countFrom(mailboxId, pending.next);
-    }
-    return counts;
-  }
-
-  /** The first UID not claimed as recent: the committed value, or a claim still on its way. */
-  private firstRecent(mb: Mailbox): number {
-    const pending = this.recentClaims.get(mb.id);
-    return pending && pending.uidValidity === mb.uidValidity ? Math.max(pending.next, mb.firstRecentUid) : mb.firstRecentUid;
+    return this.mailboxes.counts(mailboxId);
   }
 
   async claimRecent(accountId: number, mailboxId: number, upTo: number): Promise<{ first: number; next: number }> {
     const mb = this.requireMailbox(accountId, mailboxId);
-    const first = this.firstRecent(mb);
-    const next = Math.min(upTo, mb.uidNext);
     // Nothing to claim (the common SELECT of a mailbox without new mail): no write at all.
-    if (first >= next) return { first: next, next };
-    // Decided now (JavaScript runs one session at a time, so no two get the same UIDs) and written
-    // with the next group commit, not waited for: a SELECT or a new-mail report must not wait for
-    // an fsync of its own for this. A crash before that commit makes these messages recent again,
-    // which RFC 3501 2.3.2 allows ("the first session to be notified" is then the next one).
-    this.recentClaims.set(mailboxId, { uidValidity: mb.uidValidity, next });
-    this.group.run(() => this.mailboxes.claimRecent(mailboxId, next)).then(
-      () => {
-        const p = this.recentClaims.get(mailboxId);
-        if (p && p.next <= next) this.recentClaims.delete(mailboxId);
-      },
-      () => undefined, // kept in memory; the next claim writes it again
-    );
-    return { first, next };
+    const seen = Math.min(upTo, mb.uidNext);
+    if (mb.firstRecentUid >= seen) return { first: seen, next: seen };
+    // Read and raised in one write transaction, so that of all sessions of all processes sharing
+    // the store exactly one gets each UID. Committed without waiting for its fsync: a SELECT must
+    // not wait for a disk flush for this. The next group commit's fsync covers it; a crash before
+    // that makes these messages recent again, which RFC 3501 2.3.2 allows ("the first session to
+    // be notified" is then the next one).
+    try {
+      return this.claimRecentTx.immediate(mailboxId, upTo);
+    } catch (err) {
+      throw asStoreIoError(err);
+    }
   }
 
   // Messages.

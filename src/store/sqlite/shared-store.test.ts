@@ -1,0 +1,54 @@
+// Several SqliteStore instances on one data directory, as the worker processes of `postern serve`
+// use it: each instance has its own database connection, so what one decides in memory the other
+// cannot see. What must hold across them is tested here.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from './sqlite-store.js';
+
+async function withTwoStores(fn: (a: SqliteStore, b: SqliteStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-shared-'));
+  const a = await SqliteStore.open({ dir, recover: true });
+  const b = await SqliteStore.open({ dir });
+  try {
+    await fn(a, b, dir);
+  } finally {
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const msg = (n: number) => Buffer.from(`Subject: test ${n}\r\nMessage-ID: <${n}@test>\r\n\r\nbody ${n}\r\n`);
+
+test('\\Recent: of all sessions on two store instances, exactly one claims each message', async () => {
+  await withTwoStores(async (a, b) => {
+    const acct = await a.createAccount('alice', 'alice@example.test');
+    const inbox = (await a.getMailbox(acct.id, 'INBOX'))!;
+    const claimed = new Map<number, string>();
+    const take = (who: string) => (r: { first: number; next: number }) => {
+      for (let uid = r.first; uid < r.next; uid++) {
+        assert.equal(claimed.get(uid), undefined, `UID ${uid} claimed by ${claimed.get(uid)} and by ${who}`);
+        claimed.set(uid, who);
+      }
+    };
+    let uids = 0;
+    for (let round = 0; round < 30; round++) {
+      const n = 1 + (round % 4);
+      const blobs = await Promise.all(Array.from({ length: n }, (_, i) => a.stageBlob(msg(round * 10 + i))));
+      await a.appendMessages(acct.id, inbox.id, blobs.map((blob) => ({ blob, flags: [], internalDate: new Date(), cache: null })));
+      uids += n;
+      // Sessions of both processes select at the same moment, each knowing the mailbox up to UIDNEXT.
+      const sessions: [string, SqliteStore][] = [['a1', a], ['b1', b], ['b2', b], ['a2', a]];
+      const order = [...sessions.slice(round % 4), ...sessions.slice(0, round % 4)];
+      await Promise.all(order.map(([who, s]) => s.claimRecent(acct.id, inbox.id, uids + 1).then(take(who))));
+    }
+    assert.equal(claimed.size, uids, 'every message was recent for one session');
+    assert.ok(new Set(claimed.values()).size > 1, 'both stores won some claims');
+    assert.equal((await a.mailboxCounts(inbox.id)).recent, 0);
+    assert.equal((await b.mailboxCounts(inbox.id)).recent, 0);
+  });
+});
