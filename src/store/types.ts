@@ -447,12 +447,28 @@ export interface Store {
   ): Promise<QueueMessage>;
   listQueue(): Promise<QueueMessage[]>;
   getQueueMessage(id: number): Promise<QueueMessage | null>;
-  /** Pending recipients whose next attempt is due. */
+  /** Pending recipients whose next attempt is due and that no queue runner holds a lease on. */
   dueQueueRecipients(now: Date): Promise<QueueRecipient[]>;
+  /**
+   * Leases recipients to the runner `owner` until `until`: those of `ids` still pending, due at
+   * `now`, and not leased by anyone (or whose lease expired). One transaction, so of several
+   * runners sharing the store exactly one gets each. Returns the ids leased.
+   */
+  leaseQueueRecipients(ids: readonly number[], owner: string, now: Date, until: Date): Promise<number[]>;
+  /** Extends `owner`'s leases on `ids` to `until`; returns the ids it still holds. */
+  renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]>;
+  /** Gives up `owner`'s leases on `ids` (an attempt that ended without a result). */
+  releaseQueueLeases(ids: readonly number[], owner: string): Promise<void>;
+  /**
+   * Records a recipient's new state. With `leaseOwner`: only while that runner holds its lease
+   * (which this ends), and returns false when another runner took it over; without (the CLI),
+   * the lease is left as it is.
+   */
   updateQueueRecipient(
     id: number,
     change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null },
-  ): Promise<void>;
+    leaseOwner?: string,
+  ): Promise<boolean>;
   /** Removes a queue message and, after commit, its file. */
   dropQueueMessage(id: number): Promise<void>;
 

@@ -55,8 +55,8 @@ export class SqliteStore implements Store {
   private readonly dmarc: DmarcRepo;
   readonly junk: JunkStats;
   private readonly myBlocks: number[] = [];
-  /** A \Recent claim: one write transaction, not waited for on disk (see claimRecent). */
-  private readonly claimRecentTx: Database.Transaction<(mailboxId: number, upTo: number) => { first: number; next: number }>;
+  /** One transaction wrapper for unsynced() (better-sqlite3 builds one per transaction()). */
+  private readonly unsyncedTx: Database.Transaction<(fn: () => unknown) => unknown>;
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
   private readonly walPath: string;
@@ -85,7 +85,7 @@ export class SqliteStore implements Store {
     this.tlsPolicies = new TlsPolicyRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.dmarc = new DmarcRepo(this.db);
-    this.claimRecentTx = this.db.transaction((mailboxId: number, upTo: number) => this.mailboxes.claimRecent(mailboxId, upTo));
+    this.unsyncedTx = this.db.transaction((fn: () => unknown) => fn());
     const junk = new JunkRepo(this.db);
     this.junk = {
       state: async (id) => junk.state(id),
@@ -129,6 +129,19 @@ export class SqliteStore implements Store {
       this.db.prepare('DELETE FROM blob_blocks WHERE start = ?').run(b.start);
     }
     this.accounts.expireLoginAttempts(Date.now());
+  }
+
+  /**
+   * A write transaction committed at once and not waited for on disk: for state whose loss in a
+   * system crash is harmless (\Recent claims, queue leases: every process dies with the system),
+   * and that other processes must see the moment it is decided.
+   */
+  private unsynced<T>(fn: () => T): T {
+    try {
+      return this.unsyncedTx.immediate(fn) as T;
+    } catch (err) {
+      throw asStoreIoError(err);
+    }
   }
 
   /** A transaction made durable before it returns, on the event loop: only for the rare
@@ -426,11 +439,7 @@ export class SqliteStore implements Store {
     // not wait for a disk flush for this. The next group commit's fsync covers it; a crash before
     // that makes these messages recent again, which RFC 3501 2.3.2 allows ("the first session to
     // be notified" is then the next one).
-    try {
-      return this.claimRecentTx.immediate(mailboxId, upTo);
-    } catch (err) {
-      throw asStoreIoError(err);
-    }
+    return this.unsynced(() => this.mailboxes.claimRecent(mailboxId, upTo));
   }
 
   // Messages.
@@ -667,8 +676,20 @@ export class SqliteStore implements Store {
     return this.queue.due(now);
   }
 
-  async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }): Promise<void> {
-    await this.group.run(() => this.queue.updateRecipient(id, change));
+  async leaseQueueRecipients(ids: readonly number[], owner: string, now: Date, until: Date): Promise<number[]> {
+    return this.unsynced(() => this.queue.lease(ids, owner, now.getTime(), until.getTime()));
+  }
+
+  async renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]> {
+    return this.unsynced(() => this.queue.renew(ids, owner, until.getTime()));
+  }
+
+  async releaseQueueLeases(ids: readonly number[], owner: string): Promise<void> {
+    this.unsynced(() => this.queue.release(ids, owner));
+  }
+
+  async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, leaseOwner?: string): Promise<boolean> {
+    return this.group.run(() => this.queue.updateRecipient(id, change, leaseOwner));
   }
 
   async dropQueueMessage(id: number): Promise<void> {
