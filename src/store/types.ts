@@ -304,6 +304,32 @@ export interface JunkStats {
   bumpReputation(accountId: number, keys: readonly string[], field: 'wrote' | 'ham' | 'spam', delta: number, max: number): Promise<void>;
 }
 
+/** A web login session as stored (times in ms since the epoch). */
+export interface WebSessionRecord {
+  accountId: number;
+  accountName: string;
+  /** The address the user logged in with. */
+  address: string;
+  csrfToken: string;
+  /** The account's auth generation at login (see authGeneration). */
+  generation: number;
+  created: number;
+  /** Written at most once per `touchAfterMs`: it may lag behind the last request by that much. */
+  lastUsed: number;
+}
+
+export type NewWebSession = Omit<WebSessionRecord, 'accountName' | 'lastUsed'>;
+
+/** Web session limits, the caller's (src/web/limits.ts), enforced by the store. */
+export interface WebSessionLimits {
+  maxSessions: number;
+  maxPerAccount: number;
+  idleMs: number;
+  maxAgeMs: number;
+  /** last_used is written when it is at least this old: not a write per request. */
+  touchAfterMs: number;
+}
+
 export interface Store {
   readonly changes: ChangeFeed;
   readonly junk: JunkStats;
@@ -487,6 +513,19 @@ export interface Store {
   listTlsResultDays(): Promise<string[]>;
   /** Forgets the counts of days before `day` (their reports went out). */
   deleteTlsResultsBefore(day: string): Promise<void>;
+
+  // Web login sessions (spec 9), keyed by the SHA-256 of the cookie token, shared by every process.
+  /** Adds a session; expired ones are purged, and the least recently used ones of the account and
+   * of all make room past the limits, in the same transaction. */
+  createWebSession(tokenHash: Buffer, session: NewWebSession, limits: WebSessionLimits): Promise<void>;
+  /** The session if it is live at `now` (and records its use, at most once per touchAfterMs);
+   * an expired one is removed. */
+  getWebSession(tokenHash: Buffer, now: number, limits: WebSessionLimits): Promise<WebSessionRecord | null>;
+  /** Removes a session; with `generation`, only while it still has that auth generation. */
+  deleteWebSession(tokenHash: Buffer, generation?: number): Promise<void>;
+  /** Ends every session of the account but `keep` (if given), which moves to `generation`. */
+  endOtherWebSessions(accountId: number, keep: Buffer | null, generation: number | null): Promise<void>;
+  countWebSessions(): Promise<number>;
 
   /** A secret stored in the database, created on first use (e.g. fake SCRAM salts, cookie keys). */
   secret(name: string): Promise<Buffer>;

@@ -16,6 +16,7 @@ import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
+  NewWebSession, WebSessionLimits, WebSessionRecord,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
@@ -30,6 +31,7 @@ import { JunkRepo } from './junk-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 import { TlsPolicyRepo } from './tls-policy-repo.js';
+import { WebSessionRepo } from './web-session-repo.js';
 
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
@@ -53,6 +55,7 @@ export class SqliteStore implements Store {
   private readonly quota: QuotaRepo;
   private readonly tlsPolicies: TlsPolicyRepo;
   private readonly dmarc: DmarcRepo;
+  private readonly webSessions: WebSessionRepo;
   readonly junk: JunkStats;
   private readonly myBlocks: number[] = [];
   /** One transaction wrapper for unsynced() (better-sqlite3 builds one per transaction()). */
@@ -85,6 +88,7 @@ export class SqliteStore implements Store {
     this.tlsPolicies = new TlsPolicyRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.dmarc = new DmarcRepo(this.db);
+    this.webSessions = new WebSessionRepo(this.db);
     this.unsyncedTx = this.db.transaction((fn: () => unknown) => fn());
     const junk = new JunkRepo(this.db);
     this.junk = {
@@ -133,7 +137,8 @@ export class SqliteStore implements Store {
 
   /**
    * A write transaction committed at once and not waited for on disk: for state whose loss in a
-   * system crash is harmless (\Recent claims, queue leases: every process dies with the system),
+   * system crash is harmless (\Recent claims, queue leases: every process dies with the system;
+   * a web session's last use),
    * and that other processes must see the moment it is decided.
    */
   private unsynced<T>(fn: () => T): T {
@@ -699,6 +704,41 @@ export class SqliteStore implements Store {
       this.queueRemovals([fileId]);
     });
     await this.finishRemovals();
+  }
+
+  // Web sessions.
+
+  async createWebSession(tokenHash: Buffer, session: NewWebSession, limits: WebSessionLimits): Promise<void> {
+    await this.group.run(() => this.webSessions.create(tokenHash, session, limits));
+  }
+
+  async getWebSession(tokenHash: Buffer, now: number, limits: WebSessionLimits): Promise<WebSessionRecord | null> {
+    const s = this.webSessions.get(tokenHash);
+    if (!s) return null;
+    if (now - s.lastUsed > limits.idleMs || now - s.created > limits.maxAgeMs) {
+      // Not waited for on disk: the session is refused either way, and a lost delete is redone.
+      this.unsynced(() => this.webSessions.delete(tokenHash, s.generation));
+      return null;
+    }
+    if (now - s.lastUsed >= limits.touchAfterMs) {
+      // Nor this: a request must not wait for a disk flush to record that it came; a crash loses
+      // at most a minute of idle time.
+      this.unsynced(() => this.webSessions.touch(tokenHash, now));
+      s.lastUsed = now;
+    }
+    return s;
+  }
+
+  async deleteWebSession(tokenHash: Buffer, generation?: number): Promise<void> {
+    await this.group.run(() => this.webSessions.delete(tokenHash, generation));
+  }
+
+  async endOtherWebSessions(accountId: number, keep: Buffer | null, generation: number | null): Promise<void> {
+    await this.group.run(() => this.webSessions.endOthers(accountId, keep, generation));
+  }
+
+  async countWebSessions(): Promise<number> {
+    return this.webSessions.count();
   }
 
   async secret(name: string): Promise<Buffer> {
