@@ -33,10 +33,35 @@ import { TlsKeyRepo } from './tls-key-repo.js';
 import { TlsPolicyRepo } from './tls-policy-repo.js';
 import { WebSessionRepo } from './web-session-repo.js';
 
+/**
+ * Blocks of file ids reserved by the store instances of this process (several can share a process:
+ * tests, tools), with their database: recovery must not take them for a dead process's blocks
+ * while that database is open (once closed, nothing staged in the block can be committed).
+ */
+const blocksOfThisProcess = new Map<number, Database.Database>();
+
+/**
+ * Whether the process that reserved a block may still write files in it. A pid that now names
+ * another process counts as alive (its files are left for a later recovery: safe, never wrong).
+ */
+function writerMayBeAlive(pid: number, start: number): boolean {
+  if (pid === process.pid) return blocksOfThisProcess.get(start)?.open === true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
   dir: string;
-  /** Run crash recovery of message files (only the process that writes messages: the server). */
+  /**
+   * Run crash recovery of message files at open: finish pending removals, and remove the files of
+   * writers that died before committing them. Safe in any process at any time (the blocks of
+   * writers still alive are left alone); see recover().
+   */
   recover?: boolean;
   changes?: ChangeFeed;
   /** Storage quota of accounts that have none of their own, in bytes; null or absent: none. */
@@ -113,6 +138,7 @@ export class SqliteStore implements Store {
         this.db.prepare("INSERT INTO meta (key, value) VALUES ('next_file_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(start + size);
         this.db.prepare('INSERT INTO blob_blocks (start, end, pid) VALUES (?, ?, ?)').run(start, start + size, process.pid);
         this.myBlocks.push(start);
+        blocksOfThisProcess.set(start, this.db);
         return { start, end: start + size };
       }),
     });
@@ -124,13 +150,21 @@ export class SqliteStore implements Store {
     return store;
   }
 
-  /** Crash recovery: finish pending file removals, remove files of blocks never closed cleanly. */
-  private async recover(): Promise<void> {
+  /**
+   * Crash recovery: finishes pending file removals, and removes the unreferenced files of id blocks
+   * whose writer process is gone (it died between writing a file and committing its row). The
+   * blocks of live writers, other processes sharing the store as well as this one, are left alone:
+   * their files may be committed any moment. Worker processes of one server can each run it, at
+   * start or when another worker died; a block is removed from blob_blocks only after its files.
+   */
+  async recover(): Promise<void> {
     await this.finishRemovals();
-    const blocks = this.db.prepare('SELECT start, end FROM blob_blocks').all() as { start: number; end: number }[];
+    const blocks = this.db.prepare('SELECT start, end, pid FROM blob_blocks').all() as { start: number; end: number; pid: number }[];
     for (const b of blocks) {
+      if (writerMayBeAlive(b.pid, b.start)) continue;
       await this.blobs.removeOrphans(b.start, b.end, (id) => this.messages.isFileReferenced(id));
       this.db.prepare('DELETE FROM blob_blocks WHERE start = ?').run(b.start);
+      blocksOfThisProcess.delete(b.start);
     }
     this.accounts.expireLoginAttempts(Date.now());
   }
@@ -758,6 +792,7 @@ export class SqliteStore implements Store {
     try {
       this.group.flushAll();
       this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
+      for (const s of this.myBlocks) blocksOfThisProcess.delete(s);
     } finally {
       this.db.close();
       this.walSync.close();
