@@ -252,6 +252,9 @@ export interface JunkAccountState {
   hamMessages: number;
   /** Existing mail has been trained once (first use). */
   seeded: boolean;
+  /** Raised by every training and pruning: a model held in memory at another version is stale
+   * (another process trained the account). */
+  version: number;
 }
 
 export interface JunkTrainResult {
@@ -259,6 +262,8 @@ export interface JunkTrainResult {
   changed: boolean;
   /** It had been trained as the other class, and that was undone. */
   untrained: boolean;
+  /** The account's model version after this training (unchanged when `changed` is false). */
+  version: number;
 }
 
 /** One row of a DMARC aggregate report (RFC 7489 7.2, <record>): messages alike, counted. */
@@ -295,11 +300,14 @@ export interface JunkStats {
   state(accountId: number): Promise<JunkAccountState>;
   /** Every token as [hash, spam, ham]; read synchronously in one go by the model loader. */
   tokens(accountId: number): Promise<[number, number, number][]>;
+  /** The state and every token, read together (one snapshot: the tokens are those of `version`). */
+  model(accountId: number): Promise<{ state: JunkAccountState; tokens: [number, number, number][] }>;
   tokenCount(accountId: number): Promise<number>;
   train(accountId: number, digest: string, spam: boolean, tokens: readonly number[]): Promise<JunkTrainResult>;
   prune(accountId: number): Promise<number>;
   setThreshold(accountId: number, threshold: number | null): Promise<void>;
-  markSeeded(accountId: number): Promise<void>;
+  /** Marks the account seeded; false when it already was (another process is seeding it). */
+  markSeeded(accountId: number): Promise<boolean>;
   reputation(accountId: number, keys: readonly string[]): Promise<JunkReputation[]>;
   bumpReputation(accountId: number, keys: readonly string[], field: 'wrote' | 'ham' | 'spam', delta: number, max: number): Promise<void>;
 }

@@ -119,11 +119,13 @@ export class SqliteStore implements Store {
     this.junk = {
       state: async (id) => junk.state(id),
       tokens: async (id) => [...junk.tokens(id)],
+      // One read transaction: a consistent snapshot of the state and its tokens.
+      model: async (id) => this.db.transaction(() => ({ state: junk.state(id), tokens: [...junk.tokens(id)] }))(),
       tokenCount: async (id) => junk.tokenCount(id),
       train: (id, digest, spam, tokens) => this.group.run(() => junk.train(id, digest, spam, tokens)),
       prune: (id) => this.group.run(() => junk.prune(id)),
       setThreshold: async (id, t) => void (await this.group.run(() => junk.setThreshold(id, t))),
-      markSeeded: async (id) => void (await this.group.run(() => junk.markSeeded(id))),
+      markSeeded: (id) => this.group.run(() => junk.markSeeded(id)),
       reputation: async (id, keys) => junk.reputation(id, keys),
       bumpReputation: async (id, keys, field, delta, max) => void (await this.group.run(() => junk.bumpReputation(id, keys, field, delta, max))),
     };
