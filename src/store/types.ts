@@ -390,7 +390,8 @@ export interface Store {
   authGeneration(accountId: number): Promise<number>;
   /**
    * A value that changes after any commit that may affect authentication, in this process or
-   * another one sharing the data (the CLI): polled to end revoked sessions (spec 2.5).
+   * another one sharing the data (the CLI, other workers), and not after other commits: polled to
+   * end revoked sessions (spec 2.5).
    */
   authChangeVersion(): Promise<string>;
 

@@ -52,3 +52,38 @@ test('\\Recent: of all sessions on two store instances, exactly one claims each 
     assert.equal((await b.mailboxCounts(inbox.id)).recent, 0);
   });
 });
+
+test('authChangeVersion moves for auth changes made through another store instance, and only for those', async () => {
+  await withTwoStores(async (a, b) => {
+    const acct = await a.createAccount('alice', 'alice@example.test');
+    await a.addAddress('alice', 'other@example.test');
+    const inbox = (await b.getMailbox(acct.id, 'INBOX'))!;
+    const v0 = await a.authChangeVersion();
+    // Mail, flags and logins on the other instance (another worker): sessions need no recheck.
+    for (let n = 0; n < 5; n++) {
+      const blob = await b.stageBlob(msg(n));
+      const r = await b.appendMessages(acct.id, inbox.id, [{ blob, flags: [], internalDate: new Date(), cache: null }]);
+      await b.storeFlags(acct.id, inbox.id, r.uids, 'add', ['\\Seen']);
+    }
+    await b.recordLoginAttempt({ time: new Date(), accountId: acct.id, address: 'alice@example.test', mechanism: 'PLAIN', keyFingerprint: null, protocol: 'imap', ip: '192.0.2.1', result: 'ok' });
+    assert.equal(await a.authChangeVersion(), v0, 'no auth change, no new version');
+    // Each revoking change on the other instance moves it, for both.
+    let last = v0;
+    const moved = async (what: string) => {
+      const v = await a.authChangeVersion();
+      assert.notEqual(v, last, what);
+      assert.equal(await b.authChangeVersion(), v);
+      last = v;
+    };
+    await b.setLoginDisabled('alice', 'moved away');
+    await moved('login disabled');
+    await b.setLoginDisabled('alice', null);
+    await moved('login enabled');
+    await b.setCredentials(acct.id, { scheme: 'test' });
+    await moved('credentials');
+    await b.removeAddress('other@example.test');
+    await moved('address removed');
+    await b.deleteAccount('alice');
+    await moved('account deleted');
+  });
+});

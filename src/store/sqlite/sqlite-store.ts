@@ -89,8 +89,6 @@ export class SqliteStore implements Store {
   readonly group: GroupCommit;
   private readonly walPath: string;
   private readonly walSync: SharedFsync;
-  /** Auth-relevant commits made through this connection (data_version only counts other ones). */
-  private localAuthChanges = 0;
 
   private constructor(opts: SqliteStoreOptions) {
     this.db = new Database(join(opts.dir, 'postern.db'));
@@ -229,7 +227,7 @@ export class SqliteStore implements Store {
   async deleteAccount(name: string): Promise<void> {
     const account = this.accounts.requireAccount(name);
     await this.group.run(() => {
-      this.localAuthChanges++;
+      this.authChange(undefined);
       this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)')
         .all(account.id) as { file_id: number }[]).map((r) => r.file_id));
       this.db.prepare('DELETE FROM accounts WHERE id = ?').run(account.id);
@@ -350,15 +348,21 @@ export class SqliteStore implements Store {
     return this.accounts.authGeneration(accountId);
   }
 
-  /** Counts an auth-relevant change made through this connection, in its transaction: pollers of
-   * authChangeVersion see the new version only together with the committed change. */
+  /**
+   * Counts an auth-relevant change, in its transaction (the `auth_version` row of meta): pollers of
+   * authChangeVersion, in any process, see the new version only together with the committed
+   * change, and only for such changes. (SQLite's data_version moves with every commit of every
+   * other connection: with several worker processes writing mail, every poll would recheck every
+   * session.)
+   */
   private authChange<T>(result: T): T {
-    this.localAuthChanges++;
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('auth_version', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1").run();
     return result;
   }
 
   async authChangeVersion(): Promise<string> {
-    return `${this.db.pragma('data_version', { simple: true })}:${this.localAuthChanges}`;
+    const r = this.db.prepare("SELECT value FROM meta WHERE key = 'auth_version'").get() as { value: number } | undefined;
+    return String(r?.value ?? 0);
   }
 
   // TLS public keys.
