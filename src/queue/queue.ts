@@ -9,7 +9,8 @@
 //   a runner delivers only the recipients it leased (one store transaction decides), renews the
 //   leases while the attempt runs, and records a result only while it still holds the lease.
 //   A runner that dies leaves leases that expire (QUEUE_LEASE_MS); another runner then takes the
-//   recipients. Within a runner the in-flight set also keeps a kick() from starting one twice.
+//   recipients, at once when it sees that the holder was a process of its host that is gone
+//   (lease-owner.ts). Within a runner the in-flight set also keeps a kick() from starting one twice.
 // - State is written only after the attempt ended; a crash mid-delivery leaves the recipient
 //   pending, so delivery is at-least-once (as in every MTA: the remote may have taken it).
 // - A DSN is stored before the failure it reports is recorded: a crash in between repeats the
@@ -21,8 +22,6 @@
 //   content it sends (line ends, dot-stuffing) and where it connects.
 // - The clock is injectable: tests drive retries and expiry without sleeping.
 
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { ServerContext } from '../server/context.js';
 import type { SmtpTimeouts } from '../smtp/client/index.js';
 import type { QueueMessage, QueueRecipient } from '../store/types.js';
@@ -41,6 +40,7 @@ import {
 } from './limits.js';
 import { isNullSender, sendDsn } from './send-dsn.js';
 import { StoreError } from '../store/errors.js';
+import { leaseOwnerIsDead, newLeaseOwner } from './lease-owner.js';
 
 export interface QueueOptions {
   /** Clock; default the real one. */
@@ -101,7 +101,7 @@ export class Queue implements QueueHandle {
   readonly #o: QueueOptions;
   readonly #inFlight = new Set<number>();
   /** Names this runner's leases in the store: unique per runner, readable in `queue list` dumps. */
-  readonly #owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly #owner = newLeaseOwner();
   readonly #perDomain = new Map<string, number>();
   readonly #jobs = new Set<Promise<void>>();
   readonly #abort = new AbortController();
@@ -189,6 +189,7 @@ export class Queue implements QueueHandle {
   /** Starts deliveries for due groups within the limits; returns how many it started. */
   async #scan(): Promise<number> {
     if (this.#stopped) return 0;
+    await this.#releaseDeadLeases();
     const due = await this.#ctx.store.dueQueueRecipients(this.#now());
     const groups = new Map<string, Group>();
     for (const r of due) {
@@ -213,6 +214,15 @@ export class Queue implements QueueHandle {
       started++;
     }
     return started;
+  }
+
+  /** Leases of runners of this host that died (killed worker, crashed server): free at once. */
+  async #releaseDeadLeases(): Promise<void> {
+    for (const owner of await this.#ctx.store.queueLeaseOwners(this.#now())) {
+      if (!leaseOwnerIsDead(owner)) continue;
+      const n = await this.#ctx.store.releaseAllQueueLeases(owner);
+      if (n) this.#ctx.log.info('queue leases of a dead runner released', { owner, recipients: n });
+    }
   }
 
   get #leaseMs(): number {

@@ -494,6 +494,10 @@ export interface Store {
   renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]>;
   /** Gives up `owner`'s leases on `ids` (an attempt that ended without a result). */
   releaseQueueLeases(ids: readonly number[], owner: string): Promise<void>;
+  /** The owners of leases still running at `now`. */
+  queueLeaseOwners(now: Date): Promise<string[]>;
+  /** Ends every lease of `owner` (a runner known to be dead); returns how many. */
+  releaseAllQueueLeases(owner: string): Promise<number>;
   /**
    * Records a recipient's new state. With `leaseOwner`: only while that runner holds its lease
    * (which this ends), and returns false when another runner took it over; without (the CLI),

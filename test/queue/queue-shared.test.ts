@@ -1,9 +1,10 @@
 // The outbound queue with several runners on one data directory (the worker processes of `postern
-// serve`), against one sink SMTP server: every recipient is delivered once, and the recipients of a
-// runner killed in the middle of a delivery go to another runner once its lease ran out.
+// serve`), against one sink SMTP server: every recipient is delivered once; the recipients of a
+// runner stalled in the middle of a delivery go to another runner once its lease ran out, those of
+// a runner killed there at once.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,40 +69,65 @@ describe('queue runners sharing one store', () => {
     }
   });
 
-  it('a runner killed mid-delivery leaves its recipients to another once its lease expired', { timeout: 60_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'postern-queue-shared-'));
+  /** A runner in a child process, in the middle of delivering m<n> to a sink that never answers its data. */
+  async function stalledRunner(dir: string, n: number): Promise<{ store: SqliteStore; sink: SinkSmtp; child: ChildProcess; exited: Promise<NodeJS.Signals | null>; release(): void }> {
     let dataSeen: () => void = () => undefined;
     const seen = new Promise<void>((r) => (dataSeen = r));
     let hang = true;
-    // The first delivery's data arrives, and the reply never comes: the child is in the middle.
     const sink = await startSinkSmtp({ beforeReply: () => (hang ? (dataSeen(), new Promise<void>(() => undefined)) : Promise.resolve()) });
     const store = await SqliteStore.open({ dir, recover: true });
-    try {
-      await enqueue(store, 1, ['one@a.example', 'two@a.example']);
-      const LEASE_MS = 60_000;
-      const child = spawn(process.execPath, [CHILD, dir, String(sink.port), String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
-      await Promise.race([seen, exited.then(() => assert.fail(`child exited before delivering: ${stderr}`))]);
-      child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
-      hang = false;
+    await enqueue(store, n, ['one@a.example', 'two@a.example']);
+    const child = spawn(process.execPath, [CHILD, dir, String(sink.port), String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
+    await Promise.race([seen, exited.then(() => assert.fail(`child exited before delivering: ${stderr}`))]);
+    return { store, sink, child, exited, release: () => (hang = false) };
+  }
 
+  const LEASE_MS = 60_000;
+
+  it('a runner that stalls mid-delivery keeps its recipients until its lease expires; then another delivers them once', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'postern-queue-shared-'));
+    const r = await stalledRunner(dir, 1);
+    try {
+      // Stopped, not dead: its lease must run out before anyone else delivers.
+      r.child.kill('SIGSTOP');
+      r.release();
       const clock = { now: Date.now() };
-      const q = runner(store, dir, sink, { now: () => new Date(clock.now) });
+      const q = runner(r.store, dir, r.sink, { now: () => new Date(clock.now) });
       await q.runOnce();
-      assert.equal(sink.accepted.length, 0, 'held by the dead runner\'s lease: not delivered yet');
-      const [m] = await store.listQueue();
-      assert.deepEqual(m!.recipients.map((r) => [r.state, r.attempts]), [['pending', 0], ['pending', 0]]);
+      assert.equal(r.sink.accepted.length, 0, 'held by the stalled runner\'s lease: not delivered yet');
+      const [m] = await r.store.listQueue();
+      assert.deepEqual(m!.recipients.map((x) => [x.state, x.attempts]), [['pending', 0], ['pending', 0]]);
 
       clock.now += LEASE_MS + 1000;
       await q.runOnce();
-      assert.deepEqual([...deliveries(sink)], [['m1 one@a.example', 1], ['m1 two@a.example', 1]]);
-      assert.deepEqual(await store.listQueue(), []);
+      assert.deepEqual([...deliveries(r.sink)], [['m1 one@a.example', 1], ['m1 two@a.example', 1]]);
+      assert.deepEqual(await r.store.listQueue(), []);
     } finally {
-      await store.close();
-      await sink.close();
+      r.child.kill('SIGKILL');
+      await r.exited;
+      await r.store.close();
+      await r.sink.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a runner killed mid-delivery: another runner of the host sees it is gone and delivers its recipients at once, once', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'postern-queue-shared-'));
+    const r = await stalledRunner(dir, 2);
+    try {
+      r.child.kill('SIGKILL');
+      assert.equal(await r.exited, 'SIGKILL');
+      r.release();
+      // The real clock: the dead runner's lease has most of its minute to run.
+      await runner(r.store, dir, r.sink).runOnce();
+      assert.deepEqual([...deliveries(r.sink)], [['m2 one@a.example', 1], ['m2 two@a.example', 1]]);
+      assert.deepEqual(await r.store.listQueue(), []);
+    } finally {
+      await r.store.close();
+      await r.sink.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

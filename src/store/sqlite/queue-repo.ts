@@ -62,6 +62,14 @@ export class QueueRepo {
     for (const id of ids) release.run(id, owner);
   }
 
+  owners(now: number): string[] {
+    return (this.db.prepare('SELECT DISTINCT lease_owner AS o FROM queue_recipients WHERE lease_until > ? AND lease_owner IS NOT NULL').all(now) as { o: string }[]).map((r) => r.o);
+  }
+
+  releaseAll(owner: string): number {
+    return this.db.prepare('UPDATE queue_recipients SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?').run(owner).changes;
+  }
+
   /** False when `owner` is given and does not hold the recipient's lease (or the row is gone). */
   updateRecipient(id: number, c: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, owner?: string): boolean {
     const cur = this.db.prepare('SELECT * FROM queue_recipients WHERE id = ?').get(id) as (RcptRow & { lease_owner: string | null }) | undefined;

@@ -733,6 +733,14 @@ export class SqliteStore implements Store {
     this.unsynced(() => this.queue.release(ids, owner));
   }
 
+  async queueLeaseOwners(now: Date): Promise<string[]> {
+    return this.queue.owners(now.getTime());
+  }
+
+  async releaseAllQueueLeases(owner: string): Promise<number> {
+    return this.unsynced(() => this.queue.releaseAll(owner));
+  }
+
   async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, leaseOwner?: string): Promise<boolean> {
     return this.group.run(() => this.queue.updateRecipient(id, change, leaseOwner));
   }
