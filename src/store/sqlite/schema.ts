@@ -276,6 +276,7 @@ const migrations: string[] = [
   CREATE INDEX IF NOT EXISTS web_sessions_last_used ON web_sessions(last_used);
   ALTER TABLE queue_recipients ADD COLUMN lease_owner TEXT;
   ALTER TABLE queue_recipients ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX IF NOT EXISTS queue_recipients_leased ON queue_recipients(lease_until) WHERE lease_owner IS NOT NULL;
   ALTER TABLE junk_accounts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
   `,
 ];
