@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const build = process.env.BENCH_BUILD_DIR ?? 'dist';
 // Order: short ones first; idle (10,000 connections) last.
-const SCRIPTS = ['outbound-encode', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-multiappend', 'imap-mixed', 'imap-loadgen', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
+const SCRIPTS = ['outbound-encode', 'store-shared', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-multiappend', 'imap-mixed', 'imap-loadgen', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
 const filters = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)];
 const run = filters.length ? SCRIPTS.filter((s) => filters.some((f) => s.includes(f))) : SCRIPTS;
 

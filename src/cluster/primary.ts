@@ -67,7 +67,7 @@ export class Primary {
 
   /** Recovers the store, starts every worker; resolves with the listeners once all serve. */
   async start(): Promise<ListenerInfo[]> {
-    // Crash recovery once, before any worker opens the store (workers open it without recovery).
+    // Crash recovery once, before any worker opens the store (a worker recovers too when it starts: only the blocks of processes that are gone).
     const store = await SqliteStore.open({ dir: this.config.dir, recover: true, defaultQuota: this.config.quota.default });
     await store.close();
     // The workers run this same command line (bin/postern.cjs serve ...).

@@ -46,7 +46,9 @@ export async function runWorker(config: Config, baseLog: Logger): Promise<Runnin
     server = await startServer(config, log, {}, {
       bus,
       singletons: slot === 0,
-      recover: false,
+      // Recovery sweeps only the file-id blocks of processes that are gone, so a worker started in
+      // place of a dead one removes that one's orphans without touching its siblings' staged files.
+      recover: true,
       changes: new ClusterChangeFeed(bus),
       ...(ticketSecrets && { ticketSecrets }),
       failureLimiter,

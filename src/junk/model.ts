@@ -1,5 +1,7 @@
 // Per-account models held in memory for classification: each token's counts packed in one number
-// of a Map, loaded from the store on first use and kept current by training. At most
+// of a Map, loaded from the store on first use and kept current by training. Each model knows the
+// store's version it reflects: training in this process moves it one step with the store, and a
+// model found behind the store (another process trained the account) is loaded again. At most
 // MAX_LOADED_MODELS accounts are held (least recently used dropped), and an account's table is
 // pruned past MAX_TOKENS_PER_ACCOUNT, so memory stays bounded.
 
@@ -16,6 +18,8 @@ export class AccountModel implements ClassCounts {
   hamMessages = 0;
   threshold: number | null = null;
   seeded = false;
+  /** The store's model version these counts are (JunkAccountState.version). */
+  version = 0;
 
   score(tokens: readonly number[]): number {
     const probs: number[] = [];
@@ -27,8 +31,9 @@ export class AccountModel implements ClassCounts {
     return combine(probs);
   }
 
-  /** Applies a training step that the store has committed. */
-  apply(tokens: readonly number[], spam: boolean, untrained: boolean): void {
+  /** Applies a training step that the store has committed, which made `version`. */
+  apply(tokens: readonly number[], spam: boolean, untrained: boolean, version: number): void {
+    this.version = version;
     for (const t of tokens) {
       const v = this.counts.get(t) ?? 0;
       let s = Math.floor(v / PACK);
@@ -54,8 +59,16 @@ export class JunkModels {
 
   constructor(private readonly store: Store) {}
 
-  /** The account's model, loaded once; the most recently used stay in memory. */
-  get(accountId: number): Promise<AccountModel> {
+  /** The account's model, loaded once; the most recently used stay in memory. With `version`
+   * (the store's, just read), a model behind it is loaded again. */
+  async get(accountId: number, version?: number): Promise<AccountModel> {
+    const m = await this.cached(accountId);
+    if (version === undefined || m.version >= version) return m;
+    this.forget(accountId);
+    return this.cached(accountId);
+  }
+
+  private cached(accountId: number): Promise<AccountModel> {
     let m = this.loaded.get(accountId);
     if (m) {
       this.loaded.delete(accountId);
@@ -79,13 +92,14 @@ export class JunkModels {
 
   private async load(accountId: number): Promise<AccountModel> {
     if ((await this.store.junk.tokenCount(accountId)) > MAX_TOKENS_PER_ACCOUNT) await this.store.junk.prune(accountId);
-    const state = await this.store.junk.state(accountId);
+    const { state, tokens } = await this.store.junk.model(accountId);
     const m = new AccountModel();
     m.spamMessages = state.spamMessages;
     m.hamMessages = state.hamMessages;
     m.threshold = state.threshold;
     m.seeded = state.seeded;
-    for (const [t, s, h] of await this.store.junk.tokens(accountId)) m.counts.set(t, s * PACK + h);
+    m.version = state.version;
+    for (const [t, s, h] of tokens) m.counts.set(t, s * PACK + h);
     return m;
   }
 }

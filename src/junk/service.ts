@@ -39,7 +39,10 @@ export class JunkService {
   }
 
   async verdict(accountId: number, tokens: readonly number[], sender?: SenderKeys): Promise<Verdict> {
-    const model = await this.models.get(accountId);
+    // The state is read each time: `postern junk threshold` changes the threshold from another
+    // process, and other worker processes train the account (its version moves).
+    const state = await this.store.junk.state(accountId);
+    const model = await this.models.get(accountId, state.version);
     if (!model.seeded && !this.seeding.has(accountId)) {
       model.seeded = true;
       const p = this.trainer.seed(accountId)
@@ -47,8 +50,7 @@ export class JunkService {
         .finally(() => this.seeding.delete(accountId));
       this.seeding.set(accountId, p);
     }
-    // The threshold is read each time: `postern junk threshold` changes it from another process.
-    model.threshold = (await this.store.junk.state(accountId)).threshold;
+    model.threshold = state.threshold;
     const familiar = sender ? familiarity(sender, await this.store.junk.reputation(accountId, sender.keys)) : undefined;
     return classify(model, tokens, this.opts.threshold, familiar);
   }

@@ -131,7 +131,13 @@ export class JunkTrainer {
     await this.store.junk.bumpReputation(accountId, sender, spam ? 'spam' : 'ham', 1, MAX_REPUTATION_KEYS);
     if (r.untrained) await this.store.junk.bumpReputation(accountId, sender, spam ? 'ham' : 'spam', -1, MAX_REPUTATION_KEYS);
     const loaded = this.models.peek(accountId);
-    if (loaded) (await loaded).apply(tokens, spam, r.untrained);
+    if (loaded) {
+      // One step ahead of the model held: apply it; further (another process trained the account
+      // too): load it again when next needed.
+      const m = await loaded;
+      if (m.version === r.version - 1) m.apply(tokens, spam, r.untrained, r.version);
+      else if (m.version < r.version) this.models.forget(accountId);
+    }
     if ((await this.store.junk.tokenCount(accountId)) > MAX_TOKENS_PER_ACCOUNT) {
       await this.store.junk.prune(accountId);
       this.models.forget(accountId);
@@ -140,9 +146,8 @@ export class JunkTrainer {
 
   /** First use: the account's existing mail trains its filter, once. */
   async seed(accountId: number): Promise<void> {
-    const state = await this.store.junk.state(accountId);
-    if (state.seeded) return;
-    await this.store.junk.markSeeded(accountId);
+    // Marked in one step: of several processes meeting the account at once, one seeds it.
+    if (!(await this.store.junk.markSeeded(accountId))) return;
     const boxes = await this.store.listMailboxes(accountId);
     const take = async (list: Mailbox[], spam: boolean) => {
       let n = 0;

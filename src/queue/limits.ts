@@ -23,3 +23,7 @@ export const POLL_INTERVAL_MS = 30_000;
 
 /** On stop(), in-flight deliveries get this long to finish before their connections are closed. */
 export const STOP_GRACE_MS = 30_000;
+
+/** A runner holds the recipients it delivers for this long, renewing the lease every third of it
+ * while the attempt runs; a runner that died leaves them to the others once it ran out. */
+export const QUEUE_LEASE_MS = 2 * 60_000;

@@ -5,8 +5,12 @@
 // pending with a later next attempt. A message whose recipients are all done is dropped.
 //
 // Invariants:
-// - A recipient is in at most one delivery at a time (the in-flight set), so a kick() during
-//   a delivery cannot send it twice.
+// - A recipient is in at most one delivery at a time, across every runner sharing the store:
+//   a runner delivers only the recipients it leased (one store transaction decides), renews the
+//   leases while the attempt runs, and records a result only while it still holds the lease.
+//   A runner that dies leaves leases that expire (QUEUE_LEASE_MS); another runner then takes the
+//   recipients, at once when it sees that the holder was a process of its host that is gone
+//   (lease-owner.ts). Within a runner the in-flight set also keeps a kick() from starting one twice.
 // - State is written only after the attempt ended; a crash mid-delivery leaves the recipient
 //   pending, so delivery is at-least-once (as in every MTA: the remote may have taken it).
 // - A DSN is stored before the failure it reports is recorded: a crash in between repeats the
@@ -31,9 +35,12 @@ import {
   MAX_RETRY_DELAY_MS,
   POLL_INTERVAL_MS,
   QUEUE_EXPIRY_MS,
+  QUEUE_LEASE_MS,
   STOP_GRACE_MS,
 } from './limits.js';
 import { isNullSender, sendDsn } from './send-dsn.js';
+import { StoreError } from '../store/errors.js';
+import { leaseOwnerIsDead, newLeaseOwner } from './lease-owner.js';
 
 export interface QueueOptions {
   /** Clock; default the real one. */
@@ -51,6 +58,8 @@ export interface QueueOptions {
   /** SMTP client timeouts for deliveries. */
   timeouts?: SmtpTimeouts;
   stopGraceMs?: number;
+  /** How long a lease on recipients being delivered lasts (renewed meanwhile); QUEUE_LEASE_MS. */
+  leaseMs?: number;
   /** Tie-break for MX hosts of equal preference. */
   random?: () => number;
   /** TLS policy for deliveries (serve: DANE and MTA-STS); default transport settings or opportunistic. */
@@ -91,6 +100,8 @@ export class Queue implements QueueHandle {
   readonly #policy: RetryPolicy;
   readonly #o: QueueOptions;
   readonly #inFlight = new Set<number>();
+  /** Names this runner's leases in the store: unique per runner, readable in `queue list` dumps. */
+  readonly #owner = newLeaseOwner();
   readonly #perDomain = new Map<string, number>();
   readonly #jobs = new Set<Promise<void>>();
   readonly #abort = new AbortController();
@@ -178,6 +189,7 @@ export class Queue implements QueueHandle {
   /** Starts deliveries for due groups within the limits; returns how many it started. */
   async #scan(): Promise<number> {
     if (this.#stopped) return 0;
+    await this.#releaseDeadLeases();
     const due = await this.#ctx.store.dueQueueRecipients(this.#now());
     const groups = new Map<string, Group>();
     for (const r of due) {
@@ -192,22 +204,45 @@ export class Queue implements QueueHandle {
     const max = this.#o.maxConcurrent ?? MAX_CONCURRENT_DELIVERIES;
     const maxDomain = this.#o.maxPerDomain ?? MAX_CONCURRENT_PER_DOMAIN;
     for (const g of groups.values()) {
-      if (this.#jobs.size >= max) break;
+      if (this.#stopped || this.#jobs.size >= max) break;
       if ((this.#perDomain.get(g.domain) ?? 0) >= maxDomain) continue;
+      // Another runner may have taken some (or all) since they were listed.
+      const now = this.#now();
+      g.recipientIds = await this.#ctx.store.leaseQueueRecipients(g.recipientIds, this.#owner, now, new Date(now.getTime() + this.#leaseMs));
+      if (g.recipientIds.length === 0) continue;
       this.#start(g);
       started++;
     }
     return started;
   }
 
+  /** Leases of runners of this host that died (killed worker, crashed server): free at once. */
+  async #releaseDeadLeases(): Promise<void> {
+    for (const owner of await this.#ctx.store.queueLeaseOwners(this.#now())) {
+      if (!leaseOwnerIsDead(owner)) continue;
+      const n = await this.#ctx.store.releaseAllQueueLeases(owner);
+      if (n) this.#ctx.log.info('queue leases of a dead runner released', { owner, recipients: n });
+    }
+  }
+
+  get #leaseMs(): number {
+    return this.#o.leaseMs ?? QUEUE_LEASE_MS;
+  }
+
   #start(g: Group): void {
     for (const id of g.recipientIds) this.#inFlight.add(id);
     this.#perDomain.set(g.domain, (this.#perDomain.get(g.domain) ?? 0) + 1);
+    const renew = setInterval(() => void this.#renew(g), Math.max(1, Math.floor(this.#leaseMs / 3)));
+    renew.unref();
     const job: Promise<void> = this.#deliver(g)
       .catch((err) => {
         if (!this.#abort.signal.aborted) this.#ctx.log.error('queue delivery failed', { msgid: g.messageId, domain: g.domain, err });
       })
-      .finally(() => {
+      .finally(async () => {
+        clearInterval(renew);
+        // Leases the attempt did not end with a result (stopped, failed): free for any runner now
+        // rather than when they expire.
+        await this.#ctx.store.releaseQueueLeases(g.recipientIds, this.#owner).catch((err) => this.#ctx.log.error('queue lease release failed', { msgid: g.messageId, err }));
         for (const id of g.recipientIds) this.#inFlight.delete(id);
         const n = (this.#perDomain.get(g.domain) ?? 1) - 1;
         if (n > 0) this.#perDomain.set(g.domain, n);
@@ -217,6 +252,17 @@ export class Queue implements QueueHandle {
         if (!this.#stopped) this.kick();
       });
     this.#jobs.add(job);
+  }
+
+  async #renew(g: Group): Promise<void> {
+    try {
+      const held = await this.#ctx.store.renewQueueLeases(g.recipientIds, this.#owner, new Date(this.#now().getTime() + this.#leaseMs));
+      // Lost only when this process was stalled past the lease and another runner took over: its
+      // result then counts, this one's is not recorded (see #deliver).
+      if (held.length < g.recipientIds.length) this.#ctx.log.warn('queue lease lost', { msgid: g.messageId, domain: g.domain, lost: g.recipientIds.length - held.length });
+    } catch (err) {
+      this.#ctx.log.error('queue lease renewal failed', { msgid: g.messageId, err });
+    }
   }
 
   async #deliver(g: Group): Promise<void> {
@@ -247,8 +293,8 @@ export class Queue implements QueueHandle {
       if (sent === 'queued') this.kick();
     }
     for (const x of results) {
-      await store.updateQueueRecipient(x.recipient.id, x.update);
-      log.info(x.event, x.fields);
+      if (await store.updateQueueRecipient(x.recipient.id, x.update, this.#owner)) log.info(x.event, x.fields);
+      else log.warn('queue result not recorded: lease taken over', x.fields);
     }
     await this.#dropIfDone(msg.id);
   }
@@ -285,8 +331,13 @@ export class Queue implements QueueHandle {
   async #dropFinished(): Promise<void> {
     for (const m of await this.#ctx.store.listQueue()) {
       if (m.recipients.some((r) => r.state === 'pending')) continue;
-      await this.#ctx.store.dropQueueMessage(m.id);
-      this.#ctx.log.info('queue message done (after restart)', { msgid: m.id });
+      try {
+        await this.#ctx.store.dropQueueMessage(m.id);
+        this.#ctx.log.info('queue message done (after restart)', { msgid: m.id });
+      } catch (err) {
+        // Another runner sharing the store dropped it first.
+        if (!(err instanceof StoreError && err.code === 'notfound')) throw err;
+      }
     }
   }
 

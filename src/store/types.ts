@@ -260,6 +260,9 @@ export interface JunkAccountState {
   hamMessages: number;
   /** Existing mail has been trained once (first use). */
   seeded: boolean;
+  /** Raised by every training and pruning: a model held in memory at another version is stale
+   * (another process trained the account). */
+  version: number;
 }
 
 export interface JunkTrainResult {
@@ -267,6 +270,8 @@ export interface JunkTrainResult {
   changed: boolean;
   /** It had been trained as the other class, and that was undone. */
   untrained: boolean;
+  /** The account's model version after this training (unchanged when `changed` is false). */
+  version: number;
 }
 
 /** One row of a DMARC aggregate report (RFC 7489 7.2, <record>): messages alike, counted. */
@@ -303,13 +308,42 @@ export interface JunkStats {
   state(accountId: number): Promise<JunkAccountState>;
   /** Every token as [hash, spam, ham]; read synchronously in one go by the model loader. */
   tokens(accountId: number): Promise<[number, number, number][]>;
+  /** The state and every token, read together (one snapshot: the tokens are those of `version`). */
+  model(accountId: number): Promise<{ state: JunkAccountState; tokens: [number, number, number][] }>;
   tokenCount(accountId: number): Promise<number>;
   train(accountId: number, digest: string, spam: boolean, tokens: readonly number[]): Promise<JunkTrainResult>;
   prune(accountId: number): Promise<number>;
   setThreshold(accountId: number, threshold: number | null): Promise<void>;
-  markSeeded(accountId: number): Promise<void>;
+  /** Marks the account seeded; false when it already was (another process is seeding it). */
+  markSeeded(accountId: number): Promise<boolean>;
   reputation(accountId: number, keys: readonly string[]): Promise<JunkReputation[]>;
   bumpReputation(accountId: number, keys: readonly string[], field: 'wrote' | 'ham' | 'spam', delta: number, max: number): Promise<void>;
+}
+
+/** A web login session as stored (times in ms since the epoch). */
+export interface WebSessionRecord {
+  accountId: number;
+  accountName: string;
+  /** The address the user logged in with. */
+  address: string;
+  csrfToken: string;
+  /** The account's auth generation at login (see authGeneration). */
+  generation: number;
+  created: number;
+  /** Written at most once per `touchAfterMs`: it may lag behind the last request by that much. */
+  lastUsed: number;
+}
+
+export type NewWebSession = Omit<WebSessionRecord, 'accountName' | 'lastUsed'>;
+
+/** Web session limits, the caller's (src/web/limits.ts), enforced by the store. */
+export interface WebSessionLimits {
+  maxSessions: number;
+  maxPerAccount: number;
+  idleMs: number;
+  maxAgeMs: number;
+  /** last_used is written when it is at least this old: not a write per request. */
+  touchAfterMs: number;
 }
 
 export interface Store {
@@ -364,7 +398,8 @@ export interface Store {
   authGeneration(accountId: number): Promise<number>;
   /**
    * A value that changes after any commit that may affect authentication, in this process or
-   * another one sharing the data (the CLI): polled to end revoked sessions (spec 2.5).
+   * another one sharing the data (the CLI, other workers), and not after other commits: polled to
+   * end revoked sessions (spec 2.5).
    */
   authChangeVersion(): Promise<string>;
 
@@ -461,12 +496,32 @@ export interface Store {
   ): Promise<QueueMessage>;
   listQueue(): Promise<QueueMessage[]>;
   getQueueMessage(id: number): Promise<QueueMessage | null>;
-  /** Pending recipients whose next attempt is due. */
+  /** Pending recipients whose next attempt is due and that no queue runner holds a lease on. */
   dueQueueRecipients(now: Date): Promise<QueueRecipient[]>;
+  /**
+   * Leases recipients to the runner `owner` until `until`: those of `ids` still pending, due at
+   * `now`, and not leased by anyone (or whose lease expired). One transaction, so of several
+   * runners sharing the store exactly one gets each. Returns the ids leased.
+   */
+  leaseQueueRecipients(ids: readonly number[], owner: string, now: Date, until: Date): Promise<number[]>;
+  /** Extends `owner`'s leases on `ids` to `until`; returns the ids it still holds. */
+  renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]>;
+  /** Gives up `owner`'s leases on `ids` (an attempt that ended without a result). */
+  releaseQueueLeases(ids: readonly number[], owner: string): Promise<void>;
+  /** The owners of leases still running at `now`. */
+  queueLeaseOwners(now: Date): Promise<string[]>;
+  /** Ends every lease of `owner` (a runner known to be dead); returns how many. */
+  releaseAllQueueLeases(owner: string): Promise<number>;
+  /**
+   * Records a recipient's new state. With `leaseOwner`: only while that runner holds its lease
+   * (which this ends), and returns false when another runner took it over; without (the CLI),
+   * the lease is left as it is.
+   */
   updateQueueRecipient(
     id: number,
     change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null },
-  ): Promise<void>;
+    leaseOwner?: string,
+  ): Promise<boolean>;
   /** Removes a queue message and, after commit, its file. */
   dropQueueMessage(id: number): Promise<void>;
 
@@ -485,6 +540,19 @@ export interface Store {
   listTlsResultDays(): Promise<string[]>;
   /** Forgets the counts of days before `day` (their reports went out). */
   deleteTlsResultsBefore(day: string): Promise<void>;
+
+  // Web login sessions (spec 9), keyed by the SHA-256 of the cookie token, shared by every process.
+  /** Adds a session; expired ones are purged, and the least recently used ones of the account and
+   * of all make room past the limits, in the same transaction. */
+  createWebSession(tokenHash: Buffer, session: NewWebSession, limits: WebSessionLimits): Promise<void>;
+  /** The session if it is live at `now` (and records its use, at most once per touchAfterMs);
+   * an expired one is removed. */
+  getWebSession(tokenHash: Buffer, now: number, limits: WebSessionLimits): Promise<WebSessionRecord | null>;
+  /** Removes a session; with `generation`, only while it still has that auth generation. */
+  deleteWebSession(tokenHash: Buffer, generation?: number): Promise<void>;
+  /** Ends every session of the account but `keep` (if given), which moves to `generation`. */
+  endOtherWebSessions(accountId: number, keep: Buffer | null, generation: number | null): Promise<void>;
+  countWebSessions(): Promise<number>;
 
   /** A secret stored in the database, created on first use (e.g. fake SCRAM salts, cookie keys). */
   secret(name: string): Promise<Buffer>;

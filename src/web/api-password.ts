@@ -35,8 +35,7 @@ export function passwordRoutes(router: Router, app: WebApp): void {
     if (!check.ok && check.code === 'UNAVAILABLE') throw hashingBusy();
     if (!check.ok || check.identity.accountId !== s.accountId) throw new HttpError(400, 'badpassword', 'the current password is wrong', 'oldPassword');
     await app.ctx.store.setCredentials(s.accountId, await deriveCredentials(newPassword));
-    s.generation = await app.ctx.store.authGeneration(s.accountId);
-    app.sessions.destroyAccount(s.accountId, s);
+    await app.sessions.destroyAccount(s.accountId, s, await app.ctx.store.authGeneration(s.accountId));
     app.ctx.log.info('password changed via web', { account: s.accountName, ip: r.ip });
     return noContent();
   });

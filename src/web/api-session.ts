@@ -17,7 +17,7 @@ export function sessionRoutes(router: Router, app: WebApp): void {
   router.add('POST', '/account/api/login', (r) => login(app, r));
   router.add('POST', '/account/api/logout', async (r) => {
     await requireSession(app, r, { stateChange: true });
-    app.sessions.destroy(sessionToken(r));
+    await app.sessions.destroy(sessionToken(r));
     return noContent({ 'Set-Cookie': serializeCookie(sessionCookieName(r.secure), '', { secure: r.secure, path: '/', maxAge: 0 }) });
   });
   router.add('GET', '/account/api/session', async (r) => {
@@ -50,7 +50,7 @@ async function login(app: WebApp, r: WebRequest) {
     throw new HttpError(401, 'badcredentials', 'wrong email address or password', 'password');
   }
   const id = result.identity;
-  const { token, session } = app.sessions.create({ accountId: id.accountId, accountName: id.accountName, address: id.username, generation: id.generation });
+  const { token, session } = await app.sessions.create({ accountId: id.accountId, accountName: id.accountName, address: id.username, generation: id.generation });
   const cookie = serializeCookie(sessionCookieName(r.secure), token, { secure: r.secure, path: '/', maxAge: Math.floor(SESSION_MAX_AGE_MS / 1000) });
   return json(200, { account: session.accountName, address: session.address, csrfToken: session.csrfToken }, { 'Set-Cookie': cookie });
 }

@@ -21,7 +21,7 @@ export interface WebListenerOptions {
   host: string;
   port: number;
   tls: boolean;
-  /** The sessions to use (a test brings its own clock); by default one set per server context. */
+  /** The sessions to use (a test brings its own clock); by default the store's, on the real clock. */
   sessions?: WebSessions;
 }
 
@@ -30,7 +30,8 @@ export interface WebListener {
   close(): Promise<void>;
 }
 
-// The HTTP and HTTPS listeners of one server share the sessions.
+// The HTTP and HTTPS listeners of one server share one WebSessions (the sessions themselves are in
+// the store, shared with every process).
 const sessionsByContext = new WeakMap<ServerContext, WebSessions>();
 
 
@@ -49,7 +50,7 @@ function httpsOrigin(ctx: ServerContext, host: string, port: number): string {
 export async function startWebListener(ctx: ServerContext, opts: WebListenerOptions): Promise<WebListener> {
   let sessions = opts.sessions ?? sessionsByContext.get(ctx);
   if (!sessions) {
-    sessions = new WebSessions();
+    sessions = new WebSessions(ctx.store);
     sessionsByContext.set(ctx, sessions);
   }
   const serveUi = opts.tls || isLoopbackHost(opts.host);

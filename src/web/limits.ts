@@ -1,5 +1,5 @@
 // Limits of the account web interface. Requests are small JSON documents or one certificate, so
-// bodies are capped well below anything that could hurt; sessions are in memory.
+// bodies are capped well below anything that could hurt; sessions are in the store.
 
 /** Largest request body accepted on any route (a certificate in PEM with a long chain fits). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -14,8 +14,11 @@ export const SESSION_MAX_AGE_MS = 7 * 24 * 3600_000;
 export const STEP_UP_WINDOW_MS = 5 * 60_000;
 /** Sessions kept at most per account; the oldest goes first. */
 export const MAX_SESSIONS_PER_ACCOUNT = 50;
-/** Sessions kept at most in total, bounding memory. */
+/** Sessions kept at most in total (in the store), bounding its table. */
 export const MAX_SESSIONS = 10_000;
+/** A session's last use is written at most this often (not a database write per request); the
+ * idle time counts from the last write. */
+export const SESSION_TOUCH_MS = 60_000;
 /** Login attempts shown on the account page. */
 export const LOGIN_ATTEMPTS_SHOWN = 50;
 /** Received DMARC aggregate reports shown on the account page (the newest; each holds its rows). */

@@ -24,12 +24,12 @@ export function sessionToken(r: WebRequest): string | undefined {
  */
 export async function requireSession(app: WebApp, r: WebRequest, opts: { stateChange: boolean }): Promise<WebSession> {
   if (opts.stateChange) checkSameOrigin(r);
-  const session = app.sessions.get(sessionToken(r));
+  const session = await app.sessions.get(sessionToken(r));
   if (!session) throw new HttpError(401, 'notloggedin', 'not logged in (or the session expired)');
   const account = await app.ctx.store.getAccountById(session.accountId);
   const valid = account !== null && account.loginDisabled === null && (await app.ctx.store.authGeneration(account.id)) === session.generation;
   if (!valid) {
-    app.sessions.remove(session);
+    await app.sessions.remove(session);
     throw new HttpError(401, 'notloggedin', 'session ended: the password was changed or the account disabled');
   }
   if (opts.stateChange) checkCsrfToken(r, session);

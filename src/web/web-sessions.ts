@@ -1,15 +1,19 @@
-// Web login sessions, kept in memory (a restart logs everyone out, which is harmless).
+// Web login sessions, kept in the store: every process serving the web interface sees the same
+// sessions, and a restart does not log anyone out.
 //
-// The cookie carries a random token; the map is keyed by its SHA-256, so a memory dump or a timing
-// side channel on the map lookup gives nothing usable as a cookie. Each session has its own random
-// CSRF token, sent back by the page in X-CSRF-Token on every state change (csrf.ts).
+// The cookie carries a random token; the store keeps only its SHA-256, so a copy of the database
+// or a timing side channel on the lookup gives nothing usable as a cookie. Each session has its
+// own random CSRF token, sent back by the page in X-CSRF-Token on every state change (csrf.ts).
 //
 // A session is valid while: not idle longer than SESSION_IDLE_MS, younger than SESSION_MAX_AGE_MS,
 // and its account's auth generation is unchanged (a password change, login-disabled, or a change
 // made with the CLI ends it; the session that changed the password is carried over explicitly).
+// Its last use is written at most once per SESSION_TOUCH_MS, not on every request, so the idle
+// time counts from a moment up to that much before the last request.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { MAX_SESSIONS, MAX_SESSIONS_PER_ACCOUNT, SESSION_IDLE_MS, SESSION_MAX_AGE_MS } from './limits.js';
+import type { Store, WebSessionLimits } from '../store/types.js';
+import { MAX_SESSIONS, MAX_SESSIONS_PER_ACCOUNT, SESSION_IDLE_MS, SESSION_MAX_AGE_MS, SESSION_TOUCH_MS } from './limits.js';
 
 export interface WebSession {
   accountId: number;
@@ -21,51 +25,51 @@ export interface WebSession {
   generation: number;
   created: number;
   lastUsed: number;
+  /** SHA-256 of the cookie token: the session's key in the store (never sent anywhere). */
+  readonly tokenHash: Buffer;
 }
 
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+export const WEB_SESSION_LIMITS: WebSessionLimits = {
+  maxSessions: MAX_SESSIONS,
+  maxPerAccount: MAX_SESSIONS_PER_ACCOUNT,
+  idleMs: SESSION_IDLE_MS,
+  maxAgeMs: SESSION_MAX_AGE_MS,
+  touchAfterMs: SESSION_TOUCH_MS,
+};
+
+/** The longest cookie token looked up (ours are 43 characters). */
+const MAX_TOKEN_LENGTH = 100;
+
+function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
 }
 
 export class WebSessions {
-  private readonly byHash = new Map<string, WebSession>();
-
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+    private readonly limits: WebSessionLimits = WEB_SESSION_LIMITS,
+  ) {}
 
   /** Creates a session; returns the cookie token (never stored). */
-  create(s: Omit<WebSession, 'csrfToken' | 'created' | 'lastUsed'>): { token: string; session: WebSession } {
-    this.sweep();
-    const own = [...this.byHash.entries()].filter(([, v]) => v.accountId === s.accountId).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [h] of own.slice(0, Math.max(0, own.length - MAX_SESSIONS_PER_ACCOUNT + 1))) this.byHash.delete(h);
-    if (this.byHash.size >= MAX_SESSIONS) {
-      // Map order is insertion order: drop the oldest.
-      const first = this.byHash.keys().next();
-      if (!first.done) this.byHash.delete(first.value);
-    }
+  async create(s: Pick<WebSession, 'accountId' | 'accountName' | 'address' | 'generation'>): Promise<{ token: string; session: WebSession }> {
     const token = randomBytes(32).toString('base64url');
     const t = this.now();
-    const session: WebSession = { ...s, csrfToken: randomBytes(32).toString('base64url'), created: t, lastUsed: t };
-    this.byHash.set(hashToken(token), session);
+    const session: WebSession = { ...s, csrfToken: randomBytes(32).toString('base64url'), created: t, lastUsed: t, tokenHash: hashToken(token) };
+    await this.store.createWebSession(session.tokenHash, { accountId: s.accountId, address: s.address, csrfToken: session.csrfToken, generation: s.generation, created: t }, this.limits);
     return { token, session };
   }
 
   /** The live session for a cookie token (and marks it used), or null. */
-  get(token: string | undefined): WebSession | null {
-    if (!token || token.length > 100) return null;
-    const h = hashToken(token);
-    const s = this.byHash.get(h);
-    if (!s) return null;
-    const t = this.now();
-    if (t - s.lastUsed > SESSION_IDLE_MS || t - s.created > SESSION_MAX_AGE_MS) {
-      this.byHash.delete(h);
-      return null;
-    }
-    s.lastUsed = t;
-    return s;
+  async get(token: string | undefined): Promise<WebSession | null> {
+    if (!token || token.length > MAX_TOKEN_LENGTH) return null;
+    const tokenHash = hashToken(token);
+    const r = await this.store.getWebSession(tokenHash, this.now(), this.limits);
+    return r ? { ...r, tokenHash } : null;
   }
 
-  destroy(token: string | undefined): void {
-    if (token) this.byHash.delete(hashToken(token));
+  async destroy(token: string | undefined): Promise<void> {
+    if (token && token.length <= MAX_TOKEN_LENGTH) await this.store.deleteWebSession(hashToken(token));
   }
 
   /** Milliseconds since the session's login, on this clock. */
@@ -73,24 +77,19 @@ export class WebSessions {
     return this.now() - s.created;
   }
 
-  /** Ends every session of the account except `keep`. */
-  destroyAccount(accountId: number, keep?: WebSession): void {
-    for (const [h, s] of this.byHash) if (s.accountId === accountId && s !== keep) this.byHash.delete(h);
+  /** Ends every session of the account except `keep`, which moves to the account's auth
+   * generation `generation` (it made the change that ended the others). */
+  async destroyAccount(accountId: number, keep?: WebSession, generation?: number): Promise<void> {
+    await this.store.endOtherWebSessions(accountId, keep?.tokenHash ?? null, keep && generation !== undefined ? generation : null);
+    if (keep && generation !== undefined) keep.generation = generation;
   }
 
-  /** Ends one session object (e.g. found invalid). */
-  remove(session: WebSession): void {
-    for (const [h, s] of this.byHash) if (s === session) this.byHash.delete(h);
+  /** Ends one session found invalid under the auth generation it has (not one carried over meanwhile). */
+  async remove(session: WebSession): Promise<void> {
+    await this.store.deleteWebSession(session.tokenHash, session.generation);
   }
 
-  get size(): number {
-    return this.byHash.size;
-  }
-
-  private sweep(): void {
-    const t = this.now();
-    for (const [h, s] of this.byHash) {
-      if (t - s.lastUsed > SESSION_IDLE_MS || t - s.created > SESSION_MAX_AGE_MS) this.byHash.delete(h);
-    }
+  size(): Promise<number> {
+    return this.store.countWebSessions();
   }
 }

@@ -83,7 +83,7 @@ export async function startWebHarness(opts: { limiter?: FailureLimiter } = {}): 
   };
   const closers: (() => Promise<void>)[] = [];
   let clockOffset = 0;
-  const webSessions = new WebSessions(() => Date.now() + clockOffset);
+  const webSessions = new WebSessions(store, () => Date.now() + clockOffset);
   const http = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: false, sessions: webSessions });
   const https = await startWebListener(ctx, { host: '127.0.0.1', port: 0, tls: true, sessions: webSessions });
   const imaps = await startImapListener(ctx, { host: '127.0.0.1', port: 0, implicitTls: true, requestClientCert: true });

@@ -139,13 +139,16 @@ export class MailboxRepo {
     return r;
   }
 
-  /** Records a \Recent claim: from here on only UIDs from `upTo` (at most UIDNEXT) are recent. */
-  claimRecent(mailboxId: number, upTo: number): void {
-    this.db.prepare('UPDATE mailboxes SET first_recent_uid = max(first_recent_uid, min(?, uidnext)) WHERE id = ?').run(upTo, mailboxId);
-  }
-
-  /** Messages of the mailbox from `uid` on (recent ones, for a claim not committed yet). */
-  countFrom(mailboxId: number, uid: number): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM messages WHERE mailbox_id = ? AND uid >= ?').get(mailboxId, uid) as { n: number }).n;
+  /**
+   * Claims the recent UIDs below `upTo` (at most UIDNEXT): returns the range [first, next) this
+   * claim got, empty when another claimed them first. Inside the caller's write transaction, which
+   * makes the read and the raise one step for every process sharing the database.
+   */
+  claimRecent(mailboxId: number, upTo: number): { first: number; next: number } {
+    const r = this.db.prepare('SELECT first_recent_uid AS first, min(?, uidnext) AS next FROM mailboxes WHERE id = ?').get(upTo, mailboxId) as
+      { first: number; next: number } | undefined;
+    if (!r || r.first >= r.next) return { first: r?.next ?? upTo, next: r?.next ?? upTo };
+    this.db.prepare('UPDATE mailboxes SET first_recent_uid = ? WHERE id = ?').run(r.next, mailboxId);
+    return r;
   }
 }

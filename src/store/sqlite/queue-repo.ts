@@ -1,4 +1,7 @@
-// The outbound queue in SQLite: one row per message, one per recipient with its own state.
+// The outbound queue in SQLite: one row per message, one per recipient with its own state and
+// lease. A runner delivering a recipient holds its lease (owner and expiry, renewed while the
+// attempt runs), so that runners of several processes never deliver one recipient at once; a
+// runner that died leaves leases that expire, and the recipient is due for the others again.
 
 import type Database from 'better-sqlite3';
 import type { QueueMessage, QueueRecipient } from '../types.js';
@@ -38,15 +41,45 @@ export class QueueRepo {
   }
 
   due(now: Date): QueueRecipient[] {
-    return (this.db.prepare("SELECT * FROM queue_recipients WHERE state = 'pending' AND next_attempt <= ? ORDER BY next_attempt, id").all(now.getTime()) as RcptRow[]).map(toRcpt);
+    const t = now.getTime();
+    return (this.db.prepare("SELECT * FROM queue_recipients WHERE state = 'pending' AND next_attempt <= ? AND lease_until <= ? ORDER BY next_attempt, id")
+      .all(t, t) as RcptRow[]).map(toRcpt);
   }
 
-  updateRecipient(id: number, c: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }): void {
-    const cur = this.db.prepare('SELECT * FROM queue_recipients WHERE id = ?').get(id) as RcptRow | undefined;
-    if (!cur) return;
+  /** Inside the caller's write transaction: the check and the take are one step for every process. */
+  lease(ids: readonly number[], owner: string, now: number, until: number): number[] {
+    const take = this.db.prepare("UPDATE queue_recipients SET lease_owner = ?, lease_until = ? WHERE id = ? AND state = 'pending' AND next_attempt <= ? AND lease_until <= ?");
+    return ids.filter((id) => take.run(owner, until, id, now, now).changes === 1);
+  }
+
+  renew(ids: readonly number[], owner: string, until: number): number[] {
+    const renew = this.db.prepare("UPDATE queue_recipients SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'pending'");
+    return ids.filter((id) => renew.run(until, id, owner).changes === 1);
+  }
+
+  release(ids: readonly number[], owner: string): void {
+    const release = this.db.prepare('UPDATE queue_recipients SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?');
+    for (const id of ids) release.run(id, owner);
+  }
+
+  owners(now: number): string[] {
+    return (this.db.prepare('SELECT DISTINCT lease_owner AS o FROM queue_recipients WHERE lease_until > ? AND lease_owner IS NOT NULL').all(now) as { o: string }[]).map((r) => r.o);
+  }
+
+  releaseAll(owner: string): number {
+    return this.db.prepare('UPDATE queue_recipients SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?').run(owner).changes;
+  }
+
+  /** False when `owner` is given and does not hold the recipient's lease (or the row is gone). */
+  updateRecipient(id: number, c: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, owner?: string): boolean {
+    const cur = this.db.prepare('SELECT * FROM queue_recipients WHERE id = ?').get(id) as (RcptRow & { lease_owner: string | null }) | undefined;
+    if (!cur || (owner !== undefined && cur.lease_owner !== owner)) return false;
     this.db.prepare('UPDATE queue_recipients SET state = ?, attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?').run(
       c.state ?? cur.state, c.attempts ?? cur.attempts, c.nextAttempt ? c.nextAttempt.getTime() : cur.next_attempt,
       c.lastError !== undefined ? c.lastError : cur.last_error, id);
+    // The attempt's result ends its lease; the CLI (no owner) leaves a running attempt's lease.
+    if (owner !== undefined) this.db.prepare('UPDATE queue_recipients SET lease_owner = NULL, lease_until = 0 WHERE id = ?').run(id);
+    return true;
   }
 
   /** Deletes the message; returns its file id for removal after commit. */

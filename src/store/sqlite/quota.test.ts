@@ -107,6 +107,7 @@ test('the quota migration computes the usage of messages stored before it', asyn
     // the previous release.
     s.db.exec('DROP TABLE mta_sts_policies; DROP TABLE tls_results; DROP TABLE tls_reports; ALTER TABLE queue_messages DROP COLUMN require_tls');
     s.db.exec('ALTER TABLE accounts DROP COLUMN quota_used; ALTER TABLE accounts DROP COLUMN quota_limit; DROP TABLE message_sort_keys; ALTER TABLE mailboxes DROP COLUMN first_recent_uid; ALTER TABLE accounts DROP COLUMN hidden_capabilities');
+    s.db.exec('DROP INDEX queue_recipients_leased; ALTER TABLE queue_recipients DROP COLUMN lease_owner; ALTER TABLE queue_recipients DROP COLUMN lease_until; ALTER TABLE junk_accounts DROP COLUMN version');
     s.db.pragma('user_version = 2');
     await s.close();
     s = await SqliteStore.open({ dir, recover: true });

@@ -257,6 +257,28 @@ const migrations: string[] = [
   `
   ALTER TABLE accounts ADD COLUMN hidden_capabilities TEXT NOT NULL DEFAULT '';
   `,
+  // 9: several processes on one store. Web login sessions (keyed by the SHA-256 of the cookie
+  // token, never the token; last_used is written at most once a minute per session). Leases on
+  // queue recipients (the runner delivering one holds it until lease_until, renewed while it
+  // works; one whose lease expired is free for any runner). A version per junk model, raised by
+  // every training and pruning, so a process holding a model in memory sees another one train.
+  `
+  CREATE TABLE IF NOT EXISTS web_sessions (
+    token_hash BLOB PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    last_used INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS web_sessions_account ON web_sessions(account_id, last_used);
+  CREATE INDEX IF NOT EXISTS web_sessions_last_used ON web_sessions(last_used);
+  ALTER TABLE queue_recipients ADD COLUMN lease_owner TEXT;
+  ALTER TABLE queue_recipients ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX IF NOT EXISTS queue_recipients_leased ON queue_recipients(lease_until) WHERE lease_owner IS NOT NULL;
+  ALTER TABLE junk_accounts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -393,7 +393,9 @@ test('\\Recent: one claim per message, kept across a restart; an upgraded databa
     await s.close();
     // A database from before \Recent was kept (schema version 2): migration 3 makes nothing recent.
     const raw = new (await import('better-sqlite3')).default(join(dir, 'postern.db'));
-    raw.exec('ALTER TABLE mailboxes DROP COLUMN first_recent_uid; ALTER TABLE accounts DROP COLUMN hidden_capabilities');
+    raw.exec(`ALTER TABLE mailboxes DROP COLUMN first_recent_uid; ALTER TABLE accounts DROP COLUMN hidden_capabilities;
+      DROP TABLE web_sessions; DROP INDEX queue_recipients_leased; ALTER TABLE queue_recipients DROP COLUMN lease_owner; ALTER TABLE queue_recipients DROP COLUMN lease_until;
+      ALTER TABLE junk_accounts DROP COLUMN version`);
     raw.pragma('user_version = 5');
     raw.close();
     s = await SqliteStore.open({ dir, recover: true });

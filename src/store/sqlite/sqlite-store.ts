@@ -16,6 +16,7 @@ import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, ReplaceResult, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
+  NewWebSession, WebSessionLimits, WebSessionRecord,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
@@ -30,11 +31,37 @@ import { JunkRepo } from './junk-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 import { TlsPolicyRepo } from './tls-policy-repo.js';
+import { WebSessionRepo } from './web-session-repo.js';
+
+/**
+ * Blocks of file ids reserved by the store instances of this process (several can share a process:
+ * tests, tools), with their database: recovery must not take them for a dead process's blocks
+ * while that database is open (once closed, nothing staged in the block can be committed).
+ */
+const blocksOfThisProcess = new Map<number, Database.Database>();
+
+/**
+ * Whether the process that reserved a block may still write files in it. A pid that now names
+ * another process counts as alive (its files are left for a later recovery: safe, never wrong).
+ */
+function writerMayBeAlive(pid: number, start: number): boolean {
+  if (pid === process.pid) return blocksOfThisProcess.get(start)?.open === true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
   dir: string;
-  /** Run crash recovery of message files (only the process that writes messages: the server). */
+  /**
+   * Run crash recovery of message files at open: finish pending removals, and remove the files of
+   * writers that died before committing them. Safe in any process at any time (the blocks of
+   * writers still alive are left alone); see recover().
+   */
   recover?: boolean;
   changes?: ChangeFeed;
   /** Storage quota of accounts that have none of their own, in bytes; null or absent: none. */
@@ -53,14 +80,11 @@ export class SqliteStore implements Store {
   private readonly quota: QuotaRepo;
   private readonly tlsPolicies: TlsPolicyRepo;
   private readonly dmarc: DmarcRepo;
+  private readonly webSessions: WebSessionRepo;
   readonly junk: JunkStats;
   private readonly myBlocks: number[] = [];
-  /**
-   * \Recent claims not yet committed, by mailbox id (with its UIDVALIDITY: an id can come back
-   * after a delete). Claims are decided here at once, one session at a time, and written with the
-   * next group commit without waiting for it (see claimRecent).
-   */
-  private readonly recentClaims = new Map<number, { uidValidity: number; next: number }>();
+  /** One transaction wrapper for unsynced() (better-sqlite3 builds one per transaction()). */
+  private readonly unsyncedTx: Database.Transaction<(fn: () => unknown) => unknown>;
   /** Write transactions of the hot paths (mail, flags, queue, login records) commit in groups. */
   readonly group: GroupCommit;
   private readonly walPath: string;
@@ -87,15 +111,19 @@ export class SqliteStore implements Store {
     this.tlsPolicies = new TlsPolicyRepo(this.db);
     this.quota = new QuotaRepo(this.db, opts.defaultQuota ?? null);
     this.dmarc = new DmarcRepo(this.db);
+    this.webSessions = new WebSessionRepo(this.db);
+    this.unsyncedTx = this.db.transaction((fn: () => unknown) => fn());
     const junk = new JunkRepo(this.db);
     this.junk = {
       state: async (id) => junk.state(id),
       tokens: async (id) => [...junk.tokens(id)],
+      // One read transaction: a consistent snapshot of the state and its tokens.
+      model: async (id) => this.db.transaction(() => ({ state: junk.state(id), tokens: [...junk.tokens(id)] }))(),
       tokenCount: async (id) => junk.tokenCount(id),
       train: (id, digest, spam, tokens) => this.group.run(() => junk.train(id, digest, spam, tokens)),
       prune: (id) => this.group.run(() => junk.prune(id)),
       setThreshold: async (id, t) => void (await this.group.run(() => junk.setThreshold(id, t))),
-      markSeeded: async (id) => void (await this.group.run(() => junk.markSeeded(id))),
+      markSeeded: (id) => this.group.run(() => junk.markSeeded(id)),
       reputation: async (id, keys) => junk.reputation(id, keys),
       bumpReputation: async (id, keys, field, delta, max) => void (await this.group.run(() => junk.bumpReputation(id, keys, field, delta, max))),
     };
@@ -110,6 +138,7 @@ export class SqliteStore implements Store {
         this.db.prepare("INSERT INTO meta (key, value) VALUES ('next_file_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(start + size);
         this.db.prepare('INSERT INTO blob_blocks (start, end, pid) VALUES (?, ?, ?)').run(start, start + size, process.pid);
         this.myBlocks.push(start);
+        blocksOfThisProcess.set(start, this.db);
         return { start, end: start + size };
       }),
     });
@@ -121,15 +150,37 @@ export class SqliteStore implements Store {
     return store;
   }
 
-  /** Crash recovery: finish pending file removals, remove files of blocks never closed cleanly. */
-  private async recover(): Promise<void> {
+  /**
+   * Crash recovery: finishes pending file removals, and removes the unreferenced files of id blocks
+   * whose writer process is gone (it died between writing a file and committing its row). The
+   * blocks of live writers, other processes sharing the store as well as this one, are left alone:
+   * their files may be committed any moment. Worker processes of one server can each run it, at
+   * start or when another worker died; a block is removed from blob_blocks only after its files.
+   */
+  async recover(): Promise<void> {
     await this.finishRemovals();
-    const blocks = this.db.prepare('SELECT start, end FROM blob_blocks').all() as { start: number; end: number }[];
+    const blocks = this.db.prepare('SELECT start, end, pid FROM blob_blocks').all() as { start: number; end: number; pid: number }[];
     for (const b of blocks) {
+      if (writerMayBeAlive(b.pid, b.start)) continue;
       await this.blobs.removeOrphans(b.start, b.end, (id) => this.messages.isFileReferenced(id));
       this.db.prepare('DELETE FROM blob_blocks WHERE start = ?').run(b.start);
+      blocksOfThisProcess.delete(b.start);
     }
     this.accounts.expireLoginAttempts(Date.now());
+  }
+
+  /**
+   * A write transaction committed at once and not waited for on disk: for state whose loss in a
+   * system crash is harmless (\Recent claims, queue leases: every process dies with the system;
+   * a web session's last use),
+   * and that other processes must see the moment it is decided.
+   */
+  private unsynced<T>(fn: () => T): T {
+    try {
+      return this.unsyncedTx.immediate(fn) as T;
+    } catch (err) {
+      throw asStoreIoError(err);
+    }
   }
 
   /** A transaction made durable before it returns, on the event loop: only for the rare
@@ -176,7 +227,7 @@ export class SqliteStore implements Store {
   async deleteAccount(name: string): Promise<void> {
     const account = this.accounts.requireAccount(name);
     await this.group.run(() => {
-      this.authChange(null);
+      this.authChange(undefined);
       this.queueRemovals((this.db.prepare('SELECT file_id FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)')
         .all(account.id) as { file_id: number }[]).map((r) => r.file_id));
       this.db.prepare('DELETE FROM accounts WHERE id = ?').run(account.id);
@@ -297,10 +348,13 @@ export class SqliteStore implements Store {
     return this.accounts.authGeneration(accountId);
   }
 
-  /** Counts an auth-relevant change in its transaction (a meta row, so that every process and the
-   * CLI see it): pollers of authChangeVersion see the new version only with the committed change.
-   * data_version alone would move with every commit of another worker, and each move re-checks
-   * every session. */
+  /**
+   * Counts an auth-relevant change, in its transaction (the `auth_version` row of meta): pollers of
+   * authChangeVersion, in any process, see the new version only together with the committed
+   * change, and only for such changes. (SQLite's data_version moves with every commit of every
+   * other connection: with several worker processes writing mail, every poll would recheck every
+   * session.)
+   */
   private authChange<T>(result: T): T {
     this.db.prepare("INSERT INTO meta (key, value) VALUES ('auth_version', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1").run();
     return result;
@@ -354,9 +408,7 @@ export class SqliteStore implements Store {
   }
 
   async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
-    const mb = this.mailboxes.get(accountId, name);
-    // A \Recent claim on its way to the database counts already (EXAMINE, STATUS).
-    return mb && this.recentClaims.has(mb.id) ? { ...mb, firstRecentUid: this.firstRecent(mb) } : mb;
+    return this.mailboxes.get(accountId, name);
   }
 
   async inboxId(accountId: number): Promise<number | null> {
@@ -419,39 +471,20 @@ export class SqliteStore implements Store {
   }
 
   async mailboxCounts(mailboxId: number): Promise<MailboxCounts> {
-    const counts = this.mailboxes.counts(mailboxId);
-    const pending = this.recentClaims.get(mailboxId);
-    if (pending && this.mailboxes.getById(mailboxId)?.uidValidity === pending.uidValidity) {
-      counts.recent = this.mailboxes.countFrom(mailboxId, pending.next);
-    }
-    return counts;
-  }
-
-  /** The first UID not claimed as recent: the committed value, or a claim still on its way. */
-  private firstRecent(mb: Mailbox): number {
-    const pending = this.recentClaims.get(mb.id);
-    return pending && pending.uidValidity === mb.uidValidity ? Math.max(pending.next, mb.firstRecentUid) : mb.firstRecentUid;
+    return this.mailboxes.counts(mailboxId);
   }
 
   async claimRecent(accountId: number, mailboxId: number, upTo: number): Promise<{ first: number; next: number }> {
     const mb = this.requireMailbox(accountId, mailboxId);
-    const first = this.firstRecent(mb);
-    const next = Math.min(upTo, mb.uidNext);
     // Nothing to claim (the common SELECT of a mailbox without new mail): no write at all.
-    if (first >= next) return { first: next, next };
-    // Decided now (JavaScript runs one session at a time, so no two get the same UIDs) and written
-    // with the next group commit, not waited for: a SELECT or a new-mail report must not wait for
-    // an fsync of its own for this. A crash before that commit makes these messages recent again,
-    // which RFC 3501 2.3.2 allows ("the first session to be notified" is then the next one).
-    this.recentClaims.set(mailboxId, { uidValidity: mb.uidValidity, next });
-    this.group.run(() => this.mailboxes.claimRecent(mailboxId, next)).then(
-      () => {
-        const p = this.recentClaims.get(mailboxId);
-        if (p && p.next <= next) this.recentClaims.delete(mailboxId);
-      },
-      () => undefined, // kept in memory; the next claim writes it again
-    );
-    return { first, next };
+    const seen = Math.min(upTo, mb.uidNext);
+    if (mb.firstRecentUid >= seen) return { first: seen, next: seen };
+    // Read and raised in one write transaction, so that of all sessions of all processes sharing
+    // the store exactly one gets each UID. Committed without waiting for its fsync: a SELECT must
+    // not wait for a disk flush for this. The next group commit's fsync covers it; a crash before
+    // that makes these messages recent again, which RFC 3501 2.3.2 allows ("the first session to
+    // be notified" is then the next one).
+    return this.unsynced(() => this.mailboxes.claimRecent(mailboxId, upTo));
   }
 
   // Messages.
@@ -712,8 +745,28 @@ export class SqliteStore implements Store {
     return this.queue.due(now);
   }
 
-  async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }): Promise<void> {
-    await this.group.run(() => this.queue.updateRecipient(id, change));
+  async leaseQueueRecipients(ids: readonly number[], owner: string, now: Date, until: Date): Promise<number[]> {
+    return this.unsynced(() => this.queue.lease(ids, owner, now.getTime(), until.getTime()));
+  }
+
+  async renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]> {
+    return this.unsynced(() => this.queue.renew(ids, owner, until.getTime()));
+  }
+
+  async releaseQueueLeases(ids: readonly number[], owner: string): Promise<void> {
+    this.unsynced(() => this.queue.release(ids, owner));
+  }
+
+  async queueLeaseOwners(now: Date): Promise<string[]> {
+    return this.queue.owners(now.getTime());
+  }
+
+  async releaseAllQueueLeases(owner: string): Promise<number> {
+    return this.unsynced(() => this.queue.releaseAll(owner));
+  }
+
+  async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, leaseOwner?: string): Promise<boolean> {
+    return this.group.run(() => this.queue.updateRecipient(id, change, leaseOwner));
   }
 
   async dropQueueMessage(id: number): Promise<void> {
@@ -723,6 +776,41 @@ export class SqliteStore implements Store {
       this.queueRemovals([fileId]);
     });
     await this.finishRemovals();
+  }
+
+  // Web sessions.
+
+  async createWebSession(tokenHash: Buffer, session: NewWebSession, limits: WebSessionLimits): Promise<void> {
+    await this.group.run(() => this.webSessions.create(tokenHash, session, limits));
+  }
+
+  async getWebSession(tokenHash: Buffer, now: number, limits: WebSessionLimits): Promise<WebSessionRecord | null> {
+    const s = this.webSessions.get(tokenHash);
+    if (!s) return null;
+    if (now - s.lastUsed > limits.idleMs || now - s.created > limits.maxAgeMs) {
+      // Not waited for on disk: the session is refused either way, and a lost delete is redone.
+      this.unsynced(() => this.webSessions.delete(tokenHash, s.generation));
+      return null;
+    }
+    if (now - s.lastUsed >= limits.touchAfterMs) {
+      // Nor this: a request must not wait for a disk flush to record that it came; a crash loses
+      // at most a minute of idle time.
+      this.unsynced(() => this.webSessions.touch(tokenHash, now));
+      s.lastUsed = now;
+    }
+    return s;
+  }
+
+  async deleteWebSession(tokenHash: Buffer, generation?: number): Promise<void> {
+    await this.group.run(() => this.webSessions.delete(tokenHash, generation));
+  }
+
+  async endOtherWebSessions(accountId: number, keep: Buffer | null, generation: number | null): Promise<void> {
+    await this.group.run(() => this.webSessions.endOthers(accountId, keep, generation));
+  }
+
+  async countWebSessions(): Promise<number> {
+    return this.webSessions.count();
   }
 
   async secret(name: string): Promise<Buffer> {
@@ -742,6 +830,7 @@ export class SqliteStore implements Store {
     try {
       this.group.flushAll();
       this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
+      for (const s of this.myBlocks) blocksOfThisProcess.delete(s);
     } finally {
       this.db.close();
       this.walSync.close();
