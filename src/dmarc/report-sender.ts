@@ -44,7 +44,7 @@ export async function sendDailyReports(deps: ReportSenderDeps, day: string): Pro
     }
     const report = buildReport(rows, { orgName: deps.hostname, email: `postmaster@${deps.hostname}` })!;
     const staged = await deps.store.stageBlob(reportMessage(report, { hostname: deps.hostname, to: rua, now: new Date() }));
-    const q = await deps.store.enqueue(null, `postmaster@${deps.hostname}`, rua, staged);
+    const q = await deps.store.enqueue(null, `postmaster@${deps.hostname}`, rua, staged, { isReport: true });
     await deps.store.markDmarcReportSent(day, domain, q.id);
     deps.log.info('dmarc aggregate report queued', { domain, day, queued: q.id, rcpts: rua.length });
     ids.push(q.id);

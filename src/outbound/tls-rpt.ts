@@ -141,7 +141,7 @@ export async function sendTlsReports(o: TlsRptSenderOptions): Promise<SentReport
             const to = decodeURIComponent(uri.slice(7));
             const blob = await o.store.stageBlob(tlsReportMessage({ from, to, hostname: o.hostname, policyDomain, reportId, gz, now }));
             // RFC 8460 5.3: through the queue like any mail; the null sender avoids report loops.
-            await o.store.enqueue(null, '', [to], blob, { isDsn: true });
+            await o.store.enqueue(null, '', [to], blob, { isDsn: true, isReport: true });
             o.kick?.();
           } else {
             await postReport(uri, gz, o.https);

@@ -248,6 +248,7 @@ describe('aggregate report (RFC 7489 7.2)', () => {
     const q = (await h.store.getQueueMessage(ids[0]!))!;
     assert.deepEqual(q.recipients.map((r) => r.address), ['dmarc@reports.test']);
     assert.equal(q.sender, `postmaster@${HOSTNAME}`);
+    assert.equal(q.isReport, true, 'its sessions are not counted for TLS-RPT');
     const raw = (await h.store.readBlob(q.fileId)).toString('latin1');
     assert.match(raw, /^Subject: Report Domain: reject\.test Submitter: mail\.example\.test Report-ID: <reject\.test\./m);
     const name = /filename="([^"]+)"/.exec(raw)![1]!;

@@ -105,6 +105,17 @@ describe('TLS-RPT', () => {
     assert.equal(t.from, '');
     assert.match(t.data.toString(), /^Received: by mail\.example\.org \(Postern\) with ESMTPS id \d+\r\n\t\(version=TLSv1\.3 cipher=TLS_\w+ policy=mta-sts-enforce tls-required=no failed=certificate-not-trusted\)\r\n\tfor <tlsrpt@reports\.test>;\r\n/);
     assert.ok(t.data.subarray(t.data.length - mail.length).equals(mail), 'the report below it, unchanged');
+
+    // RFC 8460 5.3: the session that delivered the report (failing reports.test's policy) is not
+    // counted for the next report; an ordinary message's session there is.
+    assert.equal(queued.isReport, true);
+    await policy.flush();
+    const reportsTest = async () => (await q.store.listTlsResults(day)).filter((r) => r.policyDomain === 'reports.test');
+    assert.deepEqual(await reportsTest(), [], 'the report delivery is not counted');
+    await q.enqueue('someone@reports.test');
+    await q.queue.runOnce();
+    await policy.flush();
+    assert.deepEqual((await reportsTest()).map((r) => `${r.policyType} ${r.resultType} ${r.count}`), ['sts certificate-not-trusted 1']);
   });
 
   it('sessions to domains without a policy are reported as no-policy-found, to the domains that ask', async () => {
