@@ -74,7 +74,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
   const tlsPolicy = hooks.queue?.tlsPolicy ? null : startOutboundTlsPolicy(config, store, log, () => ctx.queue?.kick());
   const queue = startQueue(ctx, { ...(tlsPolicy?.resolver && { resolver: tlsPolicy.resolver }), ...hooks.queue, ...(tlsPolicy && { tlsPolicy: tlsPolicy.policy }) });
   ctx.queue = queue;
-  const stopReports = startReportSchedule({ store, hostname: config.hostname, resolver: ctx.resolver, log, kick: () => queue.kick() });
+  const stopReports = startReportSchedule({ store, hostname: config.hostname, resolver: ctx.resolver, dkim: config, log, kick: () => queue.kick() });
   const started: { service: ServiceName; host: string; port: number; listener: string; close(): Promise<void> }[] = [];
   const stop = async () => {
     controller.abort();
