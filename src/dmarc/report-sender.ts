@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '../log/logger.js';
+import { signReport, type DkimKeySource } from '../outbound/report-dkim.js';
 import type { DnsResolver } from '../smtp/server/policy.js';
 import type { Store } from '../store/types.js';
 import { buildReport, reportXml, type AggregateReport } from './aggregate-report.js';
@@ -16,6 +17,8 @@ export interface ReportSenderDeps {
   store: Store;
   hostname: string;
   resolver?: DnsResolver;
+  /** DKIM keys: reports are signed by the From domain (the host name) when it has keys. */
+  dkim?: DkimKeySource;
   log: Logger;
 }
 
@@ -43,8 +46,9 @@ export async function sendDailyReports(deps: ReportSenderDeps, day: string): Pro
       continue;
     }
     const report = buildReport(rows, { orgName: deps.hostname, email: `postmaster@${deps.hostname}` })!;
-    const staged = await deps.store.stageBlob(reportMessage(report, { hostname: deps.hostname, to: rua, now: new Date() }));
-    const q = await deps.store.enqueue(null, `postmaster@${deps.hostname}`, rua, staged);
+    const mail = reportMessage(report, { hostname: deps.hostname, to: rua, now: new Date() });
+    const staged = await deps.store.stageBlob(await signReport(deps.dkim, deps.hostname, mail, deps.log));
+    const q = await deps.store.enqueue(null, `postmaster@${deps.hostname}`, rua, staged, { isReport: true });
     await deps.store.markDmarcReportSent(day, domain, q.id);
     deps.log.info('dmarc aggregate report queued', { domain, day, queued: q.id, rcpts: rua.length });
     ids.push(q.id);

@@ -64,6 +64,8 @@ export interface DeliveryRequest {
   /** RFC 8689 REQUIRETLS: only over TLS verified by MTA-STS, DANE or a verifying transport, to
    * a server that offers REQUIRETLS; else the message bounces. */
   requireTls?: boolean;
+  /** A report Postern sends (TLS-RPT, DMARC): its sessions are not counted for TLS-RPT. */
+  report?: boolean;
 }
 
 export interface DeliveryContext {
@@ -131,7 +133,7 @@ export async function deliverToDomain(req: DeliveryRequest, ctx: DeliveryContext
     if (!(err instanceof DestinationError)) throw err;
     return fill({ kind: 'failed', permanent: err.permanent, status: err.status, message: err.message });
   }
-  const tlsPolicy = await (ctx.tlsPolicy ?? defaultTlsPolicy).forDestination(req.domain, dest);
+  const tlsPolicy = await (ctx.tlsPolicy ?? defaultTlsPolicy).forDestination(req.domain, dest, { uncounted: req.report === true });
   // RFC 8689 4.2.2: the sender's TLS-Required: No makes the recipient's policies advisory;
   // with REQUIRETLS the field is ignored.
   const relaxed = !req.requireTls && tlsRequiredNo(content.data);

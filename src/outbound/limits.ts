@@ -20,6 +20,17 @@ export const MTA_STS_MAX_AGE_S = 31_557_600;
  * active destination never runs without one (RFC 8461 10.2 proactive refresh). */
 export const MTA_STS_REFRESH_AHEAD_MS = 24 * 3600_000;
 
+/** A domain found without an _mta-sts record (a definite answer: no such name, no TXT there, or
+ * no STSv1 record among them) is taken as without a policy for this long before its TXT record
+ * is asked again, so that delivering to it does not cost a DNS query each time (Postfix's
+ * resolver cache and mox's do the same for negative answers). Short, so that a newly published
+ * policy is found soon. */
+export const MTA_STS_NEGATIVE_TTL_MS = 5 * 60_000;
+
+/** Domains remembered as without a policy; past this the oldest is forgotten (memory bounded
+ * whatever the number of destinations). */
+export const MTA_STS_NEGATIVE_MAX = 10_000;
+
 /** How often the background refresh looks at the cache. */
 export const MTA_STS_REFRESH_INTERVAL_MS = 3600_000;
 

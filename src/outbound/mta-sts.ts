@@ -6,7 +6,7 @@ import { request, type RequestOptions } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import type { MtaStsCacheEntry, Store } from '../store/types.js';
-import { MTA_STS_FETCH_TIMEOUT_MS, MTA_STS_MAX_POLICY_BYTES, MTA_STS_REFRESH_AHEAD_MS, MTA_STS_REFRESH_INTERVAL_MS } from './limits.js';
+import { MTA_STS_FETCH_TIMEOUT_MS, MTA_STS_MAX_POLICY_BYTES, MTA_STS_NEGATIVE_MAX, MTA_STS_NEGATIVE_TTL_MS, MTA_STS_REFRESH_AHEAD_MS, MTA_STS_REFRESH_INTERVAL_MS } from './limits.js';
 import { MtaStsParseError, mtaStsIdFromTxt, parseMtaStsPolicy, type MtaStsPolicy } from './mta-sts-policy.js';
 
 /** RFC 8460 4.3.1 policy failure types of a fetch. */
@@ -111,6 +111,8 @@ export class MtaSts {
   #refreshing: Promise<void> | undefined;
   /** Domains being fetched: concurrent deliveries share one fetch. */
   readonly #inflight = new Map<string, Promise<MtaStsLookup>>();
+  /** Domains without a record (and no cached policy), until when that holds; oldest first. */
+  readonly #absent = new Map<string, number>();
 
   constructor(private readonly o: MtaStsOptions) {}
 
@@ -118,13 +120,34 @@ export class MtaSts {
     return this.o.now?.() ?? new Date();
   }
 
-  /** The TXT record's id, null when there is none (or DNS fails: then the cache decides). */
-  async #recordId(domain: string): Promise<string | null> {
+  /** The TXT record's id, null when there is none (or DNS fails: then the cache decides);
+   * `definite`: DNS said there is none (not a failure to ask). */
+  async #record(domain: string): Promise<{ id: string | null; definite: boolean }> {
     try {
-      return mtaStsIdFromTxt(await this.o.resolveTxt(`_mta-sts.${domain}`));
-    } catch {
-      return null;
+      return { id: mtaStsIdFromTxt(await this.o.resolveTxt(`_mta-sts.${domain}`)), definite: true };
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return { id: null, definite: code === 'ENOTFOUND' || code === 'ENODATA' };
     }
+  }
+
+  async #recordId(domain: string): Promise<string | null> {
+    return (await this.#record(domain)).id;
+  }
+
+  /** True while `domain` is remembered as without a record (MTA_STS_NEGATIVE_TTL_MS). */
+  #knownAbsent(domain: string, now: Date): boolean {
+    const until = this.#absent.get(domain);
+    if (until === undefined) return false;
+    if (until > now.getTime()) return true;
+    this.#absent.delete(domain);
+    return false;
+  }
+
+  #rememberAbsent(domain: string, now: Date): void {
+    this.#absent.delete(domain);
+    if (this.#absent.size >= MTA_STS_NEGATIVE_MAX) this.#absent.delete(this.#absent.keys().next().value!);
+    this.#absent.set(domain, now.getTime() + MTA_STS_NEGATIVE_TTL_MS);
   }
 
   /** What applies to mail for `domain` now (RFC 8461 5.1). */
@@ -140,11 +163,18 @@ export class MtaSts {
 
   async #lookup(domain: string): Promise<MtaStsLookup> {
     const now = this.#now();
+    // Only a domain without a cached policy is remembered as absent (below): nothing to check.
+    if (this.#knownAbsent(domain, now)) return { kind: 'none' };
     const cached = await this.o.store.getMtaStsPolicy(domain);
     const valid = cached && cached.expires > now ? cached : null;
-    const id = await this.#recordId(domain);
+    const { id, definite } = await this.#record(domain);
     // No record: a cached policy still holds until it expires (an attacker can hide the record).
-    if (id === null) return valid ? this.#use(valid) : { kind: 'none' };
+    if (id === null) {
+      if (valid) return this.#use(valid);
+      // A DNS failure is not remembered: the next delivery asks again.
+      if (definite) this.#rememberAbsent(domain, now);
+      return { kind: 'none' };
+    }
     if (valid && valid.policyId === id) return this.#use(valid);
     try {
       return this.#use(await this.#fetch(domain, id, now));

@@ -33,7 +33,7 @@ export function startOutboundTlsPolicy(config: Config, store: Store, log: Logger
   // a restart); sending forgets the day's counts, so a run that finds none does nothing.
   let reporting: Promise<void> | undefined;
   const report = () => {
-    reporting ??= policy.flush().then(() => sendTlsReports({ store, resolveTxt, hostname: config.hostname, kick: kickQueue, log }))
+    reporting ??= policy.flush().then(() => sendTlsReports({ store, resolveTxt, hostname: config.hostname, dkim: config, kick: kickQueue, log }))
       .then(() => undefined, (err) => log.error('tls reports failed', { err }))
       .finally(() => (reporting = undefined));
   };

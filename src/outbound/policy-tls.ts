@@ -34,8 +34,11 @@ export function utcDay(d: Date): string {
 export class OutboundTlsPolicy implements TlsPolicy {
   constructor(private readonly o: OutboundTlsPolicyOptions) {}
 
-  async forDestination(domainIn: string, dest: Destination): Promise<DestinationTlsPolicy> {
+  async forDestination(domainIn: string, dest: Destination, o: { uncounted?: boolean } = {}): Promise<DestinationTlsPolicy> {
     const domain = domainIn.toLowerCase();
+    // RFC 8460 5.3: the sessions that deliver reports are left out of later reports (else a
+    // failing domain's report would add to the next one, a loop of reports about reports).
+    const count = o.uncounted ? () => Promise.resolve() : (k: Omit<TlsResultKey, 'day'>) => this.#count(k);
     // Transports (the admin's choice) and address literals have no policy domain.
     if (dest.transport !== null || !dest.hosts.some((h) => h.lookup === 'dns')) return defaultTlsPolicy.forDestination(domain, dest);
     const implicitMx = dest.hosts.length === 1 && dest.hosts[0]!.name === domain;
@@ -46,7 +49,7 @@ export class OutboundTlsPolicy implements TlsPolicy {
     const plain = await defaultTlsPolicy.forDestination(domain, dest);
     if (sts.kind === 'failed') {
       // RFC 8461 5.1: no usable policy and none cached: deliver as without one, and report it.
-      await this.#count({ policyDomain: domain, policyType: 'sts', policyString: [], mxHost: '', receivingIp: '', resultType: sts.failure });
+      await count({ policyDomain: domain, policyType: 'sts', policyString: [], mxHost: '', receivingIp: '', resultType: sts.failure });
     }
     const stsPolicy = sts.kind === 'policy' ? sts.active : null;
     const hostType = new Map<string, 'tlsa' | 'sts'>();
@@ -54,16 +57,16 @@ export class OutboundTlsPolicy implements TlsPolicy {
       const d = dane.get(o.host.name);
       if (hostType.get(o.host.name) === 'tlsa' && d) {
         const policyString = d.kind === 'dane' ? d.records.map(tlsaText) : [];
-        return this.#count({ policyDomain: domain, policyType: 'tlsa', policyString, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+        return count({ policyDomain: domain, policyType: 'tlsa', policyString, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
       }
       if (hostType.get(o.host.name) === 'sts' && stsPolicy) {
-        return this.#count({ policyDomain: domain, policyType: 'sts', policyString: stsPolicy.lines, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+        return count({ policyDomain: domain, policyType: 'sts', policyString: stsPolicy.lines, mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
       }
       // A policy that should exist but could not be had was counted as its failure, above.
       if (sts.kind === 'failed') return Promise.resolve();
       // RFC 8460 4.4: sessions without any policy are reported as no-policy-found (the report
       // goes out only to domains that publish a TLSRPT record, tls-rpt.ts).
-      return this.#count({ policyDomain: domain, policyType: 'no-policy-found', policyString: [], mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
+      return count({ policyDomain: domain, policyType: 'no-policy-found', policyString: [], mxHost: o.host.name, receivingIp: o.address, resultType: o.result });
     };
     return {
       forHost: (host: DestinationHost): HostTlsDecision => {

@@ -55,8 +55,9 @@ export interface DestinationTlsPolicy {
 }
 
 export interface TlsPolicy {
-  /** Looks up what applies to mail for `domain` (MTA-STS fetch, TLSA lookups go here). */
-  forDestination(domain: string, dest: Destination): Promise<DestinationTlsPolicy>;
+  /** Looks up what applies to mail for `domain` (MTA-STS fetch, TLSA lookups go here).
+   * `uncounted`: the sessions are not counted for TLS-RPT (they deliver a report, RFC 8460 5.3). */
+  forDestination(domain: string, dest: Destination, o?: { uncounted?: boolean }): Promise<DestinationTlsPolicy>;
 }
 
 /** Transport settings, else opportunistic STARTTLS with a plain-text fallback (Postfix `may`). */

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { rfc5322Date } from '../queue/dsn.js';
 import type { Store, TlsResultCount } from '../store/types.js';
 import { TLSRPT_MAX_RUA, TLSRPT_POST_TIMEOUT_MS } from './limits.js';
+import { signReport, type DkimKeySource } from './report-dkim.js';
 
 /** RFC 8460 3: "v=TLSRPTv1; rua=mailto:a@example.com,https://r.example/path". Null when not one. */
 export function parseTlsRptRecord(txt: string): string[] | null {
@@ -98,6 +99,8 @@ export interface TlsRptSenderOptions {
   organization?: string;
   /** Envelope sender and From of report mail; default tlsrpt-noreply@<hostname>. */
   from?: string;
+  /** DKIM keys: report mail is signed by its From domain when that has keys (RFC 8460 5.3). */
+  dkim?: DkimKeySource;
   /** HTTPS POST settings (tests: CAs, address lookup). */
   https?: { ca?: string | string[]; lookup?: LookupFunction };
   /** The queue is kicked after reports are queued. */
@@ -139,9 +142,10 @@ export async function sendTlsReports(o: TlsRptSenderOptions): Promise<SentReport
         try {
           if (uri.toLowerCase().startsWith('mailto:')) {
             const to = decodeURIComponent(uri.slice(7));
-            const blob = await o.store.stageBlob(tlsReportMessage({ from, to, hostname: o.hostname, policyDomain, reportId, gz, now }));
+            const mail = tlsReportMessage({ from, to, hostname: o.hostname, policyDomain, reportId, gz, now });
+            const blob = await o.store.stageBlob(await signReport(o.dkim, from.slice(from.lastIndexOf('@') + 1), mail, o.log));
             // RFC 8460 5.3: through the queue like any mail; the null sender avoids report loops.
-            await o.store.enqueue(null, '', [to], blob, { isDsn: true });
+            await o.store.enqueue(null, '', [to], blob, { isDsn: true, isReport: true });
             o.kick?.();
           } else {
             await postReport(uri, gz, o.https);

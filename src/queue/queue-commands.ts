@@ -29,7 +29,7 @@ export function formatQueueList(messages: QueueMessage[]): string {
   const clean = (s: string) => s.replace(/[\t\r\n]+/g, ' ');
   const lines = ['# id\tcreated\tsize\tsender\t[dsn]', '#\trecipient\tstate\tattempts\tnext attempt\tlast error'];
   for (const m of messages) {
-    lines.push([m.id, m.created.toISOString(), m.size, isNullSender(m.sender) ? '<>' : m.sender, ...(m.isDsn ? ['dsn'] : [])].join('\t'));
+    lines.push([m.id, m.created.toISOString(), m.size, isNullSender(m.sender) ? '<>' : m.sender, ...(m.isDsn ? ['dsn'] : []), ...(m.isReport ? ['report'] : [])].join('\t'));
     for (const r of m.recipients) {
       const next = r.state === 'pending' ? r.nextAttempt.toISOString() : '-';
       lines.push(['', r.address, r.state, r.attempts, next, r.lastError === null ? '-' : clean(r.lastError)].join('\t'));

@@ -273,7 +273,7 @@ export class Queue implements QueueHandle {
     if (rcpts.length === 0) return;
     const content = await store.readBlob(msg.fileId);
     const outcomes = await deliverToDomain(
-      { id: String(msg.id), domain: g.domain, sender: isNullSender(msg.sender) ? '' : msg.sender, recipients: rcpts.map((r) => r.address), content, requireTls: msg.requireTls },
+      { id: String(msg.id), domain: g.domain, sender: isNullSender(msg.sender) ? '' : msg.sender, recipients: rcpts.map((r) => r.address), content, requireTls: msg.requireTls, report: msg.isReport },
       {
         resolve: { transports: config.transports, resolver: this.#resolver, hostname: config.hostname, mxPort: this.#o.mxPort, random: this.#o.random },
         allowPrivateAddresses: config.outbound.allowPrivateAddresses,

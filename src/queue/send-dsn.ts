@@ -25,14 +25,18 @@ export async function sendDsn(
   // RFC 3461 / RFC 5321 4.5.5: never a DSN about a DSN, never to the null sender (loops).
   if (recipients.length === 0 || msg.isDsn || isNullSender(msg.sender)) return 'none';
   const original = await store.readBlob(msg.fileId);
-  return sendDsnAbout(store, { sender: msg.sender, arrivalDate: msg.created, original, ref: { msgid: msg.id } }, recipients, o);
+  return sendDsnAbout(store, { sender: msg.sender, arrivalDate: msg.created, original, ref: { msgid: msg.id }, requireTls: msg.requireTls }, recipients, o);
 }
 
 /** A DSN about a message that is not (or no longer) in the queue, e.g. one refused for some
  * recipients at delivery (over quota); `original` needs only the header section. */
 export async function sendDsnAbout(
   store: Store,
-  about: { sender: string; arrivalDate: Date; original: Buffer; ref: Record<string, string | number> },
+  about: {
+    sender: string; arrivalDate: Date; original: Buffer; ref: Record<string, string | number>;
+    /** The message was sent with REQUIRETLS (RFC 8689). */
+    requireTls?: boolean;
+  },
   recipients: DsnRecipient[],
   o: { hostname: string; now: Date; log: Logger },
 ): Promise<DsnResult> {
@@ -64,8 +68,11 @@ export async function sendDsnAbout(
   }
   const blob = await store.stageBlob(dsn);
   try {
-    const q = await store.enqueue(null, '', [about.sender], blob, { isDsn: true });
-    o.log.info('dsn queued', { ...about.ref, dsnid: q.id, to: about.sender });
+    // RFC 8689 5: a bounce carries the original's header section (composeDsn returns headers
+    // only, as RET=HDRS does), so it is protected as the original was: it is relayed with
+    // REQUIRETLS itself, over verified TLS or not at all.
+    const q = await store.enqueue(null, '', [about.sender], blob, { isDsn: true, requireTls: about.requireTls === true });
+    o.log.info('dsn queued', { ...about.ref, dsnid: q.id, to: about.sender, ...(q.requireTls && { requireTls: true }) });
   } catch (err) {
     await blob.discard();
     throw err;

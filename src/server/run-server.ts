@@ -117,7 +117,7 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
     queue = q;
     ctx.queue = q;
     unsubscribeKick = bus.subscribe(TOPIC.queueKick, () => q.kick());
-    stopReports = startReportSchedule({ store, hostname: config.hostname, resolver: ctx.resolver, log, kick: () => q.kick() });
+    stopReports = startReportSchedule({ store, hostname: config.hostname, resolver: ctx.resolver, dkim: config, log, kick: () => q.kick() });
   } else {
     ctx.queue = { kick: () => bus.publish(TOPIC.queueKick, {}) };
   }

@@ -203,6 +203,9 @@ export interface QueueMessage {
   isDsn: boolean;
   /** RFC 8689 REQUIRETLS: relay only over verified TLS. */
   requireTls: boolean;
+  /** A report Postern sends (TLS-RPT, DMARC aggregate): the sessions delivering it are not
+   * counted for TLS-RPT (RFC 8460 5.3). */
+  isReport: boolean;
   recipients: QueueRecipient[];
 }
 
@@ -492,7 +495,7 @@ export interface Store {
     sender: string,
     recipients: string[],
     blob: StagedBlob,
-    opts?: { isDsn?: boolean; requireTls?: boolean },
+    opts?: { isDsn?: boolean; requireTls?: boolean; isReport?: boolean },
   ): Promise<QueueMessage>;
   listQueue(): Promise<QueueMessage[]>;
   getQueueMessage(id: number): Promise<QueueMessage | null>;

@@ -4,7 +4,9 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dkimSign } from 'mailauth';
+import { dkimSign, dkimVerify } from 'mailauth';
+import { join } from 'node:path';
+import { addDomainKeys, entryDnsRecord } from '../../src/smtp/server/dkim-keyring.js';
 import { deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { buildReport, parseReport, reportXml } from '../../src/dmarc/aggregate-report.js';
 import { reportMessage, sendDailyReports } from '../../src/dmarc/report-sender.js';
@@ -242,12 +244,16 @@ describe('aggregate report (RFC 7489 7.2)', () => {
   test('the daily reports go through the queue, gzipped, to verified rua addresses only, once', async (t) => {
     if (!requireDns(t)) return;
     const day = new Date().toISOString().slice(0, 10);
-    const deps = { store: h.store, hostname: HOSTNAME, resolver: resolverAt(dns!.address), log: h.ctx.log };
+    // The reporting host name has DKIM keys: the report is signed with them.
+    const keyDir = join(h.dir, 'report-keys');
+    const keys = addDomainKeys(keyDir, HOSTNAME);
+    const deps = { store: h.store, hostname: HOSTNAME, resolver: resolverAt(dns!.address), dkim: { dir: keyDir, dkim: {} }, log: h.ctx.log };
     const ids = await sendDailyReports(deps, day);
     assert.equal(ids.length, 1, 'reject.test only: unverified.test did not agree to take quarantine.test reports');
     const q = (await h.store.getQueueMessage(ids[0]!))!;
     assert.deepEqual(q.recipients.map((r) => r.address), ['dmarc@reports.test']);
     assert.equal(q.sender, `postmaster@${HOSTNAME}`);
+    assert.equal(q.isReport, true, 'its sessions are not counted for TLS-RPT');
     const raw = (await h.store.readBlob(q.fileId)).toString('latin1');
     assert.match(raw, /^Subject: Report Domain: reject\.test Submitter: mail\.example\.test Report-ID: <reject\.test\./m);
     const name = /filename="([^"]+)"/.exec(raw)![1]!;
@@ -256,6 +262,13 @@ describe('aggregate report (RFC 7489 7.2)', () => {
     const back = parseReport(gunzipSync(Buffer.from(b64, 'base64')).toString('utf8'));
     assert.equal(back.policy.domain, 'reject.test');
     assert.equal(back.records.reduce((n, r) => n + r.count, 0), 4);
+    const records = new Map(keys.map((k) => [`${k.selector}._domainkey.${HOSTNAME}`, entryDnsRecord(keyDir, k)]));
+    const resolver = async (name: string) => {
+      if (!records.has(name)) throw Object.assign(new Error('no data'), { code: 'ENODATA' });
+      return [[records.get(name)!]];
+    };
+    const verified = await dkimVerify(await h.store.readBlob(q.fileId), { resolver: resolver as never });
+    assert.deepEqual(verified.results.map((r) => r.status.result), ['pass', 'pass'], 'DKIM-signed by the reporting domain');
     assert.deepEqual(await sendDailyReports(deps, day), [], 'sent once');
   });
 

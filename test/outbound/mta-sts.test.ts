@@ -165,6 +165,43 @@ describe('MTA-STS policy cache', () => {
     assert.equal((await refresher.lookup('cache.test')).kind, 'none');
   });
 
+  it('a domain without a record is remembered for a while: a second delivery asks DNS no more', async () => {
+    bed.dns.mx.set('absent.test', ['mx1.sts.test']);
+    const clock = { now: Date.now() };
+    const asked: string[] = [];
+    let failing = false;
+    const resolveTxt = (n: string) => {
+      asked.push(n);
+      return failing ? Promise.reject(Object.assign(new Error('servfail'), { code: 'ESERVFAIL' })) : bed.dns.resolveTxt(n);
+    };
+    const q0 = await bed.queue({ forDestination: () => Promise.reject(new Error('unused')) });
+    const mtaSts = new MtaSts({ store: q0.store, resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, now: () => new Date(clock.now), log: silentLogger });
+    const q = await bed.queue(new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], log: silentLogger }), { store: q0.store });
+    const stsQueries = () => asked.filter((n) => n === '_mta-sts.absent.test').length;
+    const t0 = txs('mx1.sts.test');
+    for (let i = 0; i < 2; i++) {
+      await q.enqueue('bob@absent.test');
+      await q.queue.runOnce();
+    }
+    assert.equal(txs('mx1.sts.test'), t0 + 2, 'both delivered');
+    assert.equal(stsQueries(), 1, 'the second delivery used the remembered answer');
+    // After MTA_STS_NEGATIVE_TTL_MS the record is asked for again, and a new policy is found.
+    bed.publishSts('absent.test', 'n1', 'enforce', ['mx1.sts.test']);
+    assert.equal((await mtaSts.lookup('absent.test')).kind, 'none', 'still remembered');
+    clock.now += 5 * 60_000 + 1;
+    // (Found and fetched: the policy host has no certificate for absent.test, so the fetch fails.)
+    const found = await mtaSts.lookup('absent.test');
+    assert.equal(found.kind === 'failed' && found.failure, 'sts-webpki-invalid');
+    assert.equal(stsQueries(), 2);
+    // A DNS failure is not remembered as "no record".
+    failing = true;
+    assert.equal((await mtaSts.lookup('nopolicy.test')).kind, 'none');
+    assert.equal((await mtaSts.lookup('nopolicy.test')).kind, 'none');
+    assert.equal(asked.filter((n) => n === '_mta-sts.nopolicy.test').length, 2);
+    bed.dns.txt.delete('_mta-sts.absent.test');
+    bed.policies.delete('absent.test');
+  });
+
   it('a policy host whose certificate does not verify gives no policy, reported as sts-webpki-invalid', async () => {
     const e = await env();
     const m = new MtaSts({ store: e.store, resolveTxt: bed.dns.resolveTxt, fetch: { port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });

@@ -28,10 +28,14 @@ before(async () => {
 });
 after(() => bed.close());
 
-async function send(domain: string, requireTls: boolean) {
+async function stsQueue() {
   const q0 = await bed.queue({ forDestination: () => Promise.reject(new Error('unused')) });
   const mtaSts = new MtaSts({ store: q0.store, resolveTxt: bed.dns.resolveTxt, fetch: { ca: bed.pki.caPem, port: bed.httpsPort, lookup: bed.lookup }, log: silentLogger });
-  const q = await bed.queue(new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], log: silentLogger }), { store: q0.store });
+  return bed.queue(new OutboundTlsPolicy({ mtaSts, ca: [bed.pki.caPem], log: silentLogger }), { store: q0.store });
+}
+
+async function send(domain: string, requireTls: boolean) {
+  const q = await stsQueue();
   const id = await q.enqueue(`bob@${domain}`, { requireTls });
   await q.queue.runOnce();
   return { left: await q.store.getQueueMessage(id), inbox: await q.inbox() };
@@ -72,6 +76,31 @@ describe('REQUIRETLS outbound', () => {
     assert.equal(r.left, null);
     assert.equal(s.transactions.length, t0);
     assert.equal(dsnStatus(r.inbox[0]!), '5.7.30');
+  });
+
+  it('sends the DSN of a REQUIRETLS message with REQUIRETLS itself, only over verified TLS (RFC 8689 5)', async () => {
+    const req = bed.mx.get('mx-req.rt.test')!.server;
+    const open = bed.mx.get('mx-open.rt.test')!.server;
+    // A remote sender at sts.test: its bounce is queued, and relayed over MTA-STS verified TLS
+    // to a server that offers REQUIRETLS, with the parameter.
+    const q = await stsQueue();
+    const id = await q.enqueue('bob@open.test', { requireTls: true, sender: 'carol@sts.test' });
+    const c0 = open.connections;
+    const t0 = req.transactions.length;
+    await q.queue.runOnce(); // the bounce, then its DSN
+    assert.equal(await q.store.getQueueMessage(id), null, 'bounced');
+    assert.equal(req.transactions.length, t0 + 1);
+    const t = req.transactions.at(-1)!;
+    assert.equal(t.from, '');
+    assert.match(t.mailParams, /\bREQUIRETLS\b/);
+    assert.match(t.data.toString(), /text\/rfc822-headers/, 'the original header section only (RFC 8689 5: as RET=HDRS)');
+
+    // A sender whose domain has no policy that verifies TLS: the bounce is not relayed there.
+    const id2 = await q.enqueue('bob@open.test', { requireTls: true, sender: 'dave@open.test' });
+    await q.queue.runOnce();
+    assert.equal(await q.store.getQueueMessage(id2), null);
+    assert.equal(open.connections, c0, 'neither the message nor its bounce went to the unverified host');
+    assert.equal((await q.store.listQueue()).length, 0, 'the undeliverable bounce is dropped, with no DSN about it');
   });
 });
 

@@ -16,6 +16,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { message, SmtpClient, startHarness } from '../smtp/harness.js';
+import { addDomainKeys, entryDnsRecord } from '../../src/smtp/server/dkim-keyring.js';
+import { dkimVerify } from 'mailauth';
 import { TestBed } from './harness.js';
 
 let bed: TestBed;
@@ -60,9 +62,11 @@ describe('TLS-RPT', () => {
     assert.deepEqual(await q.store.listQueue(), [], 'all three delivered by the second MX');
     await policy.flush();
 
-    // Today's run: reports of finished days only.
+    // Today's run: reports of finished days only. The report's From domain has DKIM keys.
+    const keyDir = join(bed.dir, 'keys');
+    const keys = addDomainKeys(keyDir, 'mail.example.org');
     const sent = await sendTlsReports({
-      store: q.store, resolveTxt: bed.dns.resolveTxt, hostname: 'mail.example.org',
+      store: q.store, resolveTxt: bed.dns.resolveTxt, hostname: 'mail.example.org', dkim: { dir: keyDir, dkim: {} },
       https: { ca: bed.pki.caPem, lookup: bed.lookup }, log: silentLogger,
     });
     assert.deepEqual(sent.map((s) => `${s.rua.replace(/:\d+\//, '/')} ${s.ok}`), ['mailto:tlsrpt@reports.test true', 'https://mta-sts.rpt.test/v1/tlsrpt true']);
@@ -105,6 +109,25 @@ describe('TLS-RPT', () => {
     assert.equal(t.from, '');
     assert.match(t.data.toString(), /^Received: by mail\.example\.org \(Postern\) with ESMTPS id \d+\r\n\t\(version=TLSv1\.3 cipher=TLS_\w+ policy=mta-sts-enforce tls-required=no failed=certificate-not-trusted\)\r\n\tfor <tlsrpt@reports\.test>;\r\n/);
     assert.ok(t.data.subarray(t.data.length - mail.length).equals(mail), 'the report below it, unchanged');
+    // RFC 8460 5.3: DKIM-signed by the sending domain; both signatures verify at the sink.
+    const records = new Map(keys.map((k) => [`${k.selector}._domainkey.mail.example.org`, entryDnsRecord(keyDir, k)]));
+    const resolver = async (name: string, rrtype: string) => {
+      if (rrtype !== 'TXT' || !records.has(name)) throw Object.assign(new Error('no data'), { code: 'ENODATA' });
+      return [[records.get(name)!]];
+    };
+    const verified = await dkimVerify(t.data, { resolver: resolver as never });
+    assert.deepEqual(verified.results.map((r) => `${r.signingDomain} ${r.selector} ${r.status.result}`).sort(), keys.map((k) => `mail.example.org ${k.selector} pass`).sort());
+
+    // RFC 8460 5.3: the session that delivered the report (failing reports.test's policy) is not
+    // counted for the next report; an ordinary message's session there is.
+    assert.equal(queued.isReport, true);
+    await policy.flush();
+    const reportsTest = async () => (await q.store.listTlsResults(day)).filter((r) => r.policyDomain === 'reports.test');
+    assert.deepEqual(await reportsTest(), [], 'the report delivery is not counted');
+    await q.enqueue('someone@reports.test');
+    await q.queue.runOnce();
+    await policy.flush();
+    assert.deepEqual((await reportsTest()).map((r) => `${r.policyType} ${r.resultType} ${r.count}`), ['sts certificate-not-trusted 1']);
   });
 
   it('sessions to domains without a policy are reported as no-policy-found, to the domains that ask', async () => {

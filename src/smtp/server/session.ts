@@ -662,6 +662,7 @@ export class SmtpSession implements SessionView {
         arrivalDate: new Date(),
         original: await message.head(MAX_HEADER_SECTION),
         ref: { id: tx.id },
+        ...(tx.params.requireTls && { requireTls: true }),
       }, failed.map((r) => ({ address: r.address, action: 'failed', status: '5.2.2', message: 'mailbox full (storage quota exceeded)', reply: R.quotaExceeded })),
       { hostname: this.ctx.config.hostname, now: new Date(), log: this.log });
       this.ctx.queue?.kick();

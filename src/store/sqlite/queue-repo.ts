@@ -14,13 +14,18 @@ const toRcpt = (r: RcptRow): QueueRecipient => ({
   nextAttempt: new Date(r.next_attempt), lastError: r.last_error,
 });
 
+// queue_messages.is_dsn holds bits (no migration needed: rows written before hold 0 or 1).
+const KIND_DSN = 1;
+/** A report Postern sends (TLS-RPT, DMARC aggregate). */
+const KIND_REPORT = 2;
+
 export class QueueRepo {
   constructor(private readonly db: Database.Database) {}
 
-  insert(accountId: number | null, sender: string, recipients: string[], fileId: number, size: number, isDsn: boolean, requireTls = false): number {
+  insert(accountId: number | null, sender: string, recipients: string[], fileId: number, size: number, kind: { isDsn: boolean; requireTls?: boolean; isReport?: boolean }): number {
     const now = Date.now();
     const id = Number(this.db.prepare('INSERT INTO queue_messages (account_id, sender, file_id, size, created, is_dsn, require_tls) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(accountId, sender, fileId, size, now, isDsn ? 1 : 0, requireTls ? 1 : 0).lastInsertRowid);
+      .run(accountId, sender, fileId, size, now, (kind.isDsn ? KIND_DSN : 0) | (kind.isReport ? KIND_REPORT : 0), kind.requireTls ? 1 : 0).lastInsertRowid);
     const stmt = this.db.prepare('INSERT INTO queue_recipients (message_id, address, next_attempt) VALUES (?, ?, ?)');
     for (const r of recipients) stmt.run(id, r, now);
     return id;
@@ -28,7 +33,7 @@ export class QueueRepo {
 
   private toMessage(r: MsgRow): QueueMessage {
     const rcpts = this.db.prepare('SELECT * FROM queue_recipients WHERE message_id = ? ORDER BY id').all(r.id) as RcptRow[];
-    return { id: r.id, accountId: r.account_id, sender: r.sender, fileId: r.file_id, size: r.size, created: new Date(r.created), isDsn: r.is_dsn !== 0, requireTls: r.require_tls !== 0, recipients: rcpts.map(toRcpt) };
+    return { id: r.id, accountId: r.account_id, sender: r.sender, fileId: r.file_id, size: r.size, created: new Date(r.created), isDsn: (r.is_dsn & KIND_DSN) !== 0, requireTls: r.require_tls !== 0, isReport: (r.is_dsn & KIND_REPORT) !== 0, recipients: rcpts.map(toRcpt) };
   }
 
   get(id: number): QueueMessage | null {

@@ -684,10 +684,10 @@ export class SqliteStore implements Store {
 
   // Outbound queue.
 
-  async enqueue(accountId: number | null, sender: string, recipients: string[], blob: StagedBlob, opts?: { isDsn?: boolean; requireTls?: boolean }): Promise<QueueMessage> {
+  async enqueue(accountId: number | null, sender: string, recipients: string[], blob: StagedBlob, opts?: { isDsn?: boolean; requireTls?: boolean; isReport?: boolean }): Promise<QueueMessage> {
     const id = await this.group.run(() => {
       this.persistInline([blob]);
-      return this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, opts?.isDsn ?? false, opts?.requireTls ?? false);
+      return this.queue.insert(accountId, sender, recipients, blob.fileId, blob.size, { isDsn: opts?.isDsn ?? false, requireTls: opts?.requireTls ?? false, isReport: opts?.isReport ?? false });
     });
     return this.queue.get(id)!;
   }
