@@ -16,6 +16,9 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   // Generous for clients that open a connection per folder; a /26 is an office or a NAT.
   maxConnectionsPerIp: 50,
   maxConnectionsPerSubnet: 500,
+  metadataMaxValueSize: 64 * 1024,
+  metadataMaxEntries: 100,
+  metadataMaxAccountBytes: 1024 * 1024,
 };
 
 export const DEFAULT_SMTP_LIMITS: SmtpLimits = {

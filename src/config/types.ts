@@ -29,6 +29,10 @@ export interface ImapLimits {
   /** Concurrent connections per client address (IPv6: per /64) and per subnet (IPv4 /26, IPv6 /48). */
   maxConnectionsPerIp: number;
   maxConnectionsPerSubnet: number;
+  /** METADATA (RFC 5464): octets of one value, entries per mailbox or server, octets per account. */
+  metadataMaxValueSize: number;
+  metadataMaxEntries: number;
+  metadataMaxAccountBytes: number;
 }
 
 export interface SmtpLimits {
