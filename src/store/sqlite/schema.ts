@@ -262,14 +262,14 @@ const migrations: string[] = [
   // 10: METADATA annotations (RFC 5464): server entries have no mailbox; a mailbox's entries go
   // with its row (deleted with it, kept by a rename, which keeps the id). Names are lower case.
   `
-  CREATE TABLE metadata (
+  CREATE TABLE IF NOT EXISTS metadata (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     mailbox_id INTEGER REFERENCES mailboxes(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     value BLOB NOT NULL
   );
-  CREATE UNIQUE INDEX metadata_entry ON metadata(account_id, coalesce(mailbox_id, 0), name);
-  CREATE INDEX metadata_mailbox ON metadata(mailbox_id) WHERE mailbox_id IS NOT NULL;
+  CREATE UNIQUE INDEX IF NOT EXISTS metadata_entry ON metadata(account_id, coalesce(mailbox_id, 0), name);
+  CREATE INDEX IF NOT EXISTS metadata_mailbox ON metadata(mailbox_id) WHERE mailbox_id IS NOT NULL;
   `,
 ];
 
