@@ -56,15 +56,18 @@ export function applyMaxSize<T extends { value: Buffer | null }>(entries: T[], m
 export async function handleGetMetadata(conn: ImapConnection, cmd: CommandOf<'GETMETADATA'>): Promise<CommandResult> {
   const accountId = conn.identity!.accountId;
   const mailbox = cmd.mailbox === '' ? null : conn.storeName(cmd.mailbox);
+  // The store returns each requested entry followed by those below it to the DEPTH, by name.
   const found = await conn.ctx.store.metadata.get(accountId, mailbox, cmd.entries, cmd.depth);
-  const byName = new Map(found.map((e) => [e.name, e]));
-  if (mailbox === null && cmd.entries.some((n) => covers(n, cmd.depth, ADMIN_ENTRY))) byName.set(ADMIN_ENTRY, adminEntry(conn));
-  // Each requested entry in order, followed by those below it; one without a value is NIL.
+  const admin = mailbox === null ? adminEntry(conn) : null;
+  // Each requested entry (NIL without a value), then the ones below it; each entry once.
   const out: { name: string; value: Buffer | null }[] = [];
   const sent = new Set<string>();
   for (const n of cmd.entries) {
-    const below = [...byName.values()].filter((e) => e.name !== n && covers(n, cmd.depth, e.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of [byName.get(n) ?? { name: n, value: null }, ...below]) {
+    const group: { name: string; value: Buffer | null }[] = found.filter((e) => e.name === n || e.name.startsWith(n + '/'));
+    if (admin && covers(n, cmd.depth, admin.name)) group.push(admin);
+    group.sort((a, b) => (a.name === n ? -1 : b.name === n ? 1 : a.name < b.name ? -1 : 1));
+    if (group[0]?.name !== n) group.unshift({ name: n, value: null });
+    for (const e of group) {
       if (sent.has(e.name)) continue;
       sent.add(e.name);
       out.push(e);
