@@ -45,7 +45,8 @@ export function dovecotAvailable(): boolean {
 
 
 
-export async function startDovecot(): Promise<Dovecot> {
+/** `extraConf`: settings appended to the configuration (e.g. a test's plugin settings). */
+export async function startDovecot(extraConf = ''): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   chmodSync(dir, 0o755); // the mail user (not us) must reach the homes
   makeCertificates(dir, DOVECOT_CERT_USER);
@@ -115,6 +116,7 @@ service auth {
 service stats {
   chroot =
 }
+${extraConf}
 `;
   const proc = await runDovecot(dir, conf, [imapPort, imapsPort]);
   const log = proc.log;

@@ -85,17 +85,20 @@ describe('METADATA (RFC 5464) and LIST-METADATA (RFC 9590)', () => {
     await c.ok('SETMETADATA INBOX (/private/vendor/postern-test/bin NIL /private/vendor/postern-test/empty NIL)');
   });
 
-  it('DEPTH 0, 1 and infinity (4.2.2), before or after the mailbox name', async () => {
+  it('DEPTH 0, 1 and infinity (4.2.2), before or after the mailbox name; NIL only at DEPTH 0', async () => {
     await c.ok('CREATE Depth');
     await c.ok('SETMETADATA Depth (/private/filters/values/small "SMALLER 5000" /private/filters/values/boss "FROM \\"boss@example.com\\"" /private/filters/values/boss/deep "x" /private/filtersx "y")');
     assert.deepEqual((await meta('GETMETADATA Depth (DEPTH 0) /private/filters/values')).lines, ['* METADATA Depth (/private/filters/values NIL)']);
     assert.deepEqual((await meta('GETMETADATA Depth (DEPTH 1) (/private/filters/values)')).lines, [
-      '* METADATA Depth (/private/filters/values NIL /private/filters/values/boss "FROM \\"boss@example.com\\"" /private/filters/values/small "SMALLER 5000")',
+      '* METADATA Depth (/private/filters/values/boss "FROM \\"boss@example.com\\"" /private/filters/values/small "SMALLER 5000")',
     ]);
     assert.deepEqual((await meta('GETMETADATA (DEPTH infinity) Depth /private/filters')).lines, [
-      '* METADATA Depth (/private/filters NIL /private/filters/values/boss "FROM \\"boss@example.com\\"" /private/filters/values/boss/deep "x" /private/filters/values/small "SMALLER 5000")',
+      '* METADATA Depth (/private/filters/values/boss "FROM \\"boss@example.com\\"" /private/filters/values/boss/deep "x" /private/filters/values/small "SMALLER 5000")',
     ]);
-    assert.deepEqual((await meta('GETMETADATA Depth (DEPTH 1) /private')).lines, ['* METADATA Depth (/private NIL /private/filtersx "y")']);
+    assert.deepEqual((await meta('GETMETADATA Depth (DEPTH 1) /private')).lines, ['* METADATA Depth (/private/filtersx "y")']);
+    // Nothing at or below the names: no response.
+    const none = await c.ok('GETMETADATA Depth (DEPTH infinity) (/private/none /shared)');
+    assert.deepEqual(none.untagged, []);
     await c.bad('GETMETADATA Depth (DEPTH 2) /private');
   });
 
@@ -182,7 +185,7 @@ describe('METADATA (RFC 5464) and LIST-METADATA (RFC 9590)', () => {
   it('/shared/admin is the postmaster address and read-only', async () => {
     assert.deepEqual((await meta('GETMETADATA "" /shared/admin')).lines, ['* METADATA "" (/shared/admin "mailto:postmaster@localhost")']);
     const { lines } = await meta('GETMETADATA "" (DEPTH 1) /shared');
-    assert.deepEqual(lines, ['* METADATA "" (/shared NIL /shared/admin "mailto:postmaster@localhost" /shared/comment "Shared comment")']);
+    assert.deepEqual(lines, ['* METADATA "" (/shared/admin "mailto:postmaster@localhost" /shared/comment "Shared comment")']);
     await c.no('SETMETADATA "" (/shared/admin "mailto:me@example.org")', 'NOPERM');
     await c.no('SETMETADATA "" (/shared/admin NIL)', 'NOPERM');
     // On a mailbox it is an ordinary entry.

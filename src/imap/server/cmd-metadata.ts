@@ -59,14 +59,16 @@ export async function handleGetMetadata(conn: ImapConnection, cmd: CommandOf<'GE
   // The store returns each requested entry followed by those below it to the DEPTH, by name.
   const found = await conn.ctx.store.metadata.get(accountId, mailbox, cmd.entries, cmd.depth);
   const admin = mailbox === null ? adminEntry(conn) : null;
-  // Each requested entry (NIL without a value), then the ones below it; each entry once.
+  // Each requested entry, then the ones below it; each entry once.
   const out: { name: string; value: Buffer | null }[] = [];
   const sent = new Set<string>();
   for (const n of cmd.entries) {
     const group: { name: string; value: Buffer | null }[] = found.filter((e) => e.name === n || e.name.startsWith(n + '/'));
     if (admin && covers(n, cmd.depth, admin.name)) group.push(admin);
     group.sort((a, b) => (a.name === n ? -1 : b.name === n ? 1 : a.name < b.name ? -1 : 1));
-    if (group[0]?.name !== n) group.unshift({ name: n, value: null });
+    // A requested entry without a value is NIL; with DEPTH 1 or infinity only the entries found
+    // are listed (as Dovecot).
+    if (group[0]?.name !== n && cmd.depth === 0) group.unshift({ name: n, value: null });
     for (const e of group) {
       if (sent.has(e.name)) continue;
       sent.add(e.name);
