@@ -211,6 +211,17 @@ describe('METADATA (RFC 5464) and LIST-METADATA (RFC 9590)', () => {
     assert.deepEqual((await meta('GETMETADATA INBOX /private/comment')).lines, ['* METADATA INBOX (/private/comment "inbox note")']);
   });
 
+  it('the annotations of a deleted account are removed with it', async () => {
+    const other = await h.store.createAccount('other', 'other@example.org');
+    const limits = { maxEntries: 10, maxAccountBytes: 4096 };
+    assert.deepEqual(await h.store.metadata.set(other.id, null, [{ name: '/private/a', value: Buffer.from('1') }], limits), { ok: true });
+    assert.deepEqual(await h.store.metadata.set(other.id, 'INBOX', [{ name: '/shared/b', value: Buffer.from('2') }], limits), { ok: true });
+    const count = (): number => (h.store.db.prepare('SELECT count(*) AS n FROM metadata WHERE account_id = ?').get(other.id) as { n: number }).n;
+    assert.equal(count(), 2);
+    await h.store.deleteAccount('other');
+    assert.equal(count(), 0);
+  });
+
   it('LIST RETURN (METADATA ...) (RFC 9590): entries with values after each LIST line, MAXSIZE', async () => {
     await c.ok('CREATE Listed');
     await c.ok('SETMETADATA Listed (/shared/comment "listed comment" /private/color "#ff0000")');
