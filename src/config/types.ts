@@ -134,6 +134,8 @@ export interface Config {
   dns: { resolver: string | null };
   /** Our MTA-STS policy (RFC 8461 3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt. */
   mtaSts: { mode: 'testing' | 'enforce' | 'none'; maxAgeSeconds: number };
+  /** How to reach the administrator, a URI (IMAP METADATA /shared/admin); absent: mailto:postmaster@hostname. */
+  adminContact?: string;
   /** DMARC enforcement on incoming mail; absent: the defaults. */
   dmarc?: DmarcConfig;
   /** The per-account junk filter; absent: off. */

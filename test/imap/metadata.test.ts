@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { parseConfig } from '../../src/config/load.js';
 import { PASSWORD, startHarness, USER, type Client, type Harness, type Reply } from './harness.js';
 
 /** Small limits (the RFC 5464 4.1 minimums for the count) so that the tests reach them. */
@@ -182,14 +183,25 @@ describe('METADATA (RFC 5464) and LIST-METADATA (RFC 9590)', () => {
     anon.destroy();
   });
 
-  it('/shared/admin is the postmaster address and read-only', async () => {
+  it('/shared/admin is the configured contact or the postmaster address, read-only', async () => {
     assert.deepEqual((await meta('GETMETADATA "" /shared/admin')).lines, ['* METADATA "" (/shared/admin "mailto:postmaster@localhost")']);
     const { lines } = await meta('GETMETADATA "" (DEPTH 1) /shared');
     assert.deepEqual(lines, ['* METADATA "" (/shared/admin "mailto:postmaster@localhost" /shared/comment "Shared comment")']);
     await c.no('SETMETADATA "" (/shared/admin "mailto:me@example.org")', 'NOPERM');
     await c.no('SETMETADATA "" (/shared/admin NIL)', 'NOPERM');
+    // A configured contact replaces the postmaster address.
+    h.ctx.config.adminContact = 'tel:+1-555-0100';
+    assert.deepEqual((await meta('GETMETADATA "" /shared/admin')).lines, ['* METADATA "" (/shared/admin "tel:+1-555-0100")']);
+    delete h.ctx.config.adminContact;
     // On a mailbox it is an ordinary entry.
     assert.deepEqual((await meta('GETMETADATA INBOX /shared/admin')).lines, ['* METADATA INBOX (/shared/admin NIL)']);
+  });
+
+  it('config: adminContact must be a URI', () => {
+    const base = { hostname: 'mail.example.test', listeners: { main: { ips: ['127.0.0.1'], portBase: 20000, services: ['imap'] } } };
+    assert.equal(parseConfig({ ...base, adminContact: 'mailto:admin@example.org' }, '/d').adminContact, 'mailto:admin@example.org');
+    assert.equal(parseConfig(base, '/d').adminContact, undefined);
+    for (const bad of ['admin@example.org', 'mailto:', 'mailto:a b', 42]) assert.throws(() => parseConfig({ ...base, adminContact: bad }, '/d'), /^ConfigError: adminContact: /);
   });
 
   it('annotations follow RENAME (INBOX: copied) and go with DELETE (4.1)', async () => {

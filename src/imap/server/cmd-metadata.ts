@@ -1,6 +1,6 @@
 // METADATA and METADATA-SERVER (RFC 5464): GETMETADATA and SETMETADATA on server entries (mailbox
 // "") and mailbox entries, stored per account (store.metadata). The server entry /shared/admin is
-// computed (the postmaster's address) and read-only. Limits: metadataLimitsFrom (proto/limits.ts).
+// computed (config adminContact, else the postmaster's address) and read-only. Limits: metadataLimitsFrom (proto/limits.ts).
 import type { ResponseBuilder } from '../proto/response-writer.js';
 import { metadataLimitsFrom } from '../proto/limits.js';
 import type { CommandOf, ListMetadataReturn, MetadataDepth } from '../proto/types.js';
@@ -13,7 +13,8 @@ import { no } from './errors.js';
 export const ADMIN_ENTRY = '/shared/admin';
 
 function adminEntry(conn: ImapConnection): MetadataEntry {
-  return { name: ADMIN_ENTRY, value: Buffer.from(`mailto:postmaster@${conn.ctx.config.hostname}`) };
+  const uri = conn.ctx.config.adminContact ?? `mailto:postmaster@${conn.ctx.config.hostname}`;
+  return { name: ADMIN_ENTRY, value: Buffer.from(uri) };
 }
 
 /** Whether `entry` is `name` or below it within `depth` (RFC 5464 4.2.2). */
