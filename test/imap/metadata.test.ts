@@ -171,6 +171,10 @@ describe('METADATA (RFC 5464) and LIST-METADATA (RFC 9590)', () => {
     await c.bad('GETMETADATA INBOX (MAXSIZE x) /private/comment');
     await c.bad('GETMETADATA INBOX (COLOR 1) /private/comment');
     await c.bad('GETMETADATA INBOX');
+    await c.bad('GETMETADATA INBOX ()');
+    await c.bad(`GETMETADATA INBOX /private/${'n'.repeat(1020)}`);
+    await c.bad(`GETMETADATA INBOX (${Array.from({ length: 1001 }, (_, i) => `/private/e${i}`).join(' ')})`);
+    await c.bad('GETMETADATA INBOX "/private/a\x7f"');
     await c.ok('NOOP');
   });
 
