@@ -86,6 +86,13 @@ describe('METADATA (RFC 5464) and LIST-METADATA (RFC 9590)', () => {
     await c.ok('SETMETADATA INBOX (/private/vendor/postern-test/bin NIL /private/vendor/postern-test/empty NIL)');
   });
 
+  it('entry names with a space or a quote go back quoted', async () => {
+    await c.ok('SETMETADATA INBOX ("/private/vendor/postern-test/a b" "1" "/private/vendor/postern-test/q\\"x" "2")');
+    const { lines } = await meta('GETMETADATA INBOX (DEPTH 1) /private/vendor/postern-test');
+    assert.deepEqual(lines, ['* METADATA INBOX ("/private/vendor/postern-test/a b" "1" "/private/vendor/postern-test/q\\"x" "2")']);
+    await c.ok('SETMETADATA INBOX ("/private/vendor/postern-test/a b" NIL "/private/vendor/postern-test/q\\"x" NIL)');
+  });
+
   it('DEPTH 0, 1 and infinity (4.2.2), before or after the mailbox name; NIL only at DEPTH 0', async () => {
     await c.ok('CREATE Depth');
     await c.ok('SETMETADATA Depth (/private/filters/values/small "SMALLER 5000" /private/filters/values/boss "FROM \\"boss@example.com\\"" /private/filters/values/boss/deep "x" /private/filtersx "y")');

@@ -36,7 +36,8 @@ export function metadataResponse(conn: ImapConnection, wire: string, entries: { 
   const b = conn.builder().text('* METADATA ').astring(wire).text(' (');
   entries.forEach((e, i) => {
     if (i) b.text(' ');
-    b.text(e.name).text(' ');
+    // Names are printable ASCII but may hold a space or quote (quoted on input): an astring.
+    b.astring(e.name).text(' ');
     writeValue(b, e.value);
   });
   return b.text(')\r\n').toBuffer();
