@@ -110,6 +110,8 @@ const IMAP_SEEDS = [
   'a ENABLE IMAP4rev2 UTF8=ACCEPT QRESYNC CONDSTORE\r\n',
   'a ID ("name" "postern" "version" NIL)\r\n',
   'a GETQUOTAROOT INBOX\r\na GETQUOTA ""\r\n',
+  'a SETMETADATA INBOX (/private/comment {5}\r\nhello /shared/x ~{3}\r\na\0b /private/y NIL)\r\nb GETMETADATA (MAXSIZE 4 DEPTH infinity) INBOX (/private /shared/x)\r\n',
+  'a LIST "" "*" RETURN (METADATA (MAXSIZE 10 /shared/comment))\r\nb GETMETADATA "" /shared/admin\r\n',
   'a NAMESPACE\r\na IDLE\r\nDONE\r\n',
   'a NOOP\r\nb CHECK\r\nc UNSELECT\r\nd CLOSE\r\ne LOGOUT\r\n',
   'a STARTTLS\r\n',

@@ -18,6 +18,9 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   maxConnectionsPerIp: 50,
   maxConnectionsPerSubnet: 500,
   maxSearchMailboxes: DEFAULT_MAX_SEARCH_MAILBOXES,
+  metadataMaxValueSize: 64 * 1024,
+  metadataMaxEntries: 100,
+  metadataMaxAccountBytes: 1024 * 1024,
 };
 
 export const DEFAULT_SMTP_LIMITS: SmtpLimits = {

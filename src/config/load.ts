@@ -332,10 +332,17 @@ function parseJunk(v: unknown): NonNullable<Config['junk']> {
 /** Most worker processes `serve` forks (`workers`, `--workers`). */
 export const MAX_WORKERS = 256;
 
+/** RFC 5464 3.2.1.1: the IMAP /shared/admin value is a URI, e.g. mailto: or tel:. */
+function parseAdminContact(v: unknown): string {
+  const s = str(v, 'adminContact');
+  if (s.length > 1024 || !/^[a-z][a-z0-9+.-]*:[\x21-\x7e]+$/i.test(s)) throw new ConfigError(`adminContact: must be a URI such as mailto:admin@example.org or tel:+15550100, got ${show(s)}`);
+  return s;
+}
+
 /** Validates a parsed YAML document; `dir` resolves relative file names. */
 export function parseConfig(doc: unknown, dir: string): Config {
   const o = obj(doc ?? null, '(top level)');
-  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts', 'dmarc', 'junk', 'workers']);
+  checkKeys(o, '', ['hostname', 'tls', 'listeners', 'limits', 'authFailureDelayMs', 'auth', 'dkim', 'transports', 'quota', 'outbound', 'dns', 'mtaSts', 'dmarc', 'junk', 'workers', 'adminContact']);
   const hostname = str(o.hostname, 'hostname');
   if (!isHostName(hostname)) throw new ConfigError(`hostname: not a valid host name: ${show(hostname)}`);
   let tls: Config['tls'] = null;
@@ -374,6 +381,7 @@ export function parseConfig(doc: unknown, dir: string): Config {
     dmarc: parseDmarc(o.dmarc),
     junk: parseJunk(o.junk),
     ...(o.workers !== undefined && { workers: int(o.workers, 'workers', 1, MAX_WORKERS) }),
+    ...(o.adminContact !== undefined ? { adminContact: parseAdminContact(o.adminContact) } : {}),
   };
   const needsTls = listeners.some((l) => l.ports.imaps !== undefined || l.ports.submissions !== undefined || l.ports.https !== undefined);
   if (needsTls && !tls) throw new ConfigError('tls: imaps, submissions and https listeners need tls.certFile and tls.keyFile');

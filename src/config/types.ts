@@ -31,6 +31,10 @@ export interface ImapLimits {
   maxConnectionsPerSubnet: number;
   /** Mailboxes one multi-mailbox ESEARCH (RFC 7377) may search. */
   maxSearchMailboxes: number;
+  /** METADATA (RFC 5464): octets of one value, entries per mailbox or server, octets per account. */
+  metadataMaxValueSize: number;
+  metadataMaxEntries: number;
+  metadataMaxAccountBytes: number;
 }
 
 export interface SmtpLimits {
@@ -132,6 +136,8 @@ export interface Config {
   dns: { resolver: string | null };
   /** Our MTA-STS policy (RFC 8461 3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt. */
   mtaSts: { mode: 'testing' | 'enforce' | 'none'; maxAgeSeconds: number };
+  /** How to reach the administrator, a URI (IMAP METADATA /shared/admin); absent: mailto:postmaster@hostname. */
+  adminContact?: string;
   /** DMARC enforcement on incoming mail; absent: the defaults. */
   dmarc?: DmarcConfig;
   /** The per-account junk filter; absent: off. */

@@ -349,9 +349,41 @@ export interface WebSessionLimits {
   touchAfterMs: number;
 }
 
+/** One METADATA entry (RFC 5464 3): a lower-case /private or /shared name and its octets. */
+export interface MetadataEntry {
+  name: string;
+  value: Buffer;
+}
+
+/** How far below each requested name GETMETADATA reaches (RFC 5464 4.2.2). */
+export type MetadataDepth = 0 | 1 | 'infinity';
+
+export interface MetadataSetLimits {
+  /** Entries on the server or one mailbox. */
+  maxEntries: number;
+  /** Octets of names and values of all the account's entries. */
+  maxAccountBytes: number;
+}
+
+/** toomany: the change would pass maxEntries or maxAccountBytes; nothing was changed. */
+export type MetadataSetResult = { ok: true } | { ok: false; reason: 'toomany' };
+
+/**
+ * METADATA annotations of an account: server entries (mailbox null) and mailbox entries. Mailbox
+ * entries go with the mailbox: removed when it is deleted, kept when it is renamed. A mailbox name
+ * that does not exist is StoreError notfound.
+ */
+export interface MetadataStore {
+  /** Entries named in `names`, each followed by those below it to `depth` (by name); each entry once. */
+  get(accountId: number, mailbox: string | null, names: readonly string[], depth: MetadataDepth): Promise<MetadataEntry[]>;
+  /** Sets (value) or removes (null) entries, all or none. */
+  set(accountId: number, mailbox: string | null, changes: readonly { name: string; value: Buffer | null }[], limits: MetadataSetLimits): Promise<MetadataSetResult>;
+}
+
 export interface Store {
   readonly changes: ChangeFeed;
   readonly junk: JunkStats;
+  readonly metadata: MetadataStore;
 
   // Domains, accounts, addresses.
   listDomains(): Promise<Domain[]>;

@@ -45,8 +45,8 @@ export function dovecotAvailable(): boolean {
 
 
 
-/** `compress`: loads imap_zlib (COMPRESS=DEFLATE, RFC 4978). */
-export async function startDovecot(opts: { compress?: boolean } = {}): Promise<Dovecot> {
+/** `compress`: loads imap_zlib (COMPRESS=DEFLATE, RFC 4978); `extraConf`: settings appended to the configuration (e.g. a test's plugin settings). */
+export async function startDovecot(opts: { compress?: boolean; extraConf?: string } = {}): Promise<Dovecot> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   chmodSync(dir, 0o755); // the mail user (not us) must reach the homes
   makeCertificates(dir, DOVECOT_CERT_USER);
@@ -117,6 +117,7 @@ service auth {
 service stats {
   chroot =
 }
+${opts.extraConf ?? ''}
 `;
   const proc = await runDovecot(dir, conf, [imapPort, imapsPort]);
   const log = proc.log;

@@ -62,3 +62,32 @@ export const COMPRESS_CHUNK = 16 * 1024;
 export const COMPRESS_INFLATE_CHUNK = 8 * 1024;
 /** The deflate state is freed after this long without output and made anew for the next response. */
 export const COMPRESS_DEFLATE_RELEASE_MS = 2000;
+
+/** Entry names in one GETMETADATA/SETMETADATA/LIST RETURN (METADATA): far above any client's use. */
+export const MAX_METADATA_ENTRIES_PER_COMMAND = 1000;
+/** Octets of one entry name (Dovecot's limit is of the same order). */
+export const MAX_METADATA_ENTRY_NAME = 1024;
+
+/** METADATA storage limits (RFC 5464 4.1 requires at least 1024 octets and 10 entries). */
+export interface MetadataLimits {
+  /** Octets of one value: more is NO [METADATA MAXSIZE n]. */
+  maxValueSize: number;
+  /** Entries on the server or on one mailbox: more is NO [METADATA TOOMANY]. */
+  maxEntries: number;
+  /** Octets of all the account's entries (names and values) together: more is NO [METADATA TOOMANY]. */
+  maxAccountBytes: number;
+}
+
+export const DEFAULT_METADATA_LIMITS: MetadataLimits = {
+  maxValueSize: 64 * 1024,
+  maxEntries: 100,
+  maxAccountBytes: 1024 * 1024,
+};
+
+export function metadataLimitsFrom(l: Partial<ImapLimits> | undefined): MetadataLimits {
+  return {
+    maxValueSize: l?.metadataMaxValueSize ?? DEFAULT_METADATA_LIMITS.maxValueSize,
+    maxEntries: l?.metadataMaxEntries ?? DEFAULT_METADATA_LIMITS.maxEntries,
+    maxAccountBytes: l?.metadataMaxAccountBytes ?? DEFAULT_METADATA_LIMITS.maxAccountBytes,
+  };
+}

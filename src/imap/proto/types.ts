@@ -103,6 +103,17 @@ export interface ListReturn {
   specialUse: boolean;
   /** LIST-STATUS (RFC 5819) */
   status: StatusItem[] | null;
+  /** LIST-METADATA (RFC 9590) */
+  metadata?: ListMetadataReturn | null;
+}
+
+/** GETMETADATA DEPTH (RFC 5464 4.2.2). */
+export type MetadataDepth = 0 | 1 | 'infinity';
+
+/** LIST RETURN (METADATA ...) (RFC 9590 2): the entries to return and their MAXSIZE. */
+export interface ListMetadataReturn {
+  entries: string[];
+  maxSize: number | null;
 }
 
 export interface AppendMessage {
@@ -199,7 +210,11 @@ export type CommandBody =
   | { name: 'EXPUNGE'; uids: SequenceSet | null }
   | { name: 'GETQUOTA'; root: string }
   | { name: 'GETQUOTAROOT'; mailbox: string }
-  | { name: 'SETQUOTA'; root: string; limits: [string, number][] };
+  | { name: 'SETQUOTA'; root: string; limits: [string, number][] }
+  /** RFC 5464 4.2; entry names are validated and lower-cased by the parser. */
+  | { name: 'GETMETADATA'; mailbox: string; entries: string[]; maxSize: number | null; depth: MetadataDepth }
+  /** RFC 5464 4.3; a null value removes the entry. */
+  | { name: 'SETMETADATA'; mailbox: string; entries: { name: string; value: Buffer | null }[] };
 
 export type CommandName = CommandBody['name'];
 

@@ -5,6 +5,8 @@ import type { Command, CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
 import { DELIMITER, patternFromWire } from './mailbox-names.js';
 import { statusValues } from './cmd-status.js';
+import { listMetadata } from './cmd-metadata.js';
+import type { CommandResult } from './dispatch.js';
 
 /** A LIST pattern as a RegExp: "*" matches anything, "%" anything but the delimiter (RFC 9051 6.3.9). */
 export function patternRegExp(pattern: string): RegExp {
@@ -19,7 +21,7 @@ function sortNames(names: string[]): string[] {
   return names.sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0));
 }
 
-export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): Promise<void> {
+export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): Promise<CommandResult | void> {
   const store = conn.ctx.store;
   const account = conn.identity!.accountId;
   if (cmd.patterns.length === 1 && cmd.patterns[0] === '' && !cmd.selection.subscribed) {
@@ -61,6 +63,7 @@ export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): 
   };
   const extended = cmd.extended || conn.rev2;
   const showSubscribed = cmd.selection.subscribed || cmd.returnOpts.subscribed;
+  let longest = 0;
 
   for (const name of sortNames([...all])) {
     if (!matches(name)) {
@@ -92,7 +95,10 @@ export async function handleList(conn: ImapConnection, cmd: CommandOf<'LIST'>): 
       const vals = await statusValues(conn, mb, cmd.returnOpts.status);
       await conn.send(conn.builder().text('* STATUS ').astring(conn.wireName(name)).text(` ${vals}\r\n`).toBuffer());
     }
+    if (cmd.returnOpts.metadata && mb) longest = Math.max(longest, await listMetadata(conn, mb.name, cmd.returnOpts.metadata));
   }
+  // RFC 9590 3 / RFC 5464 4.2.1: the biggest value MAXSIZE left out.
+  if (longest) return { code: `METADATA LONGENTRIES ${longest}` };
 }
 
 export async function handleLsub(conn: ImapConnection, cmd: CommandOf<'LSUB'>): Promise<void> {

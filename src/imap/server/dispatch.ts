@@ -10,6 +10,7 @@ import { handleFetch } from './cmd-fetch.js';
 import { handleIdle } from './cmd-idle.js';
 import { handleList, handleLsub, handleNamespace } from './cmd-list.js';
 import { handleCreate, handleDelete, handleRename, handleSubscribe } from './cmd-mailbox.js';
+import { handleGetMetadata, handleSetMetadata } from './cmd-metadata.js';
 import { handleGetQuota, handleGetQuotaRoot, handleSetQuota } from './cmd-quota.js';
 import { handleReplace } from './cmd-replace.js';
 import { handleEsearch, handleSearch } from './cmd-search.js';
@@ -68,6 +69,8 @@ const TABLE: Record<CommandName, Entry> = {
   GETQUOTA: entry(AUTH, handleGetQuota),
   GETQUOTAROOT: entry(AUTH, handleGetQuotaRoot),
   SETQUOTA: entry(AUTH, handleSetQuota),
+  GETMETADATA: entry(AUTH, handleGetMetadata),
+  SETMETADATA: entry(AUTH, handleSetMetadata),
   CHECK: entry(SELECTED, handleCheck),
   CLOSE: entry(SELECTED, handleClose),
   UNSELECT: entry(SELECTED, handleUnselect),

@@ -279,6 +279,18 @@ const migrations: string[] = [
   CREATE INDEX IF NOT EXISTS queue_recipients_leased ON queue_recipients(lease_until) WHERE lease_owner IS NOT NULL;
   ALTER TABLE junk_accounts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
   `,
+  // 10: METADATA annotations (RFC 5464): server entries have no mailbox; a mailbox's entries go
+  // with its row (deleted with it, kept by a rename, which keeps the id). Names are lower case.
+  `
+  CREATE TABLE IF NOT EXISTS metadata (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    mailbox_id INTEGER REFERENCES mailboxes(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS metadata_entry ON metadata(account_id, coalesce(mailbox_id, 0), name);
+  CREATE INDEX IF NOT EXISTS metadata_mailbox ON metadata(mailbox_id) WHERE mailbox_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

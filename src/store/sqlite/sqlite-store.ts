@@ -14,7 +14,7 @@ import type {
   DmarcEvent,
   JunkStats,
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
-  MessageSummary, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, ReplaceResult, StagedBlob, Store, StoreFlagsResult,
+  MessageSummary, MetadataStore, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, ReplaceResult, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
   NewWebSession, WebSessionLimits, WebSessionRecord,
 } from '../types.js';
@@ -28,6 +28,7 @@ import { QueueRepo } from './queue-repo.js';
 import { QuotaRepo } from './quota-repo.js';
 import { DmarcRepo } from './dmarc-repo.js';
 import { JunkRepo } from './junk-repo.js';
+import { MetadataRepo, metadataStore } from './metadata-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 import { TlsPolicyRepo } from './tls-policy-repo.js';
@@ -82,6 +83,8 @@ export class SqliteStore implements Store {
   private readonly dmarc: DmarcRepo;
   private readonly webSessions: WebSessionRepo;
   readonly junk: JunkStats;
+  readonly metadata: MetadataStore;
+  private readonly metadataRepo: MetadataRepo;
   private readonly myBlocks: number[] = [];
   /** One transaction wrapper for unsynced() (better-sqlite3 builds one per transaction()). */
   private readonly unsyncedTx: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -131,6 +134,8 @@ export class SqliteStore implements Store {
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
     this.group = new GroupCommit(this.db, () => this.walSync.covering());
+    this.metadataRepo = new MetadataRepo(this.db);
+    this.metadata = metadataStore(this.metadataRepo, this.group, (a, n) => this.mailboxes.require(a, n));
     this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
       reserveBlock: (size) => this.tx(() => {
         const r = this.db.prepare("SELECT value FROM meta WHERE key = 'next_file_id'").get() as { value: number } | undefined;
@@ -445,6 +450,7 @@ export class SqliteStore implements Store {
       if (src.name === 'INBOX') {
         // RFC 9051 6.3.6: renaming INBOX moves its messages to a new mailbox; INBOX stays, empty.
         const dest = this.mailboxes.create(accountId, to);
+        this.metadataRepo.copyMailbox(src.id, dest.id);
         const uids = this.messages.list(src.id).map((m) => m.uid);
         const out: Change[] = [{ kind: 'mailbox-create', mailboxId: dest.id, name: dest.name }];
         if (uids.length) {
