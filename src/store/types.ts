@@ -436,6 +436,7 @@ export interface Store {
    * cache: written with the next group commit, and callers need not wait for it.
    */
   setMessageCache(messageId: number, cache: string): Promise<void>;
+  /** Changes flags; a long list in several transactions, as for expunge (each published as it commits). */
   storeFlags(
     accountId: number,
     mailboxId: number,

@@ -34,6 +34,9 @@ import { TlsPolicyRepo } from './tls-policy-repo.js';
 /** Messages per expunge transaction: a few milliseconds of deletes each. */
 const EXPUNGE_CHUNK = 1000;
 
+/** Messages per flag-change transaction (STORE 1:* of a big mailbox). */
+const FLAGS_CHUNK = 2000;
+
 /** Default piece size of blobChunks. */
 const BLOB_CHUNK = 1024 * 1024;
 
@@ -562,6 +565,18 @@ export class SqliteStore implements Store {
   }
 
   async storeFlags(accountId: number, mailboxId: number, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): Promise<StoreFlagsResult> {
+    if (uids.length <= FLAGS_CHUNK) return this.storeFlagsOnce(accountId, mailboxId, uids, op, flags, unchangedSince);
+    // In chunks, each its own commit (and fsync, during which other sessions run).
+    const out: StoreFlagsResult = { updated: [], failedUnchangedSince: [] };
+    for (let i = 0; i < uids.length; i += FLAGS_CHUNK) {
+      const r = await this.storeFlagsOnce(accountId, mailboxId, uids.slice(i, i + FLAGS_CHUNK), op, flags, unchangedSince);
+      for (const u of r.updated) out.updated.push(u);
+      for (const u of r.failedUnchangedSince) out.failedUnchangedSince.push(u);
+    }
+    return out;
+  }
+
+  private async storeFlagsOnce(accountId: number, mailboxId: number, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     const r = await this.group.run(() => this.messages.storeFlags(this.requireMailbox(accountId, mailboxId), uids, op, flags, unchangedSince));
     if (r.updated.length) this.changes.publish(accountId, [{ kind: 'flags', mailboxId, updates: r.updated }]);
     return { updated: r.updated, failedUnchangedSince: r.failed };
