@@ -17,17 +17,21 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
   const flags = cmd.flags.filter((f) => f.toLowerCase() !== '\\recent');
   if (!uids.length) return;
   const r = await conn.ctx.store.storeFlags(conn.identity!.accountId, view.mailbox.id, uids, cmd.op, flags, cmd.unchangedSince ?? undefined);
+  // Many messages (STORE 1:* of a big mailbox): turns for other sessions, lines in large pieces.
+  const yielder = new Yielder();
   const updated = new Set<number>();
+  const used = new Set<string>();
   for (const u of r.updated) {
     view.applyFlags(u.uid, u.flags, u.modseq);
     updated.add(u.uid);
+    for (const f of u.flags) used.add(f);
+    const y = yielder.tick();
+    if (y) await y;
   }
   // RFC 9051 7.3.5: a keyword new to the mailbox is announced before the FETCH that shows it.
-  for (const line of view.announceKeywords(r.updated.flatMap((u) => u.flags))) await conn.untagged(line);
+  for (const line of view.announceKeywords([...used])) await conn.untagged(line);
   const failed = new Set(r.failedUnchangedSince);
-  // Many lines (STORE 1:* of a big mailbox): written in large pieces, with turns for other sessions.
   const out = new OutputBatch((data) => conn.send(data));
-  const yielder = new Yielder();
   const msns = view.msnsOf(uids);
   try {
     for (let i = 0; i < uids.length; i++) {

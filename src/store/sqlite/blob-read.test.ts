@@ -128,3 +128,21 @@ test('messageSummaryPage pages by UID between bounds; a long expunge commits in 
     assert.equal((await s.mailboxCounts(inbox.id)).messages, 0);
   });
 });
+
+test('a flag change of many messages commits in chunks, each published with its own MODSEQ', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const blobs = await Promise.all(Array.from({ length: 4500 }, (_, i) => s.stageBlob(content(40 + (i % 5)))));
+    const r = await s.appendMessages(a.id, inbox.id, blobs.map((blob) => ({ blob, flags: [], internalDate: new Date(), cache: null })));
+    const batches: Change[][] = [];
+    s.changes.subscribe(a.id, (c) => batches.push(c));
+    const f = await s.storeFlags(a.id, inbox.id, r.uids, 'add', ['\\Seen']);
+    assert.deepEqual(f.updated.map((u) => u.uid), r.uids);
+    const flagChanges = batches.flat().filter((c): c is Extract<Change, { kind: 'flags' }> => c.kind === 'flags');
+    assert.ok(flagChanges.length >= 3, `changed in ${flagChanges.length} transactions`);
+    assert.deepEqual(flagChanges.flatMap((c) => c.updates.map((u) => u.uid)), r.uids);
+    assert.equal(new Set(f.updated.map((u) => u.modseq)).size, flagChanges.length);
+    assert.equal((await s.mailboxCounts(inbox.id)).unseen, 0);
+  });
+});
