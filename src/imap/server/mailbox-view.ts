@@ -2,6 +2,7 @@
 // MODSEQs, and changes from other sessions (change feed) queued until they may be reported.
 // RFC 9051 7.5.1: EXPUNGE may not be sent during FETCH, STORE or SEARCH (non-UID), nor when no command
 // is in progress; so expunges wait in `pending` while other changes are applied in order.
+import { MessageTable } from './message-table.js';
 import type { Change } from '../../store/change-feed.js';
 import { StoreError } from '../../store/errors.js';
 import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/types.js';
@@ -83,7 +84,7 @@ export class MailboxView {
   private keywordsLearnt = false;
   /** UIDs in order: index + 1 is the message sequence number. */
   uids: number[] = [];
-  readonly messages: Map<number, ViewMessage>;
+  readonly messages: MessageTable<ViewMessage>;
   /** RFC 5182: the saved search result, as UIDs. */
   saved: number[] = [];
   /**
@@ -107,7 +108,7 @@ export class MailboxView {
   constructor(
     readonly mailbox: Mailbox,
     readonly readOnly: boolean,
-    rows: { uids: number[]; messages: Map<number, ViewMessage> } = { uids: [], messages: new Map() },
+    rows: { uids: number[]; messages: MessageTable<ViewMessage> } = { uids: [], messages: new MessageTable() },
   ) {
     this.highestModseq = mailbox.highestModseq;
     this.uidNext = mailbox.uidNext;
@@ -127,7 +128,7 @@ export class MailboxView {
     // Flag lists are replaced, never changed in place, so messages with the same flags share one.
     const lists = new Map<string, string[]>();
     const uids: number[] = [];
-    const messages = new Map<number, ViewMessage>();
+    const messages = new MessageTable<ViewMessage>();
     // Keywords in use, learnt from each distinct flag list as it is split (not per message).
     const keywords = new Set<string>();
     const add = (r: MessageSummary): void => {
