@@ -10,7 +10,8 @@
 // (small messages kept in the database, their MIME caches built as delivery does), Dovecot's by
 // writing maildir files; both get the same bytes (bench-messages.ts).
 // Environment: BENCH_ISOLATION_MESSAGES (default 1,000,000), BENCH_ISOLATION_SESSIONS (100),
-// BENCH_ISOLATION_ROUNDS (1), BENCH_ISOLATION_GAP_MS (pause between one session's NOOPs, 20).
+// BENCH_ISOLATION_ROUNDS (1), BENCH_ISOLATION_GAP_MS (pause between one session's NOOPs, 20),
+// BENCH_ISOLATION_DOVECOT=0 (Postern only, while developing).
 import { rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -191,6 +192,10 @@ async function main(): Promise<void> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+  if (process.env.BENCH_ISOLATION_DOVECOT === '0') {
+    for (const [workers, p] of results) note(`postern workers=${workers}: NOOP p99 while one client works ${fmt(stats(p.during).p99)} ms (Dovecot skipped)`);
+    return;
   }
   const t = now();
   const dovecot = await startDovecotBench({ users: 1, big: COUNT, connections: SESSIONS + 50 });
