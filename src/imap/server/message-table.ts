@@ -1,11 +1,10 @@
 // The messages of a mailbox view by UID: a Map's interface over many small Maps, one per range of
-// SHARD_UIDS UIDs. One Map of a million entries grows by copying all of them at once (the doubling
+// 2^SHARD_BITS UIDs. One Map of a million entries grows by copying all of them at once (the doubling
 // step past 2^19 entries is tens of milliseconds in one piece, during which no other session of
 // the process runs); small Maps grow in small steps. Values come in UID order as long as each range
 // was filled in ascending order (a SELECT loads in UID order, new messages have higher UIDs).
 
 const SHARD_BITS = 15;
-const SHARD_UIDS = 1 << SHARD_BITS;
 
 export class MessageTable<V> {
   private readonly shards = new Map<number, Map<number, V>>();
@@ -18,15 +17,15 @@ export class MessageTable<V> {
   }
 
   get(uid: number): V | undefined {
-    return this.shards.get(Math.floor(uid / SHARD_UIDS))?.get(uid);
+    return this.shards.get((uid >>> SHARD_BITS))?.get(uid);
   }
 
   has(uid: number): boolean {
-    return this.shards.get(Math.floor(uid / SHARD_UIDS))?.has(uid) ?? false;
+    return this.shards.get((uid >>> SHARD_BITS))?.has(uid) ?? false;
   }
 
   set(uid: number, value: V): this {
-    const k = Math.floor(uid / SHARD_UIDS);
+    const k = (uid >>> SHARD_BITS);
     let shard = this.shards.get(k);
     if (!shard) {
       this.shards.set(k, (shard = new Map()));
@@ -41,7 +40,7 @@ export class MessageTable<V> {
   }
 
   delete(uid: number): boolean {
-    const k = Math.floor(uid / SHARD_UIDS);
+    const k = (uid >>> SHARD_BITS);
     const shard = this.shards.get(k);
     if (!shard?.delete(uid)) return false;
     this.count--;
@@ -54,24 +53,7 @@ export class MessageTable<V> {
 
   /** A plain iterator over the shards' own (not a generator: FETCH 1:* walks a million values). */
   values(): IterableIterator<V> {
-    const { order, shards } = this;
-    let i = 0;
-    let cur: Iterator<V> | null = null;
-    const it: IterableIterator<V> = {
-      next(): IteratorResult<V> {
-        for (;;) {
-          if (cur) {
-            const r = cur.next();
-            if (!r.done) return r;
-            cur = null;
-          }
-          if (i >= order.length) return { done: true, value: undefined };
-          cur = shards.get(order[i++]!)?.values() ?? null;
-        }
-      },
-      [Symbol.iterator]: () => it,
-    };
-    return it;
+    return new ShardValues(this.order, this.shards);
   }
 
   *keys(): IterableIterator<number> {
@@ -79,5 +61,31 @@ export class MessageTable<V> {
       const shard = this.shards.get(k);
       if (shard) yield* shard.keys();
     }
+  }
+}
+
+class ShardValues<V> implements IterableIterator<V> {
+  private i = 0;
+  private cur: Iterator<V> | null = null;
+
+  constructor(
+    private readonly order: readonly number[],
+    private readonly shards: Map<number, Map<number, V>>,
+  ) {}
+
+  next(): IteratorResult<V> {
+    for (;;) {
+      if (this.cur) {
+        const r = this.cur.next();
+        if (!r.done) return r;
+        this.cur = null;
+      }
+      if (this.i >= this.order.length) return { done: true, value: undefined };
+      this.cur = this.shards.get(this.order[this.i++]!)?.values() ?? null;
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<V> {
+    return this;
   }
 }
