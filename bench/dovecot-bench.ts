@@ -152,6 +152,8 @@ service imap-login {
 }
 service imap {
   process_limit = ${conns + 100}
+  # The default 256M is too little for a mailbox of 1,000,000 messages (bench/imap-latency-isolation.ts).
+  vsz_limit = 2G
 }
 ${submission ? `submission_relay_host = 127.0.0.1
 submission_relay_port = ${opts.relayPort}

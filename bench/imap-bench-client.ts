@@ -89,7 +89,21 @@ export class ImapBenchClient {
     return c;
   }
 
+  /** Pieces of a line not complete yet (a 7 MB `* SEARCH` line comes in hundreds of them). */
+  private parts: Buffer[] = [];
+
   private onData(d: Buffer): void {
+    // Without a line end in it (nor the LF of a CRLF split between pieces), a piece completes no
+    // response: kept aside, so that a long line is joined and scanned once, not at every piece.
+    if (d.indexOf(CRLF) < 0 && d[0] !== 0x0a) {
+      this.parts.push(d);
+      return;
+    }
+    if (this.parts.length) {
+      this.parts.push(d);
+      d = Buffer.concat(this.parts);
+      this.parts = [];
+    }
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     let start = 0;
     let scan = 0;

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 
 const build = process.env.BENCH_BUILD_DIR ?? 'dist';
 // Order: short ones first; idle (10,000 connections) last.
-const SCRIPTS = ['outbound-encode', 'store-shared', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-multiappend', 'imap-mixed', 'imap-loadgen', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-idle'];
+const SCRIPTS = ['outbound-encode', 'store-shared', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-multiappend', 'imap-mixed', 'imap-loadgen', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-latency-isolation', 'imap-idle'];
+// Longer than the others: the latency-isolation workload fills a 1,000,000-message mailbox for
+// each server (BENCH_ISOLATION_MESSAGES sets fewer).
+const TIMEOUT_MIN = { 'imap-latency-isolation': 60 };
 const filters = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)];
 const run = filters.length ? SCRIPTS.filter((s) => filters.some((f) => s.includes(f))) : SCRIPTS;
 
@@ -27,7 +30,7 @@ let failed = 0;
 for (const name of run) {
   const t = Date.now();
   console.log(`## ${name}`);
-  const r = spawnSync(process.execPath, [join(build, 'bench', `${name}.js`)], { stdio: 'inherit', timeout: 30 * 60_000 });
+  const r = spawnSync(process.execPath, [join(build, 'bench', `${name}.js`)], { stdio: 'inherit', timeout: (TIMEOUT_MIN[name] ?? 30) * 60_000 });
   if (r.status !== 0) {
     failed++;
     console.log(`# ${name} failed (${r.status ?? r.signal})`);

@@ -3,13 +3,72 @@
 // has to look at the ids of unfinished blocks to find orphans (files written, row never committed).
 // Files are immutable; a COPY is a hard link under a new id.
 
-import { mkdirSync, promises as fsp, constants as fsc } from 'node:fs';
+import { close, closeSync, fstat, mkdirSync, open, openSync, promises as fsp, read, readSync, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError, asStoreIoError } from './errors.js';
 import { SharedFsync, fsyncPath } from './shared-fsync.js';
 import type { StagedBlob } from './types.js';
 
 const FILES_PER_DIR = 4096;
+
+/**
+ * Files up to this size whose size is known are read synchronously: for files in the page cache,
+ * three syscalls on this thread are several times faster than three round trips through libuv's
+ * thread pool (measured: 100,000 files of 1.6 KB in ~1 s against ~3 s with 16-64 reads in flight
+ * on 2 cores). Callers walking many messages yield to the event loop regularly.
+ */
+export const SYNC_READ_MAX = 128 * 1024;
+
+/** Above this, a file is read by fs.promises (in pieces), not with one buffer of the known size. */
+const ONE_READ_MAX = 64 * 1024 * 1024;
+
+/** A missing file is a StoreError the caller can act on; other errors pass as they are. */
+function asReadError(err: unknown): unknown {
+  if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') return new StoreError('contentmissing', 'message content is missing');
+  return err;
+}
+
+/** The file when it has exactly `size` bytes (null when not): open, one read, close. */
+function readExactSync(path: string, size: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    const n = readSync(fd, buf, 0, size + 1, 0);
+    return n === size ? buf.subarray(0, n) : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * `length` bytes from `offset` (fewer at the end of the file): open, one read, close (fs.promises
+ * needs more round trips through the thread pool). With `exact`, null unless the file ends there.
+ */
+function readAt(path: string, offset: number, length: number, exact: boolean): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const readInto = (want: number): void => {
+        const buf = Buffer.allocUnsafe(want);
+        read(fd, buf, 0, want, offset, (rerr, n) => {
+          close(fd, () => undefined);
+          if (rerr) reject(rerr);
+          else if (exact) resolve(n === length ? buf.subarray(0, n) : null);
+          else resolve(buf.subarray(0, n));
+        });
+      };
+      if (exact) return readInto(length + 1);
+      // A range: no bigger buffer than what the file holds from `offset` (a client may ask for 4 GB).
+      fstat(fd, (serr, st) => {
+        if (serr) {
+          close(fd, () => undefined);
+          return reject(serr);
+        }
+        readInto(Math.max(0, Math.min(length, st.size - offset)));
+      });
+    });
+  });
+}
 
 export interface BlockAllocator {
   /** Reserves [start, end) durably (committed) before any file in it is written. */
@@ -120,8 +179,31 @@ export class BlobFiles {
     };
   }
 
-  async read(fileId: number): Promise<Buffer> {
-    return fsp.readFile(this.path(fileId));
+  /** The file's content; `size`, when known, lets it be read in one go. */
+  async read(fileId: number, size?: number): Promise<Buffer> {
+    const path = this.path(fileId);
+    try {
+      if (size !== undefined && size > 0 && size <= ONE_READ_MAX) {
+        const b = size <= SYNC_READ_MAX ? readExactSync(path, size) : await readAt(path, 0, size, true);
+        if (b) return b;
+      }
+      // Size unknown or not the row's (a file is never changed, so this is a caller's mistake).
+      return await fsp.readFile(path);
+    } catch (err) {
+      throw asReadError(err);
+    }
+  }
+
+  async readRange(fileId: number, offset: number, length: number): Promise<Buffer> {
+    try {
+      if (length <= 0) {
+        await fsp.access(this.path(fileId));
+        return Buffer.alloc(0);
+      }
+      return (await readAt(this.path(fileId), offset, length, false))!;
+    } catch (err) {
+      throw asReadError(err);
+    }
   }
 
   /** Removes files whose rows are committed as gone. Missing files are fine (a repeated removal). */

@@ -2,8 +2,9 @@
 // or an I/O failure and propagates as is.
 
 /** overquota: the account's storage quota would be exceeded (a permanent, per-account condition,
- * unlike nospace: the disk is full). */
-export type StoreErrorCode = 'exists' | 'notfound' | 'invalid' | 'nospace' | 'toobig' | 'overquota';
+ * unlike nospace: the disk is full). contentmissing: a message's content is gone (removed after a
+ * committed expunge, or lost: the caller tells which by asking whether the row still exists). */
+export type StoreErrorCode = 'exists' | 'notfound' | 'invalid' | 'nospace' | 'toobig' | 'overquota' | 'contentmissing';
 
 export class StoreError extends Error {
   constructor(

@@ -484,10 +484,12 @@ export interface Store {
   listMessages(mailboxId: number): Promise<MessageMeta[]>;
   getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
   /**
-   * Calls `each` for the mailbox's messages in UID order, without cache, flags unsplit, dates as
-   * numbers (SELECT of big mailboxes: rows are not all held at once). `each` must not call the store.
+   * Calls `each` for up to `limit` of the mailbox's messages with afterUid < UID < beforeUid, in UID
+   * order, without cache, flags unsplit, dates as numbers; returns how many it gave (fewer than
+   * `limit`: the end). One page is bounded work: a SELECT of a big mailbox reads it page by page,
+   * with turns for other sessions in between. `each` must not call the store.
    */
-  forEachMessageSummary(mailboxId: number, each: (m: MessageSummary) => void): Promise<void>;
+  messageSummaryPage(mailboxId: number, afterUid: number, beforeUid: number, limit: number, each: (m: MessageSummary) => void): Promise<number>;
   /**
    * Calls `each` with the UID and the SORT/THREAD keys of up to `limit` of the mailbox's messages
    * with UIDs above `afterUid`, in UID order: the "sort" member of the message's cache as JSON, null
@@ -495,11 +497,24 @@ export interface Store {
    * than `limit`: the end). Pages, so a big mailbox is read in turns. `each` must not call the store.
    */
   forEachMessageSortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): Promise<number>;
-  readBlob(fileId: number): Promise<Buffer>;
-  /** The path of a message file (not of an inline blob: see inlineBlob). */
-  blobPath(fileId: number): string;
-  /** The content of a small message kept in the database, or null when it is a file. */
-  inlineBlob(fileId: number): Buffer | null;
+  /**
+   * The content of a message or queued message. `size` (the row's), when the caller has it, lets
+   * the store read it in one go. Content that is gone: StoreError 'contentmissing'.
+   */
+  readBlob(fileId: number, size?: number): Promise<Buffer>;
+  /**
+   * Bytes [offset, offset + length) of a content, fewer at its end (a partial FETCH of a big
+   * message reads what it sends, not the whole file). Gone: StoreError 'contentmissing'.
+   */
+  readBlobRange(fileId: number, offset: number, length: number): Promise<Buffer>;
+  /** A content in pieces of at most `chunkSize` bytes, for contents too big to hold at once. */
+  blobChunks(fileId: number, chunkSize?: number): AsyncIterable<Buffer>;
+  /**
+   * Stores the parsed-structure cache of a message stored without one (built on first use). A
+   * cache: written with the next group commit, and callers need not wait for it.
+   */
+  setMessageCache(messageId: number, cache: string): Promise<void>;
+  /** Changes flags; a long list in several transactions, as for expunge (each published as it commits). */
   storeFlags(
     accountId: number,
     mailboxId: number,
@@ -508,7 +523,11 @@ export interface Store {
     flags: string[],
     unchangedSince?: number,
   ): Promise<StoreFlagsResult>;
-  /** Expunges the given UIDs (or all \Deleted when uids is null) and returns the UIDs removed. */
+  /**
+   * Expunges the given UIDs (or all \Deleted when uids is null) and returns the UIDs removed. A long
+   * list is expunged in several transactions (each published as it commits, each with its MODSEQ,
+   * the last one returned), so that no commit holds the process for long.
+   */
   expunge(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }>;
   copyMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;
   moveMessages(accountId: number, fromMailboxId: number, uids: number[], toMailboxId: number): Promise<CopyResult>;

@@ -109,7 +109,8 @@ export function createWebApp(ctx: ServerContext, opts: WebAppOptions): (req: Inc
 
 function toErrorResponse(err: unknown, ctx: ServerContext, rid: string): WebResponse {
   if (err instanceof HttpError) return errorResponse(err);
-  if (err instanceof StoreError) {
+  // Missing message content is lost data: logged below, like any bug.
+  if (err instanceof StoreError && err.code !== 'contentmissing') {
     const status = { exists: 409, notfound: 404, invalid: 400, nospace: 503, toobig: 413, overquota: 507 }[err.code];
     return errorResponse(new HttpError(status, err.code, err.message));
   }

@@ -16,7 +16,14 @@ const BATCH = 100;
 
 type FetchCmd = CommandOf<'FETCH'>;
 
+/** BINARY[]<partial> and BINARY.SIZE[] (RFC 3516 4.2: the message as stored): a range read and the
+ * stored size serve them, without the whole content or its structure. */
+function wholeBinary(a: FetchAtt): boolean {
+  return (a.kind === 'binary' && a.part.length === 0 && a.partial !== null) || (a.kind === 'binary.size' && a.part.length === 0);
+}
+
 function needsContent(a: FetchAtt): boolean {
+  if (wholeBinary(a)) return false;
   if (a.kind === 'body' || a.kind === 'binary' || a.kind === 'binary.size') return true;
   return a.kind === 'simple' && (a.name === 'RFC822' || a.name === 'RFC822.HEADER' || a.name === 'RFC822.TEXT');
 }
@@ -436,6 +443,12 @@ async function writeItems(
         label += `<${a.partial.start}>`;
       }
       sep().text(label + ' ').literal(data);
+    } else if ((a.kind === 'binary' || a.kind === 'binary.size') && wholeBinary(a)) {
+      if (a.kind === 'binary.size') sep().text(`BINARY.SIZE[] ${m.size}`);
+      else if (a.partial) {
+        const data = await loader.range(m, a.partial.start, a.partial.count);
+        sep().text(`BINARY[]<${a.partial.start}> `).literal(data, data.includes(0));
+      }
     } else if (a.kind === 'binary' || a.kind === 'binary.size') {
       const c = await loader.cache(m, content);
       const part = a.part.length ? resolvePart(c.part, a.part) : c.part;

@@ -29,7 +29,8 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   const { found, gone } = await runSearch(conn.ctx.store, view, cmd.key); // UIDs in ascending order
   // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
   const result: CommandResult | void = gone ? { code: 'EXPUNGEISSUED', text: 'SEARCH completed; some messages were expunged by another session' } : undefined;
-  const nums = cmd.uid ? found : found.map((u) => view.msn(u));
+  // found ascends, as view.uids do: sequence numbers in one walk, not a search per match.
+  const nums = cmd.uid ? found : view.msnsOf(found);
   const modseqOf = (list: number[]): number => {
     let highest = 0;
     for (const u of list) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
@@ -38,9 +39,7 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
 
   const ret = cmd.returnOpts ?? (conn.rev2 ? [] : null);
   if (ret === null) {
-    let line = `SEARCH${nums.map((n) => ' ' + n).join('')}`;
-    if (withModseq && found.length) line += ` (MODSEQ ${modseqOf(found)})`;
-    await conn.untagged(line);
+    await sendSearchLine(conn, nums, withModseq && found.length ? ` (MODSEQ ${modseqOf(found)})` : '');
     return result;
   }
   // RFC 4731 3.1: RETURN () means ALL.
@@ -185,4 +184,23 @@ async function resolveSources(conn: ImapConnection, sources: MailboxFilter[]): P
 /** INBOX is case-insensitive (RFC 9051 5.1). */
 function canonical(name: string): string {
   return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+}
+
+/** Numbers per piece of a long `* SEARCH` line; the event loop gets a turn between pieces. */
+const SEARCH_PIECE = 20_000;
+
+/**
+ * `* SEARCH n n ...` (RFC 3501 7.2.5): a SEARCH ALL of a million messages is a 7 MB line, built
+ * and written in pieces so that other sessions are served meanwhile.
+ */
+async function sendSearchLine(conn: ImapConnection, nums: number[], tail: string): Promise<void> {
+  if (nums.length <= SEARCH_PIECE) return conn.untagged(`SEARCH${nums.map((n) => ' ' + n).join('')}${tail}`);
+  await conn.send('* SEARCH');
+  for (let i = 0; i < nums.length; i += SEARCH_PIECE) {
+    let piece = '';
+    for (let j = i; j < Math.min(nums.length, i + SEARCH_PIECE); j++) piece += ' ' + nums[j];
+    await conn.send(piece);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await conn.send(`${tail}\r\n`);
 }

@@ -1,5 +1,6 @@
 // SELECT, EXAMINE (RFC 9051 6.3.2-3, RFC 3501 for IMAP4rev1 clients, RFC 7162 CONDSTORE/QRESYNC),
 // CLOSE (6.4.1), UNSELECT (6.4.2), CHECK (RFC 3501 6.4.1).
+import type { Change } from '../../store/change-feed.js';
 import { StoreError } from '../../store/errors.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf } from '../proto/types.js';
@@ -19,6 +20,24 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
     conn.setView(null);
     await conn.untagged('OK [CLOSED] previous mailbox closed');
   }
+  // Changes committed from here on are collected until the view is in place (conn.setView): a big
+  // mailbox is loaded in pages, between which other sessions change it (mailbox-view.ts, load).
+  const early: Change[][] = [];
+  const unsubscribe = store.changes.subscribe(conn.identity!.accountId, (c) => early.push(c));
+  try {
+    const view = await openView(conn, cmd, name, previous);
+    // In the same turn as setView: from here on the connection's own listener queues them.
+    for (const c of early) view.queue(c);
+    conn.setView(view);
+    return { code: view.readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${cmd.name} completed` };
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** SELECT/EXAMINE up to the view being set: loads the view and sends the untagged responses. */
+async function openView(conn: ImapConnection, cmd: CommandOf<'SELECT' | 'EXAMINE'>, name: string, previous: MailboxView | null): Promise<MailboxView> {
+  const store = conn.ctx.store;
   const mb = await store.getMailbox(conn.identity!.accountId, name);
   if (!mb) throw no('NONEXISTENT', 'no such mailbox');
   if (cmd.condstore) conn.condstore = true;
@@ -81,8 +100,7 @@ export async function handleSelect(conn: ImapConnection, cmd: CommandOf<'SELECT'
       if (m.modseq > q.modseq) await conn.untagged(`${fetchHead(conn.uidOnly, view.msn(uid), uid)} (${conn.uidOnly ? '' : `UID ${uid} `}FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))} MODSEQ (${m.modseq}))`);
     }
   }
-  conn.setView(view);
-  return { code: view.readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${cmd.name} completed` };
+  return view;
 }
 
 /** RFC 9051 6.4.1: CLOSE expunges \Deleted messages silently (read-write only) and deselects. */

@@ -1,6 +1,7 @@
 // SORT and UID SORT (RFC 5256 3), DISPLAYFROM/DISPLAYTO (RFC 5957), ESORT and PARTIAL (RFC 5267 3, 4.4),
 // SAVE (RFC 5182), MODSEQ (RFC 7162 3.1.5). The messages are chosen by the shared search evaluation,
 // then ordered by keys computed once per message and stored with its MIME cache (sort-key-source.ts).
+import type { MessageTable } from './message-table.js';
 import type { SortKeys } from '../../mime/sort-keys.js';
 import { quote } from '../proto/response-writer.js';
 import { formatNumberList, formatNumberSet } from '../proto/sequence-set.js';
@@ -90,7 +91,7 @@ export function sortUids(view: MailboxView, uids: readonly number[], keys: Map<n
  * same messages by the same criteria always sort the same way, and a client that sorts a mailbox
  * again (each time it opens it) gets the order without the work. A few criteria lists per view.
  */
-const lastOrders = new WeakMap<Map<number, ViewMessage>, Map<string, { uids: number[]; sorted: number[] }>>();
+const lastOrders = new WeakMap<MessageTable<ViewMessage>, Map<string, { uids: number[]; sorted: number[] }>>();
 const ORDERS_KEPT = 4;
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {

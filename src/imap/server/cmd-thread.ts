@@ -1,5 +1,6 @@
 // THREAD and UID THREAD (RFC 5256 4, 5): ORDEREDSUBJECT and REFERENCES over the messages the search
 // criteria choose, with keys stored per message (sort-key-source.ts).
+import type { MessageTable } from './message-table.js';
 import type { SortKeys } from '../../mime/sort-keys.js';
 import type { CommandOf, ThreadAlgorithm } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
@@ -17,7 +18,7 @@ const NO_KEYS: SortKeys = {};
  * again (each time it opens it) gets it without the work. Like Dovecot's thread index, but held
  * only while the session shows the mailbox.
  */
-const lastForest = new WeakMap<Map<number, ViewMessage>, Map<ThreadAlgorithm, { uids: number[]; threads: ThreadNode[] }>>();
+const lastForest = new WeakMap<MessageTable<ViewMessage>, Map<ThreadAlgorithm, { uids: number[]; threads: ThreadNode[] }>>();
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;

@@ -34,5 +34,9 @@ export function fromStoreError(err: unknown): ImapError | null {
     case 'overquota':
       // RFC 9208 4.3.1.
       return no('OVERQUOTA', err.message);
+    case 'contentmissing':
+      // A message whose row exists without its content is lost data, an invariant the server
+      // broke: logged and answered NO [SERVERBUG] like any bug (RFC 5530 3).
+      return null;
   }
 }

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { STAR, type SequenceSet } from '../proto/types.js';
 import { MailboxView, ViewMessage } from './mailbox-view.js';
+import { MessageTable } from './message-table.js';
 
 function view(uids: number[]): MailboxView {
   const mailbox = { id: 1, accountId: 1, name: 'INBOX', specialUse: null, subscribed: true, uidValidity: 7, uidNext: 100, highestModseq: 1, created: new Date(0), firstRecentUid: 100 };
-  const messages = new Map(uids.map((u) => [u, new ViewMessage(u, [], 1, 0, 0, 10, u, u)]));
+  const messages = new MessageTable<ViewMessage>();
+  for (const u of uids) messages.set(u, new ViewMessage(u, [], 1, 0, 0, 10, u, u));
   return new MailboxView(mailbox, false, { uids: [...uids], messages });
 }
 

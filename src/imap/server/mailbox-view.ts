@@ -2,6 +2,7 @@
 // MODSEQs, and changes from other sessions (change feed) queued until they may be reported.
 // RFC 9051 7.5.1: EXPUNGE may not be sent during FETCH, STORE or SEARCH (non-UID), nor when no command
 // is in progress; so expunges wait in `pending` while other changes are applied in order.
+import { MessageTable } from './message-table.js';
 import type { Change } from '../../store/change-feed.js';
 import { StoreError } from '../../store/errors.js';
 import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/types.js';
@@ -73,14 +74,20 @@ function toView(m: MessageMeta): ViewMessage {
   return new ViewMessage(m.uid, m.flags, m.modseq, m.internalDate.getTime(), m.saveDate.getTime(), m.size, m.fileId, m.id);
 }
 
+/** Rows per store page when a view is loaded: a few milliseconds of work. */
+export const LOAD_PAGE = 2000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
 export class MailboxView {
   /** Keywords announced to the client in FLAGS / PERMANENTFLAGS (RFC 9051 7.3.5). */
   private readonly keywords = new Set<string>();
+  private keywordsLearnt = false;
   /** UIDs in order: index + 1 is the message sequence number. */
   uids: number[] = [];
-  readonly messages: Map<number, ViewMessage>;
+  readonly messages: MessageTable<ViewMessage>;
   /** RFC 5182: the saved search result, as UIDs. */
   saved: number[] = [];
   /**
@@ -104,7 +111,7 @@ export class MailboxView {
   constructor(
     readonly mailbox: Mailbox,
     readonly readOnly: boolean,
-    rows: { uids: number[]; messages: Map<number, ViewMessage> } = { uids: [], messages: new Map() },
+    rows: { uids: number[]; messages: MessageTable<ViewMessage> } = { uids: [], messages: new MessageTable() },
   ) {
     this.highestModseq = mailbox.highestModseq;
     this.uidNext = mailbox.uidNext;
@@ -112,25 +119,42 @@ export class MailboxView {
     this.messages = rows.messages;
   }
 
-  /** A view of the mailbox's messages as the store lists them now (SELECT, EXAMINE). */
+  /**
+   * A view of the mailbox's messages (SELECT, EXAMINE): those below `mailbox.uidNext`, read in pages
+   * of LOAD_PAGE with a turn for other sessions between pages, so a big mailbox does not hold the
+   * process. The pages are read at different moments: the caller must have subscribed to the
+   * account's changes before it read `mailbox`, and queue what came meanwhile on the view (see
+   * cmd-select.ts): a change a page already shows is applied again harmlessly (appends by UID,
+   * flags by MODSEQ, expunges by UID), and one it missed is applied from the queue.
+   */
   static async load(store: Store, mailbox: Mailbox, readOnly: boolean): Promise<MailboxView> {
     // Flag lists are replaced, never changed in place, so messages with the same flags share one.
     const lists = new Map<string, string[]>();
     const uids: number[] = [];
-    const messages = new Map<number, ViewMessage>();
-    let sorted = true;
-    await store.forEachMessageSummary(mailbox.id, (r: MessageSummary) => {
+    const messages = new MessageTable<ViewMessage>();
+    // Keywords in use, learnt from each distinct flag list as it is split (not per message).
+    const keywords = new Set<string>();
+    const add = (r: MessageSummary): void => {
       let flags = lists.get(r.flags);
       if (!flags) {
         flags = r.flags === '' ? [] : r.flags.split(' ');
         if (lists.size < 1024) lists.set(r.flags, flags);
+        for (const f of flags) if (!f.startsWith('\\')) keywords.add(f);
       }
-      if (uids.length && r.uid < uids[uids.length - 1]!) sorted = false;
       uids.push(r.uid);
       messages.set(r.uid, new ViewMessage(r.uid, flags, r.modseq, r.internalDate, r.saveDate, r.size, r.fileId, r.id));
-    });
-    if (!sorted) uids.sort((a, b) => a - b);
-    return new MailboxView(mailbox, readOnly, { uids, messages });
+    };
+    // Appends from UIDNEXT on come through the change queue, so UIDNEXT, EXISTS and the queue agree.
+    for (let after = 0; ; ) {
+      const n = await store.messageSummaryPage(mailbox.id, after, mailbox.uidNext, LOAD_PAGE, add);
+      if (n < LOAD_PAGE) break;
+      after = uids[uids.length - 1]!;
+      await nextTurn();
+    }
+    const view = new MailboxView(mailbox, readOnly, { uids, messages });
+    for (const k of keywords) view.keywords.add(k);
+    view.keywordsLearnt = true;
+    return view;
   }
 
   /**
@@ -145,6 +169,9 @@ export class MailboxView {
     if (mine.id !== mailbox.id || mine.uidValidity !== mailbox.uidValidity || mine.created.getTime() !== mailbox.created.getTime()) return null;
     if (this.deleted || this.pending.length || this.highestModseq !== mailbox.highestModseq || this.uidNext !== mailbox.uidNext) return null;
     const view = new MailboxView(mailbox, readOnly, { uids: this.uids, messages: this.messages });
+    // What this view announced covers every keyword its messages use.
+    for (const k of this.keywords) view.keywords.add(k);
+    view.keywordsLearnt = true;
     this.uids = [];
     this.deleted = true; // this one is not to be used any more
     return view;
@@ -156,8 +183,10 @@ export class MailboxView {
     return [`FLAGS (${flags.join(' ')})`, `OK [PERMANENTFLAGS (${this.readOnly ? '' : [...flags, '\\*'].join(' ')})] flags permitted`];
   }
 
-  /** Records every keyword the messages use (SELECT). */
+  /** Records every keyword the messages use (SELECT); a loaded view learnt them as it loaded. */
   learnKeywords(): void {
+    if (this.keywordsLearnt) return;
+    this.keywordsLearnt = true;
     for (const m of this.messages.values()) for (const f of m.flags) if (!f.startsWith('\\')) this.keywords.add(f);
   }
 
@@ -304,6 +333,8 @@ export class MailboxView {
         for (const u of c.updates) {
           const m = this.messages.get(u.uid);
           if (m && u.modseq > m.modseq) flagUpdates.set(u.uid, { flags: u.flags, modseq: u.modseq });
+          // Already shown (a view loaded in pages read it with the row): the view is that recent.
+          else if (m) this.highestModseq = Math.max(this.highestModseq, u.modseq);
         }
       } else if (c.kind === 'expunge') {
         if (allowExpunge) {
@@ -318,18 +349,21 @@ export class MailboxView {
 
     // Expunges first: a message appended and expunged in one batch must never be announced.
     if (expunged.length) {
-      newUids = newUids.filter((u) => !expunged.includes(u));
-      const gone = [...new Set(expunged)].filter((u) => this.messages.has(u)).sort((a, b) => a - b);
+      const goneSet = new Set(expunged);
+      newUids = newUids.filter((u) => !goneSet.has(u));
+      const gone = [...goneSet].filter((u) => this.messages.has(u)).sort((a, b) => a - b);
       if ((out.qresync || out.uidOnly) && gone.length) {
         // RFC 7162 3.2.10: VANISHED instead of EXPUNGE once QRESYNC is enabled; RFC 9586 3.4 with UIDONLY.
-        for (const u of gone) this.remove(u);
+        this.removeMany(gone);
         await out.untagged(`VANISHED ${formatNumberSet(gone)}`);
-      } else {
-        // Highest first, so that earlier sequence numbers stay valid while we send.
-        for (const u of gone.reverse()) {
-          const n = this.msn(u);
-          this.remove(u);
-          await out.untagged(`${n} EXPUNGE`);
+      } else if (gone.length) {
+        // Highest first, so that earlier sequence numbers stay valid as the client applies them:
+        // each line's number is then its number in the view before any removal.
+        const msns = this.msnsOf(gone);
+        this.removeMany(gone);
+        for (let i = gone.length - 1; i >= 0; i--) {
+          await out.untagged(`${msns[i]} EXPUNGE`);
+          if ((gone.length - i) % LOAD_PAGE === 0) await nextTurn();
         }
       }
     }
@@ -387,6 +421,27 @@ export class MailboxView {
       // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT with EXISTS.
       if (!out.rev2) await out.untagged(`${this.recentCount} RECENT`);
     }
+  }
+
+  /** The sequence numbers of `sorted` (ascending UIDs the view holds), in one walk. */
+  msnsOf(sorted: readonly number[]): number[] {
+    const out: number[] = [];
+    let k = 0;
+    for (const u of sorted) {
+      while (k < this.uids.length && this.uids[k]! < u) k++;
+      out.push(k + 1);
+    }
+    return out;
+  }
+
+  /** Removes many UIDs at once: one pass over `uids`, not a splice per message. */
+  private removeMany(sorted: number[]): void {
+    if (sorted.length < 64) {
+      for (const u of sorted) this.remove(u);
+      return;
+    }
+    for (const u of sorted) this.messages.delete(u);
+    this.uids = this.uids.filter((u) => this.messages.has(u));
   }
 
   private remove(uid: number): void {

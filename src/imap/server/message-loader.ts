@@ -1,7 +1,7 @@
-// Loads what FETCH and SEARCH need for a message: the content file and the parsed cache. A message
-// stored without cache (too big to parse while streaming the APPEND) is parsed on first use and the
-// result written back when the store supports it.
-import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
+// Loads what FETCH and SEARCH need for a message: its content (through the store's blob interface)
+// and the parsed cache. A message stored without cache (too big to parse while streaming the
+// APPEND) is parsed on first use and the result written back to the store.
+import { StoreError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';
 import { buildMessageCache, parseMessageCache, type MessageCache } from '../../mime/message-cache.js';
 import { ImapError, no } from './errors.js';
@@ -17,47 +17,11 @@ export function isExpungeIssued(err: unknown): boolean {
   return err instanceof ImapError && err.code === 'EXPUNGEISSUED';
 }
 
-/** SqliteStore has this; it is not (yet) in the Store interface. */
-interface CacheWriter {
-  setMessageCache?(messageId: number, cache: string): Promise<void>;
-}
-
 /**
- * The file of `fileId` when it has exactly `size` bytes: open, one read, close (fs.promises.readFile
- * needs more round trips through the thread pool). Null when the size differs.
+ * Contents up to this size are read when used, not ahead: the store reads them in one quick step
+ * (from its database or the page cache), so overlapping them gains nothing.
  */
-function readExact(path: string, size: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    open(path, 'r', (err, fd) => {
-      if (err) return reject(err);
-      const buf = Buffer.allocUnsafe(size + 1);
-      read(fd, buf, 0, size + 1, 0, (rerr, n) => {
-        close(fd, () => undefined);
-        if (rerr) reject(rerr);
-        else resolve(n === size ? buf.subarray(0, n) : null);
-      });
-    });
-  });
-}
-
-/**
- * Small files are read synchronously: for files in the page cache, three syscalls on this thread
- * are several times faster than three round trips through libuv's thread pool (measured: 100,000
- * files of 1.6 KB in ~1 s against ~3 s with 16-64 reads in flight on 2 cores). Callers walking
- * many messages yield to the event loop regularly (Yielder), so other connections still get turns.
- */
-export const SYNC_READ_MAX = 128 * 1024;
-
-function readExactSync(path: string, size: number): Buffer | null {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(size + 1);
-    const n = readSync(fd, buf, 0, size + 1, 0);
-    return n === size ? buf.subarray(0, n) : null;
-  } finally {
-    closeSync(fd);
-  }
-}
+export const READ_AHEAD_MIN = 128 * 1024;
 
 /** Gives the event loop a turn when `sliceMs` of work went by since the last one. */
 export class Yielder {
@@ -103,22 +67,19 @@ export class MessageLoader {
   }
 
   private read(m: ViewMessage): Promise<Buffer> {
-    // Small messages may be kept in the database rather than in a file (a primary-key lookup).
-    const inline = this.store.inlineBlob(m.fileId);
-    if (inline) return Promise.resolve(inline);
-    if (m.size > 0 && m.size <= SYNC_READ_MAX) {
-      try {
-        const b = readExactSync(this.store.blobPath(m.fileId), m.size);
-        if (b) return Promise.resolve(b);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return this.store.readBlob(m.fileId);
+    return this.store.readBlob(m.fileId, m.size);
+  }
+
+  /**
+   * Bytes [offset, offset + length) of the message (fewer at its end), without reading the rest:
+   * partial FETCHes of big messages. Missing content as for content().
+   */
+  async range(m: ViewMessage, offset: number, length: number): Promise<Buffer> {
+    try {
+      return await this.store.readBlobRange(m.fileId, offset, length);
+    } catch (err) {
+      throw await this.missing(m, err);
     }
-    if (m.size > 0 && m.size < 64 * 1024 * 1024) {
-      return readExact(this.store.blobPath(m.fileId), m.size).then((b) => b ?? this.store.readBlob(m.fileId));
-    }
-    return this.store.readBlob(m.fileId);
   }
 
   /**
@@ -138,13 +99,17 @@ export class MessageLoader {
     try {
       return await (pre ?? this.read(m));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
-      // Only a committed expunge explains a missing file; a message still in the store without
-      // its file is lost data, a real server bug.
-      const still = await this.store.getMessages(this.mailboxId, [m.uid]);
-      if (still.some((x) => x.uid === m.uid)) throw err;
-      throw expungeIssued();
+      throw await this.missing(m, err);
     }
+  }
+
+  /** What a failed read means for the client: EXPUNGEISSUED when another session expunged it. */
+  private async missing(m: ViewMessage, err: unknown): Promise<unknown> {
+    if (!(err instanceof StoreError) || err.code !== 'contentmissing') return err;
+    // Only a committed expunge explains missing content; a message still in the store without it
+    // is lost data, a real server bug (NO [SERVERBUG], errors.ts).
+    const still = await this.store.getMessages(this.mailboxId, [m.uid]);
+    return still.some((x) => x.uid === m.uid) ? err : expungeIssued();
   }
 
   /** The cache, building it from `content` (or the file) when missing. */
@@ -154,10 +119,9 @@ export class MessageLoader {
     const buf = content ?? (await this.content(m));
     const c = buildMessageCache(buf);
     this.caches.set(m.uid, c);
-    const writer = this.store as Store & CacheWriter;
     // Stored for next time, not waited for: it is a cache (the store commits it with the next
     // group), and a FETCH over many uncached messages must not wait for a commit per message.
-    if (writer.setMessageCache) void writer.setMessageCache(m.id, JSON.stringify(c)).catch(() => undefined);
+    void this.store.setMessageCache(m.id, JSON.stringify(c)).catch(() => undefined);
     return c;
   }
 
@@ -193,8 +157,8 @@ export class ReadAhead {
     }
     while (this.next < this.msgs.length && (this.next === i || (this.next - i < this.maxCount && this.bytes < this.maxBytes))) {
       const m = this.msgs[this.next++];
-      // Small files are read when used (synchronously, see SYNC_READ_MAX).
-      if (!m || m.size <= SYNC_READ_MAX) continue;
+      // Small contents are read when used (see READ_AHEAD_MIN).
+      if (!m || m.size <= READ_AHEAD_MIN) continue;
       this.loader.preload(m);
       this.bytes += m.size;
     }
@@ -203,6 +167,6 @@ export class ReadAhead {
   /** Call after msgs[i] was used. */
   done(i: number): void {
     const m = this.msgs[i];
-    if (m && m.size > SYNC_READ_MAX && i < this.next) this.bytes = Math.max(0, this.bytes - m.size);
+    if (m && m.size > READ_AHEAD_MIN && i < this.next) this.bytes = Math.max(0, this.bytes - m.size);
   }
 }

@@ -3,6 +3,7 @@
 // (a small column per message), and keeps them with the view's message table so that the next SORT
 // or THREAD of the session reads nothing. Messages whose cache predates the keys are parsed once and
 // their rebuilt cache written back (MessageLoader.cache).
+import type { MessageTable } from './message-table.js';
 import type { SortKeys } from '../../mime/sort-keys.js';
 import type { Store } from '../../store/types.js';
 import type { MailboxView, ViewMessage } from './mailbox-view.js';
@@ -15,7 +16,7 @@ const BY_UID_MAX = 64;
 const PAGE = 5000;
 
 /** Keys per view message table: shared by views that take over the same table (re-SELECT). */
-const memo = new WeakMap<Map<number, ViewMessage>, Map<number, SortKeys>>();
+const memo = new WeakMap<MessageTable<ViewMessage>, Map<number, SortKeys>>();
 
 export interface KeysResult {
   keys: Map<number, SortKeys>;

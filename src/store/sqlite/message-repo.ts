@@ -84,9 +84,13 @@ export class MessageRepo {
     return (this.db.prepare(`SELECT ${LIST_COLUMNS} FROM messages WHERE mailbox_id = ? ORDER BY uid`).all(mailboxId) as Row[]).map(toMeta);
   }
 
-  summaries(mailboxId: number, each: (m: MessageSummary) => void): void {
-    const stmt = this.db.prepare('SELECT id, uid, modseq, flags, internal_date AS internalDate, save_date AS saveDate, size, file_id AS fileId FROM messages WHERE mailbox_id = ? ORDER BY uid');
-    for (const r of stmt.iterate(mailboxId)) each(r as MessageSummary);
+  /** Up to `limit` rows with afterUid < uid < beforeUid, in UID order (keyset paging: each page is
+   * an index range scan, however far into the mailbox). */
+  summaries(mailboxId: number, afterUid: number, beforeUid: number, limit: number, each: (m: MessageSummary) => void): number {
+    const stmt = this.db.prepare('SELECT id, uid, modseq, flags, internal_date AS internalDate, save_date AS saveDate, size, file_id AS fileId FROM messages WHERE mailbox_id = ? AND uid > ? AND uid < ? ORDER BY uid LIMIT ?');
+    const rows = stmt.all(mailboxId, afterUid, beforeUid, limit) as MessageSummary[];
+    for (const r of rows) each(r);
+    return rows.length;
   }
 
   get(mailboxId: number, uids: number[]): MessageMeta[] {

@@ -55,6 +55,15 @@ function writerMayBeAlive(pid: number, start: number): boolean {
   }
 }
 
+/** Messages per expunge transaction: a few milliseconds of deletes each. */
+const EXPUNGE_CHUNK = 1000;
+
+/** Messages per flag-change transaction (STORE 1:* of a big mailbox). */
+const FLAGS_CHUNK = 2000;
+
+/** Default piece size of blobChunks. */
+const BLOB_CHUNK = 1024 * 1024;
+
 export interface SqliteStoreOptions {
   /** Data directory: holds postern.db and msg/. */
   dir: string;
@@ -513,6 +522,7 @@ export class SqliteStore implements Store {
     for (const b of blobs) if (b.inline) ins.run(b.fileId, b.inline);
   }
 
+  /** The content of a small message kept in the database, or null when it is a file (store-internal). */
   inlineBlob(fileId: number): Buffer | null {
     const r = this.db.prepare('SELECT data FROM blob_inline WHERE file_id = ?').get(fileId) as { data: Buffer } | undefined;
     return r?.data ?? null;
@@ -553,8 +563,8 @@ export class SqliteStore implements Store {
     return this.messages.get(mailboxId, uids);
   }
 
-  async forEachMessageSummary(mailboxId: number, each: (m: MessageSummary) => void): Promise<void> {
-    this.messages.summaries(mailboxId, each);
+  async messageSummaryPage(mailboxId: number, afterUid: number, beforeUid: number, limit: number, each: (m: MessageSummary) => void): Promise<number> {
+    return this.messages.summaries(mailboxId, afterUid, beforeUid, limit, each);
   }
 
   async forEachMessageSortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): Promise<number> {
@@ -565,21 +575,67 @@ export class SqliteStore implements Store {
     await this.group.run(() => this.messages.setCache(messageId, cache));
   }
 
-  async readBlob(fileId: number): Promise<Buffer> {
-    return this.inlineBlob(fileId) ?? this.blobs.read(fileId);
+  async readBlob(fileId: number, size?: number): Promise<Buffer> {
+    // Small messages may be kept in the database rather than in a file (a primary-key lookup).
+    return this.inlineBlob(fileId) ?? this.blobs.read(fileId, size);
   }
 
+  async readBlobRange(fileId: number, offset: number, length: number): Promise<Buffer> {
+    const inline = this.inlineBlob(fileId);
+    if (inline) return inline.subarray(Math.min(offset, inline.length), Math.min(offset + Math.max(length, 0), inline.length));
+    return this.blobs.readRange(fileId, offset, length);
+  }
+
+  async *blobChunks(fileId: number, chunkSize = BLOB_CHUNK): AsyncIterable<Buffer> {
+    const inline = this.inlineBlob(fileId);
+    if (inline) {
+      for (let o = 0; o < inline.length; o += chunkSize) yield inline.subarray(o, o + chunkSize);
+      return;
+    }
+    for (let o = 0; ; o += chunkSize) {
+      const b = await this.blobs.readRange(fileId, o, chunkSize);
+      if (b.length) yield b;
+      if (b.length < chunkSize) return;
+    }
+  }
+
+  /** The path of a message file (store-internal and tests: callers read through readBlob). */
   blobPath(fileId: number): string {
     return this.blobs.path(fileId);
   }
 
   async storeFlags(accountId: number, mailboxId: number, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): Promise<StoreFlagsResult> {
+    if (uids.length <= FLAGS_CHUNK) return this.storeFlagsOnce(accountId, mailboxId, uids, op, flags, unchangedSince);
+    // In chunks, each its own commit (and fsync, during which other sessions run).
+    const out: StoreFlagsResult = { updated: [], failedUnchangedSince: [] };
+    for (let i = 0; i < uids.length; i += FLAGS_CHUNK) {
+      const r = await this.storeFlagsOnce(accountId, mailboxId, uids.slice(i, i + FLAGS_CHUNK), op, flags, unchangedSince);
+      for (const u of r.updated) out.updated.push(u);
+      for (const u of r.failedUnchangedSince) out.failedUnchangedSince.push(u);
+    }
+    return out;
+  }
+
+  private async storeFlagsOnce(accountId: number, mailboxId: number, uids: number[], op: FlagOp, flags: string[], unchangedSince?: number): Promise<StoreFlagsResult> {
     const r = await this.group.run(() => this.messages.storeFlags(this.requireMailbox(accountId, mailboxId), uids, op, flags, unchangedSince));
     if (r.updated.length) this.changes.publish(accountId, [{ kind: 'flags', mailboxId, updates: r.updated }]);
     return { updated: r.updated, failedUnchangedSince: r.failed };
   }
 
   async expunge(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }> {
+    if (uids === null || uids.length <= EXPUNGE_CHUNK) return this.expungeOnce(accountId, mailboxId, uids);
+    // In chunks, each its own commit (and fsync, during which other sessions run).
+    const removed: number[] = [];
+    let modseq = 0;
+    for (let i = 0; i < uids.length; i += EXPUNGE_CHUNK) {
+      const r = await this.expungeOnce(accountId, mailboxId, uids.slice(i, i + EXPUNGE_CHUNK));
+      for (const u of r.uids) removed.push(u);
+      modseq = Math.max(modseq, r.modseq);
+    }
+    return { uids: removed.sort((a, b) => a - b), modseq };
+  }
+
+  private async expungeOnce(accountId: number, mailboxId: number, uids: number[] | null): Promise<{ uids: number[]; modseq: number }> {
     const r = await this.group.run(() => {
       const mb = this.requireMailbox(accountId, mailboxId);
       const modseq = mb.highestModseq + 1;
