@@ -17,6 +17,7 @@ import { IpcHub } from './ipc-hub.js';
 import { RESTART_BASE_DELAY_MS, RESTART_MAX_DELAY_MS, RESTART_STABLE_MS, WORKER_START_TIMEOUT_MS, WORKER_STOP_TIMEOUT_MS } from './limits.js';
 import { serveTicketSecrets } from './ticket-secrets.js';
 import { TOPIC, WORKER_SLOT_ENV } from './topics.js';
+import { exitOnShutdownSignals } from '../server/shutdown-signals.js';
 
 export interface ListenerInfo {
   service: string;
@@ -213,21 +214,7 @@ export class Primary {
 /** Runs the primary until SIGTERM/SIGINT; prints the listening lines once. */
 export async function servePrimary(config: Config, workers: number, log: Logger): Promise<Primary> {
   const primary = new Primary(config, workers, log);
-  let stopping = false;
-  const onSignal = (sig: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal: sig });
-    primary.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  exitOnShutdownSignals(log, () => primary.stop());
   process.on('SIGHUP', () => void primary.reload());
   const listeners = await primary.start();
   for (const l of listeners) log.info('listening', { service: l.service, address: l.host, port: l.port, listener: l.listener });

@@ -30,6 +30,7 @@ import type { ChangeFeed } from '../store/change-feed.js';
 import type { TicketSecretSource } from '../tls/ticket-keys.js';
 import type { FailureLimiter } from '../auth/rate-limit.js';
 import type { AdmitterFactory } from './connection-limiter.js';
+import { exitOnShutdownSignals } from './shutdown-signals.js';
 
 /**
  * This process's part in a cluster. Absent: a process on its own, which does everything (today's
@@ -169,20 +170,6 @@ export async function startServer(config: Config, log: Logger = createLogger(), 
 /** Runs until SIGTERM/SIGINT. */
 export async function serveForever(config: Config, log: Logger = createLogger()): Promise<RunningServer> {
   const server = await startServer(config, log);
-  let stopping = false;
-  const onSignal = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal: sig });
-    server.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error('shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  exitOnShutdownSignals(log, () => server.stop());
   return server;
 }

@@ -47,7 +47,7 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
       if (cmd.uid && !conn.uidOnly) parts.push(`UID ${uid}`);
       if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
       if (conn.condstore) parts.push(`MODSEQ (${m.modseq})`);
-      const w = out.addText(`${fetchHead(conn.uidOnly, msns[i]!, uid)} (${parts.join(' ')})\r\n`);
+      const w = out.addText(`* ${fetchHead(conn.uidOnly, msns[i]!, uid)} (${parts.join(' ')})\r\n`);
       if (w) await w;
       const y = yielder.tick();
       if (y) await y;
