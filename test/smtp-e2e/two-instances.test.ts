@@ -101,7 +101,9 @@ describe('two Postern instances', () => {
     assert.deepEqual(dkim.map((d) => /header\.a=(\S+)/.exec(d)![1]).sort(), ['ed25519-sha256', 'rsa-sha256']);
     const received = headers(msg, 'Received');
     assert.match(received[0]!, /by mx\.b\.example \(Postern\) with ESMTPS /, 'A used STARTTLS to B');
-    assert.match(received[1]!, /by mx\.a\.example \(Postern\) with ESMTPSA /);
+    // A's own trace of the hop (the outbound door), then A's submission receipt.
+    assert.match(received[1]!, /^by mx\.a\.example \(Postern\) with ESMTPS id \d+ \(version=TLSv1\.[23] cipher=\S+ policy=none unverified\) for <bob@b\.example>;/);
+    assert.match(received[2]!, /by mx\.a\.example \(Postern\) with ESMTPSA /);
     assert.equal(headers(msg, 'DKIM-Signature').length, 2);
     await waitFor('A queue empty', async () => (await a.store.listQueue()).length === 0);
   });
