@@ -12,20 +12,11 @@
 // time counts from a moment up to that much before the last request.
 
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store, WebSessionLimits } from '../store/types.js';
+import type { Store, WebSessionLimits, WebSessionRecord } from '../store/types.js';
 import { MAX_SESSIONS, MAX_SESSIONS_PER_ACCOUNT, SESSION_IDLE_MS, SESSION_MAX_AGE_MS, SESSION_TOUCH_MS } from './limits.js';
 
-export interface WebSession {
-  accountId: number;
-  accountName: string;
-  /** The address the user logged in with. */
-  address: string;
-  csrfToken: string;
-  /** Account auth generation at login (see Store.authGeneration). */
-  generation: number;
-  created: number;
-  lastUsed: number;
-  /** SHA-256 of the cookie token: the session's key in the store (never sent anywhere). */
+/** A stored session (store/types.ts) and its key. */
+export interface WebSession extends WebSessionRecord {
   readonly tokenHash: Buffer;
 }
 
