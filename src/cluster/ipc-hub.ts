@@ -6,6 +6,7 @@ import type { Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import { ClusterError, encodePayload, type BusHandler, type BusListener, type ClusterBus } from './bus.js';
 import { BoundedSender, isEnvelope, type Envelope } from './ipc-channel.js';
+import { TopicListeners } from './topic-listeners.js';
 
 interface Attached {
   worker: Worker;
@@ -16,11 +17,13 @@ interface Attached {
 export class IpcHub implements ClusterBus {
   readonly id = 0;
   private readonly workers = new Map<number, Attached>();
-  private readonly listeners = new Map<string, Set<BusListener>>();
+  private readonly listeners: TopicListeners;
   private readonly handlers = new Map<string, BusHandler>();
   private closed = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    this.listeners = new TopicListeners(log);
+  }
 
   /** Starts carrying a forked worker's messages. */
   attach(worker: Worker): void {
@@ -51,10 +54,7 @@ export class IpcHub implements ClusterBus {
   }
 
   subscribe(topic: string, fn: BusListener): () => void {
-    let set = this.listeners.get(topic);
-    if (!set) this.listeners.set(topic, (set = new Set()));
-    set.add(fn);
-    return () => void set.delete(fn);
+    return this.listeners.subscribe(topic, fn);
   }
 
   async request(topic: string, payload: unknown): Promise<unknown> {
@@ -90,16 +90,7 @@ export class IpcHub implements ClusterBus {
     if (this.closed) return;
     if (m.pb === 'pub') {
       this.relay({ pb: 'pub', t: m.t, j: m.j, f: from }, from);
-      const set = this.listeners.get(m.t);
-      if (!set || set.size === 0) return;
-      const payload: unknown = JSON.parse(m.j);
-      for (const fn of set) {
-        try {
-          fn(payload, from);
-        } catch (err) {
-          this.log.error('cluster subscriber failed', { topic: m.t, err });
-        }
-      }
+      this.listeners.deliver(m.t, m.j, from);
       return;
     }
     if (m.pb !== 'req' && m.pb !== 'note') return;

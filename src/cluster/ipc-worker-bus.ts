@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { ClusterError, encodePayload, type BusHandler, type BusListener, type ClusterBus } from './bus.js';
 import { BoundedSender, isEnvelope, type Envelope } from './ipc-channel.js';
 import { MAX_PENDING_REQUESTS, REQUEST_TIMEOUT_MS } from './limits.js';
+import { TopicListeners } from './topic-listeners.js';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -13,7 +14,7 @@ interface Pending {
 }
 
 export class IpcWorkerBus implements ClusterBus {
-  private readonly listeners = new Map<string, Set<BusListener>>();
+  private readonly listeners: TopicListeners;
   private readonly pending = new Map<number, Pending>();
   private readonly sender: BoundedSender;
   private nextId = 1;
@@ -29,6 +30,7 @@ export class IpcWorkerBus implements ClusterBus {
     proc: NodeJS.Process = process,
   ) {
     if (!proc.send) throw new Error('not a child process with an IPC channel');
+    this.listeners = new TopicListeners(log);
     const send = proc.send.bind(proc);
     this.sender = new BoundedSender((msg, cb) => send(msg, undefined, {}, cb));
     proc.on('message', this.onMessage);
@@ -41,10 +43,7 @@ export class IpcWorkerBus implements ClusterBus {
   }
 
   subscribe(topic: string, fn: BusListener): () => void {
-    let set = this.listeners.get(topic);
-    if (!set) this.listeners.set(topic, (set = new Set()));
-    set.add(fn);
-    return () => void set.delete(fn);
+    return this.listeners.subscribe(topic, fn);
   }
 
   request(topic: string, payload: unknown): Promise<unknown> {
@@ -117,15 +116,6 @@ export class IpcWorkerBus implements ClusterBus {
       return;
     }
     if (m.pb !== 'pub') return;
-    const set = this.listeners.get(m.t);
-    if (!set || set.size === 0) return;
-    const payload: unknown = JSON.parse(m.j);
-    for (const fn of set) {
-      try {
-        fn(payload, m.f ?? 0);
-      } catch (err) {
-        this.log.error('cluster subscriber failed', { topic: m.t, err });
-      }
-    }
+    this.listeners.deliver(m.t, m.j, m.f ?? 0);
   }
 }

@@ -2,6 +2,7 @@
 // go through JSON and arrive asynchronously (a later task), as over a real transport.
 
 import { ClusterError, encodePayload, type BusHandler, type BusListener, type ClusterBus } from './bus.js';
+import { TopicListeners } from './topic-listeners.js';
 
 export class MemoryCluster {
   readonly buses: MemoryBus[] = [];
@@ -14,7 +15,7 @@ export class MemoryCluster {
 }
 
 class MemoryBus implements ClusterBus {
-  readonly listeners = new Map<string, Set<BusListener>>();
+  readonly listeners = new TopicListeners();
   closed = false;
 
   constructor(
@@ -27,16 +28,13 @@ class MemoryBus implements ClusterBus {
     for (const b of this.cluster.buses) {
       if (b === this || b.closed) continue;
       setImmediate(() => {
-        for (const fn of b.listeners.get(topic) ?? []) fn(JSON.parse(j), this.id);
+        b.listeners.deliver(topic, j, this.id);
       });
     }
   }
 
   subscribe(topic: string, fn: BusListener): () => void {
-    let set = this.listeners.get(topic);
-    if (!set) this.listeners.set(topic, (set = new Set()));
-    set.add(fn);
-    return () => void set.delete(fn);
+    return this.listeners.subscribe(topic, fn);
   }
 
   async request(topic: string, payload: unknown): Promise<unknown> {
