@@ -52,16 +52,14 @@ describe('SORT and THREAD transcripts', () => {
 
   const sort = async (args: string): Promise<string> => {
     const r = await c.ok(args);
-    const lines = r.untagged.filter((l) => /^\* (SORT|ESORT|THREAD)\b/.test(l));
+    const lines = r.untagged.filter((l) => /^\* (SORT|ESEARCH|THREAD)\b/.test(l));
     assert.equal(lines.length, 1, `${args}: ${JSON.stringify(r.untagged)}`);
     return lines[0]!;
   };
 
-  it('advertises SORT, SORT=DISPLAY, THREAD=ORDEREDSUBJECT, THREAD=REFERENCES and ESORT', async () => {
+  it('advertises SORT, SORT=DISPLAY, THREAD=ORDEREDSUBJECT, THREAD=REFERENCES, ESORT and CONTEXT=SORT', async () => {
     const caps = (await c.ok('CAPABILITY')).untagged[0]!.split(' ');
-    for (const cap of ['SORT', 'SORT=DISPLAY', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ESORT']) assert.ok(caps.includes(cap), cap);
-    // CONTEXT=SEARCH/SORT need UPDATE notifications, which are not there (RFC 5267 4).
-    assert.ok(!caps.some((x) => x.startsWith('CONTEXT=')));
+    for (const cap of ['SORT', 'SORT=DISPLAY', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'ESORT', 'CONTEXT=SEARCH', 'CONTEXT=SORT']) assert.ok(caps.includes(cap), cap);
   });
 
   it('sorts by each key (RFC 5256 3, RFC 5957 2), ties in sequence order', async () => {
@@ -122,7 +120,7 @@ describe('SORT and THREAD transcripts', () => {
   it('empty results', async () => {
     assert.equal(await sort('SORT (DATE) UTF-8 FROM nobody-at-all'), '* SORT');
     assert.equal(await sort('THREAD REFERENCES UTF-8 FROM nobody-at-all'), '* THREAD');
-    assert.equal(await sort('SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 FROM nobody-at-all'), `* ESORT (TAG "t${lastTag(c)}") COUNT 0`);
+    assert.equal(await sort('SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 FROM nobody-at-all'), `* ESEARCH (TAG "t${lastTag(c)}") COUNT 0`);
   });
 
   it('unknown charset: NO [BADCHARSET], and the session goes on', async () => {
@@ -168,13 +166,14 @@ describe('SORT and THREAD transcripts', () => {
     assert.equal(await sort('THREAD REFERENCES UTF-8 NOT 1'), '* THREAD (4 3)(2 5)(6)');
   });
 
+  // RFC 5267 3: "the extended SORT command returns results in an ESEARCH response" (as Dovecot does).
   it('ESORT return options and PARTIAL (RFC 5267 3.2, 4.4)', async () => {
-    assert.equal(await sort('SORT RETURN (MIN MAX COUNT) (DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") MIN 4 MAX 5 COUNT 6`);
-    assert.equal(await sort('SORT RETURN () (DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") ALL 4,2,1,6,3,5`);
-    assert.equal(await sort('SORT RETURN (ALL) (ARRIVAL) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") ALL 1:6`);
-    assert.equal(await sort('UID SORT RETURN (MIN ALL) (REVERSE DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") UID MIN 6 ALL 6,4,7,2:3,5`);
-    assert.equal(await sort('SORT RETURN (PARTIAL 2:3) (DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") PARTIAL (2:3 2,1)`);
-    assert.equal(await sort('SORT RETURN (COUNT PARTIAL 10:20) (DATE) UTF-8 ALL'), `* ESORT (TAG "t${lastTag(c)}") COUNT 6 PARTIAL (10:20 NIL)`);
+    assert.equal(await sort('SORT RETURN (MIN MAX COUNT) (DATE) UTF-8 ALL'), `* ESEARCH (TAG "t${lastTag(c)}") MIN 4 MAX 5 COUNT 6`);
+    assert.equal(await sort('SORT RETURN () (DATE) UTF-8 ALL'), `* ESEARCH (TAG "t${lastTag(c)}") ALL 4,2,1,6,3,5`);
+    assert.equal(await sort('SORT RETURN (ALL) (ARRIVAL) UTF-8 ALL'), `* ESEARCH (TAG "t${lastTag(c)}") ALL 1:6`);
+    assert.equal(await sort('UID SORT RETURN (MIN ALL) (REVERSE DATE) UTF-8 ALL'), `* ESEARCH (TAG "t${lastTag(c)}") UID MIN 6 ALL 6,4,7,2:3,5`);
+    assert.equal(await sort('SORT RETURN (PARTIAL 2:3) (DATE) UTF-8 ALL'), `* ESEARCH (TAG "t${lastTag(c)}") PARTIAL (2:3 2,1)`);
+    assert.equal(await sort('SORT RETURN (COUNT PARTIAL 10:20) (DATE) UTF-8 ALL'), `* ESEARCH (TAG "t${lastTag(c)}") COUNT 6 PARTIAL (10:20 NIL)`);
   });
 
   it('ESEARCH PARTIAL (RFC 5267 4.4): positions in the ascending result', async () => {

@@ -91,3 +91,11 @@ export function metadataLimitsFrom(l: Partial<ImapLimits> | undefined): Metadata
     maxAccountBytes: l?.metadataMaxAccountBytes ?? DEFAULT_METADATA_LIMITS.maxAccountBytes,
   };
 }
+
+/**
+ * RFC 5267 4.3.1: searches (SEARCH/SORT RETURN (UPDATE)) one session keeps current at once; more
+ * get `* NO [NOUPDATE "tag"]` (Dovecot's limit is the same). CANCELUPDATE or a new selection frees them.
+ */
+export const MAX_UPDATE_CONTEXTS = 10;
+/** Messages one kept-current result may hold: a larger one is answered but gets NOUPDATE. */
+export const MAX_UPDATE_RESULT = 100_000;

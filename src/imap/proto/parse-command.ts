@@ -398,6 +398,15 @@ const COMMANDS: Record<string, Parser> = {
     return { name: 'ESEARCH', sources, ...parseSearchArgs(c) };
   },
   SORT: (c) => ({ name: 'SORT', uid: false, ...parseSortArgs(c) }),
+  // RFC 5267 5: "CANCELUPDATE" 1*(SP quoted)
+  CANCELUPDATE: (c) => {
+    const tags: string[] = [];
+    do {
+      c.sp();
+      tags.push(c.string('a search tag'));
+    } while (!c.atEnd());
+    return { name: 'CANCELUPDATE', tags };
+  },
   THREAD: (c) => ({ name: 'THREAD', uid: false, ...parseThreadArgs(c) }),
   FETCH: parseFetch(false),
   STORE: parseStore(false),

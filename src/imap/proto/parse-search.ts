@@ -9,7 +9,7 @@ import type { MailboxFilter, SearchKey, SearchReturnOption, SortReturn } from '.
 
 /** Nesting depth of parentheses, NOT and OR: keeps hostile input from exhausting the stack. */
 const MAX_SEARCH_DEPTH = 64;
-const RETURN_OPTIONS = new Set<SearchReturnOption>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+const RETURN_OPTIONS = new Set<SearchReturnOption>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'CONTEXT', 'UPDATE']);
 
 export interface ParsedSearch {
   charset: string | null;
@@ -51,6 +51,8 @@ export function parseReturnOptions(c: Cursor): SortReturn {
     } else if (RETURN_OPTIONS.has(o as SearchReturnOption)) ret.opts.push(o as SearchReturnOption);
     else c.fail(`unknown RETURN option ${o}`);
   });
+  // RFC 5267 4.4: one PARTIAL or one ALL, not both.
+  if (ret.partial && ret.opts.includes('ALL')) c.fail('PARTIAL conflicts with ALL');
   return ret;
 }
 

@@ -40,7 +40,8 @@ export interface DateOnly {
   day: number;
 }
 
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+/** CONTEXT (a hint) and UPDATE (keep the result current): RFC 5267 4.2, 4.3. */
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'CONTEXT' | 'UPDATE';
 
 /** The mailboxes ESEARCH IN searches (RFC 7377 2.2: RFC 5465 6 filter-mailboxes, plus subtree-one). */
 export type MailboxFilter =
@@ -188,6 +189,8 @@ export type CommandBody =
       charset: string;
       key: SearchKey;
     }
+  /** RFC 5267 4.3.5: the tags of the searching commands whose updates end. */
+  | { name: 'CANCELUPDATE'; tags: string[] }
   | { name: 'THREAD'; uid: boolean; algorithm: ThreadAlgorithm; charset: string; key: SearchKey }
   | {
       name: 'FETCH';

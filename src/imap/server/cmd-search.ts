@@ -1,9 +1,9 @@
 // SEARCH and UID SEARCH (RFC 9051 6.4.4), ESEARCH (RFC 4731), SEARCHRES (RFC 5182), CONDSTORE MODSEQ
 // (RFC 7162 3.1.5). IMAP4rev2 clients always get ESEARCH; IMAP4rev1 clients get `* SEARCH` unless they
 // asked for RETURN.
-import { formatNumberSet } from '../proto/sequence-set.js';
+import { formatNumberList, formatNumberSet } from '../proto/sequence-set.js';
 import { quote } from '../proto/response-writer.js';
-import type { Command, CommandOf, MailboxFilter, SearchKey } from '../proto/types.js';
+import type { CommandOf, MailboxFilter, SearchKey, SortCriterion } from '../proto/types.js';
 import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
@@ -13,6 +13,7 @@ import { bad, no } from './errors.js';
 import { DEFAULT_MAX_SEARCH_MAILBOXES } from '../proto/limits.js';
 import type { Mailbox } from '../../store/types.js';
 import { partialData } from './cmd-sort.js';
+import { contextsOf, existingContexts } from './search-context.js';
 
 export function usesModseq(k: SearchKey): boolean {
   if (k.op === 'modseq') return true;
@@ -22,8 +23,28 @@ export function usesModseq(k: SearchKey): boolean {
   return false;
 }
 
+/** The RETURN options that shape the ESEARCH answer (RFC 4731 3.1: RETURN () means ALL); UPDATE and CONTEXT do not (RFC 5267 4.1). */
+export function answerOptions(ret: readonly string[], partial: unknown): Set<string> {
+  if (!ret.length && !partial) return new Set(['ALL']);
+  return new Set(ret.filter((o) => o !== 'UPDATE' && o !== 'CONTEXT'));
+}
+
+/** RFC 5267 4.3: UPDATE with the tag of a search still kept current is BAD. */
+export function checkUpdateTag(conn: ImapConnection, tag: string, ret: readonly string[] | null | undefined): boolean {
+  if (!ret?.includes('UPDATE')) return false;
+  if (existingContexts(conn.view)?.has(tag)) throw bad(`tag ${tag} names a search kept current; use a new tag`);
+  return true;
+}
+
+/** Keeps the answered result current (RFC 5267 4.3), or says why not: `* NO [NOUPDATE "tag"]` (4.3.1). */
+export async function keepCurrent(conn: ImapConnection, cmd: { tag: string; uid: boolean; key: SearchKey }, criteria: SortCriterion[] | null, result: number[]): Promise<void> {
+  const refused = contextsOf(conn.view!, conn.ctx.store).add(cmd.tag, cmd.uid, cmd.key, criteria, result);
+  if (refused) await conn.untagged(`NO [NOUPDATE ${quote(cmd.tag)}] ${refused}`);
+}
+
 export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<CommandResult | void> {
   const view = conn.view!;
+  const update = checkUpdateTag(conn, cmd.tag, cmd.returnOpts);
   const withModseq = usesModseq(cmd.key);
   if (withModseq) await enableCondstore(conn);
   const { found, gone } = await runSearch(conn.ctx.store, view, cmd.key); // UIDs in ascending order
@@ -42,34 +63,39 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
     await sendSearchLine(conn, nums, withModseq && found.length ? ` (MODSEQ ${modseqOf(found)})` : '');
     return result;
   }
-  // RFC 4731 3.1: RETURN () means ALL.
-  const opts = ret.length || cmd.partial ? new Set(ret) : new Set(['ALL']);
-  if (opts.has('SAVE')) {
-    saveResult(view, opts, found);
-    // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
-    if (opts.size === 1 && !cmd.partial) return result;
+  const opts = answerOptions(ret, cmd.partial);
+  if (opts.has('SAVE')) saveResult(view, opts, found);
+  // RFC 5182 2.1: SAVE alone gives no ESEARCH response.
+  if (!(opts.has('SAVE') && opts.size === 1 && !cmd.partial)) {
+    await conn.untagged(`ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}` + resultItems(opts, cmd.partial, found, nums, true, withModseq ? modseqOf : null));
   }
-  const line = `ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}` + resultItems(opts, cmd.partial, found, nums, withModseq ? modseqOf : null);
-  await conn.untagged(line);
+  if (update) await keepCurrent(conn, cmd, null, found);
   return result;
 }
 
 /**
- * The ESEARCH result items after the correlator (RFC 4731 3.1, PARTIAL RFC 5267 4.4): `found` are
- * the matching UIDs, `nums` what is reported (UIDs or sequence numbers), both ascending.
+ * The ESEARCH result items after the correlator (RFC 4731 3.1, ESORT RFC 5267 3.1, PARTIAL 4.4):
+ * `uids` the matching UIDs and `nums` what is reported (UIDs or sequence numbers), both in the
+ * requested order: ascending for SEARCH, sort order for SORT (then MIN and MAX are the first and
+ * last in that order, and ALL keeps it).
  */
-function resultItems(opts: Set<string>, partial: { first: number; last: number } | null, found: number[], nums: number[], modseqOf: ((uids: number[]) => number) | null): string {
+export function resultItems(opts: Set<string>, partial: { first: number; last: number } | null, uids: number[], nums: number[], ascending: boolean, modseqOf: ((uids: number[]) => number) | null): string {
   let line = '';
   if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
   if (opts.has('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
-  if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberSet(nums)}`;
+  if (opts.has('ALL') && nums.length) line += ` ALL ${ascending ? formatNumberSet(nums) : formatNumberList(nums)}`;
   if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
-  if (partial) line += ` PARTIAL ${partialData(partial, nums, true)}`;
-  if (modseqOf && found.length) {
-    // RFC 7162 3.1.5: with MIN and/or MAX alone, the mod-sequence of the message(s) returned; with
-    // ALL or COUNT, the highest of every match.
-    const returned = opts.has('ALL') || opts.has('COUNT') ? found : [...(opts.has('MIN') ? [found[0]!] : []), ...(opts.has('MAX') ? [found[found.length - 1]!] : [])];
-    line += ` MODSEQ ${modseqOf(returned)}`;
+  if (partial) line += ` PARTIAL ${partialData(partial, nums, ascending)}`;
+  if (modseqOf && uids.length) {
+    // RFC 7162 3.1.5: the highest mod-sequence of the messages returned: every match with ALL or
+    // COUNT, else those MIN, MAX and PARTIAL return.
+    let returned = uids;
+    if (!opts.has('ALL') && !opts.has('COUNT')) {
+      returned = partial ? uids.slice(partial.first - 1, partial.last) : [];
+      if (opts.has('MIN')) returned.push(uids[0]!);
+      if (opts.has('MAX')) returned.push(uids[uids.length - 1]!);
+    }
+    if (returned.length) line += ` MODSEQ ${modseqOf(returned)}`;
   }
   return line;
 }
@@ -104,6 +130,8 @@ export async function handleEsearch(conn: ImapConnection, cmd: CommandOf<'ESEARC
   // RFC 7377 2.2: "selected" (also by default) needs the selected state; SAVE only with it alone.
   if (sources.some((s) => s.kind === 'selected') && !conn.view) throw bad('ESEARCH of the selected mailbox needs a mailbox selected');
   const ret = cmd.returnOpts ?? [];
+  // Results kept current belong to the selected mailbox's SEARCH and SORT (RFC 5267 4.3).
+  if (ret.includes('UPDATE')) throw bad('RETURN (UPDATE) is for SEARCH and SORT of the selected mailbox, not ESEARCH');
   if (ret.includes('SAVE') && !onlySelected) throw bad('RETURN (SAVE) only when searching the selected mailbox alone');
   const mailboxes = await resolveSources(conn, sources);
   const limit = conn.ctx.config.limits?.imap?.maxSearchMailboxes ?? DEFAULT_MAX_SEARCH_MAILBOXES;
@@ -112,7 +140,7 @@ export async function handleEsearch(conn: ImapConnection, cmd: CommandOf<'ESEARC
   const withModseq = usesModseq(cmd.key);
   if (withModseq) await enableCondstore(conn);
   // RFC 4731 3.1: RETURN () means ALL; RFC 7377 2.1: no RETURN means ALL too.
-  const opts = ret.length || cmd.partial ? new Set<string>(ret) : new Set(['ALL']);
+  const opts = answerOptions(ret, cmd.partial);
   let gone = false;
   for (const mb of mailboxes) {
     if (conn.closed) return;
@@ -127,7 +155,7 @@ export async function handleEsearch(conn: ImapConnection, cmd: CommandOf<'ESEARC
     }
     if (!r.found.length) continue;
     const b = conn.builder().text('* ESEARCH (TAG ').text(quote(cmd.tag)).text(' MAILBOX ').astring(conn.wireName(mb.name));
-    b.text(` UIDVALIDITY ${mb.uidValidity}) UID`).text(resultItems(opts, cmd.partial, r.found, r.found, withModseq ? (u) => highestModseq(view, u) : null)).text('\r\n');
+    b.text(` UIDVALIDITY ${mb.uidValidity}) UID`).text(resultItems(opts, cmd.partial, r.found, r.found, true, withModseq ? (u) => highestModseq(view, u) : null)).text('\r\n');
     await conn.send(b.toBuffer());
   }
   return gone ? { code: 'EXPUNGEISSUED', text: 'ESEARCH completed; some messages were expunged by another session' } : undefined;

@@ -1,12 +1,12 @@
-// SORT and UID SORT (RFC 5256 3), DISPLAYFROM/DISPLAYTO (RFC 5957), ESORT and PARTIAL (RFC 5267 3, 4.4),
-// SAVE (RFC 5182), MODSEQ (RFC 7162 3.1.5). The messages are chosen by the shared search evaluation,
+// SORT and UID SORT (RFC 5256 3), DISPLAYFROM/DISPLAYTO (RFC 5957), ESORT, PARTIAL and UPDATE
+// (RFC 5267 3, 4.4, 4.3: search-context.ts), SAVE (RFC 5182), MODSEQ (RFC 7162 3.1.5). The messages are chosen by the shared search evaluation,
 // then ordered by keys computed once per message and stored with its MIME cache (sort-key-source.ts).
 import type { MessageTable } from './message-table.js';
 import type { SortKeys } from '../../mime/sort-keys.js';
 import { quote } from '../proto/response-writer.js';
 import { formatNumberList, formatNumberSet } from '../proto/sequence-set.js';
 import type { CommandOf, SortCriterion, SortReturn } from '../proto/types.js';
-import { usesModseq } from './cmd-search.js';
+import { answerOptions, checkUpdateTag, keepCurrent, resultItems, usesModseq } from './cmd-search.js';
 import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
@@ -17,6 +17,47 @@ import { sortKeysFor } from './sort-key-source.js';
 const NO_KEYS: SortKeys = {};
 
 type Column = { num: Float64Array; str?: undefined } | { str: string[]; num?: undefined };
+
+const STRING_FIELDS = { SUBJECT: 's', FROM: 'f', TO: 't', CC: 'c', DISPLAYFROM: 'df', DISPLAYTO: 'dt' } as const;
+
+/** The value one criterion compares for a message (RFC 5256 3; missing strings sort as ""). */
+function sortValue(c: SortCriterion, m: ViewMessage, k: SortKeys): number | string {
+  switch (c.key) {
+    case 'SIZE':
+      return m.size;
+    // RFC 5256 2.2: without a usable Date field the sent date is the INTERNALDATE.
+    case 'DATE':
+      return k.d ?? m.internalDate.getTime();
+    case 'ARRIVAL':
+      return m.internalDate.getTime();
+    default:
+      return k[STRING_FIELDS[c.key]] ?? '';
+  }
+}
+
+/**
+ * The order of two UIDs of the view by the criteria, ties in mailbox order (RFC 5256 3): what
+ * sortUids gives, for placing one message in a kept sorted result (search-context.ts).
+ */
+export function sortComparator(view: MailboxView, keys: Map<number, SortKeys>, criteria: readonly SortCriterion[]): (a: number, b: number) => number {
+  return (a, b) => {
+    const ma = view.messages.get(a)!;
+    const mb = view.messages.get(b)!;
+    const ka = keys.get(a) ?? NO_KEYS;
+    const kb = keys.get(b) ?? NO_KEYS;
+    for (const c of criteria) {
+      const x = sortValue(c, ma, ka);
+      const y = sortValue(c, mb, kb);
+      if (x !== y) return (x < y ? -1 : 1) * (c.reverse ? -1 : 1);
+    }
+    return a - b;
+  };
+}
+
+/** Whether sorting by the criteria reads stored keys (ARRIVAL and SIZE are in the view). */
+export function needsSortKeys(criteria: readonly SortCriterion[]): boolean {
+  return criteria.some((c) => c.key !== 'ARRIVAL' && c.key !== 'SIZE');
+}
 
 /** One column of compared values per criterion, indexed like `uids`. */
 function column(c: SortCriterion, view: MailboxView, uids: readonly number[], keys: Map<number, SortKeys>): Column {
@@ -36,7 +77,7 @@ function column(c: SortCriterion, view: MailboxView, uids: readonly number[], ke
       return { num };
     }
     default: {
-      const field = ({ SUBJECT: 's', FROM: 'f', TO: 't', CC: 'c', DISPLAYFROM: 'df', DISPLAYTO: 'dt' } as const)[c.key];
+      const field = STRING_FIELDS[c.key];
       const str = new Array<string>(n);
       // Missing values sort as the empty string (RFC 5256 3).
       for (let i = 0; i < n; i++) str[i] = k(i)[field] ?? '';
@@ -105,8 +146,7 @@ async function sortedFor(conn: ImapConnection, view: MailboxView, uids: number[]
   let orders = lastOrders.get(view.messages);
   const last = orders?.get(name);
   if (last && sameList(last.uids, uids)) return { sorted: last.sorted, gone: false };
-  const needKeys = criteria.some((c) => c.key !== 'ARRIVAL' && c.key !== 'SIZE');
-  const { keys, gone } = needKeys ? await sortKeysFor(conn.ctx.store, view, uids) : { keys: new Map<number, SortKeys>(), gone: false };
+  const { keys, gone } = needsSortKeys(criteria) ? await sortKeysFor(conn.ctx.store, view, uids) : { keys: new Map<number, SortKeys>(), gone: false };
   const sorted = sortUids(view, uids, keys, criteria);
   // A message whose keys could not be read (expunged meanwhile) must not make the order stick.
   if (!gone) {
@@ -120,49 +160,47 @@ async function sortedFor(conn: ImapConnection, view: MailboxView, uids: number[]
 
 export async function handleSort(conn: ImapConnection, cmd: CommandOf<'SORT'>): Promise<CommandResult | void> {
   const view = conn.view!;
+  const update = checkUpdateTag(conn, cmd.tag, cmd.returnOpts?.opts);
   const withModseq = usesModseq(cmd.key);
   // RFC 7162 3.1: the first command that enables CONDSTORE is answered with HIGHESTMODSEQ.
   if (withModseq) await enableCondstore(conn);
   const search = await runSearch(conn.ctx.store, view, cmd.key);
   const { sorted, gone } = await sortedFor(conn, view, search.found, cmd.criteria);
   const nums = cmd.uid ? sorted : sorted.map((u) => view.msn(u));
-  let highest = 0;
-  if (withModseq) for (const u of sorted) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
-  if (cmd.returnOpts) await esort(conn, cmd, cmd.returnOpts, search.found, nums, withModseq ? highest : 0);
+  const modseqOf = (uids: number[]): number => {
+    let highest = 0;
+    for (const u of uids) highest = Math.max(highest, view.messages.get(u)?.modseq ?? 0);
+    return highest;
+  };
+  if (cmd.returnOpts) await esort(conn, cmd, cmd.returnOpts, search.found, sorted, nums, withModseq ? modseqOf : null);
   else {
     let line = nums.length ? `SORT ${nums.join(' ')}` : 'SORT';
-    if (withModseq && nums.length) line += ` (MODSEQ ${highest})`;
+    if (withModseq && nums.length) line += ` (MODSEQ ${modseqOf(sorted)})`;
     await conn.untagged(line);
   }
+  if (update) await keepCurrent(conn, cmd, cmd.criteria, sorted);
   // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
   if (search.gone || gone) return { code: 'EXPUNGEISSUED', text: 'SORT completed; some messages were expunged by another session' };
 }
 
-/** RFC 5267 3.2 (ESORT): MIN and MAX are the first and last in sort order, ALL keeps the order. */
-async function esort(conn: ImapConnection, cmd: CommandOf<'SORT'>, ret: SortReturn, found: number[], nums: number[], modseq: number): Promise<void> {
-  const opts = new Set(ret.opts);
-  // RFC 4731 3.1 as RFC 5267 3.2 takes it: RETURN () means ALL.
-  if (!opts.size && !ret.partial) opts.add('ALL');
+/**
+ * RFC 5267 3 (ESORT): the answer is an ESEARCH response, as for SEARCH, with MIN and MAX the first
+ * and last in sort order and ALL in that order; MODSEQ that of the messages returned (RFC 7162 3.1.5).
+ */
+async function esort(conn: ImapConnection, cmd: CommandOf<'SORT'>, ret: SortReturn, found: number[], sorted: number[], nums: number[], modseqOf: ((uids: number[]) => number) | null): Promise<void> {
+  const opts = answerOptions(ret.opts, ret.partial);
   const view = conn.view!;
   if (opts.has('SAVE')) {
     // RFC 5182 2.4: the saved result is the set of messages (UIDs); with MIN/MAX only those.
-    const uidOf = (n: number): number => (cmd.uid ? n : view.uids[n - 1]!);
     if (opts.has('MIN') || opts.has('MAX')) {
       const s: number[] = [];
-      if (opts.has('MIN') && nums.length) s.push(uidOf(nums[0]!));
-      if (opts.has('MAX') && nums.length) s.push(uidOf(nums[nums.length - 1]!));
+      if (opts.has('MIN') && sorted.length) s.push(sorted[0]!);
+      if (opts.has('MAX') && sorted.length) s.push(sorted[sorted.length - 1]!);
       view.saved = [...new Set(s)].sort((a, b) => a - b);
     } else view.saved = found.slice();
     if (opts.size === 1 && !ret.partial) return;
   }
-  let line = `ESORT (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}`;
-  if (opts.has('MIN') && nums.length) line += ` MIN ${nums[0]}`;
-  if (opts.has('MAX') && nums.length) line += ` MAX ${nums[nums.length - 1]}`;
-  if (opts.has('ALL') && nums.length) line += ` ALL ${formatNumberList(nums)}`;
-  if (opts.has('COUNT')) line += ` COUNT ${nums.length}`;
-  if (ret.partial) line += ` PARTIAL ${partialData(ret.partial, nums, false)}`;
-  if (modseq && nums.length) line += ` MODSEQ ${modseq}`;
-  await conn.untagged(line);
+  await conn.untagged(`ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}` + resultItems(opts, ret.partial, sorted, nums, false, modseqOf));
 }
 
 /**

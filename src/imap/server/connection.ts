@@ -615,7 +615,7 @@ export class ImapConnection {
    */
   private async syncView(allowExpunge: boolean): Promise<void> {
     const view = this.view;
-    if (!view?.hasPending) return;
+    if (!view?.hasWork) return;
     const batch = this.lastBatch;
     const out = new BatchedOutput((d) => this.send(d), this.condstore, this.qresync, this.rev2, (f) => this.flagList(f));
     out.uidOnly = this.uidOnly;

@@ -1,6 +1,7 @@
 // Per-state dispatch: which commands each connection state accepts, and their handlers.
 import type { Command, CommandName, CommandOf } from '../proto/types.js';
 import { handleAppend } from './cmd-append.js';
+import { handleCancelUpdate } from './cmd-cancel-update.js';
 import { handleCapability, handleId, handleLogout, handleNoop } from './cmd-any.js';
 import { handleCompress } from './cmd-compress.js';
 import { handleCopyMove } from './cmd-copy-move.js';
@@ -79,6 +80,7 @@ const TABLE: Record<CommandName, Entry> = {
   // RFC 7377 2.2: authenticated or selected state (the handler checks "selected").
   ESEARCH: entry(AUTH, handleEsearch),
   SORT: entry(SELECTED, handleSort),
+  CANCELUPDATE: entry(SELECTED, handleCancelUpdate),
   THREAD: entry(SELECTED, handleThread),
   FETCH: entry(SELECTED, handleFetch),
   STORE: entry(SELECTED, handleStore),

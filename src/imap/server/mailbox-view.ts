@@ -61,6 +61,25 @@ export interface ViewOutput {
   flagList(flags: string[]): string;
 }
 
+/**
+ * Follows the view's message changes for results kept current (RFC 5267 4.3, search-context.ts).
+ * MailboxView.sync calls it at the points where the RFC wants the updates: before the EXPUNGE or
+ * VANISHED of an expunge (also while those are held back), after the FETCH of flag changes, and
+ * after the EXISTS of new messages.
+ */
+export interface ViewObserver {
+  /** Messages expunged, reported to the client or not yet; called before any EXPUNGE line. */
+  expunging(uids: number[], out: ViewOutput): Promise<void>;
+  /** Messages whose flags changed (also those this session changed: `touched`). */
+  changed(uids: number[], out: ViewOutput): Promise<void>;
+  /** Messages new to the view, after the EXISTS that numbers them. */
+  added(uids: number[], out: ViewOutput): Promise<void>;
+  /** A flag change this session made and reported itself (applyFlags). */
+  touched(uid: number): void;
+  /** Touched messages wait to be looked at. */
+  readonly dirty: boolean;
+}
+
 /** Whether one of `ranges` spans all of first..max (`*` being max). */
 function coversAll(ranges: SeqRange[], first: number, max: number): boolean {
   return ranges.some((r) => {
@@ -104,6 +123,8 @@ export class MailboxView {
   /** Flag lists with \Recent in front, one per distinct list (lists are shared, see load). */
   private withRecent = new WeakMap<string[], string[]>();
   private pending: Change[] = [];
+  /** Results kept current (RFC 5267 UPDATE); null while there are none. */
+  observer: ViewObserver | null = null;
   highestModseq: number;
   uidNext: number;
   deleted = false;
@@ -260,6 +281,11 @@ export class MailboxView {
     return this.pending.length > 0;
   }
 
+  /** Changes to report: queued ones, or this session's own that kept results must hear of. */
+  get hasWork(): boolean {
+    return this.pending.length > 0 || (this.observer?.dirty ?? false);
+  }
+
   msn(uid: number): number {
     let lo = 0;
     let hi = this.uids.length - 1;
@@ -310,6 +336,7 @@ export class MailboxView {
     m.flags = flags;
     m.modseq = Math.max(m.modseq, modseq);
     this.highestModseq = Math.max(this.highestModseq, modseq);
+    this.observer?.touched(uid);
   }
 
   /**
@@ -317,7 +344,7 @@ export class MailboxView {
    * EXPUNGE/VANISHED when `allowExpunge`. New messages' metadata comes from the store.
    */
   async sync(store: MessageLookup, out: ViewOutput, allowExpunge: boolean): Promise<void> {
-    if (this.pending.length === 0) return;
+    if (!this.hasWork) return;
     const changes = this.pending;
     this.pending = [];
     const keep: Change[] = [];
@@ -347,6 +374,13 @@ export class MailboxView {
     }
     this.pending = keep;
 
+    // RFC 5267 4.3.4: REMOVEFROM before the EXPUNGE, while the numbers are valid; also for the
+    // expunges held back (Appendix A.3: the result changes at once, the numbering later).
+    if (this.observer) {
+      const all: number[] = [];
+      for (const c of changes) if (c.kind === 'expunge') all.push(...c.uids);
+      if (all.length) await this.observer.expunging(all, out);
+    }
     // Expunges first: a message appended and expunged in one batch must never be announced.
     if (expunged.length) {
       const goneSet = new Set(expunged);
@@ -382,6 +416,8 @@ export class MailboxView {
       if (out.condstore) parts.push(`MODSEQ (${f.modseq})`);
       await out.untagged(`${fetchHead(out.uidOnly ?? false, this.msn(uid), uid)} (${parts.join(' ')})`);
     }
+    // RFC 5267 4.3.2: ADDTO/REMOVEFROM with the FETCH that caused them.
+    if (this.observer) await this.observer.changed([...flagUpdates.keys()], out);
     if (newUids.length) {
       const metas = await store.getMessages(this.mailbox.id, newUids);
       const max = this.uids.length ? this.uids[this.uids.length - 1]! : 0;
@@ -420,6 +456,8 @@ export class MailboxView {
       await out.untagged(`${this.uids.length} EXISTS`);
       // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT with EXISTS.
       if (!out.rev2) await out.untagged(`${this.recentCount} RECENT`);
+      // RFC 5267 4.3.3: ADDTO after the EXISTS that makes its numbers valid.
+      if (this.observer) await this.observer.added(metas.map((m) => m.uid), out);
     }
   }
 
