@@ -154,6 +154,11 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
     assert.deepEqual(r.untagged, ['* ESEARCH (TAG "A05") UID PARTIAL (1:1 1)']);
     r = await c.ok('STORE 3 +FLAGS (\\Flagged)');
     assert.deepEqual(esearchLines(r), ['* ESEARCH (TAG "A05") UID REMOVEFROM (0 6)']);
+    // A FETCH that sets \Seen changes an UNSEEN result before its tagged OK.
+    r = await tagged(c, 'A06', 'SEARCH RETURN (UPDATE ALL) UNSEEN');
+    assert.deepEqual(r.untagged, ['* ESEARCH (TAG "A06") ALL 1:3']);
+    r = await c.ok('FETCH 2 (BODY[TEXT])');
+    assert.deepEqual(esearchLines(r), ['* ESEARCH (TAG "A06") REMOVEFROM (0 2)']);
     c.destroy();
   });
 

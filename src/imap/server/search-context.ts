@@ -200,12 +200,13 @@ export class SearchContexts implements ViewObserver {
 
   async changed(uids: number[], out: ViewOutput): Promise<void> {
     await this.flushStale(out);
-    const all = new Set(uids);
+    const stateful = this.list.filter((c) => c.stateful);
+    const all = new Set(stateful.length ? uids : []);
     for (const u of this.touchedUids) all.add(u);
     this.touchedUids.clear();
+    if (!all.size || !stateful.length) return;
     const candidates = [...all].filter((u) => this.view.messages.has(u) && !this.gone.has(u));
-    const stateful = this.list.filter((c) => c.stateful);
-    if (!candidates.length || !stateful.length) return;
+    if (!candidates.length) return;
     await this.reevaluate(stateful, candidates, out, true);
   }
 
