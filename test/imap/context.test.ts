@@ -222,6 +222,27 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
     b.destroy();
   });
 
+  it('a result made while an EXPUNGE is held back gets its REMOVEFROM before the EXPUNGE', async () => {
+    const a = await h.client();
+    const b = await h.client();
+    await a.ok('CREATE held');
+    for (let i = 1; i <= 3; i++) await a.append('held', message(`h${i}`));
+    await a.ok('SELECT held');
+    await b.ok('SELECT held');
+    await tagged(a, 'H1', 'SEARCH RETURN (UPDATE) ALL');
+    await b.ok('STORE 2 +FLAGS (\\Deleted)');
+    await b.ok('EXPUNGE');
+    let r = await a.ok('FETCH 3 (UID)');
+    assert.deepEqual(esearchLines(r), ['* ESEARCH (TAG "H1") REMOVEFROM (0 2)']);
+    // Message 2 is still numbered for this session, so SEARCH finds it: then its REMOVEFROM.
+    r = await tagged(a, 'H2', 'SEARCH RETURN (UPDATE ALL) ALL');
+    assert.deepEqual(r.untagged, ['* ESEARCH (TAG "H2") ALL 1:3', '* ESEARCH (TAG "H2") REMOVEFROM (0 2)']);
+    r = await a.ok('NOOP');
+    assert.deepEqual(r.untagged, ['* 2 EXPUNGE']);
+    a.destroy();
+    b.destroy();
+  });
+
   it('message numbers and $ in the program are fixed when the command runs (RFC 5267 4.3)', async () => {
     const a = await h.client();
     const b = await h.client();
