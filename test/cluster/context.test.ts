@@ -3,8 +3,7 @@
 // ADDTO after EXISTS, REMOVEFROM with the flag change and before the EXPUNGE, also during IDLE.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
-import { Client, message } from '../imap/harness.js';
+import { message, tlsLogin, type Client } from '../imap/harness.js';
 import { ADDRESS, PASSWORD, clusterDir, removeDir, startCluster, type ClusterChild } from './cluster-child.js';
 
 let dir: string;
@@ -23,14 +22,7 @@ after(async () => {
 /** A logged-in raw session and the worker that took it. */
 async function login(): Promise<{ s: Client; worker: number }> {
   const n = c.logins().length;
-  const sock = tlsConnect({ host: '127.0.0.1', port: c.ports.imaps!, rejectUnauthorized: false });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const s = new Client(sock);
-  await s.readLine();
-  await s.ok(`LOGIN "${ADDRESS}" "${PASSWORD}"`);
+  const s = await tlsLogin(c.ports.imaps!, ADDRESS, PASSWORD);
   await c.waitFor('the login line', () => c.logins().length > n);
   return { s, worker: c.logins()[n]! };
 }

@@ -4,10 +4,9 @@
 // updates) and the statuses must be the same, apart from the differences listed in KNOWN.
 // (Dovecot does not advertise CONTEXT=SORT, so SORT contexts are not compared.)
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_BIN, DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { message, PASSWORD, startHarness, tlsLogin, USER, type Harness } from './harness.js';
 
 type Step = { who: 'a' | 'b'; cmd: string } | { who: 'b'; append: string };
 
@@ -69,22 +68,10 @@ const KNOWN: { cmd: string; reason: string }[] = [
   { cmd: 'UID SEARCH RETURN (MIN) ALL', reason: 'updates with their FETCH and EXISTS, not merged' },
 ];
 
-async function login(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
-
 /** Runs the script; per step of session a: the status and its ESEARCH lines. */
 async function run(port: number, user: string, password: string): Promise<string[]> {
-  const a = await login(port, user, password);
-  const b = await login(port, user, password);
+  const a = await tlsLogin(port, user, password);
+  const b = await tlsLogin(port, user, password);
   await a.ok('CREATE ctx');
   for (let i = 1; i <= 5; i++) await a.append('ctx', message(`c${i}`), i === 3 ? '\\Seen' : '');
   const out: string[] = [];

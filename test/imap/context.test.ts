@@ -107,6 +107,19 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
     await h?.close();
   });
 
+  /** Two sessions with `mailbox` selected, filled by `fill` (n plain messages by default). */
+  async function twoSessions(mailbox: string, fill: number | ((c: Client) => Promise<void>), qresync = false): Promise<[Client, Client]> {
+    const a = await h.client();
+    const b = await h.client();
+    await a.ok(`CREATE ${mailbox}`);
+    if (typeof fill === 'number') for (let i = 1; i <= fill; i++) await a.append(mailbox, message(`${mailbox}${i}`));
+    else await fill(a);
+    if (qresync) await a.ok('ENABLE QRESYNC');
+    await a.ok(`SELECT ${mailbox}`);
+    await b.ok(`SELECT ${mailbox}`);
+    return [a, b];
+  }
+
   it('advertises CONTEXT=SEARCH and CONTEXT=SORT', async () => {
     const c = await h.client();
     const caps = (await c.ok('CAPABILITY')).untagged[0]!.split(' ');
@@ -163,12 +176,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
   });
 
   it('changes by another session: ADDTO after EXISTS and FETCH, REMOVEFROM before EXPUNGE, also in IDLE', async () => {
-    const a = await h.client();
-    const b = await h.client();
-    await a.ok('CREATE two');
-    for (let i = 1; i <= 4; i++) await a.append('two', message(`t${i}`));
-    await a.ok('SELECT two');
-    await b.ok('SELECT two');
+    const [a, b] = await twoSessions('two', 4);
     let r = await tagged(a, 'U1', 'SEARCH RETURN (UPDATE ALL) UNSEEN');
     assert.deepEqual(r.untagged, ['* ESEARCH (TAG "U1") ALL 1:4']);
     r = await tagged(a, 'U2', 'UID SEARCH RETURN (UPDATE COUNT) FLAGGED');
@@ -223,12 +231,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
   });
 
   it('a result made while an EXPUNGE is held back gets its REMOVEFROM before the EXPUNGE', async () => {
-    const a = await h.client();
-    const b = await h.client();
-    await a.ok('CREATE held');
-    for (let i = 1; i <= 3; i++) await a.append('held', message(`h${i}`));
-    await a.ok('SELECT held');
-    await b.ok('SELECT held');
+    const [a, b] = await twoSessions('held', 3);
     await tagged(a, 'H1', 'SEARCH RETURN (UPDATE) ALL');
     await b.ok('STORE 2 +FLAGS (\\Deleted)');
     await b.ok('EXPUNGE');
@@ -244,12 +247,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
   });
 
   it('message numbers and $ in the program are fixed when the command runs (RFC 5267 4.3)', async () => {
-    const a = await h.client();
-    const b = await h.client();
-    await a.ok('CREATE fixed');
-    for (let i = 1; i <= 4; i++) await a.append('fixed', message(`f${i}`));
-    await a.ok('SELECT fixed');
-    await b.ok('SELECT fixed');
+    const [a, b] = await twoSessions('fixed', 4);
     await a.ok('SEARCH RETURN (SAVE) 3');
     let r = await tagged(a, 'N1', 'UID SEARCH RETURN (UPDATE ALL) 1:2 UNFLAGGED');
     assert.deepEqual(r.untagged, ['* ESEARCH (TAG "N1") UID ALL 1:2']);
@@ -273,14 +271,11 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
   });
 
   it('SORT positions (RFC 5267 4.3.3, 4.3.4): a client applying every update keeps the fresh answer', async () => {
-    const a = await h.client();
-    const b = await h.client();
-    await a.ok('CREATE sorted');
     // Dates out of arrival order; subjects to sort by.
     const days = [14, 3, 22, 9, 17, 1, 26, 12];
-    for (let i = 0; i < days.length; i++) await appendDated(a, 'sorted', `s${String.fromCharCode(104 - i)}`, days[i]!);
-    await a.ok('SELECT sorted');
-    await b.ok('SELECT sorted');
+    const [a, b] = await twoSessions('sorted', async (c) => {
+      for (let i = 0; i < days.length; i++) await appendDated(c, 'sorted', `s${String.fromCharCode(104 - i)}`, days[i]!);
+    });
     const views: { tag: string; cmd: string; sorted: boolean; uid: boolean }[] = [
       { tag: 'S1', cmd: 'UID SORT RETURN (UPDATE ALL) (DATE) UTF-8 UNSEEN', sorted: true, uid: true },
       { tag: 'S2', cmd: 'SORT RETURN (UPDATE ALL) (REVERSE SUBJECT) UTF-8 UNDELETED', sorted: true, uid: false },
@@ -338,13 +333,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
   });
 
   it('QRESYNC: REMOVEFROM before VANISHED; UIDONLY: UID contexts only, updates before VANISHED', async () => {
-    const a = await h.client();
-    const b = await h.client();
-    await a.ok('CREATE qr');
-    for (let i = 1; i <= 3; i++) await a.append('qr', message(`q${i}`));
-    await a.ok('ENABLE QRESYNC');
-    await a.ok('SELECT qr');
-    await b.ok('SELECT qr');
+    const [a, b] = await twoSessions('qr', 3, true);
     let r = await tagged(a, 'Q1', 'UID SEARCH RETURN (UPDATE) ALL');
     await b.ok('STORE 2 +FLAGS (\\Deleted)');
     await b.ok('EXPUNGE');
@@ -360,7 +349,7 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
     assert.match(r.text, /^\[UIDREQUIRED\]/);
     r = await tagged(u, 'W2', 'UID SORT RETURN (UPDATE ALL) (REVERSE SUBJECT) UTF-8 UNSEEN');
     assert.deepEqual(r.untagged, ['* ESEARCH (TAG "W2") UID ALL 3,1']);
-    await b.append('qr', message('q4'));
+    await b.append('qr', message('qr4'));
     await b.ok('UID STORE 1 +FLAGS (\\Deleted \\Seen)');
     await b.ok('EXPUNGE');
     r = await u.ok('NOOP');
@@ -371,12 +360,9 @@ describe('CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 4)', () => {
   });
 
   it('CONDSTORE: a MODSEQ program follows mod-sequences; SORT RETURN (MIN)/(MAX) report the returned message\'s (RFC 7162 3.1.5)', async () => {
-    const a = await h.client();
-    const b = await h.client();
-    await a.ok('CREATE ms');
-    for (const [i, day] of [3, 1, 2].entries()) await appendDated(a, 'ms', `ms${i}`, day);
-    await a.ok('SELECT ms');
-    await b.ok('SELECT ms');
+    const [a, b] = await twoSessions('ms', async (c) => {
+      for (const [i, day] of [3, 1, 2].entries()) await appendDated(c, 'ms', `ms${i}`, day);
+    });
     await a.ok('STORE 1 +FLAGS (\\Seen)');
     await a.ok('STORE 3 +FLAGS (\\Answered)');
     const f = await a.ok('FETCH 1:3 (MODSEQ)');

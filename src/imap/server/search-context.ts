@@ -22,7 +22,7 @@ import type { Store } from '../../store/types.js';
 import { needsSortKeys, sortComparator } from './cmd-sort.js';
 import type { MailboxView, ViewObserver, ViewOutput } from './mailbox-view.js';
 import { isExpungeIssued, MessageLoader, Yielder } from './message-loader.js';
-import { matches, target, type SearchTarget } from './search-eval.js';
+import { anyKey, matches, target, type SearchTarget } from './search-eval.js';
 import { sortKeysFor } from './sort-key-source.js';
 
 interface UpdateContext {
@@ -57,23 +57,11 @@ export function existingContexts(view: MailboxView | null): SearchContexts | nul
   return view ? (contexts.get(view) ?? null) : null;
 }
 
+/** Keys whose answer a flag change can change (flags, \Recent, MODSEQ). */
+const STATEFUL = new Set<SearchKey['op']>(['flag', 'new', 'old', 'recent', 'modseq']);
+
 function isStateful(k: SearchKey): boolean {
-  switch (k.op) {
-    case 'and':
-      return k.keys.some(isStateful);
-    case 'or':
-      return isStateful(k.a) || isStateful(k.b);
-    case 'not':
-      return isStateful(k.key);
-    case 'flag':
-    case 'new':
-    case 'old':
-    case 'recent':
-    case 'modseq':
-      return true;
-    default:
-      return false;
-  }
+  return anyKey(k, (l) => STATEFUL.has(l.op));
 }
 
 /** Ascending UIDs as ranges of consecutive ones. */

@@ -18,7 +18,7 @@ export interface SearchTarget {
 }
 
 /** Whether `leaf` holds for a key of the tree (AND, OR and NOT are looked through). */
-function anyKey(k: SearchKey, leaf: (k: SearchKey) => boolean): boolean {
+export function anyKey(k: SearchKey, leaf: (k: SearchKey) => boolean): boolean {
   switch (k.op) {
     case 'and':
       return k.keys.some((x) => anyKey(x, leaf));
