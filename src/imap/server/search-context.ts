@@ -45,6 +45,14 @@ export type NoUpdateReason = string;
 
 const contexts = new WeakMap<MailboxView, SearchContexts>();
 
+/** How many results a session keeps current, and how big each may be (RFC 5267 4.3.1). */
+export interface ContextLimits {
+  contexts: number;
+  result: number;
+}
+
+const LIMITS: ContextLimits = { contexts: MAX_UPDATE_CONTEXTS, result: MAX_UPDATE_RESULT };
+
 /** The view's kept results (made on first use; they live as long as the view). */
 export function contextsOf(view: MailboxView, store: Store): SearchContexts {
   let c = contexts.get(view);
@@ -102,7 +110,7 @@ export function fixNumbers(k: SearchKey, view: MailboxView): SearchKey {
 
 export class SearchContexts implements ViewObserver {
   /** In the order they were made: their updates go out in that order. */
-  private readonly list: UpdateContext[] = [];
+  private list: UpdateContext[] = [];
   /** Flag changes this session made (applyFlags), not yet looked at. */
   private readonly touchedUids = new Set<number>();
   /** Expunged and removed from the results, still in the view (EXPUNGE held back). */
@@ -111,6 +119,7 @@ export class SearchContexts implements ViewObserver {
   constructor(
     private readonly store: Store,
     private readonly view: MailboxView,
+    private readonly limits: ContextLimits = LIMITS,
   ) {}
 
   has(tag: string): boolean {
@@ -126,8 +135,8 @@ export class SearchContexts implements ViewObserver {
    * tag is not in use (the caller answered BAD otherwise, 4.3).
    */
   add(tag: string, uid: boolean, key: SearchKey, criteria: SortCriterion[] | null, result: readonly number[]): NoUpdateReason | null {
-    if (this.list.length >= MAX_UPDATE_CONTEXTS) return `no more than ${MAX_UPDATE_CONTEXTS} searches kept current at once`;
-    if (result.length > MAX_UPDATE_RESULT) return `no result of more than ${MAX_UPDATE_RESULT} messages kept current`;
+    if (this.list.length >= this.limits.contexts) return `no more than ${this.limits.contexts} searches kept current at once`;
+    if (result.length > this.limits.result) return `no result of more than ${this.limits.result} messages kept current`;
     // A message whose expunge is known but not reported yet can be in the answer: the client
     // hears of its REMOVEFROM with the next updates, as the other contexts did.
     const stale = this.gone.size ? result.filter((u) => this.gone.has(u)).sort((a, b) => a - b) : [];
@@ -234,6 +243,7 @@ export class SearchContexts implements ViewObserver {
       const y = yielder.tick();
       if (y) await y;
     }
+    const ended = new Set<UpdateContext>();
     for (let i = 0; i < ctxs.length; i++) {
       const ctx = ctxs[i]!;
       if (!adds[i]!.length && !drops[i]!.length) continue;
@@ -241,12 +251,13 @@ export class SearchContexts implements ViewObserver {
       if (drops[i]!.length) line += this.remove(ctx, drops[i]!);
       if (adds[i]!.length) line += await this.insert(ctx, adds[i]!);
       await out.untagged(line);
-      if (ctx.result.length > MAX_UPDATE_RESULT) {
+      if (ctx.result.length > this.limits.result) {
         // Grown past the limit: it ends here, and the client is told (RFC 5267 4.3.1).
-        this.list.splice(this.list.indexOf(ctx), 1);
-        await out.untagged(`NO [NOUPDATE ${quote(ctx.tag)}] no result of more than ${MAX_UPDATE_RESULT} messages kept current`);
+        ended.add(ctx);
+        await out.untagged(`NO [NOUPDATE ${quote(ctx.tag)}] no result of more than ${this.limits.result} messages kept current`);
       }
     }
+    if (ended.size) this.list = this.list.filter((c) => !ended.has(c));
     if (!this.list.length) this.stop();
   }
 
