@@ -117,6 +117,17 @@ describe('parseCommand', () => {
     }
   });
 
+  it('parses RFC 5267 UPDATE and CONTEXT, CANCELUPDATE, and refuses PARTIAL with ALL', () => {
+    const srch = parse('B01 UID SEARCH RETURN (UPDATE COUNT) DELETED');
+    assert.ok(srch.name === 'SEARCH' && srch.returnOpts?.join(' ') === 'UPDATE COUNT');
+    const srt = parse('a SORT RETURN (CONTEXT UPDATE PARTIAL 3:1) (DATE) UTF-8 ALL');
+    assert.ok(srt.name === 'SORT' && srt.returnOpts?.opts.join(' ') === 'CONTEXT UPDATE');
+    if (srt.name === 'SORT') assert.deepEqual(srt.returnOpts?.partial, { first: 1, last: 3 });
+    assert.deepEqual(parse('B04 CANCELUPDATE "B01" "B02"'), { tag: 'B04', name: 'CANCELUPDATE', tags: ['B01', 'B02'] });
+    assert.throws(() => parse('a CANCELUPDATE'), ImapSyntaxError);
+    assert.throws(() => parse('a SEARCH RETURN (ALL PARTIAL 1:5) ALL'), /PARTIAL conflicts with ALL/);
+  });
+
   it('reports syntax errors with useful text', () => {
     assert.throws(() => parse('a FETCH 1 (BOGUS)'), (e: unknown) => e instanceof ImapSyntaxError && /unknown fetch attribute BOGUS/.test(e.message));
     assert.throws(() => parse('a STATUS INBOX (MESSAGES'), /expected a space at end of line|expected/);
@@ -133,6 +144,8 @@ describe('parseCommand', () => {
       'a ID ("name" "x" "version" NIL)',
       'a CREATE "x/y" (USE (\\Drafts))',
       'a AUTHENTICATE PLAIN AGFiYwBkZWY=',
+      'a UID SORT RETURN (UPDATE CONTEXT PARTIAL 1:10 COUNT) (REVERSE DATE) UTF-8 UNSEEN',
+      'a CANCELUPDATE "t1" "t2"',
     ];
     const alphabet = ' ()[]<>{}"\\*%$:.,+-~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n\0\x80\xff';
     fc.assert(
