@@ -91,3 +91,7 @@ export function metadataLimitsFrom(l: Partial<ImapLimits> | undefined): Metadata
     maxAccountBytes: l?.metadataMaxAccountBytes ?? DEFAULT_METADATA_LIMITS.maxAccountBytes,
   };
 }
+
+/** URLs in one GENURLAUTH or URLFETCH (RFC 4467): each URLFETCH URL is a part read and sent in
+ * turn, so this bounds the work one command asks for; far above a client's use (one per draft). */
+export const MAX_URLAUTH_URLS_PER_COMMAND = 100;

@@ -16,6 +16,7 @@ import { handleReplace } from './cmd-replace.js';
 import { handleEsearch, handleSearch } from './cmd-search.js';
 import { handleSort } from './cmd-sort.js';
 import { handleThread } from './cmd-thread.js';
+import { handleGenUrlauth, handleResetKey, handleUrlFetch } from './cmd-urlauth.js';
 import { handleCheck, handleClose, handleSelect, handleUnselect } from './cmd-select.js';
 import { handleStatus } from './cmd-status.js';
 import { handleStore } from './cmd-store.js';
@@ -71,6 +72,10 @@ const TABLE: Record<CommandName, Entry> = {
   SETQUOTA: entry(AUTH, handleSetQuota),
   GETMETADATA: entry(AUTH, handleGetMetadata),
   SETMETADATA: entry(AUTH, handleSetMetadata),
+  // RFC 4467 6: authenticated and selected state.
+  GENURLAUTH: entry(AUTH, handleGenUrlauth),
+  RESETKEY: entry(AUTH, handleResetKey),
+  URLFETCH: entry(AUTH, handleUrlFetch),
   CHECK: entry(SELECTED, handleCheck),
   CLOSE: entry(SELECTED, handleClose),
   UNSELECT: entry(SELECTED, handleUnselect),
