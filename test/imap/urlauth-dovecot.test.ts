@@ -47,6 +47,17 @@ const STEPS: Step[] = [
   () => 'RESETKEY INBOX INTERNAL',
   () => 'RESETKEY',
   (_, m) => `URLFETCH "${m[4]}"`,
+  // URLAUTH=BINARY (RFC 5524).
+  (u) => `GENURLAUTH "imap://${u}@localhost/INBOX/;uid=1;urlauth=authuser" INTERNAL "imap://${u}@localhost/INBOX/;uid=1/;section=1;urlauth=authuser" INTERNAL "imap://${u}@localhost/INBOX/;uid=1/;section=HEADER;urlauth=authuser" INTERNAL`,
+  (_, m) => `URLFETCH ("${m[5]}" BINARY)`,
+  (_, m) => `URLFETCH ("${m[5]}" BODYPARTSTRUCTURE)`,
+  (_, m) => `URLFETCH ("${m[6]}" BODYPARTSTRUCTURE BODY)`,
+  (_, m) => `URLFETCH ("${m[6]}") ("${m[6]}" BINARY)`,
+  (_, m) => `URLFETCH ("${m[7]}" BINARY)`,
+  (_, m) => `URLFETCH ("${m[7]}" BODY)`,
+  (_, m) => `URLFETCH ("${m[7]}" BODYPARTSTRUCTURE)`,
+  (_, m) => `URLFETCH ("${m[5]}" BODY BINARY)`,
+  (_, m) => `URLFETCH ("${m[5]}x" BINARY)`,
 ];
 
 /** Deliberate differences from Dovecot 2.3.19: step index -> why. */
@@ -79,7 +90,11 @@ async function transcript(c: Client, u: string, made: string[], cmd: string): Pr
     if (l.startsWith('* GENURLAUTH ')) {
       for (const m of l.matchAll(/"([^"]*)"/g)) made.push(m[1]!);
       lines.push(mask(l));
-    } else if (l.startsWith('* URLFETCH ')) lines.push(mask(l));
+    } else if (l.startsWith('* URLFETCH ')) {
+      // Body structure strings compared without case: the defaults of a part without
+      // Content-Type are upper case in ours (as our FETCH BODYSTRUCTURE), lower case in Dovecot's.
+      lines.push(l.includes('BODYPARTSTRUCTURE') ? mask(l).toLowerCase() : mask(l));
+    }
   }
   const code = /^\[[^\]]*\]/.exec(r.text)?.[0] ?? '';
   return [...lines, `${r.status} ${code}`.trim()].join('\n');

@@ -167,12 +167,49 @@ describe('URLAUTH (RFC 4467)', () => {
     await c.bad(`GENURLAUTH "${rump(USER, 'INBOX/;uid=1', 'someone')}" INTERNAL`);
     await c.bad('GENURLAUTH "not a url" INTERNAL');
     await c.bad('URLFETCH');
-    await c.bad(`URLFETCH ("${ok}" BINARY)`);
+    await c.bad(`URLFETCH ("${ok}" BODY BINARY)`);
+    await c.bad(`URLFETCH ("${ok}" FOO)`);
     await c.bad('RESETKEY INBOX (INTERNAL)');
     const pre = await h.client({ login: false });
     assert.equal((await pre.cmd(`URLFETCH "${ok}"`)).status, 'BAD');
     pre.destroy();
     assert.equal((await c.ok('NOOP')).status, 'OK');
+  });
+
+  it('URLAUTH=BINARY (RFC 5524): BINARY decoded (literal8 with NUL), BODYPARTSTRUCTURE, BODY', async () => {
+    const raw = Buffer.from([0, 1, 2, 255, 0x0d, 0x0a, 0x41]);
+    const mixed =
+      'From: a@example.org\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n' +
+      '--b\r\nContent-Type: text/plain\r\n\r\nplain text\r\n' +
+      `--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${raw.toString('base64')}\r\n--b--\r\n`;
+    const appended = await c.append('INBOX', mixed);
+    const uid = Number(/APPENDUID \d+ (\d+)/.exec(appended.text)![1]);
+    assert.ok((await c.ok('CAPABILITY')).untagged[0]!.split(' ').includes('URLAUTH=BINARY'));
+    const [att, text, head] = await gen(c, rump(USER, `INBOX/;uid=${uid}/;section=2`, 'authuser'), rump(USER, `INBOX/;uid=${uid}/;section=1`, 'authuser'), rump(USER, `INBOX/;uid=${uid}/;section=HEADER`, 'authuser'));
+    const one = async (arg: string): Promise<string> => {
+      const r = await c.ok(`URLFETCH ${arg}`);
+      assert.equal(r.untagged.length, 1, r.untagged.join('\n'));
+      return r.untagged[0]!;
+    };
+    assert.equal(await one(`("${att}" BINARY)`), `* URLFETCH "${att}" (BINARY ~{${raw.length}}\r\n${raw.toString('latin1')})`);
+    // The part's structure is the one FETCH BODYSTRUCTURE shows for it inside the message's.
+    const bs = (await c.ok('SELECT INBOX'), (await c.ok(`UID FETCH ${uid} BODYSTRUCTURE`)).untagged.find((l) => l.includes('BODYSTRUCTURE'))!);
+    await c.ok('UNSELECT');
+    const structure = /^\* URLFETCH "[^"]+" \(BODYPARTSTRUCTURE (\(.*\))\)$/.exec(await one(`("${att}" BODYPARTSTRUCTURE)`));
+    assert.ok(structure, 'BODYPARTSTRUCTURE only');
+    assert.ok(bs.includes(structure[1]!), `${structure[1]} in ${bs}`);
+    assert.match(structure[1]!, /^\("application" "octet-stream"/i);
+    const both = await one(`("${text}" BODYPARTSTRUCTURE BODY)`);
+    assert.match(both, /^\* URLFETCH "[^"]+" \(BODYPARTSTRUCTURE \("text" "plain" .*\) BODY \{10\}\r\nplain text\)$/is);
+    assert.equal(await one(`("${text}")`), `* URLFETCH "${text}" (BODY {10}\r\nplain text)`);
+    assert.equal(await one(`("${text}" BINARY)`), `* URLFETCH "${text}" (BINARY {10}\r\nplain text)`);
+    // The plain form gives the part as stored (base64 here), BINARY decodes it.
+    assert.equal(await one(`"${att}"`), `* URLFETCH "${att}" {12}\r\n${raw.toString('base64')}`);
+    // HEADER is no body part: its BINARY is its bytes, its structure the message's (as Dovecot).
+    const header = mixed.slice(0, mixed.indexOf('\r\n\r\n') + 4);
+    assert.equal(await one(`("${head}" BINARY)`), `* URLFETCH "${head}" (BINARY {${header.length}}\r\n${header})`);
+    assert.match(await one(`("${head}" BODYPARTSTRUCTURE)`), /^\* URLFETCH "[^"]+" \(BODYPARTSTRUCTURE \(\("text" "plain"/i);
+    assert.equal(await one(`("${att.slice(0, -1)}${att.endsWith('0') ? '1' : '0'}" BINARY)`), `* URLFETCH "${att.slice(0, -1)}${att.endsWith('0') ? '1' : '0'}" NIL`);
   });
 
   it('python3 imaplib: GENURLAUTH and URLFETCH', async () => {

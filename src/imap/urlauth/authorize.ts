@@ -54,7 +54,7 @@ export async function generateUrlauth(store: Store, accountId: number, rump: str
   return { ok: true, url: `${rump}:${INTERNAL_MECHANISM_WIRE}:${internalToken(key!, rump)}` };
 }
 
-export type FetchOutcome = { ok: true; part: ResolvedUrl } | { ok: false; why: 'unauthorized' | 'unresolved' };
+export type FetchOutcome = { ok: true; part: ResolvedUrl; url: ImapUrl } | { ok: false; why: 'unauthorized' | 'unresolved' };
 
 const DENIED: FetchOutcome = { ok: false, why: 'unauthorized' };
 
@@ -109,7 +109,7 @@ export async function fetchOwn(store: Store, accountId: number, url: ImapUrl): P
 
 async function resolve(store: Store, accountId: number, url: ImapUrl): Promise<FetchOutcome> {
   const part = await resolveImapUrl(store, accountId, url);
-  return isImapUrlError(part) ? { ok: false, why: 'unresolved' } : { ok: true, part };
+  return isImapUrlError(part) ? { ok: false, why: 'unresolved' } : { ok: true, part, url };
 }
 
 /** A resolved part's bytes; null when the message went away meanwhile (expunged). */
