@@ -4,10 +4,9 @@
 // token format) and the tagged status with its response code must be identical, apart from the
 // differences listed in KNOWN with the reason.
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { Client, loginOverTls, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
 
 const DOVECOT_URLAUTH = `
 imap_urlauth_host = *
@@ -69,18 +68,6 @@ const KNOWN = new Map<number, string>([
   [22, 'NO [NONEXISTENT]'],
 ]);
 
-async function connectClient(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
-
 /** The GENURLAUTH and URLFETCH responses (tokens and the user masked) and the tagged status and code. */
 async function transcript(c: Client, u: string, made: string[], cmd: string): Promise<string> {
   const r = await c.cmd(cmd);
@@ -113,8 +100,8 @@ describe('URLAUTH compared with Dovecot', { skip: !dovecotAvailable() && 'doveco
   });
 
   test('the same commands get the same answers', async () => {
-    const p = await connectClient(h.tlsPort, USER, PASSWORD);
-    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await loginOverTls(h.tlsPort, USER, PASSWORD);
+    const v = await loginOverTls(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const msg = message('urlauth', 'Si vis pacem, para bellum.\r\n');
     assert.equal((await p.append('INBOX', msg)).status, 'OK');
     assert.equal((await v.append('INBOX', msg)).status, 'OK');
