@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startImapListener, type ImapListener } from '../../src/imap/server/index.js';
 import { generateUrlauth } from '../../src/imap/urlauth/authorize.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
 import { HOSTNAME, PASSWORD, SmtpClient, header, plain, startHarness, type Harness } from './harness.js';
 
 const ALICE = 'alice@example.test';
@@ -151,6 +152,36 @@ s.quit()
     await tx();
     await c.cmd(`BURL ${good} LAST`, 250, '2.6.0');
     c.close();
+  });
+
+  it('a message over the size limit: 552 5.3.4; tokens and keys never reach the log', async () => {
+    const lines: string[] = [];
+    const log = h.ctx.log;
+    (h.ctx as { log: Logger }).log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+    try {
+      const max = h.ctx.config.limits.smtp.maxMessageSize;
+      (h.ctx.config.limits.smtp as { maxMessageSize: number }).maxMessageSize = DRAFT.length - 1;
+      const good = await urlFor(`submit+${ALICE}`);
+      const c = await loggedIn();
+      await c.cmd(`MAIL FROM:<${ALICE}>`, 250);
+      await c.cmd('RCPT TO:<bob@example.test>', 250);
+      await c.cmd(`BURL ${good} LAST`, 552, '5.3.4');
+      (h.ctx.config.limits.smtp as { maxMessageSize: number }).maxMessageSize = max;
+      await c.cmd(`MAIL FROM:<${ALICE}>`, 250);
+      await c.cmd('RCPT TO:<bob@example.test>', 250);
+      await c.cmd(`BURL ${good.slice(0, -1)}${good.endsWith('0') ? '1' : '0'} LAST`, 554, '5.7.0');
+      await c.cmd(`MAIL FROM:<${ALICE}>`, 250);
+      await c.cmd('RCPT TO:<bob@example.test>', 250);
+      await c.cmd(`BURL ${good} LAST`, 250);
+      c.close();
+      const drafts = (await h.store.getMailbox(h.alice.id, 'Drafts'))!;
+      const key = (await h.store.urlauthKeys.key(h.alice.id, drafts.id, 'INTERNAL', false))!;
+      assert.ok(lines.some((l) => l.includes('BURL refused')), 'the refusal is logged');
+      const all = lines.join('\n');
+      for (const secret of [good.slice(-64), good.slice(-64, -40), key.toString('hex'), key.toString('base64')]) assert.ok(!all.includes(secret), 'secret in the log');
+    } finally {
+      (h.ctx as { log: Logger }).log = log;
+    }
   });
 
   it('not on port 25, and not before authentication', async () => {
