@@ -2,7 +2,7 @@
 // RFC 9051 6 and 9, plus ENABLE (RFC 5161), ID (RFC 2971), LIST-EXTENDED (RFC 5258), LIST-STATUS
 // (RFC 5819), SPECIAL-USE (RFC 6154), CONDSTORE/QRESYNC (RFC 7162), MULTIAPPEND (RFC 3502), UTF8=ACCEPT
 // (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508), MULTISEARCH (RFC 7377),
-// COMPRESS (RFC 4978), METADATA (RFC 5464, parse-metadata.ts), URLAUTH (RFC 4467, parse-urlauth.ts).
+// COMPRESS (RFC 4978), METADATA (RFC 5464, parse-metadata.ts).
 import type { CommandPart } from './command-reader.js';
 import { Cursor } from './cursor.js';
 import { parseDateTime } from './date-time.js';
@@ -329,6 +329,10 @@ const COMMANDS: Record<string, Parser> = {
     c.sp();
     return { name: 'COMPRESS', mechanism: c.atom('a compression algorithm').toUpperCase() };
   },
+  // URLAUTH (RFC 4467), parse-urlauth.ts.
+  GENURLAUTH: parseGenUrlauth,
+  RESETKEY: parseResetKey,
+  URLFETCH: parseUrlFetch,
   AUTHENTICATE: (c) => {
     c.sp();
     const mechanism = c.atom('a SASL mechanism').toUpperCase();
@@ -434,9 +438,6 @@ const COMMANDS: Record<string, Parser> = {
   },
   GETMETADATA: parseGetMetadata,
   SETMETADATA: parseSetMetadata,
-  GENURLAUTH: parseGenUrlauth,
-  RESETKEY: parseResetKey,
-  URLFETCH: parseUrlFetch,
   GETQUOTA: (c) => (c.sp(), { name: 'GETQUOTA', root: c.astring('a quota root') }),
   GETQUOTAROOT: (c) => (c.sp(), { name: 'GETQUOTAROOT', mailbox: mailbox(c) }),
   SETQUOTA: (c) => {

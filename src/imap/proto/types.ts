@@ -48,6 +48,12 @@ export type MailboxFilter =
   | { kind: 'subtree' | 'subtree-one' | 'mailboxes'; mailboxes: string[] };
 
 /** SORT keys (RFC 5256 3, DISPLAYFROM/DISPLAYTO RFC 5957). */
+/** One URLFETCH argument; `modifiers` for the parenthesized form of RFC 5524 (null: plain URL). */
+export interface UrlFetchArg {
+  url: string;
+  modifiers: { body: boolean; binary: boolean; bodyPartStructure: boolean } | null;
+}
+
 export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
 
 export interface SortCriterion {
@@ -142,6 +148,12 @@ export type CommandBody =
   | { name: 'AUTHENTICATE'; mechanism: string; initialResponse: string | null }
   | { name: 'ENABLE'; capabilities: string[] }
   | { name: 'COMPRESS'; mechanism: string }
+  /** RFC 4467 6.2; mechanisms upper case. */
+  | { name: 'GENURLAUTH'; urls: { url: string; mechanism: string }[] }
+  /** RFC 4467 6.1; no mailbox: every key of the user. */
+  | { name: 'RESETKEY'; mailbox: string | null; mechanisms: string[] }
+  /** RFC 4467 6.3, RFC 5524. */
+  | { name: 'URLFETCH'; urls: UrlFetchArg[] }
   | { name: 'SELECT' | 'EXAMINE'; mailbox: string; condstore: boolean; qresync: QresyncParams | null }
   | { name: 'CREATE'; mailbox: string; specialUse: string[] }
   | { name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; mailbox: string }
@@ -214,19 +226,7 @@ export type CommandBody =
   /** RFC 5464 4.2; entry names are validated and lower-cased by the parser. */
   | { name: 'GETMETADATA'; mailbox: string; entries: string[]; maxSize: number | null; depth: MetadataDepth }
   /** RFC 5464 4.3; a null value removes the entry. */
-  | { name: 'SETMETADATA'; mailbox: string; entries: { name: string; value: Buffer | null }[] }
-  /** RFC 4467 6.2; mechanisms upper case. */
-  | { name: 'GENURLAUTH'; urls: { url: string; mechanism: string }[] }
-  /** RFC 4467 6.1; no mailbox: every key of the user. */
-  | { name: 'RESETKEY'; mailbox: string | null; mechanisms: string[] }
-  /** RFC 4467 6.3, RFC 5524. */
-  | { name: 'URLFETCH'; urls: UrlFetchArg[] };
-
-/** One URLFETCH argument; `modifiers` for the parenthesized form of RFC 5524 (null: plain URL). */
-export interface UrlFetchArg {
-  url: string;
-  modifiers: { body: boolean; binary: boolean; bodyPartStructure: boolean } | null;
-}
+  | { name: 'SETMETADATA'; mailbox: string; entries: { name: string; value: Buffer | null }[] };
 
 export type CommandName = CommandBody['name'];
 

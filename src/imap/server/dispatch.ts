@@ -54,6 +54,10 @@ const TABLE: Record<CommandName, Entry> = {
   LOGIN: entry(NOTAUTH, handleLogin),
   ENABLE: entry(AUTH, handleEnable),
   COMPRESS: entry(AUTH, handleCompress),
+  // RFC 4467 6: authenticated and selected state.
+  GENURLAUTH: entry(AUTH, handleGenUrlauth),
+  RESETKEY: entry(AUTH, handleResetKey),
+  URLFETCH: entry(AUTH, handleUrlFetch),
   SELECT: entry(AUTH, handleSelect),
   EXAMINE: entry(AUTH, handleSelect),
   CREATE: entry(AUTH, handleCreate),
@@ -72,10 +76,6 @@ const TABLE: Record<CommandName, Entry> = {
   SETQUOTA: entry(AUTH, handleSetQuota),
   GETMETADATA: entry(AUTH, handleGetMetadata),
   SETMETADATA: entry(AUTH, handleSetMetadata),
-  // RFC 4467 6: authenticated and selected state.
-  GENURLAUTH: entry(AUTH, handleGenUrlauth),
-  RESETKEY: entry(AUTH, handleResetKey),
-  URLFETCH: entry(AUTH, handleUrlFetch),
   CHECK: entry(SELECTED, handleCheck),
   CLOSE: entry(SELECTED, handleClose),
   UNSELECT: entry(SELECTED, handleUnselect),

@@ -145,9 +145,9 @@ export class SqliteStore implements Store {
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
     this.group = new GroupCommit(this.db, () => this.walSync.covering());
+    this.urlauthKeys = urlauthKeyStore(new UrlauthRepo(this.db), this.group);
     this.metadataRepo = new MetadataRepo(this.db);
     this.metadata = metadataStore(this.metadataRepo, this.group, (a, n) => this.mailboxes.require(a, n));
-    this.urlauthKeys = urlauthKeyStore(new UrlauthRepo(this.db), this.group);
     this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
       reserveBlock: (size) => this.tx(() => {
         const r = this.db.prepare("SELECT value FROM meta WHERE key = 'next_file_id'").get() as { value: number } | undefined;
