@@ -255,19 +255,6 @@ export class Client {
   }
 }
 
-/** A Client logged in over implicit TLS to any IMAP server on loopback (ours or a peer's). */
-export async function loginOverTls(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
-
 export function message(subject: string, body = 'Hello there.\r\n', extraHeaders = ''): string {
   return `From: Alice <alice@example.org>\r\nTo: mjl@example.org\r\nSubject: ${subject}\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\n${extraHeaders}\r\n${body}`;
 }
