@@ -44,7 +44,9 @@ export class UrlauthRepo {
 export function urlauthKeyStore(repo: UrlauthRepo, group: GroupCommit): UrlauthKeyStore {
   return {
     async key(accountId, mailboxId, mechanism, create) {
-      if (!create) return repo.get(accountId, mailboxId, mechanism);
+      // Only making a key waits for a commit; reading one (every GENURLAUTH after the first) does not.
+      const key = repo.get(accountId, mailboxId, mechanism);
+      if (key || !create) return key;
       return group.run(() => repo.getOrCreate(accountId, mailboxId, mechanism));
     },
     async resetKey(accountId, mailboxId, mechanism) {
