@@ -75,7 +75,8 @@ print('burl', code, msg.decode())
 s.quit()
 `;
     const { stdout } = await promisify(execFile)('python3', ['-c', script], { timeout: 20000 });
-    assert.match(stdout, /^before-auth False 530$/m);
+    // RFC 4468 3.1: BURL without arguments before AUTH (supported, authentication needed).
+    assert.match(stdout, /^before-auth True 530$/m);
     assert.match(stdout, new RegExp(`^after-auth imap imap://${HOSTNAME}$`, 'm'));
     assert.match(stdout, /^burl 250 2\.6\.0 message accepted/m);
     const inbox = await h.inbox(h.bob.id);
@@ -94,7 +95,7 @@ s.quit()
     const head = 'From: alice@example.test\r\nTo: bob@example.test\r\nSubject: assembled\r\n\r\n';
     c.write(`BDAT ${head.length}\r\n${head}`);
     await c.expect(250);
-    await c.cmd(`BURL ${url}`, 250);
+    await c.cmd(`BURL ${url}`, 250, '2.5.0');
     const tail = '-- \r\nsig\r\n';
     c.write(`BDAT ${tail.length} LAST\r\n${tail}`);
     await c.expect(250, '2.6.0');
@@ -103,7 +104,7 @@ s.quit()
 
     await c.cmd(`MAIL FROM:<${ALICE}>`, 250);
     await c.cmd('RCPT TO:<bob@example.test>', 250);
-    await c.cmd(`BURL ${await urlFor(`submit+${ALICE}`)}`, 250);
+    await c.cmd(`BURL ${await urlFor(`submit+${ALICE}`)}`, 250, '2.5.0');
     c.write('BDAT 0 LAST\r\n');
     await c.expect(250, '2.6.0');
     inbox = await h.inbox(h.bob.id);
@@ -135,6 +136,8 @@ s.quit()
       [`imap://bob%40example.test@${HOSTNAME}/INBOX/;uid=1`, 554, '5.7.0'],
       [`imap://${enc(ALICE)}@${HOSTNAME}/Drafts/;uid=999`, 554, '5.6.6'],
       ['https://example.test/draft', 554, '5.5.4'],
+      // A plain URL of another server: no trust relationship with it (RFC 4468 3.3).
+      [`imap://${enc(ALICE)}@imap.elsewhere.test/Drafts/;uid=${draftUid}`, 554, '5.7.14'],
       ['imap://[bad', 554, '5.7.0'],
     ];
     for (const [url, code, enhanced] of cases) {
@@ -184,7 +187,7 @@ s.quit()
     }
   });
 
-  it('not on port 25, and not before authentication', async () => {
+  it('not on port 25, and not usable before authentication', async () => {
     const url = await urlFor(`submit+${ALICE}`);
     const mx = await SmtpClient.connect(h.ports.smtp);
     await mx.expect(220);
@@ -192,9 +195,14 @@ s.quit()
     assert.ok(!caps.some((l) => l.startsWith('BURL')), caps.join(','));
     await mx.cmd(`BURL ${url} LAST`, 502, '5.5.1');
     mx.close();
+    // Before TLS on 587 (no AUTH offered) there is no BURL at all; after it, bare BURL (3.1).
+    const plainSub = await SmtpClient.connect(h.ports.submission);
+    await plainSub.expect(220);
+    assert.ok(!(await plainSub.ehlo()).some((l) => l.startsWith('BURL')));
+    plainSub.close();
     const sub = await SmtpClient.connect(h.ports.submissions, { tls: true });
     await sub.expect(220);
-    assert.ok(!(await sub.ehlo()).some((l) => l.startsWith('BURL')));
+    assert.deepEqual((await sub.ehlo()).filter((l) => l.startsWith('BURL')), ['BURL']);
     await sub.cmd(`BURL ${url} LAST`, 530, '5.7.0');
     await sub.cmd(`AUTH PLAIN ${plain(ALICE, PASSWORD)}`, 235);
     assert.ok((await sub.ehlo()).includes(`BURL imap imap://${HOSTNAME}`));

@@ -13,9 +13,12 @@ import type { Reply } from '../proto/index.js';
 import type { SessionView } from './policy.js';
 import { S } from './replies.js';
 
-/** RFC 4468 3: the EHLO parameters: IMAP URLs, and this host's with a submit trust relationship. */
-export function burlOffer(hostname: string): string[] {
-  return ['imap', `imap://${hostname}`];
+/**
+ * RFC 4468 3.1 and 3.3: the EHLO parameters: none before authentication (BURL needs it), then
+ * `imap` (URLAUTH URLs) and `imap://HOSTNAME` (plain URLs of this server, the user's own messages).
+ */
+export function burlOffer(hostname: string, authenticated: boolean): string[] {
+  return authenticated ? ['imap', `imap://${hostname}`] : [];
 }
 
 /** What the URL names (read by the caller, chunk by chunk), or the reply refusing it. */
@@ -23,8 +26,11 @@ export async function burlPart(s: SessionView, identity: AuthIdentity, text: str
   if (!/^imap:/i.test(text)) return S.burlScheme;
   const url = parseImapUrl(text);
   let r: FetchOutcome;
-  if (!isImapUrlError(url) && url.access === undefined) r = await fetchOwn(s.ctx.store, identity.accountId, url);
-  else r = await fetchAuthorized(s.ctx.store, { accountId: identity.accountId, submit: true }, text, new Date());
+  if (!isImapUrlError(url) && url.access === undefined) {
+    // RFC 4468 3.3: plain URLs only of the server we advertised a trust relationship with.
+    if (url.host !== s.ctx.config.hostname.toLowerCase()) return S.burlUntrusted;
+    r = await fetchOwn(s.ctx.store, identity.accountId, url);
+  } else r = await fetchAuthorized(s.ctx.store, { accountId: identity.accountId, submit: true }, text, new Date());
   if (r.ok) return r.part;
   s.log.info('BURL refused', { why: r.why, account: identity.accountName });
   return r.why === 'unauthorized' ? S.burlUnauthorized : S.burlUnresolved;

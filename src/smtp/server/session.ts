@@ -368,20 +368,20 @@ export class SmtpSession implements SessionView {
       return 'continue';
     }
     const tls = this.tlsActive;
+    const mechanisms = this.policy.requiresAuth ? serverMechanisms(this.authState()) : undefined;
     this.send(
       ehloReply(hostname, '', {
         maxSize: this.ctx.config.limits.smtp.maxMessageSize,
         pipelining: true,
         startTls: !tls && this.opts.tls !== null && !this.opts.implicitTls,
-        auth: this.policy.requiresAuth ? serverMechanisms(this.authState()) : undefined,
+        auth: mechanisms,
         enhancedStatusCodes: true,
         eightBitMime: true,
         chunking: true,
         smtpUtf8: true,
         requireTls: tls,
-        // RFC 4468 3: offered once the client may submit (authenticated); the IMAP server is this
-        // one, so URLs of our host name are resolved with the trust of a submit server.
-        ...(this.policy.kind === 'submission' && this.identity && { burl: burlOffer(this.ctx.config.hostname) }),
+        // RFC 4468 3.1: submission only; bare while authentication is still needed to use it.
+        burl: this.policy.kind === 'submission' && (this.identity || mechanisms?.length) ? burlOffer(hostname, this.identity !== null) : undefined,
       }),
     );
     return 'continue';
@@ -616,7 +616,7 @@ export class SmtpSession implements SessionView {
       if (err instanceof StoreError && err.code === 'contentmissing') return this.burlFailed(tx, cmd.last, S.burlUnresolved);
       throw err;
     }
-    return this.chunkDone(tx, st, part.size, cmd.last);
+    return this.chunkDone(tx, st, part.size, cmd.last, S.burlReceived);
   }
 
   /** RFC 3030 2 (RFC 4468 3 takes its chunk rules): the rest of the transaction's chunks are
@@ -629,8 +629,9 @@ export class SmtpSession implements SessionView {
     return this.fail(reply);
   }
 
-  /** After a chunk's bytes (BDAT or BURL): over the size limit, more to come, or the end. */
-  private async chunkDone(tx: Transaction, st: BdatState, size: number, last: boolean): Promise<Handled> {
+  /** After a chunk's bytes (BDAT or BURL): over the size limit, more to come (`more`, else BDAT's
+   * reply), or the end. */
+  private async chunkDone(tx: Transaction, st: BdatState, size: number, last: boolean, more?: Reply): Promise<Handled> {
     if (st.message.exceeded) {
       // RFC 3030 2 / RFC 1870: over the limit; the rest of this transaction's chunks are refused.
       tx.bdatFailed = true;
@@ -640,7 +641,7 @@ export class SmtpSession implements SessionView {
       return this.fail(R.messageTooBig);
     }
     if (!last) {
-      this.send(S.chunkReceived(size));
+      this.send(more ?? S.chunkReceived(size));
       return 'continue';
     }
     try {
