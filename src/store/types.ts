@@ -381,7 +381,7 @@ export interface MetadataStore {
 }
 
 /**
- * URLAUTH mailbox access keys (RFC 4467 3): a random secret of at least 128 bits per mailbox and
+ * URLAUTH mailbox access keys (RFC 4467 2.2): a random secret of at least 128 bits per mailbox and
  * mechanism (upper case, e.g. INTERNAL), kept with the mailbox (removed with it). Secret: callers
  * use a key to compute or check a token and never log, show or store it elsewhere.
  */

@@ -148,11 +148,11 @@ export type CommandBody =
   | { name: 'AUTHENTICATE'; mechanism: string; initialResponse: string | null }
   | { name: 'ENABLE'; capabilities: string[] }
   | { name: 'COMPRESS'; mechanism: string }
-  /** RFC 4467 6.2; mechanisms upper case. */
+  /** RFC 4467 7, GENURLAUTH; mechanisms upper case. */
   | { name: 'GENURLAUTH'; urls: { url: string; mechanism: string }[] }
-  /** RFC 4467 6.1; no mailbox: every key of the user. */
+  /** RFC 4467 7, RESETKEY; no mailbox: every key of the user. */
   | { name: 'RESETKEY'; mailbox: string | null; mechanisms: string[] }
-  /** RFC 4467 6.3, RFC 5524. */
+  /** RFC 4467 7, URLFETCH; RFC 5524. */
   | { name: 'URLFETCH'; urls: UrlFetchArg[] }
   | { name: 'SELECT' | 'EXAMINE'; mailbox: string; condstore: boolean; qresync: QresyncParams | null }
   | { name: 'CREATE'; mailbox: string; specialUse: string[] }

@@ -10,7 +10,7 @@ import type { CommandResult } from './dispatch.js';
 import { bad, no } from './errors.js';
 import { partDetail } from './urlfetch-extended.js';
 
-/** RFC 4467 6.2: `* GENURLAUTH url...`, all URLs or none (any failed check is BAD). */
+/** RFC 4467 7, GENURLAUTH: `* GENURLAUTH url...`, all URLs or none (any failed check is BAD). */
 export async function handleGenUrlauth(conn: ImapConnection, cmd: CommandOf<'GENURLAUTH'>): Promise<void> {
   const accountId = conn.identity!.accountId;
   const now = new Date();
@@ -26,9 +26,9 @@ export async function handleGenUrlauth(conn: ImapConnection, cmd: CommandOf<'GEN
 }
 
 /**
- * RFC 4467 6.1: without arguments every key of the user is removed; with a mailbox its key is
+ * RFC 4467 7, RESETKEY: without arguments every key of the user is removed; with a mailbox its key is
  * replaced (INTERNAL, the only mechanism, by default), and the tagged OK lists the mailbox's
- * mechanisms in URLMECH (6.4).
+ * mechanisms in URLMECH (8).
  */
 export async function handleResetKey(conn: ImapConnection, cmd: CommandOf<'RESETKEY'>): Promise<CommandResult> {
   const accountId = conn.identity!.accountId;
@@ -47,7 +47,7 @@ export async function handleResetKey(conn: ImapConnection, cmd: CommandOf<'RESET
 }
 
 /**
- * RFC 4467 6.3: one `* URLFETCH url data` per URL, in order; NIL for a URL that fails, whatever
+ * RFC 4467 7, URLFETCH: one `* URLFETCH url data` per URL, in order; NIL for a URL that fails, whatever
  * the reason, and for content that an IMAP string cannot carry (NUL octets: RFC 9051 4.3). The
  * parenthesized form (RFC 5524): `(BODYPARTSTRUCTURE (...) BODY {n}|BINARY ~{n})`.
  */

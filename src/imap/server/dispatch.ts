@@ -54,7 +54,7 @@ const TABLE: Record<CommandName, Entry> = {
   LOGIN: entry(NOTAUTH, handleLogin),
   ENABLE: entry(AUTH, handleEnable),
   COMPRESS: entry(AUTH, handleCompress),
-  // RFC 4467 6: authenticated and selected state.
+  // RFC 4467 9: command-auth (authenticated and selected state).
   GENURLAUTH: entry(AUTH, handleGenUrlauth),
   RESETKEY: entry(AUTH, handleResetKey),
   URLFETCH: entry(AUTH, handleUrlFetch),

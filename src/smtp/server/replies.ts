@@ -41,7 +41,7 @@ export const S = constantReplies({
   requireTlsNeedsTls: reply(530, '5.7.10', 'REQUIRETLS needs a TLS session: issue STARTTLS first'),
   tooManyConnections: reply(421, '4.7.0', 'too many connections from your address or network'),
   /** RFC 4468 6: the URL's authorization failed (bad token, access, expiry, owner): one answer
-   * for every reason, as URLFETCH's NIL (RFC 4467 6.3). */
+   * for every reason, as URLFETCH's NIL (RFC 4467 7, URLFETCH). */
   burlUnauthorized: reply(554, '5.7.0', 'IMAP URL authorization failed'),
   /** RFC 4468 6: a BURL without LAST whose content was taken. */
   burlReceived: reply(250, '2.5.0', 'waiting for additional BURL or BDAT commands'),

@@ -291,7 +291,7 @@ const migrations: string[] = [
   CREATE UNIQUE INDEX IF NOT EXISTS metadata_entry ON metadata(account_id, coalesce(mailbox_id, 0), name);
   CREATE INDEX IF NOT EXISTS metadata_mailbox ON metadata(mailbox_id) WHERE mailbox_id IS NOT NULL;
   `,
-  // 11: URLAUTH mailbox access keys (RFC 4467 3): one random secret per mailbox and mechanism,
+  // 11: URLAUTH mailbox access keys (RFC 4467 2.2): one random secret per mailbox and mechanism,
   // made by the first GENURLAUTH, replaced by RESETKEY. A key goes with its mailbox row (deleted
   // with it, kept by a rename, which keeps the id).
   `

@@ -15,7 +15,7 @@ test('URLAUTH mailbox keys: made once, per mailbox and account, replaced, remove
     const other = await s.createMailbox(a.id, 'Other');
     assert.equal(await s.urlauthKeys.key(a.id, inbox.id, 'INTERNAL', false), null);
     const k1 = (await s.urlauthKeys.key(a.id, inbox.id, 'INTERNAL', true))!;
-    assert.ok(k1.length >= 16, 'at least 128 bits (RFC 4467 3)');
+    assert.ok(k1.length >= 16, 'at least 128 bits (RFC 4467 10)');
     assert.deepEqual(await s.urlauthKeys.key(a.id, inbox.id, 'INTERNAL', true), k1, 'made once');
     assert.deepEqual(await s.urlauthKeys.key(a.id, inbox.id, 'INTERNAL', false), k1);
     // Another account cannot reach the key through the mailbox id.

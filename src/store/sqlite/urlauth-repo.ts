@@ -1,4 +1,4 @@
-// URLAUTH mailbox access keys (RFC 4467 3) in SQLite (table of migration 11). A key is a random
+// URLAUTH mailbox access keys (RFC 4467 2.2) in SQLite (table of migration 11). A key is a random
 // secret per mailbox and mechanism: the first GENURLAUTH on the mailbox makes it, RESETKEY replaces
 // it (every URL authorized with the old one stops working) or, without a mailbox, removes all of
 // the account's. Keys leave this file only to the caller that computes a token with them.
@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import type { UrlauthKeyStore } from '../types.js';
 import type { GroupCommit } from './group-commit.js';
 
-/** RFC 4467 3: at least 128 bits; 256 matches the HMAC-SHA256 block of the INTERNAL token. */
+/** RFC 4467 10: at least 128 bits of entropy; 256, the size of the INTERNAL token's HMAC-SHA256. */
 export const URLAUTH_KEY_BYTES = 32;
 
 export class UrlauthRepo {
