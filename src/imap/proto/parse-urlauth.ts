@@ -1,5 +1,5 @@
 // URLAUTH commands (RFC 4467 9, RFC 5524 4 for URLFETCH's extended form). Pure syntax: the URLs
-// stay strings here (the handler parses and checks them: RFC 4467 6.3 answers a bad URLFETCH URL
+// stay strings here (the handler parses and checks them: RFC 4467 7 answers a bad URLFETCH URL
 // with NIL, not BAD), mechanism names are checked against the grammar and upper-cased.
 import type { Cursor } from './cursor.js';
 import { MAX_URLAUTH_URLS_PER_COMMAND } from './limits.js';
