@@ -1,4 +1,4 @@
-// URLAUTH commands (RFC 4467 9, RFC 5524 4 for URLFETCH's extended form). Pure syntax: the URLs
+// URLAUTH commands (RFC 4467 9, RFC 5524 for URLFETCH's extended form). Pure syntax: the URLs
 // stay strings here (the handler parses and checks them: RFC 4467 7 answers a bad URLFETCH URL
 // with NIL, not BAD), mechanism names are checked against the grammar and upper-cased.
 import type { Cursor } from './cursor.js';
@@ -43,7 +43,7 @@ export function parseResetKey(c: Cursor): CommandBody {
   return { name: 'RESETKEY', mailbox, mechanisms };
 }
 
-/** RFC 5524 4: url / "(" url *(SP ("BODY" / "BINARY" / "BODYPARTSTRUCTURE")) ")" */
+/** RFC 5524: url / "(" url *(SP ("BODY" / "BINARY" / "BODYPARTSTRUCTURE")) ")" */
 function fetchArg(c: Cursor): UrlFetchArg {
   if (!c.take('(')) return { url: url(c), modifiers: null };
   const u = url(c);

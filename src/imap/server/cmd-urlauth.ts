@@ -66,7 +66,7 @@ export async function handleUrlFetch(conn: ImapConnection, cmd: CommandOf<'URLFE
   }
 }
 
-/** RFC 5524 3: the parenthesized URLFETCH data, or NIL when any part of it cannot be given. */
+/** RFC 5524: the parenthesized URLFETCH data, or NIL when any part of it cannot be given. */
 async function extendedData(conn: ImapConnection, b: ResponseBuilder, r: FetchOutcome, mods: NonNullable<UrlFetchArg['modifiers']>): Promise<void> {
   // As Dovecot: "(url)" alone asks for BODY.
   const body = mods.body || (!mods.binary && !mods.bodyPartStructure);
@@ -85,7 +85,7 @@ async function extendedData(conn: ImapConnection, b: ResponseBuilder, r: FetchOu
   const items: (() => void)[] = [];
   if (mods.bodyPartStructure) items.push(() => b.text('BODYPARTSTRUCTURE ').value(detail!.structure));
   if (body) items.push(() => b.text('BODY ').literal(raw!));
-  // RFC 5524 3 / RFC 3516: literal8 when the decoded content holds NUL.
+  // RFC 5524 / RFC 3516: literal8 when the decoded content holds NUL.
   if (mods.binary) items.push(() => b.text('BINARY ').literal(binary!, binary!.includes(0)));
   b.text('(');
   items.forEach((item, i) => {
