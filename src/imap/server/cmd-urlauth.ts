@@ -1,6 +1,6 @@
-// URLAUTH (RFC 4467): GENURLAUTH, RESETKEY and URLFETCH (with URLAUTH=BINARY, RFC 5524). The checks live in imap/urlauth/ (shared
-// with BURL in submission); this file turns their outcomes into IMAP responses. URLs carry bearer
-// tokens: they are never logged.
+// URLAUTH (RFC 4467): GENURLAUTH, RESETKEY and URLFETCH (with URLAUTH=BINARY, RFC 5524). The checks
+// live in imap/urlauth/ (shared with BURL in submission); this file turns their outcomes into IMAP
+// responses. URLs carry bearer tokens: they are never logged.
 import type { ResponseBuilder } from '../proto/response-writer.js';
 import type { CommandOf, UrlFetchArg } from '../proto/types.js';
 import { fetchAuthorized, generateUrlauth, readPart, type FetchOutcome } from '../urlauth/authorize.js';
@@ -26,8 +26,8 @@ export async function handleGenUrlauth(conn: ImapConnection, cmd: CommandOf<'GEN
 }
 
 /**
- * RFC 4467 7, RESETKEY: without arguments every key of the user is removed; with a mailbox its key is
- * replaced (INTERNAL, the only mechanism, by default), and the tagged OK lists the mailbox's
+ * RFC 4467 7, RESETKEY: without arguments every key of the user is removed; with a mailbox its key
+ * is replaced (INTERNAL, the only mechanism, by default), and the tagged OK lists the mailbox's
  * mechanisms in URLMECH (8).
  */
 export async function handleResetKey(conn: ImapConnection, cmd: CommandOf<'RESETKEY'>): Promise<CommandResult> {
@@ -47,9 +47,9 @@ export async function handleResetKey(conn: ImapConnection, cmd: CommandOf<'RESET
 }
 
 /**
- * RFC 4467 7, URLFETCH: one `* URLFETCH url data` per URL, in order; NIL for a URL that fails, whatever
- * the reason, and for content that an IMAP string cannot carry (NUL octets: RFC 9051 4.3). The
- * parenthesized form (RFC 5524): `(BODYPARTSTRUCTURE (...) BODY {n}|BINARY ~{n})`.
+ * RFC 4467 7, URLFETCH: one `* URLFETCH url data` per URL, in order; NIL for a URL that fails,
+ * whatever the reason, and for content that an IMAP string cannot carry (NUL octets: RFC 9051
+ * 4.3). The parenthesized form (RFC 5524): `(BODYPARTSTRUCTURE (...) BODY {n}|BINARY ~{n})`.
  */
 export async function handleUrlFetch(conn: ImapConnection, cmd: CommandOf<'URLFETCH'>): Promise<void> {
   const who = { accountId: conn.identity!.accountId, submit: false };

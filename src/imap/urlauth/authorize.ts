@@ -4,8 +4,8 @@
 // IMAP URLFETCH, the requester marked as the submission server acting for its user.
 //
 // A failed check says nothing: URLFETCH answers NIL and BURL one reply whatever the reason (RFC
-// 4467 7, URLFETCH), and a missing user, mailbox or key still costs one HMAC (token.ts), so the time does
-// not tell either. The message is read only after the token checked out. Tokens and keys are
+// 4467 7, URLFETCH), and a missing user, mailbox or key still costs one HMAC (token.ts), so the
+// time does not tell either. The message is read only after the token checked out. Tokens and keys are
 // never logged.
 
 import { StoreError } from '../../store/errors.js';
@@ -30,11 +30,12 @@ function mailboxOf(store: Store, accountId: number, url: ImapUrl) {
 export type GenerateOutcome = { ok: true; url: string } | { ok: false; why: string };
 
 /**
- * GENURLAUTH of one rump URL (RFC 4467 7, GENURLAUTH): the URL must name the logged-in user as its owner,
- * an access identifier, and a message (and section) that exists; the answer is the URL with its
- * verifier, the mailbox key made on first use. Any failed check is a `why` for a tagged BAD (7, GENURLAUTH).
- * The userid of a `submit+`/`user+` access is not looked up: a URL for a user that does not exist
- * is made and never works, so GENURLAUTH does not tell which users exist (7 allows this).
+ * GENURLAUTH of one rump URL (RFC 4467 7, GENURLAUTH): the URL must name the logged-in user as its
+ * owner, an access identifier, and a message (and section) that exists; the answer is the URL with
+ * its verifier, the mailbox key made on first use. Any failed check is a `why` for a tagged BAD (as
+ * section 7 says). The userid of a `submit+`/`user+` access is not looked up: a URL for a user that
+ * does not exist is made and never works, so GENURLAUTH does not tell which users exist (section 7
+ * allows this).
  */
 export async function generateUrlauth(store: Store, accountId: number, rump: string, mechanism: string, now: Date): Promise<GenerateOutcome> {
   if (mechanism !== INTERNAL_MECHANISM) return { ok: false, why: `unsupported URLAUTH mechanism ${mechanism}` };
@@ -47,7 +48,8 @@ export async function generateUrlauth(store: Store, accountId: number, rump: str
   if (url.expire && url.expire.getTime() <= now.getTime()) return { ok: false, why: 'the URL has expired already' };
   const owner = await store.lookupAddress(url.user);
   if (!owner || owner.accountId !== accountId) return { ok: false, why: 'the URL owner is not the logged-in user' };
-  // RFC 4467 7, GENURLAUTH (1) and (4): the mailbox, and the message and section, so a dead URL is not made.
+  // RFC 4467 7, GENURLAUTH (1) and (4): the mailbox, the message and the section, so that no dead
+  // URL is made.
   const part = await resolveImapUrl(store, accountId, url);
   if (isImapUrlError(part)) return { ok: false, why: `invalid URL: ${part.reason}` };
   const key = await store.urlauthKeys.key(accountId, part.mailboxId, INTERNAL_MECHANISM, true);
@@ -70,11 +72,11 @@ async function accessAllows(store: Store, access: string, who: UrlRequester): Pr
 }
 
 /**
- * URLFETCH of one URL (RFC 4467 7, URLFETCH), and BURL's URLAUTH URLs: the verifier must be INTERNAL and
- * match the mailbox key of the URL's owner, the access identifier must admit the requester, the
- * URL must not have expired and its UIDVALIDITY (if any) must be the mailbox's. Then the part.
- * 'unauthorized' for every failed check, 'unresolved' when an authorized URL names a message or
- * part that is gone.
+ * URLFETCH of one URL (RFC 4467 7, URLFETCH), and BURL's URLAUTH URLs: the verifier must be
+ * INTERNAL and match the mailbox key of the URL's owner, the access identifier must admit the
+ * requester, the URL must not have expired and its UIDVALIDITY (if any) must be the mailbox's.
+ * Then the part. 'unauthorized' for every failed check, 'unresolved' when an authorized URL names a
+ * message or part that is gone.
  */
 export async function fetchAuthorized(store: Store, who: UrlRequester, text: string, now: Date): Promise<FetchOutcome> {
   const url = parseImapUrl(text);
