@@ -154,6 +154,15 @@ describe('URLAUTH (RFC 4467)', () => {
     assert.match((await c.ok('RESETKEY INBOX internal')).text, /^\[URLMECH INTERNAL\] /);
   });
 
+  it('a mailbox name beyond ASCII: UTF-8 percent-encoded in the URL (RFC 5092), modified UTF-7 in RESETKEY', async () => {
+    await c.ok('CREATE "Entw&APw-rfe"');
+    assert.equal((await c.append('"Entw&APw-rfe"', message('umlaut', BODY))).status, 'OK');
+    const [u] = await gen(c, rump(USER, 'Entw%C3%BCrfe/;uid=1', 'authuser'));
+    assert.equal(await fetch(c, u!), message('umlaut', BODY));
+    await c.ok('RESETKEY "Entw&APw-rfe"');
+    assert.equal(await fetch(c, u!), null);
+  });
+
   it('bad syntax and bad URLs: BAD, the session goes on', async () => {
     const ok = rump(USER, 'INBOX/;uid=1', 'authuser');
     await c.bad('GENURLAUTH');
