@@ -380,10 +380,25 @@ export interface MetadataStore {
   set(accountId: number, mailbox: string | null, changes: readonly { name: string; value: Buffer | null }[], limits: MetadataSetLimits): Promise<MetadataSetResult>;
 }
 
+/**
+ * URLAUTH mailbox access keys (RFC 4467 2.2): a random secret of at least 128 bits per mailbox and
+ * mechanism (upper case, e.g. INTERNAL), kept with the mailbox (removed with it). Secret: callers
+ * use a key to compute or check a token and never log, show or store it elsewhere.
+ */
+export interface UrlauthKeyStore {
+  /** The mailbox's key; with `create`, one is made (durably) when there is none; else null. */
+  key(accountId: number, mailboxId: number, mechanism: string, create: boolean): Promise<Buffer | null>;
+  /** RESETKEY mailbox: a new key replaces the old one, so every URL made with it fails. */
+  resetKey(accountId: number, mailboxId: number, mechanism: string): Promise<void>;
+  /** RESETKEY without arguments: removes every key of the account. */
+  resetAll(accountId: number): Promise<void>;
+}
+
 export interface Store {
   readonly changes: ChangeFeed;
   readonly junk: JunkStats;
   readonly metadata: MetadataStore;
+  readonly urlauthKeys: UrlauthKeyStore;
 
   // Domains, accounts, addresses.
   listDomains(): Promise<Domain[]>;

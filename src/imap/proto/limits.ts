@@ -68,6 +68,10 @@ export const MAX_METADATA_ENTRIES_PER_COMMAND = 1000;
 /** Octets of one entry name (Dovecot's limit is of the same order). */
 export const MAX_METADATA_ENTRY_NAME = 1024;
 
+/** URLs in one GENURLAUTH or URLFETCH (RFC 4467): each URLFETCH URL is a part read and sent in
+ * turn, so this bounds the work one command asks for; far above a client's use (one per draft). */
+export const MAX_URLAUTH_URLS_PER_COMMAND = 100;
+
 /** METADATA storage limits (RFC 5464 4.1 requires at least 1024 octets and 10 entries). */
 export interface MetadataLimits {
   /** Octets of one value: more is NO [METADATA MAXSIZE n]. */

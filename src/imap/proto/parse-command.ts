@@ -10,6 +10,7 @@ import { parseFetchItems, parseFetchModifiers } from './parse-fetch.js';
 import { parseGetMetadata, parseListMetadataReturn, parseSetMetadata } from './parse-metadata.js';
 import { parseSearchArgs, parseSearchSources } from './parse-search.js';
 import { parseSortArgs, parseThreadArgs } from './parse-sort.js';
+import { parseGenUrlauth, parseResetKey, parseUrlFetch } from './parse-urlauth.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError, UnknownCommandError } from './syntax-error.js';
 import { STAR } from './types.js';
@@ -328,6 +329,10 @@ const COMMANDS: Record<string, Parser> = {
     c.sp();
     return { name: 'COMPRESS', mechanism: c.atom('a compression algorithm').toUpperCase() };
   },
+  // URLAUTH (RFC 4467), parse-urlauth.ts.
+  GENURLAUTH: parseGenUrlauth,
+  RESETKEY: parseResetKey,
+  URLFETCH: parseUrlFetch,
   AUTHENTICATE: (c) => {
     c.sp();
     const mechanism = c.atom('a SASL mechanism').toUpperCase();

@@ -49,6 +49,12 @@ export type MailboxFilter =
   | { kind: 'subtree' | 'subtree-one' | 'mailboxes'; mailboxes: string[] };
 
 /** SORT keys (RFC 5256 3, DISPLAYFROM/DISPLAYTO RFC 5957). */
+/** One URLFETCH argument; `modifiers` for the parenthesized form of RFC 5524 (null: plain URL). */
+export interface UrlFetchArg {
+  url: string;
+  modifiers: { body: boolean; binary: boolean; bodyPartStructure: boolean } | null;
+}
+
 export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
 
 export interface SortCriterion {
@@ -143,6 +149,12 @@ export type CommandBody =
   | { name: 'AUTHENTICATE'; mechanism: string; initialResponse: string | null }
   | { name: 'ENABLE'; capabilities: string[] }
   | { name: 'COMPRESS'; mechanism: string }
+  /** RFC 4467 7, GENURLAUTH; mechanisms upper case. */
+  | { name: 'GENURLAUTH'; urls: { url: string; mechanism: string }[] }
+  /** RFC 4467 7, RESETKEY; no mailbox: every key of the user. */
+  | { name: 'RESETKEY'; mailbox: string | null; mechanisms: string[] }
+  /** RFC 4467 7, URLFETCH; RFC 5524. */
+  | { name: 'URLFETCH'; urls: UrlFetchArg[] }
   | { name: 'SELECT' | 'EXAMINE'; mailbox: string; condstore: boolean; qresync: QresyncParams | null }
   | { name: 'CREATE'; mailbox: string; specialUse: string[] }
   | { name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; mailbox: string }

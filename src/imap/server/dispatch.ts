@@ -17,6 +17,7 @@ import { handleReplace } from './cmd-replace.js';
 import { handleEsearch, handleSearch } from './cmd-search.js';
 import { handleSort } from './cmd-sort.js';
 import { handleThread } from './cmd-thread.js';
+import { handleGenUrlauth, handleResetKey, handleUrlFetch } from './cmd-urlauth.js';
 import { handleCheck, handleClose, handleSelect, handleUnselect } from './cmd-select.js';
 import { handleStatus } from './cmd-status.js';
 import { handleStore } from './cmd-store.js';
@@ -54,6 +55,10 @@ const TABLE: Record<CommandName, Entry> = {
   LOGIN: entry(NOTAUTH, handleLogin),
   ENABLE: entry(AUTH, handleEnable),
   COMPRESS: entry(AUTH, handleCompress),
+  // RFC 4467 9: command-auth (authenticated and selected state).
+  GENURLAUTH: entry(AUTH, handleGenUrlauth),
+  RESETKEY: entry(AUTH, handleResetKey),
+  URLFETCH: entry(AUTH, handleUrlFetch),
   SELECT: entry(AUTH, handleSelect),
   EXAMINE: entry(AUTH, handleSelect),
   CREATE: entry(AUTH, handleCreate),

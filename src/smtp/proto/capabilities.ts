@@ -89,6 +89,8 @@ export interface EhloOffer {
   dsn?: boolean;
   /** RFC 8689 3: only on a TLS session (the parameter is refused without TLS anyway). */
   requireTls?: boolean;
+  /** RFC 4468 3: the URL types BURL takes here (e.g. `imap`, `imap://host`); absent: no BURL. */
+  burl?: readonly string[];
 }
 
 /** Builds the EHLO reply (code 250, no enhanced code, RFC 2034 3). */
@@ -103,6 +105,7 @@ export function ehloReply(domain: string, greeting: string, offer: EhloOffer): R
   if (offer.eightBitMime) lines.push('8BITMIME');
   if (offer.binaryMime) lines.push('BINARYMIME');
   if (offer.chunking) lines.push('CHUNKING');
+  if (offer.burl) lines.push(offer.burl.length ? `BURL ${offer.burl.join(' ')}` : 'BURL');
   if (offer.smtpUtf8) lines.push('SMTPUTF8');
   if (offer.dsn) lines.push('DSN');
   if (offer.requireTls) lines.push('REQUIRETLS');

@@ -1,7 +1,7 @@
 // SMTP command line parser (server side). Pure: takes one line without CRLF, returns a typed
 // command or throws SmtpError with the reply to send. Grammar: RFC 5321 4.1.1 / 4.1.2, with
 // the parameters of RFC 1870 (SIZE), 6152 (8BITMIME), 3030 (BINARYMIME, BDAT), 6531 (SMTPUTF8),
-// 3461 (DSN) and 4954 (AUTH).
+// 3461 (DSN), 4954 (AUTH) and 4468 (BURL, burl.ts).
 
 import { isUtf8 } from 'node:buffer';
 import {
@@ -15,6 +15,7 @@ import {
   type ForwardPath,
   type Mailbox,
 } from './address.js';
+import { parseBurl, type BurlCommand } from './burl.js';
 import { R } from './enhanced-status.js';
 import { MAX_ENVID, MAX_ORCPT, MAX_SASL_MECHANISM, MAX_SIZE_DIGITS } from './limits.js';
 import { withText, type Reply } from './reply.js';
@@ -77,6 +78,7 @@ export type SmtpCommand =
   | { readonly verb: 'RCPT'; readonly to: ForwardPath; readonly params: RcptParams }
   | { readonly verb: 'DATA' }
   | { readonly verb: 'BDAT'; readonly size: number; readonly last: boolean }
+  | BurlCommand
   | { readonly verb: 'RSET' }
   | { readonly verb: 'NOOP' }
   | { readonly verb: 'QUIT' }
@@ -168,6 +170,8 @@ export function parseCommand(input: Buffer | string, opts: ParseCommandOptions =
     }
     case 'BDAT':
       return parseBdat(rest);
+    case 'BURL':
+      return parseBurl(rest);
     case 'AUTH':
       return parseAuth(rest);
   }

@@ -1,6 +1,7 @@
 // Public API of the SMTP protocol layer shared by the SMTP server and client.
 export * from './address.js';
 export * from './bdat.js';
+export * from './burl.js';
 export * from './capabilities.js';
 export * from './command.js';
 export * from './data-reader.js';

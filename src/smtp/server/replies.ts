@@ -40,4 +40,15 @@ export const S = constantReplies({
   /** RFC 8689 4.1 / RFC 3463 X.7.10: REQUIRETLS on a session without TLS. */
   requireTlsNeedsTls: reply(530, '5.7.10', 'REQUIRETLS needs a TLS session: issue STARTTLS first'),
   tooManyConnections: reply(421, '4.7.0', 'too many connections from your address or network'),
+  /** RFC 4468 6: the URL's authorization failed (bad token, access, expiry, owner): one answer
+   * for every reason, as URLFETCH's NIL (RFC 4467 7, URLFETCH). */
+  burlUnauthorized: reply(554, '5.7.0', 'IMAP URL authorization failed'),
+  /** RFC 4468 6: a BURL without LAST whose content was taken. */
+  burlReceived: reply(250, '2.5.0', 'waiting for additional BURL or BDAT commands'),
+  /** RFC 4468 6, RFC 5248 2.4 (X.7.14 replaces X.7.8): a plain IMAP URL of another server. */
+  burlUntrusted: reply(554, '5.7.14', 'URL resolution requires trust relationship: plain IMAP URLs of this server only'),
+  /** RFC 4468 6 / RFC 3463 X.6.6: authorized, but the content is not there (expunged meanwhile). */
+  burlUnresolved: reply(554, '5.6.6', 'IMAP URL resolution failed'),
+  /** RFC 4468 3: only imap URLs (of this server) are taken. */
+  burlScheme: reply(554, '5.5.4', 'only imap URLs are supported by BURL'),
 } as const);

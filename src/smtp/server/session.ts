@@ -54,9 +54,11 @@ import {
   parseCommand,
   type LineEvent,
   type Reply,
+  type BurlCommand,
   type SmtpCommand,
 } from '../proto/index.js';
 import { runAuth } from './auth-command.js';
+import { burlOffer, burlPart } from './burl.js';
 import { CrlfNormalizer } from './crlf-normalizer.js';
 import { COMMAND_TIMEOUT_MS, GREETING_TIMEOUT_MS, MAX_ERRORS, MAX_HEADER_SECTION } from './limits.js';
 import type { DnsResolver, ListenerPolicy, SessionView } from './policy.js';
@@ -66,7 +68,7 @@ import type { SpoolDir, SpoolFile } from './spool.js';
 import { acceptedTlsVersion } from '../../tls/server-context.js';
 import type { ListenerTls } from '../../tls/server-tls.js';
 import { newTransactionId } from './trace-headers.js';
-import type { Transaction } from './transaction.js';
+import type { BdatState, Transaction } from './transaction.js';
 
 export interface SessionTimeouts {
   /** Deadline for one command line, and for each DATA_PROGRESS_BLOCK of message data. */
@@ -330,6 +332,8 @@ export class SmtpSession implements SessionView {
         return this.data();
       case 'BDAT':
         return this.bdat(cmd);
+      case 'BURL':
+        return this.burl(cmd);
       case 'RSET':
         await this.resetTransaction();
         this.send(R.resetOk);
@@ -364,17 +368,20 @@ export class SmtpSession implements SessionView {
       return 'continue';
     }
     const tls = this.tlsActive;
+    const mechanisms = this.policy.requiresAuth ? serverMechanisms(this.authState()) : undefined;
     this.send(
       ehloReply(hostname, '', {
         maxSize: this.ctx.config.limits.smtp.maxMessageSize,
         pipelining: true,
         startTls: !tls && this.opts.tls !== null && !this.opts.implicitTls,
-        auth: this.policy.requiresAuth ? serverMechanisms(this.authState()) : undefined,
+        auth: mechanisms,
         enhancedStatusCodes: true,
         eightBitMime: true,
         chunking: true,
         smtpUtf8: true,
         requireTls: tls,
+        // RFC 4468 3.1: submission only; bare while authentication is still needed to use it.
+        burl: this.policy.kind === 'submission' && (this.identity || mechanisms?.length) ? burlOffer(hostname, this.identity !== null) : undefined,
       }),
     );
     return 'continue';
@@ -560,6 +567,16 @@ export class SmtpSession implements SessionView {
       return this.fail(bad);
     }
     const tx = this.tx!;
+    const st = this.chunkState(tx);
+    const chunk = st.message.chunk(cmd.size, cmd.last);
+    await this.readBdatChunk(cmd.size, (b) => chunk.push(b), async () => {
+      await st.spool.write(st.pending.splice(0));
+    });
+    return this.chunkDone(tx, st, cmd.size, cmd.last);
+  }
+
+  /** The transaction's chunked message (BDAT and BURL add to it), started by its first chunk. */
+  private chunkState(tx: Transaction): BdatState {
     if (!tx.bdat) {
       const spool = this.opts.spool.create(this.cid);
       const normalizer = new CrlfNormalizer();
@@ -570,21 +587,61 @@ export class SmtpSession implements SessionView {
       });
       tx.bdat = { message, spool, normalizer, pending };
     }
-    const st = tx.bdat;
-    const chunk = st.message.chunk(cmd.size, cmd.last);
-    await this.readBdatChunk(cmd.size, (b) => chunk.push(b), async () => {
-      await st.spool.write(st.pending.splice(0));
-    });
+    return tx.bdat;
+  }
+
+  /**
+   * RFC 4468: the content of an IMAP URL taken as the next chunk, with the semantics of BDAT
+   * (RFC 3030: ordered chunks, LAST ends the message, a failed chunk fails the transaction).
+   */
+  private async burl(cmd: BurlCommand): Promise<Handled> {
+    if (this.policy.kind !== 'submission') return this.fail(R.commandNotImplemented);
+    const bad = this.transactionState() ?? (this.tx?.bdatFailed ? R.mixedDataBdat : null);
+    if (bad) {
+      if (cmd.last && this.tx) await this.resetTransaction();
+      return this.fail(bad);
+    }
+    const tx = this.tx!;
+    const part = await burlPart(this, this.identity!, cmd.url);
+    if (!('chunks' in part)) return this.burlFailed(tx, cmd.last, part);
+    const st = this.chunkState(tx);
+    const chunk = st.message.chunk(part.size, cmd.last);
+    try {
+      for await (const piece of part.chunks()) {
+        chunk.push(piece);
+        await st.spool.write(st.pending.splice(0));
+      }
+    } catch (err) {
+      // The message was expunged while we read it.
+      if (err instanceof StoreError && err.code === 'contentmissing') return this.burlFailed(tx, cmd.last, S.burlUnresolved);
+      throw err;
+    }
+    return this.chunkDone(tx, st, part.size, cmd.last, S.burlReceived);
+  }
+
+  /** RFC 3030 2 (RFC 4468 3 takes its chunk rules): the rest of the transaction's chunks are
+   * refused, and LAST ends it. */
+  private async burlFailed(tx: Transaction, last: boolean, reply: Reply): Promise<Handled> {
+    tx.bdatFailed = true;
+    if (tx.bdat) await tx.bdat.spool.remove();
+    tx.bdat = null;
+    if (last) await this.resetTransaction();
+    return this.fail(reply);
+  }
+
+  /** After a chunk's bytes (BDAT or BURL): over the size limit, more to come (`more`, else BDAT's
+   * reply), or the end. */
+  private async chunkDone(tx: Transaction, st: BdatState, size: number, last: boolean, more?: Reply): Promise<Handled> {
     if (st.message.exceeded) {
       // RFC 3030 2 / RFC 1870: over the limit; the rest of this transaction's chunks are refused.
       tx.bdatFailed = true;
       await st.spool.remove();
       tx.bdat = null;
-      if (cmd.last) await this.resetTransaction();
+      if (last) await this.resetTransaction();
       return this.fail(R.messageTooBig);
     }
-    if (!cmd.last) {
-      this.send(S.chunkReceived(cmd.size));
+    if (!last) {
+      this.send(more ?? S.chunkReceived(size));
       return 'continue';
     }
     try {

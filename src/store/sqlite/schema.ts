@@ -291,6 +291,19 @@ const migrations: string[] = [
   CREATE UNIQUE INDEX IF NOT EXISTS metadata_entry ON metadata(account_id, coalesce(mailbox_id, 0), name);
   CREATE INDEX IF NOT EXISTS metadata_mailbox ON metadata(mailbox_id) WHERE mailbox_id IS NOT NULL;
   `,
+  // 11: URLAUTH mailbox access keys (RFC 4467 2.2): one random secret per mailbox and mechanism,
+  // made by the first GENURLAUTH, replaced by RESETKEY. A key goes with its mailbox row (deleted
+  // with it, kept by a rename, which keeps the id).
+  `
+  CREATE TABLE IF NOT EXISTS urlauth_keys (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    mechanism TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key BLOB NOT NULL,
+    PRIMARY KEY (mailbox_id, mechanism)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS urlauth_keys_account ON urlauth_keys(account_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -16,7 +16,7 @@ import type {
   Account, Address, AppendResult, CopyResult, Domain, FlagOp, LoginAttempt, Mailbox, MailboxCounts, MessageMeta,
   MessageSummary, MetadataStore, NewMessage, NewTlsPubKey, QueueMessage, QueueRecipient, QuotaSetting, QuotaUsage, ReplaceResult, StagedBlob, Store, StoreFlagsResult,
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
-  NewWebSession, WebSessionLimits, WebSessionRecord,
+  NewWebSession, WebSessionLimits, WebSessionRecord, UrlauthKeyStore,
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
@@ -32,6 +32,7 @@ import { MetadataRepo, metadataStore } from './metadata-repo.js';
 import { migrate } from './schema.js';
 import { TlsKeyRepo } from './tls-key-repo.js';
 import { TlsPolicyRepo } from './tls-policy-repo.js';
+import { UrlauthRepo, urlauthKeyStore } from './urlauth-repo.js';
 import { WebSessionRepo } from './web-session-repo.js';
 
 /**
@@ -94,6 +95,7 @@ export class SqliteStore implements Store {
   readonly junk: JunkStats;
   readonly metadata: MetadataStore;
   private readonly metadataRepo: MetadataRepo;
+  readonly urlauthKeys: UrlauthKeyStore;
   private readonly myBlocks: number[] = [];
   /** One transaction wrapper for unsynced() (better-sqlite3 builds one per transaction()). */
   private readonly unsyncedTx: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -143,6 +145,7 @@ export class SqliteStore implements Store {
     // Without a WAL file (never written yet) the database file itself holds every commit.
     this.walSync = new SharedFsync(this.walPath, { onMissing: () => fsyncPath(join(opts.dir, 'postern.db')), dataOnly: true, keepOpen: true });
     this.group = new GroupCommit(this.db, () => this.walSync.covering());
+    this.urlauthKeys = urlauthKeyStore(new UrlauthRepo(this.db), this.group);
     this.metadataRepo = new MetadataRepo(this.db);
     this.metadata = metadataStore(this.metadataRepo, this.group, (a, n) => this.mailboxes.require(a, n));
     this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
