@@ -112,6 +112,32 @@ describe('NOTIFY (RFC 5465)', () => {
     await a.ok('NOOP');
   });
 
+  it('RFC 5465 3.1 example: STATUS for a watched subtree, then EXISTS and the FETCH asked for', async () => {
+    await b.ok('CREATE Lists/Lemonade');
+    await b.ok('CREATE Lists/Im2000');
+    await a.ok('SELECT INBOX');
+    const r = await a.ok('notify set status (selected (MessageNew (uid body.peek[header.fields (from to subject)]) MessageExpunge)) (subtree Lists (MessageNew MessageExpunge))');
+    const statuses = r.untagged.filter((l) => l.startsWith('* STATUS')).map((l) => l.replace(/UIDVALIDITY \d+/, 'UIDVALIDITY v')).sort();
+    assert.deepEqual(statuses, [
+      '* STATUS Lists (MESSAGES 0 UIDNEXT 1 UIDVALIDITY v UNSEEN 0)',
+      '* STATUS Lists/Im2000 (MESSAGES 0 UIDNEXT 1 UIDVALIDITY v UNSEEN 0)',
+      '* STATUS Lists/Lemonade (MESSAGES 0 UIDNEXT 1 UIDVALIDITY v UNSEEN 0)',
+    ]);
+    await b.append('INBOX', message('example'));
+    const lines = await until(a, /FETCH/);
+    assert.match(lines.at(-1)!, /^\* \d+ FETCH \(UID \d+ BODY\[HEADER\.FIELDS \(from to subject\)\] \{\d+\}\r\nFrom: Alice <alice@example.org>\r\nTo: mjl@example.org\r\nSubject: example\r\n\r\n\)$/);
+    await b.append('Lists/Lemonade', message('list mail'));
+    assert.match((await until(a, /STATUS/)).at(-1)!, /^\* STATUS Lists\/Lemonade \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+ UNSEEN 1\)$/);
+    await b.ok('DELETE Lists/Lemonade');
+    await b.ok('DELETE Lists/Im2000');
+    // INBOX empty again for the tests below.
+    await b.ok('SELECT INBOX');
+    await b.ok('STORE 1:* +FLAGS.SILENT (\\Deleted)');
+    await b.ok('EXPUNGE');
+    await b.ok('CLOSE');
+    await until(a, /EXPUNGE/);
+  });
+
   it('filters: only the mailboxes and events asked for', async () => {
     await b.ok('CREATE f1');
     await b.ok('CREATE f2');
