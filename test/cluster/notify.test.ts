@@ -4,9 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
 import { ImapClient } from '../../src/imap/client/index.js';
-import { Client } from '../imap/harness.js';
+import { loginTls, type Client } from '../imap/harness.js';
 import { ADDRESS, PASSWORD, clusterDir, removeDir, startCluster, type ClusterChild } from './cluster-child.js';
 
 let dir: string;
@@ -25,14 +24,7 @@ after(async () => {
 /** A raw session over implicit TLS, logged in; resolves with the worker slot that took it. */
 async function rawSession(): Promise<{ client: Client; worker: number }> {
   const before = c.logins().length;
-  const sock = tlsConnect({ host: '127.0.0.1', port: c.ports.imaps!, rejectUnauthorized: false });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const client = new Client(sock);
-  assert.match(await client.readLine(), /^\* OK /);
-  await client.ok(`LOGIN ${ADDRESS} ${PASSWORD}`);
+  const client = await loginTls(c.ports.imaps!, ADDRESS, PASSWORD);
   await c.waitFor('the login line', () => c.logins().length > before);
   return { client, worker: c.logins()[before]! };
 }

@@ -4,10 +4,9 @@
 // unasked when a second session changes the account, must be the same on both servers, apart from
 // the differences listed in KNOWN with the reason. Prints both transcripts when they differ.
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { loginTls as connectClient, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const DOVECOT_NOTIFY = `
 mailbox_list_index = yes
@@ -59,18 +58,6 @@ const KNOWN = new Map<string, string>([
   // CREATE n2/sub creates n2 here (RFC 9051 6.3.4 allows both); in Dovecot n2 does not exist.
   ['c10', 'the parent n2 exists here, so subtree n2 includes it'],
 ]);
-
-async function connectClient(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
 
 /**
  * UIDVALIDITY values differ between servers: replaced by a placeholder. RFC 5465 5.4 says the LIST
