@@ -126,6 +126,10 @@ describe('NOTIFY (RFC 5465)', () => {
     await b.append('INBOX', message('example'));
     const lines = await until(a, /FETCH/);
     assert.match(lines.at(-1)!, /^\* \d+ FETCH \(UID \d+ BODY\[HEADER\.FIELDS \(from to subject\)\] \{\d+\}\r\nFrom: Alice <alice@example.org>\r\nTo: mjl@example.org\r\nSubject: example\r\n\r\n\)$/);
+    // RFC 5465 5.2: the session's own APPEND gets its EXISTS, not the FETCH.
+    const own = await a.append('INBOX', message('own'));
+    assert.ok(own.untagged.some((l) => / EXISTS$/.test(l)), own.untagged.join('\n'));
+    assert.ok(!own.untagged.some((l) => l.includes('FETCH')), own.untagged.join('\n'));
     await b.append('Lists/Lemonade', message('list mail'));
     assert.match((await until(a, /STATUS/)).at(-1)!, /^\* STATUS Lists\/Lemonade \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+ UNSEEN 1\)$/);
     await b.ok('DELETE Lists/Lemonade');

@@ -56,6 +56,8 @@ import { fetchNewMessages, type NotifySession } from './notify-session.js';
 const READ_HIGH_WATER = 512 * 1024;
 /** Commands whose answers have the form of NOTIFY's notifications: those wait until after the reply. */
 const ANSWERED_IN_KIND = new Set(['LIST', 'LSUB', 'STATUS', 'GETMETADATA']);
+/** Commands that add messages themselves (their new messages get no NOTIFY MessageNew FETCH). */
+const ADDS_MESSAGES = new Set(['APPEND', 'COPY', 'MOVE', 'REPLACE']);
 /** APPEND message bytes that count as progress for the idle timer (a slow real upload goes on). */
 const LITERAL_PROGRESS = 64 * 1024;
 /** How long a closing socket may take to flush its BYE before it is destroyed. */
@@ -624,7 +626,8 @@ export class ImapConnection {
   async syncAfter(cmd: { name: string; uid?: boolean }): Promise<void> {
     if (this.view) {
       const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH' || cmd.name === 'SORT' || cmd.name === 'THREAD') && !cmd.uid;
-      await this.syncSelected(!noExpunge);
+      // RFC 5465 5.2: no MessageNew FETCH for the messages the session's own APPEND, COPY or MOVE added.
+      await this.syncSelected(!noExpunge, !ADDS_MESSAGES.has(cmd.name));
     }
     // NOTIFY's STATUS/LIST/METADATA for other mailboxes; not among a LIST's, STATUS's or
     // GETMETADATA's own answers, where they would read as part of them: those get them after.
@@ -632,10 +635,10 @@ export class ImapConnection {
   }
 
   /** syncView, then NOTIFY's MessageNew fetch-att list for the new messages (RFC 5465 5.2). */
-  private async syncSelected(allowExpunge: boolean): Promise<void> {
+  private async syncSelected(allowExpunge: boolean, fetchNew = true): Promise<void> {
     const view = this.view;
     if (!view) return;
-    const atts = this.notify?.spec?.selected?.fetchAtts ?? null;
+    const atts = fetchNew ? (this.notify?.spec?.selected?.fetchAtts ?? null) : null;
     const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
     await this.syncView(allowExpunge);
     if (atts && this.view === view) await fetchNewMessages(this, last, atts);
