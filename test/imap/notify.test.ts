@@ -197,6 +197,18 @@ describe('NOTIFY (RFC 5465)', () => {
     // The base protocol still reports them at the end of a command (RFC 9051 7.3.1).
     const idle = await a.reply(tag);
     assert.ok(idle.untagged.includes('* 4 EXISTS'), JSON.stringify(idle.untagged));
+    // NOTIFY NONE as a session's first NOTIFY has the same effect.
+    const c = await h.client();
+    await c.ok('SELECT INBOX');
+    await c.ok('NOTIFY NONE');
+    const t2 = c.nextTag();
+    c.write(`${t2} IDLE\r\n`);
+    assert.match(await c.readLine(), /^\+ /);
+    await b.append('INBOX', message('quiet as well'));
+    await silent(c);
+    c.write('DONE\r\n');
+    assert.ok((await c.reply(t2)).untagged.includes('* 5 EXISTS'));
+    c.destroy();
   });
 
   it('more queued notifications than the limit: * OK [NOTIFICATIONOVERFLOW], then NOTIFY NONE applies', async () => {

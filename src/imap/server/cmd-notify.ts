@@ -12,7 +12,9 @@ import { NotifySession, sendStatus } from './notify-session.js';
 export async function handleNotify(conn: ImapConnection, cmd: CommandOf<'NOTIFY'>): Promise<void> {
   const limits = notifyLimitsFrom(conn.ctx.config.limits?.imap);
   if (cmd.set === null) {
-    conn.notify?.replace(null);
+    // Also as the first NOTIFY: from now on nothing is pushed, not even in IDLE (RFC 5465 4).
+    if (conn.notify) conn.notify.replace(null);
+    else conn.notify = new NotifySession(null, limits.queueLimit);
     return;
   }
   const names = cmd.set.groups.reduce((n, g) => n + ('mailboxes' in g.filter ? g.filter.mailboxes.length : 0), 0);
