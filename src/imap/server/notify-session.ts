@@ -7,10 +7,9 @@
 // `personal` costs nothing per mailbox. At most `limit` entries wait: past it the queue is dropped,
 // the client is told `* OK [NOTIFICATIONOVERFLOW]` and NOTIFY NONE applies (RFC 5465 5.8).
 import type { Change } from '../../store/change-feed.js';
-import type { Mailbox } from '../../store/types.js';
+import type { Mailbox, MailboxCounts, Store } from '../../store/types.js';
 import type { FetchAtt } from '../proto/types.js';
 import { handleFetch } from './cmd-fetch.js';
-import { statusValues } from './cmd-status.js';
 import type { ImapConnection } from './connection.js';
 import { DELIMITER } from './mailbox-names.js';
 import { anyWants, covers, usesSubscribed, wants, type NameFacts, type NotifyEventName, type NotifySpec } from './notify-spec.js';
@@ -24,9 +23,48 @@ type PendingEvent =
   | { kind: 'list'; name: string; oldName: string | null; event: 'MailboxName' | 'SubscriptionChange' }
   | { kind: 'metadata'; mailbox: string | null; entries: string[] };
 
-/** RFC 5465 5.2, 5.3, 5.1: STATUS items for a non-selected mailbox (HIGHESTMODSEQ with CONDSTORE). */
-export function notifyStatusItems(condstore: boolean): ('MESSAGES' | 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'HIGHESTMODSEQ')[] {
-  return condstore ? ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'HIGHESTMODSEQ'] : ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN'];
+/**
+ * Store reads for the notifications of one change batch, shared by every session that reports it
+ * (as change-fanout.ts shares EXISTS lookups): after a CREATE, a thousand sessions watching
+ * `personal` make one mailbox listing, not a thousand. A session uses the lookups of the newest
+ * batch it queued something from; the first session reads after that batch was published.
+ */
+interface BatchLookups {
+  mailboxes(accountId: number): Promise<Mailbox[]>;
+  mailbox(id: number): Promise<{ mb: Mailbox; counts: MailboxCounts } | null>;
+}
+
+const lookupsByBatch = new WeakMap<Change[], BatchLookups>();
+
+function memo<K, V>(load: (k: K) => Promise<V>): (k: K) => Promise<V> {
+  const m = new Map<K, Promise<V>>();
+  return (k) => {
+    let p = m.get(k);
+    if (!p) {
+      p = load(k);
+      m.set(k, p);
+      // A failed read is not kept: the next session tries again.
+      p.catch(() => m.delete(k));
+    }
+    return p;
+  };
+}
+
+function lookupsFor(store: Store, batch: Change[] | null): BatchLookups {
+  const fresh = (): BatchLookups => ({
+    mailboxes: memo((a: number) => store.listMailboxes(a)),
+    mailbox: memo(async (id: number) => {
+      const mb = await store.getMailboxById(id);
+      return mb ? { mb, counts: await store.mailboxCounts(id) } : null;
+    }),
+  });
+  if (!batch) return fresh();
+  let l = lookupsByBatch.get(batch);
+  if (!l) {
+    l = fresh();
+    lookupsByBatch.set(batch, l);
+  }
+  return l;
 }
 
 function eventsOf(bits: number): NotifyEventName[] {
@@ -41,6 +79,8 @@ export class NotifySession {
   private statuses = new Map<number, number>();
   private events: PendingEvent[] = [];
   private overflowed = false;
+  /** The newest change batch something was queued from (its store reads are shared). */
+  private lastBatch: Change[] | null = null;
 
   constructor(
     public spec: NotifySpec | null,
@@ -68,6 +108,7 @@ export class NotifySession {
     this.statuses.clear();
     this.events = [];
     this.overflowed = false;
+    this.lastBatch = null;
   }
 
   /** Queues what `changes` mean for mailboxes other than `selectedId`; returns whether anything was queued. */
@@ -111,7 +152,9 @@ export class NotifySession {
       this.overflowed = true;
       return true;
     }
-    return this.statuses.size + this.events.length > before;
+    const queued = this.statuses.size + this.events.length > before;
+    if (queued) this.lastBatch = changes;
+    return queued;
   }
 
   /**
@@ -127,8 +170,10 @@ export class NotifySession {
     const spec = this.spec;
     const statuses = this.statuses;
     const events = this.events;
+    const lookups = lookupsFor(conn.ctx.store, this.lastBatch);
     this.statuses = new Map();
     this.events = [];
+    this.lastBatch = null;
     if (!spec || (statuses.size === 0 && events.length === 0)) return;
     const store = conn.ctx.store;
     const account = conn.identity!.accountId;
@@ -143,24 +188,33 @@ export class NotifySession {
       }
       const ok = wants(spec, e.name, [e.event], facts) || (e.oldName !== null && wants(spec, e.oldName, [e.event], facts));
       if (!ok) continue;
-      all ??= await store.listMailboxes(account);
+      all ??= await lookups.mailboxes(account);
       await conn.send(listNotice(conn, e.name, e.oldName, all));
     }
     const selectedId = conn.view?.mailbox.id ?? null;
     for (const [id, bits] of statuses) {
       if (id === selectedId) continue;
-      const mb = await store.getMailboxById(id);
-      if (!mb || mb.accountId !== account) continue;
-      if (!wants(spec, mb.name, eventsOf(bits), facts)) continue;
-      await sendStatus(conn, mb);
+      const found = await lookups.mailbox(id);
+      if (!found || found.mb.accountId !== account) continue;
+      if (!wants(spec, found.mb.name, eventsOf(bits), facts)) continue;
+      await conn.send(statusLine(conn, found.mb, found.counts));
     }
   }
 }
 
+/**
+ * `* STATUS name (MESSAGES UIDNEXT UIDVALIDITY UNSEEN [HIGHESTMODSEQ])` (RFC 5465 5.1-5.3: the
+ * items each event needs, HIGHESTMODSEQ with CONDSTORE; the same for all, as Dovecot).
+ */
+function statusLine(conn: ImapConnection, mb: Mailbox, c: MailboxCounts): Buffer {
+  let items = `MESSAGES ${c.messages} UIDNEXT ${mb.uidNext} UIDVALIDITY ${mb.uidValidity} UNSEEN ${c.unseen}`;
+  if (conn.condstore) items += ` HIGHESTMODSEQ ${mb.highestModseq}`;
+  return conn.builder().text('* STATUS ').astring(conn.wireName(mb.name)).text(` (${items})\r\n`).toBuffer();
+}
+
 /** `* STATUS name (...)` for a non-selected mailbox (RFC 5465 5.1-5.3, 3.1 STATUS indicator). */
 export async function sendStatus(conn: ImapConnection, mb: Mailbox): Promise<void> {
-  const vals = await statusValues(conn, mb, notifyStatusItems(conn.condstore));
-  await conn.send(conn.builder().text('* STATUS ').astring(conn.wireName(mb.name)).text(` ${vals}\r\n`).toBuffer());
+  await conn.send(statusLine(conn, mb, await conn.ctx.store.mailboxCounts(mb.id)));
 }
 
 /**
