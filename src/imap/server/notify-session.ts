@@ -141,7 +141,7 @@ export class NotifySession {
           break;
         case 'metadata':
           if (anyWants(spec, [c.mailbox === null ? 'ServerMetadataChange' : 'MailboxMetadataChange'])) {
-            this.events.push({ kind: 'metadata', mailbox: c.mailbox, entries: c.entries });
+            this.events.push({ kind: 'metadata', mailbox: c.mailbox?.name ?? null, entries: c.entries });
           }
           break;
       }

@@ -89,7 +89,7 @@ export function metadataStore(
           return m;
         });
         const entries = [...new Set(changes.map((c) => c.name))];
-        if (entries.length) publish(accountId, [{ kind: 'metadata', mailboxId: mb?.id ?? null, mailbox: mb?.name ?? null, entries }]);
+        if (entries.length) publish(accountId, [{ kind: 'metadata', mailbox: mb && { id: mb.id, name: mb.name }, entries }]);
         return { ok: true };
       } catch (err) {
         if (err instanceof TooMany) return { ok: false, reason: 'toomany' };
