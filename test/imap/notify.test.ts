@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 /** Small so that the overflow test reaches it. */
@@ -154,6 +153,14 @@ describe('NOTIFY (RFC 5465)', () => {
     assert.match((await until(a, /STATUS/))[0]!, /^\* STATUS f1 \(MESSAGES 1 UIDNEXT 2 /);
     await b.ok('CREATE tree/direct');
     assert.deepEqual(await until(a, /tree/), ['* LIST (\\HasNoChildren) "/" tree/direct']);
+    // A flag change in another mailbox: STATUS only with FlagChange (RFC 5465 5.1).
+    await b.ok('SELECT f1');
+    await b.ok('STORE 1 +FLAGS (\\Seen)');
+    await silent(a);
+    await a.ok('NOTIFY SET (mailboxes f1 (MessageNew MessageExpunge FlagChange))');
+    await b.ok('STORE 1 -FLAGS (\\Seen)');
+    assert.match((await until(a, /STATUS/)).at(-1)!, /^\* STATUS f1 \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY \d+ UNSEEN 1\)$/);
+    await b.ok('CLOSE');
   });
 
   it('STATUS indicator: a STATUS for each watched mailbox but the selected one before the tagged OK', async () => {
@@ -267,5 +274,14 @@ m.logout()
     assert.match(out, /^bad NOTIFY command error: BAD /m);
   });
 
-  void promisify;
+  it('hidden from an account (postern account capabilities): not advertised, and the command is BAD', async () => {
+    await h.store.setHiddenCapabilities('mjl', ['NOTIFY']);
+    const c = await h.client();
+    const caps = (await c.ok('CAPABILITY')).untagged.find((l) => l.startsWith('* CAPABILITY '))!.split(' ');
+    assert.ok(!caps.includes('NOTIFY'));
+    await c.bad('NOTIFY SET (personal (MailboxName))');
+    await c.ok('NOOP');
+    c.destroy();
+    await h.store.setHiddenCapabilities('mjl', []);
+  });
 });

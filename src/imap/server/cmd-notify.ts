@@ -5,11 +5,13 @@
 import { notifyLimitsFrom } from '../proto/limits.js';
 import type { CommandOf } from '../proto/types.js';
 import type { ImapConnection } from './connection.js';
-import { no } from './errors.js';
+import { bad, no } from './errors.js';
 import { compileNotify, covers, type NameFacts, usesSubscribed } from './notify-spec.js';
 import { NotifySession, sendStatus } from './notify-session.js';
 
 export async function handleNotify(conn: ImapConnection, cmd: CommandOf<'NOTIFY'>): Promise<void> {
+  // A capability hidden from the account (`postern account capabilities`) is not there for it.
+  if (conn.hiddenCapabilities.has('NOTIFY')) throw bad('NOTIFY is not available to this account');
   const limits = notifyLimitsFrom(conn.ctx.config.limits?.imap);
   if (cmd.set === null) {
     // Also as the first NOTIFY: from now on nothing is pushed, not even in IDLE (RFC 5465 4).
