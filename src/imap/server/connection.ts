@@ -641,7 +641,13 @@ export class ImapConnection {
     const atts = fetchNew ? (this.notify?.spec?.selected?.fetchAtts ?? null) : null;
     const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
     await this.syncView(allowExpunge);
-    if (atts && this.view === view) await fetchNewMessages(this, last, atts);
+    if (!atts || this.view !== view) return;
+    try {
+      await fetchNewMessages(this, last, atts);
+    } catch (err) {
+      // A convenience copy of what a FETCH would say: failing it must not fail the command.
+      this.log.warn('NOTIFY MessageNew fetch failed', { err: (err as Error)?.message ?? String(err) });
+    }
   }
 
   /** A command is running, or an APPEND is between its literals. */
