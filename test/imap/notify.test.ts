@@ -33,6 +33,17 @@ async function silent(c: Client, ms = 300): Promise<void> {
   }
 }
 
+/** IDLE while `act` runs, nothing may arrive; after DONE, the untagged lines of IDLE's reply. */
+async function quietIdle(c: Client, act: () => Promise<unknown>): Promise<string[]> {
+  const tag = c.nextTag();
+  c.write(`${tag} IDLE\r\n`);
+  assert.match(await c.readLine(), /^\+ /);
+  await act();
+  await silent(c);
+  c.write('DONE\r\n');
+  return (await c.reply(tag)).untagged;
+}
+
 describe('NOTIFY (RFC 5465)', () => {
   let h: Harness;
   let a: Client;
@@ -195,26 +206,14 @@ describe('NOTIFY (RFC 5465)', () => {
     await b.ok('CREATE none-1');
     await b.append('INBOX', message('quiet'));
     await silent(a);
-    const tag = a.nextTag();
-    a.write(`${tag} IDLE\r\n`);
-    assert.match(await a.readLine(), /^\+ /);
-    await b.append('INBOX', message('quiet too'));
-    await silent(a);
-    a.write('DONE\r\n');
     // The base protocol still reports them at the end of a command (RFC 9051 7.3.1).
-    const idle = await a.reply(tag);
-    assert.ok(idle.untagged.includes('* 4 EXISTS'), JSON.stringify(idle.untagged));
+    const idle = await quietIdle(a, () => b.append('INBOX', message('quiet too')));
+    assert.ok(idle.includes('* 4 EXISTS'), JSON.stringify(idle));
     // NOTIFY NONE as a session's first NOTIFY has the same effect.
     const c = await h.client();
     await c.ok('SELECT INBOX');
     await c.ok('NOTIFY NONE');
-    const t2 = c.nextTag();
-    c.write(`${t2} IDLE\r\n`);
-    assert.match(await c.readLine(), /^\+ /);
-    await b.append('INBOX', message('quiet as well'));
-    await silent(c);
-    c.write('DONE\r\n');
-    assert.ok((await c.reply(t2)).untagged.includes('* 5 EXISTS'));
+    assert.ok((await quietIdle(c, () => b.append('INBOX', message('quiet as well')))).includes('* 5 EXISTS'));
     c.destroy();
   });
 
