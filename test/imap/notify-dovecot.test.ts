@@ -127,6 +127,44 @@ describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot
     assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${d.log().slice(-2000)}`);
   });
 
+  test('selected-delayed: an expunge is held until a command that allows it, on both', async () => {
+    const sessions = await Promise.all([
+      connectClient(h.tlsPort, USER, PASSWORD),
+      connectClient(h.tlsPort, USER, PASSWORD),
+      connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
+      connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
+    ]);
+    const [pa, pb, va, vb] = sessions;
+    const held = async (a: Client, b: Client): Promise<string> => {
+      await b.ok('CREATE sd');
+      await run(b, 'APPEND sd {21}\r\nSubject: x\r\n\r\nbody\r\n');
+      await run(b, 'APPEND sd {21}\r\nSubject: y\r\n\r\nbody\r\n');
+      await b.ok('SELECT sd');
+      await a.ok('SELECT sd');
+      await a.ok('NOTIFY SET (selected-delayed (MessageNew MessageExpunge FlagChange))');
+      await b.ok('STORE 1 +FLAGS.SILENT (\\Deleted)');
+      await b.ok('EXPUNGE');
+      // Only the EXPUNGE lines are compared: when the servers notice a change differs (Dovecot
+      // checks every second), what they report while the expunge is held must not.
+      const expunges = (lines: string[]): string => lines.filter((l) => l.includes('EXPUNGE')).join(' ') || '-';
+      const pushed: string[] = [];
+      const end = Date.now() + 2000;
+      for (;;) {
+        const line = await a.readLine(Math.max(1, end - Date.now())).catch(() => null);
+        if (line === null) break;
+        pushed.push(line);
+      }
+      const fetch = (await a.ok('FETCH 1:* (UID)')).untagged;
+      const noop = (await a.ok('NOOP')).untagged;
+      return `unasked ${expunges(pushed)} | FETCH ${expunges(fetch)} | NOOP ${expunges(noop)}`;
+    };
+    const [x, y] = [await held(pa!, pb!), await held(va!, vb!)];
+    for (const s of sessions) s.destroy();
+    // Both: nothing unasked, nothing in FETCH, `* 1 EXPUNGE` at the NOOP.
+    assert.equal(x, 'unasked - | FETCH - | NOOP * 1 EXPUNGE');
+    assert.equal(x, y, d.log().slice(-2000));
+  });
+
   test('a second session\'s changes reach the NOTIFY session as the same unsolicited responses', async () => {
     const sessions = await Promise.all([
       connectClient(h.tlsPort, USER, PASSWORD),
