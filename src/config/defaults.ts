@@ -21,6 +21,7 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   metadataMaxValueSize: 64 * 1024,
   metadataMaxEntries: 100,
   metadataMaxAccountBytes: 1024 * 1024,
+  notifyQueueLimit: 1000,
 };
 
 export const DEFAULT_SMTP_LIMITS: SmtpLimits = {

@@ -35,6 +35,8 @@ export interface ImapLimits {
   metadataMaxValueSize: number;
   metadataMaxEntries: number;
   metadataMaxAccountBytes: number;
+  /** NOTIFY (RFC 5465): notifications waiting per session before NOTIFICATIONOVERFLOW. */
+  notifyQueueLimit: number;
 }
 
 export interface SmtpLimits {

@@ -10,7 +10,12 @@ export type Change =
   | { kind: 'mailbox-create'; mailboxId: number; name: string }
   | { kind: 'mailbox-delete'; mailboxId: number; name: string }
   | { kind: 'mailbox-rename'; mailboxId: number; name: string; oldName: string }
-  | { kind: 'subscription'; name: string; subscribed: boolean };
+  | { kind: 'subscription'; name: string; subscribed: boolean }
+  /**
+   * METADATA entries set or removed (RFC 5464): names only, never values; mailbox null: server
+   * entries. Not a `mailboxId` field: no message view has anything to do with it.
+   */
+  | { kind: 'metadata'; mailbox: { id: number; name: string } | null; entries: string[] };
 
 export type ChangeListener = (changes: Change[]) => void;
 export type AnyAccountListener = (accountId: number, changes: Change[]) => void;

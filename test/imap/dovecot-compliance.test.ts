@@ -2,26 +2,13 @@
 // to a throw-away Dovecot and to Postern, and the same expectations must hold for both, so that
 // what compliance.test.ts and recent.test.ts pin down is what a reference server does too.
 import assert from 'node:assert/strict';
-import { connect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_BIN, DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { tlsLogin as login, message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 interface Server {
   name: string;
   open(): Promise<Client>;
-}
-
-async function login(port: number, user: string, password: string): Promise<Client> {
-  const sock = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  assert.match(await c.readLine(), /^\* OK /);
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
 }
 
 describe('issue 16 answers, the same on Dovecot and Postern', () => {

@@ -3,10 +3,9 @@
 // and the tagged status and response code must be identical, apart from the differences listed in
 // KNOWN with the reason (entries compared in name order). Prints the transcripts side by side when they differ.
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { tlsLogin as connectClient, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const DOVECOT_METADATA = `
 mail_attribute_dict = file:%h/dovecot-attributes
@@ -59,18 +58,6 @@ const KNOWN = new Map<number, string>([
   [17, 'NO [NONEXISTENT]'],
   [18, 'NO [NONEXISTENT]'],
 ]);
-
-async function connectClient(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
 
 /** A line with its literals (`{n}` CRLF and n characters, as Client inlines them) as quoted strings:
  * Dovecot sends every value as a literal, we quote short ones; both are the same string. */

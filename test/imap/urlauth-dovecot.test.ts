@@ -4,10 +4,9 @@
 // token format) and the tagged status with its response code must be identical, apart from the
 // differences listed in KNOWN with the reason.
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { message, PASSWORD, startHarness, tlsLogin as loginOverTls, USER, type Client, type Harness } from './harness.js';
 
 const DOVECOT_URLAUTH = `
 imap_urlauth_host = *
@@ -68,20 +67,6 @@ const KNOWN = new Map<number, string>([
   // RFC 5530 NONEXISTENT on a mailbox that does not exist; Dovecot's NO has no code.
   [22, 'NO [NONEXISTENT]'],
 ]);
-
-// The imap-context and imap-notify branches each add this to harness.ts (tlsLogin / loginTls):
-// use theirs once merged.
-async function loginOverTls(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
 
 /** The GENURLAUTH and URLFETCH responses (tokens and the user masked) and the tagged status and code. */
 async function transcript(c: Client, u: string, made: string[], cmd: string): Promise<string> {

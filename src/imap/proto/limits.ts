@@ -103,3 +103,20 @@ export function metadataLimitsFrom(l: Partial<ImapLimits> | undefined): Metadata
 export const MAX_UPDATE_CONTEXTS = 10;
 /** Messages one kept-current result may hold: a larger one is answered but gets NOUPDATE. */
 export const MAX_UPDATE_RESULT = 100_000;
+
+/** NOTIFY (RFC 5465) limits. */
+export interface NotifyLimits {
+  /** Notifications about other mailboxes waiting to be written: more is `* OK [NOTIFICATIONOVERFLOW]` and NOTIFY NONE (5.8). */
+  queueLimit: number;
+  /** Mailbox names in one NOTIFY SET: more is NO [NOTIFICATIONOVERFLOW] (3.1). */
+  maxMailboxNames: number;
+}
+
+export const DEFAULT_NOTIFY_LIMITS: NotifyLimits = { queueLimit: 1000, maxMailboxNames: 1000 };
+
+export function notifyLimitsFrom(l: Partial<ImapLimits> | undefined): NotifyLimits {
+  return {
+    queueLimit: l?.notifyQueueLimit ?? DEFAULT_NOTIFY_LIMITS.queueLimit,
+    maxMailboxNames: DEFAULT_NOTIFY_LIMITS.maxMailboxNames,
+  };
+}

@@ -128,6 +128,25 @@ describe('parseCommand', () => {
     assert.throws(() => parse('a SEARCH RETURN (ALL PARTIAL 1:5) ALL'), /PARTIAL conflicts with ALL/);
   });
 
+  it('parses NOTIFY SET and NONE (RFC 5465 8)', () => {
+    assert.deepEqual(parse('a NOTIFY NONE'), { tag: 'a', name: 'NOTIFY', set: null });
+    // RFC 5465 3.1's example, with a fetch-att list and a subtree of one name.
+    const r = parse('a notify set status (selected (MessageNew (uid body.peek[header.fields (from to subject)]) messageexpunge)) (subtree Lists (MessageNew MessageExpunge)) (mailboxes (a "b c") NONE)');
+    assert.equal(r.name, 'NOTIFY');
+    if (r.name !== 'NOTIFY' || !r.set) return;
+    assert.equal(r.set.status, true);
+    assert.deepEqual(r.set.groups.map((g) => g.filter), [{ kind: 'selected' }, { kind: 'subtree', mailboxes: ['Lists'] }, { kind: 'mailboxes', mailboxes: ['a', 'b c'] }]);
+    assert.deepEqual(r.set.groups[0]!.events!.map((e) => e.name), ['MessageNew', 'MessageExpunge']);
+    assert.equal(r.set.groups[0]!.events![0]!.fetchAtts!.length, 2);
+    assert.equal(r.set.groups[2]!.events, null);
+    // An unknown event is an event-ext atom: kept for the handler's BADEVENT.
+    const x = parse('a NOTIFY SET (personal (Future))');
+    assert.ok(x.name === 'NOTIFY' && x.set?.groups[0]!.events![0]!.name === 'Future');
+    for (const bad of ['a NOTIFY', 'a NOTIFY SET', 'a NOTIFY SET ()', 'a NOTIFY SET (personal ())', 'a NOTIFY SET (nowhere (MessageNew))', 'a NOTIFY SET (personal MessageNew)', 'a NOTIFY SET (subtree (MessageNew))', 'a NOTIFY NONE x']) {
+      assert.throws(() => parse(bad), ImapSyntaxError, bad);
+    }
+  });
+
   it('reports syntax errors with useful text', () => {
     assert.throws(() => parse('a FETCH 1 (BOGUS)'), (e: unknown) => e instanceof ImapSyntaxError && /unknown fetch attribute BOGUS/.test(e.message));
     assert.throws(() => parse('a STATUS INBOX (MESSAGES'), /expected a space at end of line|expected/);
@@ -142,6 +161,7 @@ describe('parseCommand', () => {
       'a SELECT INBOX (QRESYNC (1 2 1:3 (1 2)))',
       'a APPEND INBOX (\\Seen) "05-Jan-2024 10:00:00 +0100" {3}\r\nabc',
       'a ID ("name" "x" "version" NIL)',
+      'a NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER]) MessageExpunge)) (subtree (a "b c") (MailboxName))',
       'a CREATE "x/y" (USE (\\Drafts))',
       'a AUTHENTICATE PLAIN AGFiYwBkZWY=',
       'a UID SORT RETURN (UPDATE CONTEXT PARTIAL 1:10 COUNT) (REVERSE DATE) UTF-8 UNSEEN',

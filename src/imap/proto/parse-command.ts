@@ -2,11 +2,12 @@
 // RFC 9051 6 and 9, plus ENABLE (RFC 5161), ID (RFC 2971), LIST-EXTENDED (RFC 5258), LIST-STATUS
 // (RFC 5819), SPECIAL-USE (RFC 6154), CONDSTORE/QRESYNC (RFC 7162), MULTIAPPEND (RFC 3502), UTF8=ACCEPT
 // (RFC 6855), QUOTA (RFC 9208), UIDPLUS (RFC 4315), MOVE (RFC 6851), REPLACE (RFC 8508), MULTISEARCH (RFC 7377),
-// COMPRESS (RFC 4978), METADATA (RFC 5464, parse-metadata.ts).
+// COMPRESS (RFC 4978), METADATA (RFC 5464, parse-metadata.ts), NOTIFY (RFC 5465, parse-notify.ts).
 import type { CommandPart } from './command-reader.js';
 import { Cursor } from './cursor.js';
 import { parseDateTime } from './date-time.js';
 import { parseFetchItems, parseFetchModifiers } from './parse-fetch.js';
+import { parseNotify } from './parse-notify.js';
 import { parseGetMetadata, parseListMetadataReturn, parseSetMetadata } from './parse-metadata.js';
 import { parseSearchArgs, parseSearchSources } from './parse-search.js';
 import { parseSortArgs, parseThreadArgs } from './parse-sort.js';
@@ -447,6 +448,7 @@ const COMMANDS: Record<string, Parser> = {
   },
   GETMETADATA: parseGetMetadata,
   SETMETADATA: parseSetMetadata,
+  NOTIFY: parseNotify,
   GETQUOTA: (c) => (c.sp(), { name: 'GETQUOTA', root: c.astring('a quota root') }),
   GETQUOTAROOT: (c) => (c.sp(), { name: 'GETQUOTAROOT', mailbox: mailbox(c) }),
   SETQUOTA: (c) => {

@@ -229,7 +229,31 @@ export type CommandBody =
   /** RFC 5464 4.2; entry names are validated and lower-cased by the parser. */
   | { name: 'GETMETADATA'; mailbox: string; entries: string[]; maxSize: number | null; depth: MetadataDepth }
   /** RFC 5464 4.3; a null value removes the entry. */
-  | { name: 'SETMETADATA'; mailbox: string; entries: { name: string; value: Buffer | null }[] };
+  | { name: 'SETMETADATA'; mailbox: string; entries: { name: string; value: Buffer | null }[] }
+  /** RFC 5465 3.1: NOTIFY SET (set) or NOTIFY NONE (null). */
+  | { name: 'NOTIFY'; set: NotifySet | null };
+
+/** RFC 5465 5: the event names as the RFC spells them; an unknown name is kept as sent (BADEVENT). */
+export interface NotifyEvent {
+  name: string;
+  /** MessageNew's fetch-att list (RFC 5465 5.2), for the selected mailbox. */
+  fetchAtts: FetchAtt[] | null;
+}
+
+/** RFC 5465 6: filter-mailboxes; subtree-one is RFC 7377's addition. */
+export type NotifyFilter = MailboxFilter | { kind: 'selected-delayed' };
+
+export interface NotifyGroup {
+  filter: NotifyFilter;
+  /** null: NONE (nothing from these mailboxes). */
+  events: NotifyEvent[] | null;
+}
+
+export interface NotifySet {
+  /** The STATUS indicator: initial STATUS responses (RFC 5465 3.1). */
+  status: boolean;
+  groups: NotifyGroup[];
+}
 
 export type CommandName = CommandBody['name'];
 

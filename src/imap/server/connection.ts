@@ -51,8 +51,13 @@ import { dispatch, type CommandResult } from './dispatch.js';
 import { ImapError, fromStoreError } from './errors.js';
 import { fromWire, toWire } from './mailbox-names.js';
 import type { MailboxView, ViewOutput } from './mailbox-view.js';
+import { fetchNewMessages, type NotifySession } from './notify-session.js';
 
 const READ_HIGH_WATER = 512 * 1024;
+/** Commands whose answers have the form of NOTIFY's notifications: those wait until after the reply. */
+const ANSWERED_IN_KIND = new Set(['LIST', 'LSUB', 'STATUS', 'GETMETADATA']);
+/** Commands that add messages themselves (their new messages get no NOTIFY MessageNew FETCH). */
+const ADDS_MESSAGES = new Set(['APPEND', 'COPY', 'MOVE', 'REPLACE']);
 /** APPEND message bytes that count as progress for the idle timer (a slow real upload goes on). */
 const LITERAL_PROGRESS = 64 * 1024;
 /** How long a closing socket may take to flush its BYE before it is destroyed. */
@@ -82,6 +87,10 @@ export class ImapConnection {
   readonly appendLimit: number;
   /** Set while IDLE waits for DONE: changes are written as they come. */
   idling = false;
+  /** NOTIFY (RFC 5465) state; null until the first NOTIFY. */
+  notify: NotifySession | null = null;
+  /** A command is being executed: unsolicited NOTIFY writes wait for its end (or its syncAfter). */
+  private inCommand = false;
   closed = false;
   /** Failed authentication attempts on this connection (the shared attempt policy, spec 3.4). */
   readonly attempts: ConnectionAttempts;
@@ -497,6 +506,18 @@ export class ImapConnection {
   }
 
   private async handleEvent(ev: ReaderEvent): Promise<void> {
+    // Notifications being written between commands (NOTIFY) end before this command's responses.
+    if (this.idleJobActive) await this.waitIdleFlush();
+    this.inCommand = true;
+    try {
+      await this.handleEventNow(ev);
+    } finally {
+      this.inCommand = false;
+      if (this.notifyPending()) this.flushIdle();
+    }
+  }
+
+  private async handleEventNow(ev: ReaderEvent): Promise<void> {
     switch (ev.kind) {
       case 'command':
         if (this.append) return this.append.finish(ev.parts);
@@ -603,9 +624,54 @@ export class ImapConnection {
 
   /** Reports queued changes before a tagged reply (RFC 9051 7.5.1 rules for EXPUNGE). */
   async syncAfter(cmd: { name: string; uid?: boolean }): Promise<void> {
-    if (!this.view) return;
-    const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH' || cmd.name === 'SORT' || cmd.name === 'THREAD') && !cmd.uid;
-    await this.syncView(!noExpunge);
+    if (this.view) {
+      const noExpunge = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH' || cmd.name === 'SORT' || cmd.name === 'THREAD') && !cmd.uid;
+      // RFC 5465 5.2: no MessageNew FETCH for the messages the session's own APPEND, COPY or MOVE added.
+      await this.syncSelected(!noExpunge, !ADDS_MESSAGES.has(cmd.name));
+    }
+    // NOTIFY's STATUS/LIST/METADATA for other mailboxes; not among a LIST's, STATUS's or
+    // GETMETADATA's own answers, where they would read as part of them: those get them after.
+    if (this.notify?.hasPending && !ANSWERED_IN_KIND.has(cmd.name)) await this.notify.flush(this);
+  }
+
+  /** syncView, then NOTIFY's MessageNew fetch-att list for the new messages (RFC 5465 5.2). */
+  private async syncSelected(allowExpunge: boolean, fetchNew = true): Promise<void> {
+    const view = this.view;
+    if (!view) return;
+    const atts = fetchNew ? (this.notify?.spec?.selected?.fetchAtts ?? null) : null;
+    const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
+    await this.syncView(allowExpunge);
+    if (!atts || this.view !== view) return;
+    try {
+      await fetchNewMessages(this, last, atts);
+    } catch (err) {
+      // A convenience copy of what a FETCH would say: failing it must not fail the command.
+      this.log.warn('NOTIFY MessageNew fetch failed', { err: (err as Error)?.message ?? String(err) });
+    }
+  }
+
+  /** A command is running, or an APPEND is between its literals. */
+  private get busy(): boolean {
+    return this.inCommand || this.append !== null;
+  }
+
+  /** With NOTIFY: something may be written between commands now. */
+  private notifyPending(): boolean {
+    const n = this.notify;
+    if (!n) return false;
+    return n.hasPending || (n.selectedPushed && !!this.view?.hasPending);
+  }
+
+  /**
+   * Writes what may go out unsolicited now: in IDLE without NOTIFY the selected mailbox's changes
+   * (RFC 2177); with NOTIFY exactly what it asked for (RFC 5465 4), between commands too.
+   */
+  private async pushUpdates(): Promise<void> {
+    const n = this.notify;
+    if (!n) return this.syncView(true);
+    // selected-delayed (RFC 5465 6.1.2): expunges wait for a command that allows them; IDLE does.
+    if (n.selectedPushed) await this.syncSelected(this.idling || !n.selectedDelayed);
+    if (n.hasPending) await n.flush(this);
   }
 
   /**
@@ -648,7 +714,11 @@ export class ImapConnection {
 
   private onChanges(changes: Change[]): void {
     const view = this.view;
-    if (!view) return;
+    const queued = this.notify?.collect(changes, view?.mailbox.id ?? null) ?? false;
+    if (!view) {
+      if (queued && (this.idling || !this.busy)) this.flushIdle();
+      return;
+    }
     const id = view.mailbox.id;
     for (const c of changes) {
       if ('mailboxId' in c && c.mailboxId === id) {
@@ -657,7 +727,7 @@ export class ImapConnection {
       }
     }
     view.queue(changes);
-    if (this.idling) this.flushIdle();
+    if (this.idling || (!this.busy && this.notifyPending())) this.flushIdle();
   }
 
   /**
@@ -676,7 +746,7 @@ export class ImapConnection {
     try {
       while (this.idleWanted) {
         this.idleWanted = false;
-        if (this.idling) await this.syncView(true);
+        if (this.idling || (this.notify && !this.busy)) await this.pushUpdates();
       }
     } catch (err) {
       this.log.warn('idle update failed', { err });

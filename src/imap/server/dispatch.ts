@@ -12,6 +12,7 @@ import { handleIdle } from './cmd-idle.js';
 import { handleList, handleLsub, handleNamespace } from './cmd-list.js';
 import { handleCreate, handleDelete, handleRename, handleSubscribe } from './cmd-mailbox.js';
 import { handleGetMetadata, handleSetMetadata } from './cmd-metadata.js';
+import { handleNotify } from './cmd-notify.js';
 import { handleGetQuota, handleGetQuotaRoot, handleSetQuota } from './cmd-quota.js';
 import { handleReplace } from './cmd-replace.js';
 import { handleEsearch, handleSearch } from './cmd-search.js';
@@ -77,6 +78,7 @@ const TABLE: Record<CommandName, Entry> = {
   SETQUOTA: entry(AUTH, handleSetQuota),
   GETMETADATA: entry(AUTH, handleGetMetadata),
   SETMETADATA: entry(AUTH, handleSetMetadata),
+  NOTIFY: entry(AUTH, handleNotify),
   CHECK: entry(SELECTED, handleCheck),
   CLOSE: entry(SELECTED, handleClose),
   UNSELECT: entry(SELECTED, handleUnselect),

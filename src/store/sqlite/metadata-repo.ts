@@ -4,6 +4,7 @@
 // mailbox removes them in the same transaction (ON DELETE CASCADE) and a rename keeps them.
 
 import type Database from 'better-sqlite3';
+import type { Change } from '../change-feed.js';
 import type { Mailbox, MetadataDepth, MetadataEntry, MetadataSetLimits, MetadataSetResult, MetadataStore } from '../types.js';
 import type { GroupCommit } from './group-commit.js';
 
@@ -55,8 +56,16 @@ export class MetadataRepo {
   }
 }
 
-/** The Store's metadata methods over the repository; `mailbox` finds a mailbox or throws notfound. */
-export function metadataStore(repo: MetadataRepo, group: GroupCommit, mailbox: (accountId: number, name: string) => Mailbox): MetadataStore {
+/**
+ * The Store's metadata methods over the repository; `mailbox` finds a mailbox or throws notfound.
+ * A committed change is published (names only) for the account's other sessions (RFC 5465 5.6, 5.7).
+ */
+export function metadataStore(
+  repo: MetadataRepo,
+  group: GroupCommit,
+  mailbox: (accountId: number, name: string) => Mailbox,
+  publish: (accountId: number, changes: Change[]) => void,
+): MetadataStore {
   const id = (accountId: number, name: string | null): number | null => (name === null ? null : mailbox(accountId, name).id);
   return {
     async get(accountId, name, names, depth) {
@@ -74,7 +83,13 @@ export function metadataStore(repo: MetadataRepo, group: GroupCommit, mailbox: (
     },
     async set(accountId, name, changes, limits): Promise<MetadataSetResult> {
       try {
-        await group.run(() => repo.set(accountId, id(accountId, name), changes, limits));
+        const mb = await group.run(() => {
+          const m = name === null ? null : mailbox(accountId, name);
+          repo.set(accountId, m?.id ?? null, changes, limits);
+          return m;
+        });
+        const entries = [...new Set(changes.map((c) => c.name))];
+        if (entries.length) publish(accountId, [{ kind: 'metadata', mailbox: mb && { id: mb.id, name: mb.name }, entries }]);
         return { ok: true };
       } catch (err) {
         if (err instanceof TooMany) return { ok: false, reason: 'toomany' };

@@ -147,7 +147,7 @@ export class SqliteStore implements Store {
     this.group = new GroupCommit(this.db, () => this.walSync.covering());
     this.urlauthKeys = urlauthKeyStore(new UrlauthRepo(this.db), this.group);
     this.metadataRepo = new MetadataRepo(this.db);
-    this.metadata = metadataStore(this.metadataRepo, this.group, (a, n) => this.mailboxes.require(a, n));
+    this.metadata = metadataStore(this.metadataRepo, this.group, (a, n) => this.mailboxes.require(a, n), (a, c) => this.changes.publish(a, c));
     this.blobs = new BlobFiles(join(opts.dir, 'msg'), {
       reserveBlock: (size) => this.tx(() => {
         const r = this.db.prepare("SELECT value FROM meta WHERE key = 'next_file_id'").get() as { value: number } | undefined;
