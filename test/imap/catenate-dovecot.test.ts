@@ -3,11 +3,10 @@
 // aside) and the bytes of every message added must be identical, apart from the differences listed
 // in KNOWN with the reason.
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
 import { appendUid, sendPieces, type Piece } from './catenate-support.js';
-import { Client, message, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { loginTls, message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const FIRST = [
   'Subject: two parts',
@@ -64,18 +63,6 @@ const KNOWN = new Map<number, string>([
   [19, 'BADURL for garbage'],
 ]);
 
-async function connectClient(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
-
 /** The tagged status and code (APPENDUID without numbers), and the bytes of each message added. */
 async function transcript(c: Client, pieces: Piece[], validity: string): Promise<string> {
   const r = await sendPieces(c, pieces.map((p) => (typeof p === 'string' ? p.replace('{V}', validity) : p)));
@@ -112,8 +99,8 @@ describe('CATENATE compared with Dovecot', { skip: !dovecotAvailable() && 'dovec
   });
 
   test('the same commands get the same answers and make the same messages', async () => {
-    const p = await connectClient(h.tlsPort, USER, PASSWORD);
-    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await loginTls(h.tlsPort, USER, PASSWORD);
+    const v = await loginTls(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const [pv, vv] = [await prepare(p), await prepare(v)];
     const diffs: string[] = [];
     for (const [i, cmd] of CASES.entries()) {

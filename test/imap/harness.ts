@@ -255,6 +255,19 @@ export class Client {
   }
 }
 
+/** A client logged in over implicit TLS to any server on 127.0.0.1 (Dovecot in differential tests). */
+export async function loginTls(port: number, user: string, password: string): Promise<Client> {
+  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('secureConnect', () => resolve());
+    sock.once('error', reject);
+  });
+  const c = new Client(sock);
+  await c.readLine();
+  await c.ok(`LOGIN "${user}" "${password}"`);
+  return c;
+}
+
 export function message(subject: string, body = 'Hello there.\r\n', extraHeaders = ''): string {
   return `From: Alice <alice@example.org>\r\nTo: mjl@example.org\r\nSubject: ${subject}\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\n${extraHeaders}\r\n${body}`;
 }

@@ -3,10 +3,9 @@
 // and the tagged status and response code must be identical, apart from the differences listed in
 // KNOWN with the reason (entries compared in name order). Prints the transcripts side by side when they differ.
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { Client, PASSWORD, startHarness, USER, type Harness } from './harness.js';
+import { loginTls, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const DOVECOT_METADATA = `
 mail_attribute_dict = file:%h/dovecot-attributes
@@ -60,18 +59,6 @@ const KNOWN = new Map<number, string>([
   [18, 'NO [NONEXISTENT]'],
 ]);
 
-async function connectClient(port: number, user: string, password: string): Promise<Client> {
-  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('secureConnect', () => resolve());
-    sock.once('error', reject);
-  });
-  const c = new Client(sock);
-  await c.readLine();
-  await c.ok(`LOGIN "${user}" "${password}"`);
-  return c;
-}
-
 /** A line with its literals (`{n}` CRLF and n characters, as Client inlines them) as quoted strings:
  * Dovecot sends every value as a literal, we quote short ones; both are the same string. */
 function quoteLiterals(line: string): string {
@@ -115,8 +102,8 @@ describe('METADATA compared with Dovecot', { skip: !dovecotAvailable() && 'dovec
   });
 
   test('the same commands get the same answers', async () => {
-    const p = await connectClient(h.tlsPort, USER, PASSWORD);
-    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await loginTls(h.tlsPort, USER, PASSWORD);
+    const v = await loginTls(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const diffs: string[] = [];
     for (const [i, cmd] of COMMANDS.entries()) {
       const [a, b] = [await transcript(p, cmd), await transcript(v, cmd)];
