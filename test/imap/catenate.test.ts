@@ -225,7 +225,7 @@ describe('CATENATE (RFC 4469)', () => {
     await c.ok('NOOP');
   });
 
-  it('literal8 TEXT and parts with NUL are copied unchanged (RFC 4469 5, RFC 3516)', async () => {
+  it('literal8 TEXT, UTF8 (~{n}) parts (RFC 6855 4) and parts with NUL are copied unchanged (RFC 4469 5, RFC 3516)', async () => {
     const head = 'Subject: binary\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n';
     const bin = Buffer.concat([Buffer.from(head), Buffer.from([0, 1, 2, 0xff, 0, 0x0d, 0x0a])]);
     const r = await sendPieces(c, ['APPEND Drafts CATENATE (TEXT ', { lit: bin, kind: 'binary' }, ')']);
@@ -233,7 +233,7 @@ describe('CATENATE (RFC 4469)', () => {
     const src = appendUid(r.text);
     await c.ok('SELECT Drafts');
     // A URL of the whole message and of its body: the bytes as stored, NUL included.
-    const w = await c.ok(`APPEND Drafts CATENATE (URL ";UID=${src}/;SECTION=HEADER" URL ";UID=${src}/;SECTION=TEXT" TEXT ~{2+}\r\n\0\0)`);
+    const w = await c.ok(`APPEND Drafts CATENATE (URL ";UID=${src}/;SECTION=HEADER" URL ";UID=${src}/;SECTION=TEXT" TEXT ~{1+}\r\n\0 UTF8 (~{1+}\r\n\0))`);
     const size = /RFC822.SIZE (\d+)/.exec((await c.ok(`UID FETCH ${appendUid(w.text)} (RFC822.SIZE)`)).untagged[0]!)![1];
     assert.equal(Number(size), bin.length + 2);
     const b = await c.ok(`UID FETCH ${appendUid(w.text)} (BINARY.PEEK[])`);

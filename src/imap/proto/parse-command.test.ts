@@ -145,6 +145,15 @@ describe('parseCommand', () => {
     for (const bad of ['a APPEND x CATENATE ()', 'a APPEND x CATENATE (URL)', 'a APPEND x CATENATE (FOO "x")', 'a APPEND x CATENATE (URL "x"', 'a APPEND x CATENATE (URL "x")(URL "y")', 'a APPEND x CATENATE URL "x"', 'a REPLACE 1 x CATENATE (URL "x") CATENATE (URL "y")']) {
       assert.throws(() => parse(bad), ImapSyntaxError, bad);
     }
+    // RFC 6855 4: a UTF8 (~{n}) part; its ")" comes after the literal.
+    const u8 = parts('a APPEND x CATENATE (UTF8 (~{2}\r\nab) URL ";UID=1")');
+    const u8whole = parseCommand(u8);
+    assert.ok(u8whole.name === 'APPEND');
+    assert.deepEqual(u8whole.messages[0]!.catenate, [{ kind: 'text', size: 2, binary: true }, { kind: 'url', url: ';UID=1' }]);
+    const u8first = parseMessagePrefix(u8.slice(0, 1), 2, true);
+    assert.equal(u8first.resume, 'catenate-utf8');
+    assert.deepEqual(parseAppendEnd(u8.slice(1), u8first.resume), [{ kind: 'url', url: ';UID=1' }]);
+    assert.throws(() => parse('a APPEND x CATENATE (UTF8 (~{2}\r\nab URL ";UID=1")'), ImapSyntaxError);
     const r = parse('a UID REPLACE 4 Drafts CATENATE (URL ";UID=4/;SECTION=1")');
     assert.equal(r.name, 'REPLACE');
     if (r.name === 'REPLACE') assert.deepEqual(r.message.catenate, [{ kind: 'url', url: ';UID=4/;SECTION=1' }]);

@@ -199,8 +199,9 @@ function parseSearch(uid: boolean): Parser {
 }
 
 /** Where the text after a message literal of APPEND/REPLACE resumes: before the next append-message
- * (or the end), inside a CATENATE list (RFC 4469 5), or before the ")" of UTF8 (~{n}) (RFC 6855 4). */
-export type AppendResume = 'message' | 'catenate' | 'utf8';
+ * (or the end), inside a CATENATE list (RFC 4469 5), or before the ")" of UTF8 (~{n}) (RFC 6855 4),
+ * that of a whole message or of a CATENATE part. */
+export type AppendResume = 'message' | 'catenate' | 'utf8' | 'catenate-utf8';
 
 /** What walking an APPEND finds, in order: a message begins (its flags, date and form), a CATENATE
  * URL, a literal (a whole message, or a CATENATE TEXT part). */
@@ -209,21 +210,24 @@ export type AppendStep =
   | { kind: 'url'; url: string }
   | { kind: 'literal'; size: number; binary: boolean };
 
-/** cat-part = "TEXT" SP literal / "URL" SP astring (RFC 4469 5; literal8 with BINARY, RFC 3516). */
-function catPart(c: Cursor, m: AppendMessage | null, steps: AppendStep[]): boolean {
-  if (c.take('TEXT ')) {
-    const lit = c.messageLiteral();
-    m?.catenate!.push({ kind: 'text', size: lit.size, binary: lit.binary });
-    steps.push({ kind: 'literal', size: lit.size, binary: lit.binary });
-    return true;
-  }
+/**
+ * cat-part = "TEXT" SP literal / "URL" SP astring (RFC 4469 5; literal8 with BINARY, RFC 3516), or
+ * "UTF8" SP "(" literal8 ")" (RFC 6855 4). Returns the state after it: 'catenate-utf8' when it ended
+ * at a UTF8 literal, whose ")" is still to come.
+ */
+function catPart(c: Cursor, m: AppendMessage | null, steps: AppendStep[]): AppendResume {
   if (c.take('URL ')) {
     const url = c.astring('a URL');
     m?.catenate!.push({ kind: 'url', url });
     steps.push({ kind: 'url', url });
-    return false;
+    return 'catenate';
   }
-  c.fail('expected TEXT or URL in CATENATE');
+  const utf8 = c.take('UTF8 (');
+  if (!utf8 && !c.take('TEXT ')) c.fail('expected TEXT, URL or UTF8 in CATENATE');
+  const lit = c.messageLiteral();
+  m?.catenate!.push({ kind: 'text', size: lit.size, binary: lit.binary });
+  steps.push({ kind: 'literal', size: lit.size, binary: lit.binary });
+  return utf8 ? 'catenate-utf8' : 'catenate';
 }
 
 /**
@@ -237,16 +241,17 @@ function walkAppend(c: Cursor, resume: AppendResume, first: boolean, partial: bo
   let state = resume;
   let current: AppendMessage | null = null;
   for (;;) {
-    if (state === 'utf8') {
+    if (state === 'utf8' || state === 'catenate-utf8') {
       c.expect(')');
-      state = 'message';
+      state = state === 'utf8' ? 'message' : 'catenate';
     } else if (state === 'catenate') {
       if (c.take(')')) {
         state = 'message';
         continue;
       }
       c.sp();
-      if (catPart(c, current, steps) && partial && c.atEnd()) return 'catenate';
+      state = catPart(c, current, steps);
+      if (steps[steps.length - 1]!.kind === 'literal' && partial && c.atEnd()) return state;
     } else {
       if (!first && c.atEnd()) return 'message';
       first = false;
@@ -264,8 +269,8 @@ function walkAppend(c: Cursor, resume: AppendResume, first: boolean, partial: bo
       if (c.take('CATENATE (')) {
         m.catenate = [];
         current = m;
-        state = 'catenate';
-        if (catPart(c, m, steps) && partial && c.atEnd()) return state;
+        state = catPart(c, m, steps);
+        if (steps[steps.length - 1]!.kind === 'literal' && partial && c.atEnd()) return state;
         continue;
       }
       m.utf8 = c.take('UTF8 (');
