@@ -23,6 +23,7 @@ import type { Command, CommandOf } from '../proto/types.js';
 import { StoreError } from '../../store/errors.js';
 import { resolveCatenateUrl } from '../url/catenate-url.js';
 import { isImapUrlError } from '../url/imap-url.js';
+import { UrlSourceCache } from '../url/resolve-url.js';
 import { AppendStager, type StagedMessage } from './append-stager.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
@@ -58,6 +59,8 @@ export class AppendSession {
   /** Where the text after the last message literal resumes, and how many command parts are parsed. */
   private resume: AppendResume = 'message';
   private partsSeen = 0;
+  /** The message CATENATE section URLs were last read from (most name parts of one message). */
+  private readonly sources = new UrlSourceCache();
 
   constructor(
     private readonly conn: ImapConnection,
@@ -96,7 +99,7 @@ export class AppendSession {
     // A URL of a CATENATE: resolved, checked against the limits, streamed into the message.
     const conn = this.conn;
     const stager = this.stager!;
-    const r = await resolveCatenateUrl(conn, s.url);
+    const r = await resolveCatenateUrl(conn, s.url, this.sources);
     if (isImapUrlError(r)) {
       throw badUrl(s.url, r.reason);
     }

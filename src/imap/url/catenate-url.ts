@@ -5,11 +5,11 @@
 // beyond that here: the session's own rights decide (the token matters to URLFETCH and BURL).
 import type { ImapConnection } from '../server/connection.js';
 import { isImapUrlError, parseImapUrl, type ImapUrlError } from './imap-url.js';
-import { resolveImapUrl, type ResolvedUrl } from './resolve-url.js';
+import { resolveImapUrl, type ResolvedUrl, type UrlSourceCache } from './resolve-url.js';
 
 const badUrl = (reason: string): ImapUrlError => ({ code: 'BADURL', reason });
 
-export async function resolveCatenateUrl(conn: ImapConnection, text: string): Promise<ResolvedUrl | ImapUrlError> {
+export async function resolveCatenateUrl(conn: ImapConnection, text: string, sources?: UrlSourceCache): Promise<ResolvedUrl | ImapUrlError> {
   const identity = conn.identity!;
   const view = conn.state === 'selected' ? conn.view : null;
   const url = parseImapUrl(text, view ? { relativeTo: { mailbox: view.mailbox.name, uidValidity: view.mailbox.uidValidity } } : {});
@@ -21,5 +21,5 @@ export async function resolveCatenateUrl(conn: ImapConnection, text: string): Pr
     if (user !== identity.username.toLowerCase() && user !== identity.accountName.toLowerCase()) return badUrl('URL names another user');
   }
   if (url.expire && url.expire.getTime() <= Date.now()) return badUrl('URL has expired');
-  return resolveImapUrl(conn.ctx.store, identity.accountId, url);
+  return resolveImapUrl(conn.ctx.store, identity.accountId, url, sources);
 }
