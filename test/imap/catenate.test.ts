@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { deriveCredentials } from '../../src/auth/password.js';
-import { appendUid, sendPieces, type Piece } from './catenate-support.js';
+import { appendUid, sendPieces } from './catenate-support.js';
 import { message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const BOUNDARY = '------------030308070208000400050907';
