@@ -171,6 +171,22 @@ describe('CATENATE (RFC 4469)', () => {
     assert.equal((await c.ok('STATUS Drafts (MESSAGES)')).untagged[0], before);
   });
 
+  it('another account\'s session reaches none of this account\'s messages', async () => {
+    const o = await h.client({ login: false });
+    try {
+      await o.ok('LOGIN other@example.org other-password-1');
+      for (const url of [`/Drafts/;UID=${draftUid}`, `/Drafts;UIDVALIDITY=${validity}/;UID=${draftUid}`, `imap://${encodeURIComponent(USER)}@localhost/Drafts/;UID=${draftUid}`, `imap://mjl@localhost/Drafts/;UID=${draftUid}`]) {
+        const r = await o.cmd(`APPEND Private CATENATE (URL "${url}")`);
+        assert.equal(r.status, 'NO', url);
+        assert.ok(r.text.startsWith(`[BADURL ${url}] `), r.text);
+      }
+      // Its own message, for contrast.
+      await o.ok('APPEND Private CATENATE (URL "/Private/;UID=1")');
+    } finally {
+      o.destroy();
+    }
+  });
+
   it('a bad URL before a synchronizing literal: NO at once, no continuation, the session goes on (RFC 4469 5.1)', async () => {
     const r = await sendPieces(c, [`APPEND Drafts CATENATE (URL "/Drafts/;UID=99999" TEXT `, { lit: 'never sent' }, ')']);
     assert.equal(r.status, 'NO');
