@@ -15,6 +15,8 @@ import { CommandReader, type ReaderEvent } from '../src/imap/proto/command-reade
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../src/imap/proto/limits.js';
 import { commandTag, parseMessagePrefix, parseCommand as parseImapCommand } from '../src/imap/proto/parse-command.js';
 import { ImapSyntaxError } from '../src/imap/proto/syntax-error.js';
+import { formatImapUrl, isImapUrlError, parseImapUrl, rumpUrl } from '../src/imap/url/imap-url.js';
+import { MAX_IMAP_URL_LENGTH } from '../src/imap/url/limits.js';
 import { bodyStructure, envelope, parseMessage, searchableText, type MimePart } from '../src/mime/index.js';
 import { createSaslServer } from '../src/sasl/server.js';
 import { SASL_MECHANISMS, type SaslMechanism, type SaslServerContext } from '../src/sasl/types.js';
@@ -99,6 +101,8 @@ const IMAP_SEEDS = [
   'a APPEND INBOX (\\Seen) "05-Jan-2024 10:00:00 +0100" {11}\r\nhello world\r\n',
   'a APPEND Drafts {6+}\r\nhello!  (\\Draft) ~{3+}\r\na\x00b {0}\r\n\r\n',
   'a APPEND "Sent" UTF8 (~{5+}\r\nhello)\r\n',
+  'a APPEND Drafts (\\Seen) CATENATE (URL "/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER" TEXT {3+}\r\nabc URL {7+}\r\n;UID=20 UTF8 (~{1+}\r\nx)) CATENATE (URL ";UID=1")\r\n',
+  'a UID REPLACE 4 Drafts CATENATE (TEXT ~{2+}\r\n\0\0 URL ";UID=4/;SECTION=1.MIME")\r\n',
   'a UID MOVE 1:7 Trash\r\n',
   'a COPY 2,4 "Archive"\r\n',
   'a UID EXPUNGE 3:9\r\n',
@@ -123,7 +127,7 @@ const IMAP_DICT = [
   '\r\n', ' ', '{0}\r\n', '{1}\r\n', '{5+}\r\n', '~{4}\r\n', '{102401}\r\n', '{999999999999}\r\n', '{4294967296+}\r\n', '"', '\\', '(', ')', '[', ']', '<', '>', '<0.4294967296>', '*', '%', '$',
   '1:*', '4294967295', '4294967296', '0', ',', ':', 'NIL', 'UID', 'FETCH', 'APPEND', 'SEARCH', 'STORE', 'BODY[', 'BODY.PEEK[', 'BINARY[', 'HEADER.FIELDS.NOT', 'MIME', 'TEXT',
   'CHARSET', 'OR', 'NOT', 'ALL', 'MODSEQ', 'UNCHANGEDSINCE', 'CHANGEDSINCE', 'VANISHED', 'QRESYNC', 'RETURN', 'SAVE', 'INBOX', '&AOk-', '&-', '&', 'UTF8', 'DONE', '+FLAGS', '\\Seen', '1-Jan-2000',
-  '"01-Jan-2000 00:00:00 +0000"', 'SPECIAL-USE', 'STATUS', 'HIGHESTMODSEQ', 'a ',
+  '"01-Jan-2000 00:00:00 +0000"', 'SPECIAL-USE', 'STATUS', 'HIGHESTMODSEQ', 'a ', 'CATENATE (', 'URL ', 'TEXT ', 'UTF8 (', 'REPLACE',
 ];
 
 function imapLimits(rng: Rng): ReaderLimits {
@@ -182,6 +186,39 @@ const imap: FuzzTarget = {
       assert.ok(reader.buffered <= input.length);
       if (!reader.awaitingDecision) assert.ok(reader.buffered <= limits.maxLineLength + 2 + c.length, `reader holds ${reader.buffered} bytes`);
     }
+  },
+};
+
+// ---- IMAP URLs (RFC 5092): parseImapUrl never throws; what it accepts formats back to itself ----
+
+const URL_SEEDS = [
+  'imap://fred%20x;AUTH=*@mail.example.com:1143/Drafts%2FSub;UIDVALIDITY=385759045/;UID=20/;SECTION=1.2.mime/;PARTIAL=10.20;EXPIRE=2026-12-31T23:59:59.5+02:00;URLAUTH=submit+fred:INTERNAL:91354a473744909de610943775f92038',
+  '/Entw%C3%BCrfe;UIDVALIDITY=1/;UID=3/;SECTION=HEADER.FIELDS%20(%22a%20b%22%20To)',
+  ';UID=20/;SECTION=TEXT/;PARTIAL=0',
+  'imap://joe@[::1]/INBOX/;uid=20;urlauth=anonymous',
+];
+
+const imapUrl: FuzzTarget = {
+  name: 'imap-url',
+  seeds: () => URL_SEEDS.map(b),
+  dictionary: ['imap://', '/', ';', '%', '%C3%BC', '%00', 'UID=', 'UIDVALIDITY=', 'SECTION=', 'PARTIAL=', 'EXPIRE=', 'URLAUTH=', 'AUTH=', ':INTERNAL:', 'submit+', '.', '4294967296', '0', 'HEADER.FIELDS%20(', '%22', ')', '@', ':'],
+  maxSize: 512,
+  hugeSize: 16 * 1024,
+  weight: 0.5,
+  run(input) {
+    const text = input.toString('latin1');
+    const opts = { relativeTo: { mailbox: 'INBOX', uidValidity: 7 } };
+    const u = parseImapUrl(text, opts);
+    rumpUrl(text);
+    if (isImapUrlError(u)) {
+      assert.equal(u.code, 'BADURL');
+      return;
+    }
+    assert.ok(Number.isInteger(u.uid) && u.uid >= 1 && u.uid <= 0xffffffff);
+    const formatted = formatImapUrl(u);
+    // Encoding may lengthen it past the length limit; below it, it reads back the same.
+    if (formatted.length > MAX_IMAP_URL_LENGTH) return;
+    assert.deepEqual(parseImapUrl(formatted, opts), u, `round trip of ${JSON.stringify(text)} via ${JSON.stringify(formatted)}`);
   },
 };
 
@@ -580,7 +617,7 @@ const dnsTlsa: FuzzTarget = {
   },
 };
 
-export const TARGETS: FuzzTarget[] = [imap, smtpCommand, smtpData, mime, sasl, certificate, config, dnsTlsa];
+export const TARGETS: FuzzTarget[] = [imap, imapUrl, smtpCommand, smtpData, mime, sasl, certificate, config, dnsTlsa];
 
 export function targetByName(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);

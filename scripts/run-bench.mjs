@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const build = process.env.BENCH_BUILD_DIR ?? 'dist';
 // Order: short ones first; idle (10,000 connections) last.
-const SCRIPTS = ['outbound-encode', 'store-shared', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-multiappend', 'imap-mixed', 'imap-loadgen', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-context', 'imap-latency-isolation', 'imap-idle', 'imap-notify'];
+const SCRIPTS = ['outbound-encode', 'store-shared', 'outbound-policies', 'imap-logins', 'login-flood', 'imap-append', 'imap-multiappend', 'imap-catenate', 'imap-mixed', 'imap-loadgen', 'imap-compress', 'smtp-submission', 'smtp-incoming-policy', 'imap-big-mailbox', 'imap-context', 'imap-latency-isolation', 'imap-idle', 'imap-notify'];
 // Longer than the others: the latency-isolation workload fills a 1,000,000-message mailbox for
 // each server (BENCH_ISOLATION_MESSAGES sets fewer).
 const TIMEOUT_MIN = { 'imap-latency-isolation': 60 };

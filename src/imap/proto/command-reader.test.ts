@@ -110,6 +110,25 @@ describe('CommandReader', () => {
     assert.deepEqual(drain(r).map((e) => e.kind), ['continue', 'message-literal']);
   });
 
+  it('CATENATE (RFC 4469 5): a TEXT literal is message data, a URL literal a string', () => {
+    const kinds = (line: string): string[] => {
+      const r = new CommandReader(DEFAULT_READER_LIMITS);
+      r.push(Buffer.from(line));
+      return drain(r).map((e) => e.kind);
+    };
+    assert.deepEqual(kinds('a APPEND Drafts CATENATE (TEXT {5}\r\n'), ['message-literal']);
+    assert.deepEqual(kinds('a APPEND Drafts CATENATE (URL {7}\r\n'), ['continue']);
+    assert.deepEqual(kinds('a REPLACE 1 Drafts CATENATE (TEXT {1+}\r\nx url {7}\r\n'), ['message-literal']);
+    // A mailbox named "url": the literal after it is the message.
+    assert.deepEqual(kinds('a APPEND url {5}\r\n'), ['message-literal']);
+    assert.deepEqual(kinds('a APPEND url CATENATE (URL {5}\r\n'), ['continue']);
+    const r = new CommandReader(DEFAULT_READER_LIMITS);
+    r.push(Buffer.from('a APPEND Drafts CATENATE (url {7+}\r\n;UID=1 TEXT {2+}\r\nab)\r\n'));
+    const [lit] = drain(r);
+    assert.equal(lit!.kind, 'message-literal');
+    assert.ok(lit!.kind === 'message-literal' && lit!.prefix[0]!.literal?.kind === 'data');
+  });
+
   it('rejects over-long lines', () => {
     const r = new CommandReader(DEFAULT_READER_LIMITS);
     r.push(Buffer.alloc(DEFAULT_READER_LIMITS.maxLineLength + 100, 0x61));

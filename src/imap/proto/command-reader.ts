@@ -306,14 +306,26 @@ const APPEND_PREFIX = /^[^ ]+ append /i;
 const REPLACE_PREFIX = /^[^ ]+ (?:uid )?replace /i;
 /** `tag [UID] REPLACE id `: a literal right here is the mailbox name. */
 const REPLACE_AT_MAILBOX = /^[^ ]+ (?:uid )?replace [^ ]+ $/i;
+/** `... URL `: a literal right here is a CATENATE URL (RFC 4469 5), a string, not message data. */
+const AT_CATENATE_URL = /[ (]url $/i;
+const CATENATE_OPEN = /catenate \(/i;
+
+/** A CATENATE URL given as a literal: after "URL " once a CATENATE list has opened (a mailbox named
+ * "url" is not one: `tag APPEND url {n}` is a message). */
+function atCatenateUrl(prefix: CommandPart[], text: Buffer): boolean {
+  if (!AT_CATENATE_URL.test(text.subarray(Math.max(0, text.length - 5)).toString('latin1'))) return false;
+  return [...prefix.map((p) => p.text), text].some((t) => CATENATE_OPEN.test(t.toString('latin1')));
+}
 
 /**
  * Whether the literal announced at the end of `text` is an APPEND or REPLACE message (streamed)
  * rather than a string. In `tag APPEND mailbox [flags] [date] literal ...` (RFC 9051 6.3.12, RFC 3502
  * MULTIAPPEND, RFC 6855 UTF8 (~{n})) and `tag [UID] REPLACE id mailbox [flags] [date] literal`
- * (RFC 8508) every literal except the mailbox name itself is a message.
+ * (RFC 8508) every literal except the mailbox name itself is a message, and so is a CATENATE TEXT part
+ * (RFC 4469 5); a CATENATE URL is a string.
  */
 export function isMessageLiteral(prefix: CommandPart[], text: Buffer): boolean {
+  if (atCatenateUrl(prefix, text)) return false;
   const first = prefix.length ? prefix[0]!.text : text;
   const head = first.subarray(0, 64).toString('latin1');
   const m = APPEND_PREFIX.exec(head);

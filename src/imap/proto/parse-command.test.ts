@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CommandReader, type CommandPart } from './command-reader.js';
 import { DEFAULT_READER_LIMITS } from './limits.js';
-import { parseAppendNext, parseMessagePrefix, parseCommand } from './parse-command.js';
+import { parseAppendEnd, parseAppendNext, parseMessagePrefix, parseCommand, type AppendResume } from './parse-command.js';
 import { ImapSyntaxError } from './syntax-error.js';
 import { STAR } from './types.js';
 import { decodeMutf7, encodeMutf7 } from './mutf7.js';
@@ -84,20 +84,79 @@ describe('parseCommand', () => {
     const lits = all.flatMap((p) => (p.literal?.kind === 'message' ? [{ text: p.text, literal: p.literal }] : []));
     const firstAt = all.findIndex((p) => p.literal?.kind === 'message');
     const first = parseMessagePrefix(all.slice(0, firstAt + 1), lits[0]!.literal.size, lits[0]!.literal.binary);
-    assert.deepEqual(first, { tag: 'a', mailbox: 'INBOX', message: whole.messages[0], replace: null });
-    let utf8 = first.message.utf8;
+    assert.equal(first.tag, 'a');
+    assert.equal(first.mailbox, 'INBOX');
+    assert.equal(first.replace, null);
+    assert.deepEqual(first.steps, [{ kind: 'message', message: whole.messages[0] }, { kind: 'literal', size: 3, binary: false }]);
+    let resume = first.resume;
     for (let k = 1; k < lits.length; k++) {
-      const m = parseAppendNext(lits[k]!.text, lits[k]!.literal.size, lits[k]!.literal.binary, utf8);
-      assert.deepEqual(m, whole.messages[k], `message ${k + 1}`);
-      utf8 = m.utf8;
+      const n = parseAppendNext([{ text: lits[k]!.text }], lits[k]!.literal.size, lits[k]!.literal.binary, resume);
+      assert.deepEqual(n.steps[0], { kind: 'message', message: whole.messages[k] }, `message ${k + 1}`);
+      resume = n.resume;
     }
+    assert.deepEqual(parseAppendEnd([{ text: Buffer.alloc(0) }], resume), []);
     assert.equal(whole.messages.length, 5);
     assert.equal(whole.messages[3]!.internalDate!.toISOString(), '2024-02-08T05:29:59.000Z');
+    const next = (t: string, resume: AppendResume = 'message'): unknown => parseAppendNext([{ text: Buffer.from(t) }], 3, false, resume);
     // A bad flag list or date in a later message is a syntax error there, as in the whole command.
-    assert.throws(() => parseAppendNext(Buffer.from(' (\\Seen "x'), 3, false, false), ImapSyntaxError);
-    assert.throws(() => parseAppendNext(Buffer.from(' "31-Foo-2024 10:00:00 +0000" '), 3, false, false), ImapSyntaxError);
+    assert.throws(() => next(' (\\Seen "x'), ImapSyntaxError);
+    assert.throws(() => next(' "31-Foo-2024 10:00:00 +0000" '), ImapSyntaxError);
     // After UTF8 (~{n}) the text must close it.
-    assert.throws(() => parseAppendNext(Buffer.from(' {3}'), 3, false, true), ImapSyntaxError);
+    assert.throws(() => next(' ', 'utf8'), ImapSyntaxError);
+  });
+
+  it('APPEND CATENATE (RFC 4469 5): TEXT literals and URLs, step by step as the whole command', () => {
+    const cmd =
+      'A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE (URL "/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER" TEXT {42}\r\n' +
+      'x'.repeat(42) +
+      ' URL "/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME" URL {7}\r\n;UID=20 TEXT ~{2}\r\nab) {3}\r\nxyz CATENATE (URL ";UID=1")';
+    const all = parts(cmd);
+    const whole = parseCommand(all);
+    assert.equal(whole.name, 'APPEND');
+    if (whole.name !== 'APPEND') return;
+    assert.equal(whole.messages.length, 3);
+    assert.deepEqual(whole.messages[0]!.flags, ['\\Seen', '\\Draft', '$MDNSent']);
+    assert.deepEqual(whole.messages[0]!.catenate, [
+      { kind: 'url', url: '/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER' },
+      { kind: 'text', size: 42, binary: false },
+      { kind: 'url', url: '/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME' },
+      { kind: 'url', url: ';UID=20' },
+      { kind: 'text', size: 2, binary: true },
+    ]);
+    assert.equal(whole.messages[1]!.catenate, null);
+    assert.deepEqual(whole.messages[2]!.catenate, [{ kind: 'url', url: ';UID=1' }]);
+    // Incrementally: the segments between message literals (a URL literal stays inside its segment).
+    const at = all.flatMap((p, i) => (p.literal?.kind === 'message' ? [i] : []));
+    const first = parseMessagePrefix(all.slice(0, at[0]! + 1), 42, false);
+    assert.deepEqual(first.steps.map((s) => s.kind), ['message', 'url', 'literal']);
+    assert.equal(first.resume, 'catenate');
+    const second = parseAppendNext(all.slice(at[0]! + 1, at[1]! + 1), 2, true, first.resume);
+    assert.deepEqual(second.steps, [
+      { kind: 'url', url: '/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME' },
+      { kind: 'url', url: ';UID=20' },
+      { kind: 'literal', size: 2, binary: true },
+    ]);
+    const third = parseAppendNext(all.slice(at[1]! + 1, at[2]! + 1), 3, false, second.resume);
+    assert.deepEqual(third.steps.map((s) => s.kind), ['message', 'literal']);
+    assert.equal(third.resume, 'message');
+    const end = parseAppendEnd(all.slice(at[2]! + 1), third.resume);
+    assert.deepEqual(end, [{ kind: 'message', message: whole.messages[2] }, { kind: 'url', url: ';UID=1' }]);
+    // Malformed CATENATE lists are syntax errors.
+    for (const bad of ['a APPEND x CATENATE ()', 'a APPEND x CATENATE (URL)', 'a APPEND x CATENATE (FOO "x")', 'a APPEND x CATENATE (URL "x"', 'a APPEND x CATENATE (URL "x")(URL "y")', 'a APPEND x CATENATE URL "x"', 'a REPLACE 1 x CATENATE (URL "x") CATENATE (URL "y")']) {
+      assert.throws(() => parse(bad), ImapSyntaxError, bad);
+    }
+    // RFC 6855 4: a UTF8 (~{n}) part; its ")" comes after the literal.
+    const u8 = parts('a APPEND x CATENATE (UTF8 (~{2}\r\nab) URL ";UID=1")');
+    const u8whole = parseCommand(u8);
+    assert.ok(u8whole.name === 'APPEND');
+    assert.deepEqual(u8whole.messages[0]!.catenate, [{ kind: 'text', size: 2, binary: true }, { kind: 'url', url: ';UID=1' }]);
+    const u8first = parseMessagePrefix(u8.slice(0, 1), 2, true);
+    assert.equal(u8first.resume, 'catenate-utf8');
+    assert.deepEqual(parseAppendEnd(u8.slice(1), u8first.resume), [{ kind: 'url', url: ';UID=1' }]);
+    assert.throws(() => parse('a APPEND x CATENATE (UTF8 (~{2}\r\nab URL ";UID=1")'), ImapSyntaxError);
+    const r = parse('a UID REPLACE 4 Drafts CATENATE (URL ";UID=4/;SECTION=1")');
+    assert.equal(r.name, 'REPLACE');
+    if (r.name === 'REPLACE') assert.deepEqual(r.message.catenate, [{ kind: 'url', url: ';UID=4/;SECTION=1' }]);
   });
 
   it('parses STORE, SELECT QRESYNC, LIST-EXTENDED, APPEND with MULTIAPPEND', () => {

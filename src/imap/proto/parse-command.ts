@@ -200,61 +200,132 @@ function parseSearch(uid: boolean): Parser {
   };
 }
 
+/** Where the text after a message literal of APPEND/REPLACE resumes: before the next append-message
+ * (or the end), inside a CATENATE list (RFC 4469 5), or before the ")" of UTF8 (~{n}) (RFC 6855 4),
+ * that of a whole message or of a CATENATE part. */
+export type AppendResume = 'message' | 'catenate' | 'utf8' | 'catenate-utf8';
+
+/** What walking an APPEND finds, in order: a message begins (its flags, date and form), a CATENATE
+ * URL, a literal (a whole message, or a CATENATE TEXT part). */
+export type AppendStep =
+  | { kind: 'message'; message: AppendMessage }
+  | { kind: 'url'; url: string }
+  | { kind: 'literal'; size: number; binary: boolean };
+
 /**
- * append-message (RFC 4466 2.3, RFC 3516 literal8, RFC 6855 4 UTF8):
- * [flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "(" literal8 ")").
- * With `partial`, the command may stop right after the message literal (see parseMessagePrefix).
+ * cat-part = "TEXT" SP literal / "URL" SP astring (RFC 4469 5; literal8 with BINARY, RFC 3516), or
+ * "UTF8" SP "(" literal8 ")" (RFC 6855 4). Returns the state after it: 'catenate-utf8' when it ended
+ * at a UTF8 literal, whose ")" is still to come.
  */
-function appendMessage(c: Cursor, partial: boolean): AppendMessage {
-  let flags: string[] = [];
-  let internalDate: Date | null = null;
-  if (c.peek() === 0x28) {
-    flags = c.list(() => c.flag());
-    c.sp();
-  }
-  if (c.peek() === 0x22) {
-    internalDate = parseDateTime(c);
-    c.sp();
+function catPart(c: Cursor, m: AppendMessage | null, steps: AppendStep[]): AppendResume {
+  if (c.take('URL ')) {
+    const url = c.astring('a URL');
+    m?.catenate!.push({ kind: 'url', url });
+    steps.push({ kind: 'url', url });
+    return 'catenate';
   }
   const utf8 = c.take('UTF8 (');
+  if (!utf8 && !c.take('TEXT ')) c.fail('expected TEXT, URL or UTF8 in CATENATE');
   const lit = c.messageLiteral();
-  if (utf8 && !(partial && c.atEnd())) c.expect(')');
-  return { flags, internalDate, size: lit.size, binary: lit.binary, utf8 };
+  m?.catenate!.push({ kind: 'text', size: lit.size, binary: lit.binary });
+  steps.push({ kind: 'literal', size: lit.size, binary: lit.binary });
+  return utf8 ? 'catenate-utf8' : 'catenate';
 }
+
+/**
+ * append-message (RFC 4466 2.3, RFC 3516 literal8, RFC 6855 4 UTF8, RFC 4469 5 CATENATE), one after
+ * the other (RFC 3502 MULTIAPPEND): [flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "("
+ * literal8 ")" / "CATENATE" SP "(" cat-part *(SP cat-part) ")"). Walks from `resume` (`first`: right
+ * after the mailbox, where one message is required) to the end of the command, or with `partial` to
+ * a literal that ends the text (the one the reader just announced). Returns where it stopped.
+ */
+function walkAppend(c: Cursor, resume: AppendResume, first: boolean, partial: boolean, steps: AppendStep[]): AppendResume {
+  let state = resume;
+  let current: AppendMessage | null = null;
+  for (;;) {
+    if (state === 'utf8' || state === 'catenate-utf8') {
+      c.expect(')');
+      state = state === 'utf8' ? 'message' : 'catenate';
+    } else if (state === 'catenate') {
+      if (c.take(')')) {
+        state = 'message';
+        continue;
+      }
+      c.sp();
+      state = catPart(c, current, steps);
+      if (steps[steps.length - 1]!.kind === 'literal' && partial && c.atEnd()) return state;
+    } else {
+      if (!first && c.atEnd()) return 'message';
+      first = false;
+      c.sp();
+      const m: AppendMessage = { flags: [], internalDate: null, size: 0, binary: false, utf8: false, catenate: null };
+      if (c.peek() === 0x28) {
+        m.flags = c.list(() => c.flag());
+        c.sp();
+      }
+      if (c.peek() === 0x22) {
+        m.internalDate = parseDateTime(c);
+        c.sp();
+      }
+      steps.push({ kind: 'message', message: m });
+      if (c.take('CATENATE (')) {
+        m.catenate = [];
+        current = m;
+        state = catPart(c, m, steps);
+        if (steps[steps.length - 1]!.kind === 'literal' && partial && c.atEnd()) return state;
+        continue;
+      }
+      m.utf8 = c.take('UTF8 (');
+      const lit = c.messageLiteral();
+      m.size = lit.size;
+      m.binary = lit.binary;
+      steps.push({ kind: 'literal', size: lit.size, binary: lit.binary });
+      state = m.utf8 ? 'utf8' : 'message';
+      if (partial && c.atEnd()) return state;
+    }
+  }
+}
+
+const messagesOf = (steps: AppendStep[]): AppendMessage[] => steps.flatMap((s) => (s.kind === 'message' ? [s.message] : []));
 
 /**
  * APPEND mailbox 1*(SP append-message) (RFC 3502 MULTIAPPEND).
  * With `partial`, the command may stop right after a message literal.
  */
-function parseAppendBody(c: Cursor, partial: boolean): { name: 'APPEND'; mailbox: string; messages: AppendMessage[] } {
+function parseAppendBody(c: Cursor, partial: boolean, steps: AppendStep[] = []): { name: 'APPEND'; mailbox: string; messages: AppendMessage[]; resume: AppendResume } {
   c.sp();
   const mb = mailbox(c);
-  const messages: AppendMessage[] = [];
-  while (messages.length === 0 || !c.atEnd()) {
-    c.sp();
-    messages.push(appendMessage(c, partial));
-    if (partial && c.atEnd()) break;
-  }
-  return { name: 'APPEND', mailbox: mb, messages };
+  const resume = walkAppend(c, 'message', true, partial, steps);
+  return { name: 'APPEND', mailbox: mb, messages: messagesOf(steps), resume };
 }
 
 /** RFC 8508 5: "REPLACE" SP seq-number SP mailbox append-message; the UID form takes a UID. */
-function parseReplaceBody(c: Cursor, uid: boolean, partial: boolean): { name: 'REPLACE'; uid: boolean; id: number; mailbox: string; message: AppendMessage } {
+function parseReplaceBody(c: Cursor, uid: boolean, partial: boolean, steps: AppendStep[] = []): { name: 'REPLACE'; uid: boolean; id: number; mailbox: string; message: AppendMessage; resume: AppendResume } {
   c.sp();
   const id = c.take('*') ? STAR : c.nzNumber(uid ? 'a UID' : 'a message sequence number');
   c.sp();
   const mb = mailbox(c);
-  c.sp();
-  return { name: 'REPLACE', uid, id, mailbox: mb, message: appendMessage(c, partial) };
+  const resume = walkAppend(c, 'message', true, partial, steps);
+  const messages = messagesOf(steps);
+  if (messages.length !== 1) c.fail('REPLACE takes one message');
+  return { name: 'REPLACE', uid, id, mailbox: mb, message: messages[0]!, resume };
 }
 
 /** The start of a command whose message literal the reader just announced (APPEND, REPLACE). */
 export interface MessagePrefix {
   tag: string;
   mailbox: string;
-  message: AppendMessage;
+  /** What the text holds up to the literal, which ends it. */
+  steps: AppendStep[];
+  resume: AppendResume;
   /** REPLACE / UID REPLACE: the message it replaces (id may be STAR). */
   replace: { uid: boolean; id: number } | null;
+}
+
+/** `parts` with the literal just announced at the end of its last text. */
+function withAnnounced(parts: CommandPart[], size: number, binary: boolean): CommandPart[] {
+  const last = parts[parts.length - 1]!;
+  return [...parts.slice(0, -1), { text: last.text, literal: { kind: 'message', size, binary } }, { text: Buffer.alloc(0) }];
 }
 
 /**
@@ -262,32 +333,37 @@ export interface MessagePrefix {
  * caller checks the mailbox and size (TRYCREATE, APPENDLIMIT) before the continuation.
  */
 export function parseMessagePrefix(prefix: CommandPart[], size: number, binary: boolean): MessagePrefix {
-  const last = prefix[prefix.length - 1]!;
-  const parts: CommandPart[] = [...prefix.slice(0, -1), { text: last.text, literal: { kind: 'message', size, binary } }, { text: Buffer.alloc(0) }];
-  const c = new Cursor(parts);
+  const c = new Cursor(withAnnounced(prefix, size, binary));
   const tag = c.tag();
   c.sp();
+  const steps: AppendStep[] = [];
   if (c.take('APPEND')) {
-    const body = parseAppendBody(c, true);
-    return { tag, mailbox: body.mailbox, message: body.messages[body.messages.length - 1]!, replace: null };
+    const body = parseAppendBody(c, true, steps);
+    return { tag, mailbox: body.mailbox, steps, resume: body.resume, replace: null };
   }
   const uid = c.take('UID ');
   c.expect('REPLACE');
-  const body = parseReplaceBody(c, uid, true);
-  return { tag, mailbox: body.mailbox, message: body.message, replace: { uid, id: body.id } };
+  const body = parseReplaceBody(c, uid, true, steps);
+  return { tag, mailbox: body.mailbox, steps, resume: body.resume, replace: { uid, id: body.id } };
 }
 
 /**
- * The next message of a MULTIAPPEND (RFC 3502), from the text between the previous message literal
- * and the one just announced (`afterUtf8`: the previous one was `UTF8 (~{n})`, whose ")" starts the
- * text). Parsing only that text keeps a command of n messages at O(n): re-parsing the whole prefix
- * at every literal made 1,000 messages with internal dates take seconds.
+ * The steps between the previous message literal and the one just announced (`parts`: what came
+ * after the previous one; more than one when a CATENATE URL was itself a literal), resuming where
+ * that one left off. Parsing only the new text keeps a command of n messages at O(n): re-parsing
+ * the whole prefix at every literal made 1,000 messages with internal dates take seconds.
  */
-export function parseAppendNext(text: Buffer, size: number, binary: boolean, afterUtf8: boolean): AppendMessage {
-  const c = new Cursor([{ text, literal: { kind: 'message', size, binary } }, { text: Buffer.alloc(0) }]);
-  if (afterUtf8) c.expect(')');
-  c.sp();
-  return appendMessage(c, true);
+export function parseAppendNext(parts: CommandPart[], size: number, binary: boolean, resume: AppendResume): { steps: AppendStep[]; resume: AppendResume } {
+  const steps: AppendStep[] = [];
+  const c = new Cursor(withAnnounced(parts, size, binary));
+  return { steps, resume: walkAppend(c, resume, false, true, steps) };
+}
+
+/** The steps after the last message literal, to the end of the command (CATENATE URLs, closing ")"). */
+export function parseAppendEnd(parts: CommandPart[], resume: AppendResume): AppendStep[] {
+  const steps: AppendStep[] = [];
+  walkAppend(new Cursor(parts), resume, false, false, steps);
+  return steps;
 }
 
 const COMMANDS: Record<string, Parser> = {
@@ -390,8 +466,14 @@ const COMMANDS: Record<string, Parser> = {
     c.sp();
     return { name: 'STATUS', mailbox: mb, items: statusItems(c) };
   },
-  APPEND: (c) => parseAppendBody(c, false),
-  REPLACE: (c) => parseReplaceBody(c, false, false),
+  APPEND: (c) => {
+    const { resume: _, ...body } = parseAppendBody(c, false);
+    return body;
+  },
+  REPLACE: (c) => {
+    const { resume: _, ...body } = parseReplaceBody(c, false, false);
+    return body;
+  },
   SEARCH: parseSearch(false),
   // RFC 7377 4: "ESEARCH" [SP esearch-source-opts] [SP search-return-opts] SP search-program
   ESEARCH: (c) => {
@@ -436,8 +518,10 @@ const COMMANDS: Record<string, Parser> = {
         return parseCopyMove('COPY', true)(c);
       case 'MOVE':
         return parseCopyMove('MOVE', true)(c);
-      case 'REPLACE':
-        return parseReplaceBody(c, true, false);
+      case 'REPLACE': {
+        const { resume: _, ...body } = parseReplaceBody(c, true, false);
+        return body;
+      }
       case 'EXPUNGE':
         // RFC 4315 2.1
         c.sp();

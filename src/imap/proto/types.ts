@@ -130,7 +130,12 @@ export interface AppendMessage {
   /** literal8 (`~{n}`, RFC 3516) or UTF8 (~{n}) (RFC 6855). */
   binary: boolean;
   utf8: boolean;
+  /** CATENATE (RFC 4469 5): the parts the message is made of, in order; size is then 0. */
+  catenate: CatPart[] | null;
 }
+
+/** A CATENATE part: a TEXT literal (streamed like a message literal) or a URL (RFC 4469 5). */
+export type CatPart = { kind: 'text'; size: number; binary: boolean } | { kind: 'url'; url: string };
 
 export interface QresyncParams {
   uidValidity: number;

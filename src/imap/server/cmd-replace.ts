@@ -1,11 +1,11 @@
 // REPLACE and UID REPLACE (RFC 8508): the new message streams in through the APPEND path
-// (cmd-append.ts: same checks before the continuation, same staging), then one store transaction
+// (cmd-append.ts: same checks before the continuation, same staging, CATENATE too), then one store transaction
 // expunges the old message and adds the new one, so no other session ever sees both or neither and
 // the quota sees only the difference (3.4). Responses: APPENDUID in an untagged OK before the
 // EXPUNGE (or VANISHED with QRESYNC/UIDONLY) of the replaced message (4.3).
 import { StoreError } from '../../store/errors.js';
 import { STAR, type AppendMessage, type CommandOf } from '../proto/types.js';
-import type { StagedMessage } from './cmd-append.js';
+import { AppendSession, type StagedMessage } from './cmd-append.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { bad, no } from './errors.js';
@@ -69,6 +69,7 @@ export async function commitReplace(conn: ImapConnection, mailboxId: number, uid
 
 export async function handleReplace(conn: ImapConnection, cmd: CommandOf<'REPLACE'>): Promise<CommandResult> {
   const session = conn.pendingAppend;
-  if (!session) throw bad('REPLACE without message data');
+  // RFC 8508 6 (with RFC 4469): a CATENATE of URLs only has no literal to start the session.
+  if (!session) return AppendSession.withoutLiterals(conn, cmd);
   return session.commitReplace(cmd);
 }

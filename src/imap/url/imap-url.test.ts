@@ -74,6 +74,13 @@ describe('IMAP URL parsing (RFC 5092)', () => {
       `imap://fred;AUTH=*@mail.example.com:1143/Drafts;UIDVALIDITY=385759045/;UID=20/;SECTION=1.2.MIME/;PARTIAL=10.20;EXPIRE=2026-12-31T23:59:59.000Z;URLAUTH=submit+fred:INTERNAL:${TOKEN}`,
       '/Entw%C3%BCrfe;UIDVALIDITY=1/;UID=3/;SECTION=HEADER.FIELDS%20(TO)',
       '/a%20b/;UID=3/;PARTIAL=0',
+      // Found by the imap-url fuzz target: a quoted field name, a pct-encoded host, a mailbox level
+      // that is empty or starts with "/", ":" in the access user.
+      '/a/;UID=1/;SECTION=HEADER.FIELDS%20(%22a%20b%22%20To)',
+      'imap://mail%C3%BC.example/INBOX/;UID=1',
+      '/%2FSub/;UID=1',
+      '/a%2F%2Fb%2F/;UID=1',
+      `imap://h/INBOX/;UID=1;URLAUTH=submit+fred:INTERNAL:91354a47374490%610943775f92038`,
     ]) {
       const u = ok(t);
       assert.deepEqual(ok(formatImapUrl(u)), u, t);

@@ -134,7 +134,8 @@ function formatSection(s: SectionSpec): string {
   if (s.part.length) parts.push(s.part.join('.'));
   if (s.text) parts.push(s.text);
   let out = parts.join('.');
-  if (s.fields) out += ` (${s.fields.map((f) => f.toUpperCase()).join(' ')})`;
+  // Field names as IMAP astrings: atoms as they are, anything else quoted.
+  if (s.fields) out += ` (${s.fields.map((f) => (/^[\x21-\x7e]+$/.test(f) && !/[(){%*"\\\]]/.test(f) ? f.toUpperCase() : JSON.stringify(f.toUpperCase()))).join(' ')})`;
   return out;
 }
 
@@ -180,7 +181,9 @@ function parseServer(s: string, url: ImapUrl): void {
   const hp = s.slice(at + 1);
   const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::([0-9]*))?$/.exec(hp);
   if (!m) throw new UrlSyntax('bad host');
-  url.host = decode(m[1]!, (ch) => ch !== '%' && /[A-Za-z0-9\-._~!$&'()*+,=[\]:]/.test(ch), 'host').toLowerCase();
+  // Kept as written (lower case): a host is compared, not displayed; pct-encoding must be well formed.
+  if (/%(?![0-9A-Fa-f]{2})/.test(m[1]!) || m[1]!.includes(';')) throw new UrlSyntax('bad host');
+  url.host = m[1]!.toLowerCase();
   if (m[2] !== undefined && m[2] !== '') {
     const port = Number(m[2]);
     if (!/^[0-9]{1,5}$/.test(m[2]) || port < 1 || port > 65535) throw new UrlSyntax('bad port');
@@ -325,6 +328,18 @@ function encode(s: string, ok: (ch: string) => boolean): string {
   return out;
 }
 
+/** "/" separates hierarchy levels as it is; one that would read as something else (first, last, or
+ * next to another "/": a network path, the segment before ";UID=", an empty level) is encoded. */
+function encodeMailbox(name: string): string {
+  let out = '';
+  for (let j = 0; j < name.length; j++) {
+    const ch = name[j]!;
+    if (ch !== '/') out += encode(ch, (c) => c !== '/' && isBchar(c));
+    else out += j > 0 && j < name.length - 1 && name[j - 1] !== '/' && name[j + 1] !== '/' ? '/' : '%2F';
+  }
+  return out;
+}
+
 /**
  * The URL as text: absolute when it has a host, `/mailbox...` without one, `;UID=...` with an empty
  * mailbox. parseImapUrl(formatImapUrl(u)) gives u back.
@@ -345,7 +360,7 @@ export function formatImapUrl(url: ImapUrl): string {
     out = '/';
   }
   if (url.mailbox !== '' || url.host !== undefined) {
-    out += encode(url.mailbox, isBchar);
+    out += encodeMailbox(url.mailbox);
     if (url.uidValidity !== undefined) out += `;UIDVALIDITY=${url.uidValidity}`;
     out += '/';
   }
@@ -355,7 +370,8 @@ export function formatImapUrl(url: ImapUrl): string {
   if (url.expire) out += `;EXPIRE=${url.expire.toISOString()}`;
   if (url.access !== undefined) {
     const plus = url.access.indexOf('+');
-    out += `;URLAUTH=${plus < 0 ? url.access : url.access.slice(0, plus + 1) + encode(url.access.slice(plus + 1), isAchar)}`;
+    // ":" in the user is encoded: raw, it could read as the ":mech:token" that follows.
+    out += `;URLAUTH=${plus < 0 ? url.access : url.access.slice(0, plus + 1) + encode(url.access.slice(plus + 1), (ch) => ch !== ':' && isAchar(ch))}`;
     if (url.urlauth) out += `:${url.urlauth.mechanism}:${url.urlauth.token}`;
   }
   return out;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { isImapUrlError, parseImapUrl, type ImapUrl } from './imap-url.js';
-import { readResolvedUrl, resolveImapUrl, URL_READ_CHUNK } from './resolve-url.js';
+import { readResolvedUrl, resolveImapUrl, URL_READ_CHUNK, UrlSourceCache } from './resolve-url.js';
+import type { Store } from '../../store/types.js';
 
 const MSG = Buffer.from(
   'From: a@example.test\r\nSubject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n' +
@@ -66,6 +67,23 @@ test('resolveImapUrl gives the named bytes and BADURL for every miss', async () 
     assert.equal(await get(`/Nonexistent/;UID=${uid}`), 'BADURL no such mailbox');
     assert.equal(await get(`${base}/;SECTION=3`), 'BADURL no such section');
     assert.equal(await get(`${base}/;SECTION=1.2`), 'BADURL no such section');
+    // Section URLs of one message with a source cache: the content is read once, the answers alike.
+    let reads = 0;
+    const counting = new Proxy(s, {
+      get(target, prop, recv) {
+        if (prop === 'readBlob') reads++;
+        const v = Reflect.get(target, prop, recv) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Store;
+    const sources = new UrlSourceCache();
+    for (const sec of ['HEADER', '1', '2.MIME', '2']) {
+      const res = await resolveImapUrl(counting, alice.id, url(`${base}/;SECTION=${sec}`), sources);
+      assert.ok(!isImapUrlError(res));
+      assert.equal((await readResolvedUrl(res)).toString('latin1'), await get(`${base}/;SECTION=${sec}`));
+    }
+    assert.equal(reads, 1);
+
     // Accounts are isolated: bob's session resolving alice's mailbox name finds nothing.
     assert.equal(await get(base, bob.id), 'BADURL no such mailbox');
     await s.createMailbox(bob.id, 'Drafts/Entwürfe');

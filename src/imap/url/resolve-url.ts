@@ -5,7 +5,7 @@
 // the message's content and MIME structure, loaded as FETCH loads them (message-loader.ts).
 // Access rights are the caller's business: it passes the account the URL is resolved in, having
 // checked the URL's user/host (CATENATE) or its URLAUTH (URLFETCH, BURL). ;EXPIRE= likewise.
-import { getSection, partial as partialOf, resolvePart } from '../../mime/index.js';
+import { getSection, partial as partialOf, resolvePart, type MimePart } from '../../mime/index.js';
 import { StoreError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';
 import { ImapError } from '../server/errors.js';
@@ -29,11 +29,30 @@ export interface ResolvedUrl {
 const badUrl = (reason: string): ImapUrlError => ({ code: 'BADURL', reason });
 
 /**
+ * The last message a section URL was read from, with its MIME structure: the URLs of one command
+ * (CATENATE's header, MIME header and body of the same message; URLFETCH's list) mostly name parts
+ * of one message, read and parsed once. One message at most, so memory stays bounded.
+ */
+export class UrlSourceCache {
+  private key = '';
+  private value: { content: Buffer; root: MimePart } | null = null;
+
+  get(mailboxId: number, uid: number, fileId: number): { content: Buffer; root: MimePart } | null {
+    return this.key === `${mailboxId}:${uid}:${fileId}` ? this.value : null;
+  }
+
+  set(mailboxId: number, uid: number, fileId: number, value: { content: Buffer; root: MimePart }): void {
+    this.key = `${mailboxId}:${uid}:${fileId}`;
+    this.value = value;
+  }
+}
+
+/**
  * Finds what `url` names in account `accountId`: mailbox (by its decoded name), UIDVALIDITY when the
  * URL has one (RFC 5092 6: a mismatch makes the URL invalid), message, section. Every miss is a
  * BADURL with a reason for logs (not to be shown as more than "bad URL" to third parties).
  */
-export async function resolveImapUrl(store: Store, accountId: number, url: ImapUrl): Promise<ResolvedUrl | ImapUrlError> {
+export async function resolveImapUrl(store: Store, accountId: number, url: ImapUrl, sources?: UrlSourceCache): Promise<ResolvedUrl | ImapUrlError> {
   const mb = await store.getMailbox(accountId, canonicalName(url.mailbox.normalize('NFC')));
   if (!mb) return badUrl('no such mailbox');
   if (url.uidValidity !== undefined && url.uidValidity !== mb.uidValidity) return badUrl('UIDVALIDITY mismatch');
@@ -64,12 +83,17 @@ export async function resolveImapUrl(store: Store, accountId: number, url: ImapU
 
   const spec = sectionSpecOf(url.section);
   if (!spec) return badUrl('bad section');
-  const loader = new MessageLoader(store, mb.id);
   let data: Buffer;
   try {
-    await loader.prefetch([m.uid]);
-    const content = await loader.content(m);
-    const root = (await loader.cache(m, content)).part;
+    let src = sources?.get(mb.id, m.uid, m.fileId) ?? null;
+    if (!src) {
+      const loader = new MessageLoader(store, mb.id);
+      await loader.prefetch([m.uid]);
+      const content = await loader.content(m);
+      src = { content, root: (await loader.cache(m, content)).part };
+      sources?.set(mb.id, m.uid, m.fileId, src);
+    }
+    const { content, root } = src;
     if (spec.part.length && !resolvePart(root, spec.part)) return badUrl('no such section');
     data = getSection(content, root, spec);
   } catch (err) {

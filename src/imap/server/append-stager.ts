@@ -1,0 +1,79 @@
+// One APPEND message on its way to the store: bytes pushed in order (a literal's chunks, or the
+// pieces of a CATENATE: TEXT literals and URL contents, RFC 4469 5). A small message is gathered and
+// staged as one buffer (kept in the database, INLINE_BLOB_MAX); past that it is streamed through a
+// bounded channel into store.stageBlob, so it is never held whole. Up to CACHE_AT_STORE_MAX the
+// bytes are also kept to build the MIME cache.
+import { CACHE_AT_STORE_MAX, messageCacheJson } from '../../mime/message-cache.js';
+import { INLINE_BLOB_MAX, type StagedBlob, type Store } from '../../store/types.js';
+import { ChunkChannel } from './chunk-channel.js';
+
+export interface StagedMessage {
+  blob: StagedBlob;
+  cache: string | null;
+}
+
+export class AppendStager {
+  private channel: ChunkChannel | null = null;
+  private staging: Promise<StagedBlob> | null = null;
+  private kept: Buffer[] | null = [];
+  /** Bytes pushed so far. */
+  size = 0;
+
+  /** `sizeHint`: the whole size when known up front (a plain literal), to stream from the start. */
+  constructor(
+    private readonly store: Store,
+    private readonly maxSize: number,
+    sizeHint?: number,
+  ) {
+    if (sizeHint !== undefined && sizeHint > INLINE_BLOB_MAX) this.openFile();
+    if (sizeHint !== undefined && sizeHint > CACHE_AT_STORE_MAX) this.kept = null;
+  }
+
+  private openFile(): void {
+    this.channel = new ChunkChannel();
+    this.staging = this.store.stageBlob(this.channel, this.maxSize);
+    // Kept for finish(); an early failure must not become an unhandled rejection.
+    this.staging.catch(() => undefined);
+  }
+
+  async push(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return;
+    this.size += chunk.length;
+    if (!this.channel && this.size > INLINE_BLOB_MAX) {
+      // Grown past what is staged inline: to a file, starting with what was gathered.
+      this.openFile();
+      for (const c of this.kept!) await this.channel!.push(c);
+    }
+    if (this.kept) {
+      if (this.channel && this.size > CACHE_AT_STORE_MAX) this.kept = null;
+      else this.kept.push(chunk);
+    }
+    if (this.channel) await this.channel.push(chunk);
+  }
+
+  /** All bytes are in: the staged blob (fsynced when a file) and the cache when it could be built. */
+  async finish(onParseError: (err: unknown) => void): Promise<StagedMessage> {
+    this.channel?.end();
+    const whole = this.kept ? Buffer.concat(this.kept) : null;
+    this.kept = null;
+    const blob = await (this.staging ?? this.store.stageBlob(whole!, this.maxSize));
+    let cache: string | null = null;
+    if (whole) {
+      try {
+        cache = messageCacheJson(whole);
+      } catch (err) {
+        onParseError(err);
+      }
+    }
+    return { blob, cache };
+  }
+
+  /** Dropped (the command failed or the connection closed): the file goes. */
+  async discard(): Promise<void> {
+    this.kept = null;
+    if (!this.staging) return;
+    this.channel?.end();
+    const b = await this.staging.catch(() => null);
+    if (b) await b.discard().catch(() => undefined);
+  }
+}
