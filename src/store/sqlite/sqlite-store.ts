@@ -21,6 +21,8 @@ import type {
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
 import { GroupCommit } from './group-commit.js';
+import { immediateAsync } from './write-lock.js';
+import { openConnection } from './connection.js';
 import { cacheStatements } from './statement-cache.js';
 import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
@@ -103,15 +105,7 @@ export class SqliteStore implements Store {
   private readonly walSync: SharedFsync;
 
   private constructor(opts: SqliteStoreOptions) {
-    this.db = new Database(join(opts.dir, 'postern.db'));
-    this.db.pragma('journal_mode = WAL');
-    // Commits write the WAL without fsync; GroupCommit then fsyncs the WAL file off the event loop
-    // (one fsync for every commit made meanwhile) before any caller is told its write is done:
-    // what synchronous=FULL guarantees, without blocking every connection on each commit's fsync.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    // The CLI and the server share the database; wait for each other's short transactions.
-    this.db.pragma('busy_timeout = 10000');
+    this.db = openConnection(join(opts.dir, 'postern.db'));
     migrate(this.db);
     cacheStatements(this.db);
     this.changes = opts.changes ?? new LocalChangeFeed();
@@ -192,6 +186,16 @@ export class SqliteStore implements Store {
   private unsynced<T>(fn: () => T): T {
     try {
       return this.unsyncedTx.immediate(fn) as T;
+    } catch (err) {
+      throw asStoreIoError(err);
+    }
+  }
+
+  /** unsynced() for an async caller: the write lock is waited for from timers, not on the event
+   * loop (write-lock.ts). */
+  private async unsyncedAsync<T>(fn: () => T): Promise<T> {
+    try {
+      return await immediateAsync(this.group.lock, this.unsyncedTx, fn);
     } catch (err) {
       throw asStoreIoError(err);
     }
@@ -499,7 +503,7 @@ export class SqliteStore implements Store {
     // not wait for a disk flush for this. The next group commit's fsync covers it; a crash before
     // that makes these messages recent again, which RFC 3501 2.3.2 allows ("the first session to
     // be notified" is then the next one).
-    return this.unsynced(() => this.mailboxes.claimRecent(mailboxId, upTo));
+    return this.unsyncedAsync(() => this.mailboxes.claimRecent(mailboxId, upTo));
   }
 
   // Messages.
@@ -808,15 +812,15 @@ export class SqliteStore implements Store {
   }
 
   async leaseQueueRecipients(ids: readonly number[], owner: string, now: Date, until: Date): Promise<number[]> {
-    return this.unsynced(() => this.queue.lease(ids, owner, now.getTime(), until.getTime()));
+    return this.unsyncedAsync(() => this.queue.lease(ids, owner, now.getTime(), until.getTime()));
   }
 
   async renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]> {
-    return this.unsynced(() => this.queue.renew(ids, owner, until.getTime()));
+    return this.unsyncedAsync(() => this.queue.renew(ids, owner, until.getTime()));
   }
 
   async releaseQueueLeases(ids: readonly number[], owner: string): Promise<void> {
-    this.unsynced(() => this.queue.release(ids, owner));
+    await this.unsyncedAsync(() => this.queue.release(ids, owner));
   }
 
   async queueLeaseOwners(now: Date): Promise<string[]> {
@@ -824,7 +828,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseAllQueueLeases(owner: string): Promise<number> {
-    return this.unsynced(() => this.queue.releaseAll(owner));
+    return this.unsyncedAsync(() => this.queue.releaseAll(owner));
   }
 
   async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, leaseOwner?: string): Promise<boolean> {
