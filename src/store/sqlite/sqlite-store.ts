@@ -21,8 +21,7 @@ import type {
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
 import { GroupCommit } from './group-commit.js';
-import { immediateAsync } from './write-lock.js';
-import { openConnection } from './connection.js';
+import { WRITE_LOCK_WAIT_MS, immediateAsync } from './write-lock.js';
 import { cacheStatements } from './statement-cache.js';
 import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
@@ -105,7 +104,16 @@ export class SqliteStore implements Store {
   private readonly walSync: SharedFsync;
 
   private constructor(opts: SqliteStoreOptions) {
-    this.db = openConnection(join(opts.dir, 'postern.db'));
+    this.db = new Database(join(opts.dir, 'postern.db'));
+    this.db.pragma('journal_mode = WAL');
+    // Commits write the WAL without fsync; GroupCommit then fsyncs the WAL file off the event loop
+    // (one fsync for every commit made meanwhile) before any caller is told its write is done:
+    // what synchronous=FULL guarantees, without blocking every connection on each commit's fsync.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    // The CLI and the server share the database; wait for each other's short transactions (the hot
+    // write paths take the lock without this blocking wait: write-lock.ts).
+    this.db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
     migrate(this.db);
     cacheStatements(this.db);
     this.changes = opts.changes ?? new LocalChangeFeed();
