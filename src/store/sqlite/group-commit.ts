@@ -13,7 +13,7 @@
 
 import type Database from 'better-sqlite3';
 import { asStoreIoError } from '../errors.js';
-import { WRITE_LOCK_WAIT_MS, WriteLock, retryDelay } from './write-lock.js';
+import { WRITE_LOCK_WAIT_MS, WriteLock, lockTimeout, retryDelay } from './write-lock.js';
 
 interface Job {
   fn: () => unknown;
@@ -125,7 +125,7 @@ export class GroupCommit {
           this.schedule(retryDelay(this.busyAttempts++));
           return;
         }
-        throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        throw lockTimeout();
       }
       this.busyAttempts = 0;
     } catch (err) {

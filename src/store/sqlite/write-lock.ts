@@ -19,6 +19,11 @@ export function isBusy(err: unknown): boolean {
   return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
 }
 
+/** The error of a write that waited WRITE_LOCK_WAIT_MS for the lock: what SQLite's own wait raises. */
+export function lockTimeout(): Error {
+  return Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+}
+
 /** The delay before retry number `attempt` (0-based). */
 export function retryDelay(attempt: number): number {
   return RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;
@@ -73,7 +78,7 @@ export async function immediateAsync<T>(lock: WriteLock, tx: Database.Transactio
       return (value = fn());
     };
     if (lock.tryImmediate(() => tx.immediate(body), () => started)) return value as T;
-    if (Date.now() - since >= WRITE_LOCK_WAIT_MS) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    if (Date.now() - since >= WRITE_LOCK_WAIT_MS) throw lockTimeout();
     await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt)));
   }
 }
