@@ -152,7 +152,11 @@ export async function startPosternServe(setup: PosternServeSetup): Promise<Poste
     writeConfig(dir, imapsPort, workers);
     const fd = openSync(logFile, 'a');
     // The thread pool size bin/postern.cjs sets for `postern serve` (this runs the ES module entry).
-    const child = spawn(process.execPath, [POSTERN_MAIN, '--dir', dir, 'serve'], {
+    // POSTERN_BENCH_PROF=<dir>: a CPU profile of every server process there (node --cpu-prof; the
+    // workers inherit it, node:cluster forks with the primary's execArgv), as postern-process.ts.
+    const dirArg = process.env.POSTERN_BENCH_PROF;
+    const nodeArgs = dirArg ? ['--cpu-prof', `--cpu-prof-dir=${dirArg}`] : [];
+    const child = spawn(process.execPath, [...nodeArgs, POSTERN_MAIN, '--dir', dir, 'serve'], {
       env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
       stdio: ['ignore', fd, fd],
     });

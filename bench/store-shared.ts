@@ -1,7 +1,10 @@
 // Costs of what processes sharing one store decide in it (docs/storage.md, "Several processes on
 // one store"), with two store instances (two database connections) on one data directory, as two
 // worker processes have: a \Recent claim (one unsynced write transaction), a web session lookup
-// (a read; with its throttled last-use write), and a queue lease taken and released.
+// (a read; with its throttled last-use write), a queue lease taken and released, and the reads of
+// a small mailbox (as a SELECT or FETCH makes them) with and without a commit of the other store
+// before each: SQLite drops a connection's whole page cache when another connection committed
+// since its last read, so with several workers most commands start on a cold cache.
 // Prints microseconds per operation. Usage: node dist/bench/store-shared.js
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,6 +56,27 @@ try {
     if (got.length !== 1) throw new Error('lease not taken');
     await s.releaseQueueLeases([id], 'bench');
   });
+
+  // Reads of a 30-message mailbox; only the reads are timed, the other store's write is not.
+  const bob = await a.createAccount('bob', 'bob@example.test');
+  const bobInbox = (await a.getMailbox(bob.id, 'INBOX'))!;
+  const few = await Promise.all(Array.from({ length: 30 }, (_, i) => a.stageBlob(Buffer.from(`Subject: m${i}\r\n\r\nbody ${i}\r\n`))));
+  await a.appendMessages(bob.id, bobInbox.id, few.map((blob) => ({ blob, flags: [], internalDate: new Date(), cache: null })));
+  const reads = async (label: string, otherWrites: boolean): Promise<void> => {
+    let ns = 0n;
+    for (let i = 0; i < 2000; i++) {
+      if (otherWrites) await b.storeFlags(acct.id, inbox.id, [1], i % 2 ? 'add' : 'remove', ['\\Seen']);
+      const t0 = process.hrtime.bigint();
+      await a.getMailbox(bob.id, 'INBOX');
+      const list = await a.listMessages(bobInbox.id);
+      await a.mailboxCounts(bobInbox.id);
+      a.inlineBlob(list[i % list.length]!.fileId);
+      if (i >= 200) ns += process.hrtime.bigint() - t0;
+    }
+    console.log(`${label.padEnd(60)} ${(Number(ns) / 1e3 / 1800).toFixed(1).padStart(8)} µs/op  (1800 ops)`);
+  };
+  await reads('mailbox reads, no other commit since the last', false);
+  await reads('mailbox reads after the other store committed', true);
 } finally {
   await a.close();
   await b.close();

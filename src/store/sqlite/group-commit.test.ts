@@ -150,3 +150,28 @@ test('a failed fsync fails its group; the next group commits and syncs again', a
     done();
   }
 });
+
+test('a group that finds the write lock taken by another connection waits for it off the event loop', async () => {
+  const { db, done } = openDb();
+  const other = new Database(db.name);
+  try {
+    const g = new GroupCommit(db);
+    // Another process (a worker, the CLI) holds the write lock until a timer of this loop ends it:
+    // a wait inside SQLite's busy handler would hold the loop, and this would never commit.
+    other.exec("BEGIN IMMEDIATE; INSERT INTO t (k, v) VALUES ('other', 0)");
+    let ticks = 0;
+    const tick = setInterval(() => ticks++, 1);
+    setTimeout(() => other.exec('COMMIT'), 60);
+    const ins = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    await Promise.all([g.run(() => ins.run('a', 1)), g.run(() => ins.run('b', 2))]);
+    clearInterval(tick);
+    assert.ok(g.lock.busy > 0, 'the lock was found taken');
+    assert.ok(ticks >= 5, `the event loop ran while waiting (${ticks} ticks)`);
+    assert.deepEqual(db.prepare('SELECT k FROM t ORDER BY k').all(), [{ k: 'a' }, { k: 'b' }, { k: 'other' }]);
+    // The connection's own wait is back for its synchronous paths.
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+  } finally {
+    other.close();
+    done();
+  }
+});

@@ -8,9 +8,12 @@
 // group's fsync, so nothing is acknowledged before it is on disk; and since a request waits for
 // the running fsync either way (it needs one that started after its commit), holding its commit
 // back until then costs no latency while sparing a transaction per request.
+// A group that finds the write lock held by another process (another worker, the CLI) does not
+// wait for it on the event loop: it is retried from a timer (write-lock.ts).
 
 import type Database from 'better-sqlite3';
 import { asStoreIoError } from '../errors.js';
+import { WRITE_LOCK_WAIT_MS, WriteLock, lockTimeout, retryDelay } from './write-lock.js';
 
 interface Job {
   fn: () => unknown;
@@ -30,6 +33,13 @@ export class GroupCommit {
   private syncing = false;
   /** Groups committed and requests in them (for tests and diagnosis). */
   readonly stats = { groups: 0, requests: 0 };
+  /** The write lock taken without blocking; shared with the store's other write paths. */
+  readonly lock: WriteLock;
+  /** The group body began (a busy error after that is the group's failure, not a retry). */
+  private started = false;
+  /** Retries of the pending head while the write lock is taken, and since when. */
+  private busyAttempts = 0;
+  private busySince = 0;
 
   /** One group's transaction (made once: better-sqlite3 builds a wrapper per transaction()). */
   private readonly runGroup: Database.Transaction<(jobs: Job[], outcomes: Outcome[]) => void>;
@@ -44,7 +54,9 @@ export class GroupCommit {
     const savepoint = db.prepare('SAVEPOINT group_request');
     const release = db.prepare('RELEASE group_request');
     const rollbackTo = db.prepare('ROLLBACK TO group_request');
+    this.lock = new WriteLock(db);
     this.runGroup = db.transaction((jobs: Job[], outcomes: Outcome[]) => {
+      this.started = true;
       // A lone request needs no savepoint: its error rolls back the whole transaction, which
       // holds nothing else (two statements fewer on an idle store's every write).
       if (jobs.length === 1) {
@@ -77,29 +89,47 @@ export class GroupCommit {
     });
   }
 
-  private schedule(): void {
+  private schedule(delayMs?: number): void {
     if (this.scheduled || this.syncing) return;
     this.scheduled = true;
-    // setImmediate runs after the I/O callbacks of this turn: every request they make joins.
-    setImmediate(() => {
+    const go = (): void => {
       this.scheduled = false;
       // A group committed meanwhile (flushAll) and its fsync runs: its end schedules the next.
-      if (!this.syncing) this.flush();
-    });
+      if (!this.syncing) this.flush(false);
+    };
+    // setImmediate runs after the I/O callbacks of this turn: every request they make joins.
+    if (delayMs === undefined) setImmediate(go);
+    else setTimeout(go, delayMs);
   }
 
-  /** Commits every pending request now (before closing the database). */
+  /** Commits every pending request now (before closing the database), waiting for the lock. */
   flushAll(): void {
-    while (this.pending.length) this.flush();
+    while (this.pending.length) this.flush(true);
   }
 
-  private flush(): void {
+  /** `wait`: take the write lock with SQLite's blocking busy wait (only for flushAll). */
+  private flush(wait: boolean): void {
     const jobs = this.pending.splice(0, MAX_GROUP);
     if (jobs.length === 0) return;
     const outcomes: Outcome[] = [];
     try {
-      this.runGroup.immediate(jobs, outcomes);
+      this.started = false;
+      const begin = (): void => void this.runGroup.immediate(jobs, outcomes);
+      if (wait) begin();
+      else if (!this.lock.tryImmediate(begin, () => this.started)) {
+        // Another connection writes: nothing ran. The group goes back to the head of the queue
+        // (requests made meanwhile join it) and is retried soon, the event loop free meanwhile.
+        if (this.busyAttempts === 0) this.busySince = Date.now();
+        if (Date.now() - this.busySince < WRITE_LOCK_WAIT_MS) {
+          this.pending.unshift(...jobs);
+          this.schedule(retryDelay(this.busyAttempts++));
+          return;
+        }
+        throw lockTimeout();
+      }
+      this.busyAttempts = 0;
     } catch (err) {
+      this.busyAttempts = 0;
       const e = asStoreIoError(err);
       for (const job of jobs) job.reject(e);
       if (this.pending.length) this.schedule();

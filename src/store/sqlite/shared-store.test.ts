@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteStore } from './sqlite-store.js';
 
 async function withTwoStores(fn: (a: SqliteStore, b: SqliteStore, dir: string) => Promise<void>): Promise<void> {
@@ -85,5 +86,31 @@ test('authChangeVersion moves for auth changes made through another store instan
     await moved('address removed');
     await b.deleteAccount('alice');
     await moved('account deleted');
+  });
+});
+
+test('writes that find the lock held by another process wait off the event loop, then commit', async () => {
+  await withTwoStores(async (a, _b, dir) => {
+    const acct = await a.createAccount('alice', 'alice@example.test');
+    const inbox = (await a.getMailbox(acct.id, 'INBOX'))!;
+    const blobs = await Promise.all([1, 2].map((n) => a.stageBlob(msg(n))));
+    const { uids } = await a.appendMessages(acct.id, inbox.id, blobs.map((blob) => ({ blob, flags: [], internalDate: new Date(), cache: null })));
+    // The CLI (another process) writing: its lock is released by a timer of this event loop, which
+    // runs only if the waiting writes do not hold the loop in SQLite's busy handler.
+    const cli = new Database(join(dir, 'postern.db'));
+    try {
+      cli.exec("BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('test_lock', 1)");
+      let ticks = 0;
+      const tick = setInterval(() => ticks++, 1);
+      setTimeout(() => cli.exec('COMMIT'), 60);
+      const [claim] = await Promise.all([a.claimRecent(acct.id, inbox.id, uids[1]! + 1), a.storeFlags(acct.id, inbox.id, uids, 'add', ['\\Seen'])]);
+      clearInterval(tick);
+      assert.ok(ticks >= 5, `the event loop ran while waiting (${ticks} ticks)`);
+      assert.deepEqual(claim, { first: uids[0], next: uids[1]! + 1 });
+      const flags = (await a.listMessages(inbox.id)).map((m) => m.flags);
+      assert.deepEqual(flags, [['\\Seen'], ['\\Seen']]);
+    } finally {
+      cli.close();
+    }
   });
 });

@@ -21,6 +21,7 @@ import type {
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
 import { GroupCommit } from './group-commit.js';
+import { WRITE_LOCK_WAIT_MS, immediateAsync } from './write-lock.js';
 import { cacheStatements } from './statement-cache.js';
 import { MailboxRepo } from './mailbox-repo.js';
 import { MessageRepo } from './message-repo.js';
@@ -112,8 +113,9 @@ export class SqliteStore implements Store {
     // what synchronous=FULL guarantees, without blocking every connection on each commit's fsync.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    // The CLI and the server share the database; wait for each other's short transactions.
-    this.db.pragma('busy_timeout = 10000');
+    // The CLI and the server share the database; wait for each other's short transactions (the hot
+    // write paths take the lock without this blocking wait: write-lock.ts).
+    this.db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
     migrate(this.db);
     cacheStatements(this.db);
     this.changes = opts.changes ?? new LocalChangeFeed();
@@ -195,6 +197,16 @@ export class SqliteStore implements Store {
   private unsynced<T>(fn: () => T): T {
     try {
       return this.unsyncedTx.immediate(fn) as T;
+    } catch (err) {
+      throw asStoreIoError(err);
+    }
+  }
+
+  /** unsynced() for an async caller: the write lock is waited for from timers, not on the event
+   * loop (write-lock.ts). */
+  private async unsyncedAsync<T>(fn: () => T): Promise<T> {
+    try {
+      return await immediateAsync(this.group.lock, this.unsyncedTx, fn);
     } catch (err) {
       throw asStoreIoError(err);
     }
@@ -502,7 +514,7 @@ export class SqliteStore implements Store {
     // not wait for a disk flush for this. The next group commit's fsync covers it; a crash before
     // that makes these messages recent again, which RFC 3501 2.3.2 allows ("the first session to
     // be notified" is then the next one).
-    return this.unsynced(() => this.mailboxes.claimRecent(mailboxId, upTo));
+    return this.unsyncedAsync(() => this.mailboxes.claimRecent(mailboxId, upTo));
   }
 
   // Messages.
@@ -811,15 +823,15 @@ export class SqliteStore implements Store {
   }
 
   async leaseQueueRecipients(ids: readonly number[], owner: string, now: Date, until: Date): Promise<number[]> {
-    return this.unsynced(() => this.queue.lease(ids, owner, now.getTime(), until.getTime()));
+    return this.unsyncedAsync(() => this.queue.lease(ids, owner, now.getTime(), until.getTime()));
   }
 
   async renewQueueLeases(ids: readonly number[], owner: string, until: Date): Promise<number[]> {
-    return this.unsynced(() => this.queue.renew(ids, owner, until.getTime()));
+    return this.unsyncedAsync(() => this.queue.renew(ids, owner, until.getTime()));
   }
 
   async releaseQueueLeases(ids: readonly number[], owner: string): Promise<void> {
-    this.unsynced(() => this.queue.release(ids, owner));
+    await this.unsyncedAsync(() => this.queue.release(ids, owner));
   }
 
   async queueLeaseOwners(now: Date): Promise<string[]> {
@@ -827,7 +839,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseAllQueueLeases(owner: string): Promise<number> {
-    return this.unsynced(() => this.queue.releaseAll(owner));
+    return this.unsyncedAsync(() => this.queue.releaseAll(owner));
   }
 
   async updateQueueRecipient(id: number, change: { state?: QueueRecipient['state']; attempts?: number; nextAttempt?: Date; lastError?: string | null }, leaseOwner?: string): Promise<boolean> {
