@@ -55,4 +55,28 @@ describe('malformed input per command family', () => {
     r = await c.ok('NOOP');
     c.destroy();
   });
+
+  // Fuzz finding (target imap-command, seed 1379544915, input 1116: 1.37 MB of bare LF): every line
+  // end was a command of its own, answered with a BAD line, so 1.4 MB in cost 21 s and 50 MB out.
+  // As Dovecot, MAX_BAD_COMMANDS (20) unparsable commands in a row end the connection.
+  for (const [name, unit] of [['LF', '\n'], ['CRLF', '\r\n']] as const) {
+    it(`1.4 MB of bare ${name} after a good command: 20 BAD lines, then BYE and close`, async () => {
+      const c = await h.client();
+      const tag = c.nextTag();
+      c.write(`${tag} NOOP\r\n${unit.repeat(Math.floor(1.4e6 / unit.length))}`);
+      assert.equal((await c.reply(tag)).status, 'OK');
+      const lines = await c.expectClosed(10_000);
+      assert.deepEqual(lines.slice(0, -1), Array.from({ length: 20 }, () => '* BAD expected a tag and a command'));
+      assert.match(lines.at(-1)!, /^\* BYE too many invalid commands/);
+    });
+  }
+
+  it('a good command between bad ones starts the count again', async () => {
+    const c = await h.client();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 19; i++) await c.bad('FETCH');
+      await c.ok('NOOP');
+    }
+    c.destroy();
+  });
 });
