@@ -153,4 +153,45 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
       c.destroy();
     }
   });
+
+  test('QRESYNC: EXPUNGE and UID EXPUNGE end with [HIGHESTMODSEQ], CLOSE does not; STORE .SILENT still reports MODSEQ', async () => {
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE qx');
+      for (let i = 0; i < 4; i++) await c.append('qx', message(`q${i}`));
+      await c.ok('ENABLE QRESYNC');
+      await c.ok('SELECT qx');
+      // RFC 7162 3.1.3 (and Dovecot for every STORE once CONDSTORE is on); UID with QRESYNC.
+      let r = await c.ok('STORE 1 +FLAGS.SILENT (\\Deleted)');
+      assert.equal(r.untagged.length, 1, `${s.name}: ${r.untagged.join('\n')}`);
+      const stored = Number(/^\* 1 FETCH \(UID 1 MODSEQ \((\d+)\)\)$/.exec(r.untagged[0]!)?.[1]);
+      assert.ok(stored > 0, `${s.name}: ${r.untagged[0]}`);
+      // RFC 7162 3.2.7: the raised per-mailbox mod-sequence in the tagged OK.
+      r = await c.ok('EXPUNGE');
+      assert.ok(r.untagged.includes('* VANISHED 1'), `${s.name}: ${r.untagged.join('\n')}`);
+      const after = Number(/^\[HIGHESTMODSEQ (\d+)\]/.exec(r.text)?.[1]);
+      assert.ok(after > stored, `${s.name}: ${r.text}`);
+      // Nothing removed: nothing raised, no code.
+      assert.doesNotMatch((await c.ok('EXPUNGE')).text, /HIGHESTMODSEQ/, s.name);
+      await c.ok('UID STORE 2 +FLAGS.SILENT (\\Deleted)');
+      r = await c.ok('UID EXPUNGE 2');
+      assert.ok(r.untagged.includes('* VANISHED 2'), `${s.name}: ${r.untagged.join('\n')}`);
+      assert.ok(Number(/^\[HIGHESTMODSEQ (\d+)\]/.exec(r.text)?.[1]) > after, `${s.name}: ${r.text}`);
+      // RFC 7162 3.2.8: CLOSE MUST NOT send it (the client saw no VANISHED).
+      await c.ok('STORE 1 +FLAGS.SILENT (\\Deleted)');
+      assert.doesNotMatch((await c.ok('CLOSE')).text, /HIGHESTMODSEQ/, s.name);
+      c.destroy();
+      const c2 = await s.open();
+      await c2.ok('ENABLE CONDSTORE');
+      await c2.ok('SELECT qx');
+      r = await c2.ok('STORE 1 +FLAGS.SILENT (\\Seen)');
+      assert.equal(r.untagged.length, 1, `${s.name}: ${r.untagged.join('\n')}`);
+      assert.match(r.untagged[0]!, /^\* 1 FETCH \(MODSEQ \(\d+\)\)$/, s.name);
+      // CONDSTORE without QRESYNC: EXPUNGE responses, no code (as Dovecot).
+      await c2.ok('STORE 1 +FLAGS.SILENT (\\Deleted)');
+      r = await c2.ok('EXPUNGE');
+      assert.ok(r.untagged.includes('* 1 EXPUNGE'), `${s.name}: ${r.untagged.join('\n')}`);
+      c2.destroy();
+    }
+  });
 });
