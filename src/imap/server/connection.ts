@@ -46,7 +46,7 @@ import { AppendSession } from './cmd-append.js';
 import { BatchedOutput, idleFanout, storeForBatch } from './change-fanout.js';
 import { CompressLayer } from './compress-layer.js';
 import { availableMechanisms } from './authenticate.js';
-import { capabilities } from './capabilities.js';
+import { capabilities, withDependents } from './capabilities.js';
 import { dispatch, type CommandResult } from './dispatch.js';
 import { ImapError, fromStoreError } from './errors.js';
 import { fromWire, toWire } from './mailbox-names.js';
@@ -643,7 +643,8 @@ export class ImapConnection {
   /** Called by LOGIN/AUTHENTICATE on success. */
   async loggedIn(identity: AuthIdentity): Promise<void> {
     // Read before the state changes: the login's CAPABILITY response code already leaves them out.
-    this.hiddenCapabilities = new Set(await this.ctx.store.getHiddenCapabilities(identity.accountId));
+    // Hiding one hides what needs it too (capabilities.ts REQUIRES).
+    this.hiddenCapabilities = withDependents(await this.ctx.store.getHiddenCapabilities(identity.accountId));
     this.identity = identity;
     this.state = 'auth';
     // Spec 4: the literals of one command may total more once logged in.
