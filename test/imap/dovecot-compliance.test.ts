@@ -194,4 +194,55 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
       c2.destroy();
     }
   });
+
+  test('NUL and binary parts: RFC822.SIZE, BODYSTRUCTURE and BODY[] agree with each other and with Dovecot', async () => {
+    const mp = (subject: string, part: string) =>
+      `From: a@example.org\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=xx\r\n\r\n` +
+      `--xx\r\nContent-Type: text/plain\r\n\r\nhello\r\n--xx\r\n${part}\r\n--xx--\r\n`;
+    // [message, sent as literal8]
+    const msgs: [string, boolean][] = [
+      [mp('nul-binary', 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd'), true],
+      [mp('8bit-binary', 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nab\xffcd'), true],
+      [mp('plain-literal', 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd'), false],
+      [mp('qp-nul', 'Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nhel\0lo'), true],
+      ['From: a@example.org\r\nSubject: top\r\nContent-Transfer-Encoding: binary\r\n\r\nab\0cd\r\n', true],
+      ['From: a@example.org\r\nSubject: hdr\0nul\r\n\r\nabcd\r\n', true],
+    ];
+    const seen: { size: number; body: string; structure: string }[][] = [];
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE nulsz');
+      for (const [m, lit8] of msgs) {
+        const data = Buffer.from(m, 'latin1');
+        const tag = c.nextTag();
+        c.write(Buffer.concat([Buffer.from(`${tag} APPEND nulsz ${lit8 ? '~' : ''}{${data.length}+}\r\n`), data, Buffer.from('\r\n')]));
+        assert.equal((await c.reply(tag)).status, 'OK', s.name);
+      }
+      await c.ok('SELECT nulsz');
+      const got: { size: number; body: string; structure: string }[] = [];
+      for (let i = 1; i <= msgs.length; i++) {
+        const line = (await c.ok(`FETCH ${i} (RFC822.SIZE BODYSTRUCTURE BODY.PEEK[] BODY.PEEK[1])`)).untagged[0]!;
+        const size = Number(/RFC822\.SIZE (\d+)/.exec(line)![1]);
+        const m = /BODY\[\] \{(\d+)\}\r\n/.exec(line)!;
+        const body = line.slice(m.index + m[0].length, m.index + m[0].length + Number(m[1]));
+        assert.ok(!body.includes('\0'), `${s.name} ${i}: NUL in a plain literal`);
+        // What a client computes from RFC822.SIZE and BODYSTRUCTURE is what BODY[] sends.
+        assert.equal(size, Buffer.byteLength(body, 'latin1'), `${s.name} ${i}: RFC822.SIZE ${size}, BODY[] ${body.length}`);
+        const structure = /BODYSTRUCTURE (\(.*\)) BODY\[\]/s.exec(line)![1]!.toLowerCase().replace(/\)\(/g, ') (');
+        got.push({ size, body, structure });
+      }
+      seen.push(got);
+      c.destroy();
+    }
+    const [ours, theirs] = seen as [typeof seen[0], typeof seen[0]];
+    ours.forEach((o, i) => {
+      assert.equal(o.size, theirs[i]!.size, `message ${i + 1}: RFC822.SIZE`);
+      assert.equal(o.body, theirs[i]!.body, `message ${i + 1}: BODY[]`);
+      // Message 5: Dovecot stores the part as base64 and says 7bit in BODYSTRUCTURE; we say base64.
+      if (i !== 4) assert.equal(o.structure, theirs[i]!.structure, `message ${i + 1}: BODYSTRUCTURE`);
+    });
+    // The size of the stored base64 part is what its BODYSTRUCTURE says.
+    assert.match(ours[0]!.structure, /"application" "octet-stream" nil nil nil "base64" 8 /);
+    assert.match(ours[4]!.structure, /"base64" 12 0 /);
+  });
 });

@@ -21,6 +21,7 @@ import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
 import { ImapError, bad, fromStoreError, no } from './errors.js';
 import { CACHE_AT_STORE_MAX, messageCacheJson } from '../../mime/message-cache.js';
+import { binaryPartsAsBase64 } from '../../mime/nul-free.js';
 import { commitReplace, resolveReplaced, type Replaced } from './cmd-replace.js';
 
 export interface StagedMessage {
@@ -34,6 +35,8 @@ interface Current {
   staging: Promise<StagedBlob> | null;
   kept: Buffer[] | null;
   keptBytes: number;
+  /** A literal8 (`~{n}`): its binary parts are stored as base64 (mime/nul-free.ts). */
+  binary: boolean;
 }
 
 export class AppendSession {
@@ -106,7 +109,7 @@ export class AppendSession {
     const staging = channel ? conn.ctx.store.stageBlob(channel, conn.appendLimit) : null;
     // Keep the outcome for end(); an early failure must not become an unhandled rejection.
     staging?.catch(() => undefined);
-    this.current = { channel, staging, kept: !channel || ev.size <= CACHE_AT_STORE_MAX ? [] : null, keptBytes: 0 };
+    this.current = { channel, staging, kept: !channel || ev.size <= CACHE_AT_STORE_MAX ? [] : null, keptBytes: 0, binary: ev.binary };
   }
 
   async data(chunk: Buffer): Promise<void> {
@@ -122,8 +125,17 @@ export class AppendSession {
     this.current = null;
     cur.channel?.end();
     try {
-      const whole = cur.kept ? Buffer.concat(cur.kept) : null;
-      const blob = await (cur.staging ?? this.conn.ctx.store.stageBlob(whole!, this.conn.appendLimit));
+      let whole: Buffer | null = cur.kept ? Buffer.concat(cur.kept) : null;
+      let staging = cur.staging;
+      // RFC 3516 4.4, as Dovecot: a literal8 message is stored with its binary parts as base64, so
+      // that BODY[], RFC822.SIZE and BODYSTRUCTURE agree on bytes a plain literal can carry.
+      const converted = whole && cur.binary ? binaryPartsAsBase64(whole) : whole;
+      if (converted !== whole) {
+        if (staging) await (await staging).discard();
+        staging = null;
+        whole = converted;
+      }
+      const blob = await (staging ?? this.conn.ctx.store.stageBlob(whole!, Math.max(this.conn.appendLimit, whole!.length)));
       let cache: string | null = null;
       if (whole) {
         try {

@@ -1,6 +1,6 @@
 // FETCH and UID FETCH (RFC 9051 6.4.5, 7.5.2; BINARY RFC 3516; CONDSTORE/QRESYNC RFC 7162 3.1.4,
 // 3.2.6; SAVEDATE RFC 8514; PREVIEW RFC 8970).
-import { binarySize, decodePartContent, getSection, parseMessage, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
+import { binarySize, decodePartContent, getSection, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
 import { formatDateTime } from '../proto/date-time.js';
 import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
@@ -377,15 +377,13 @@ async function writeItems(
   seenNow: boolean,
 ): Promise<void> {
   const content = wantContent ? await loader.content(m) : undefined;
-  // What BODY[...] and RFC822* serve: the stored bytes, or for a message holding NUL (which no plain
-  // literal may carry, RFC 9051 4.3) its parts with NUL re-encoded as base64 (mime/nul-free.ts).
+  // What BODY[...] and RFC822* serve: the stored bytes, with any NUL (which no plain literal may
+  // carry, RFC 9051 4.3) as 0x80, octet for octet, so that RFC822.SIZE and BODYSTRUCTURE, which
+  // describe the stored bytes, describe these too (mime/nul-free.ts).
   let served: { buf: Buffer; part: MimePart } | null = null;
   const servedForm = async (): Promise<{ buf: Buffer; part: MimePart }> => {
-    if (served) return served;
-    const part = (await loader.cache(m, content)).part;
-    if (!content!.includes(0)) return (served = { buf: content!, part });
-    const buf = withoutNul(content!, part);
-    return (served = { buf, part: parseMessage(buf) });
+    served ??= { buf: withoutNul(content!), part: (await loader.cache(m, content)).part };
+    return served;
   };
   let first = true;
   const sep = (): ResponseBuilder => {
