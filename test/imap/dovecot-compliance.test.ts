@@ -98,6 +98,8 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
       let r = await c.ok('SELECT rec');
       assert.ok(r.untagged.includes('* 2 RECENT'), `${s.name}: ${r.untagged.join('\n')}`);
       assert.deepEqual((await c.ok('SEARCH RECENT')).untagged, ['* SEARCH 1 2'], s.name);
+      // STATUS of the selected mailbox counts the messages that are \Recent for this session.
+      assert.deepEqual((await c.ok('STATUS rec (RECENT)')).untagged, ['* STATUS rec (RECENT 2)'], s.name);
       assert.match((await c.ok('FETCH 1 (FLAGS)')).untagged[0]!, /\\Recent/, s.name);
       const c2 = await s.open();
       r = await c2.ok('SELECT rec');
