@@ -247,4 +247,32 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
     assert.match(ours[0]!.structure, /"application" "octet-stream" nil nil nil "base64" 8 /);
     assert.match(ours[4]!.structure, /"base64" 12 0 /);
   });
+
+  test('BINARY with a section text (HEADER, HEADER.FIELDS, MIME, TEXT) as BODY has it, the octets and their size', async () => {
+    const inner =
+      'From: inner@example.org\r\nSubject: inside\r\nContent-Type: multipart/alternative; boundary="in"\r\n\r\nprologue\r\n' +
+      '--in\r\nContent-Type: text/html\r\n\r\n<b>hi</b>\r\n--in\r\nContent-Type: text/plain\r\n\r\nhi\r\n--in--\r\n';
+    const msg =
+      'From: outer@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="out"\r\n\r\n' +
+      '--out\r\nContent-Type: text/x-note\r\n\r\nnote\r\n--out\r\nContent-Type: message/rfc822\r\n\r\n' + inner + '--out--\r\n';
+    const text = msg.slice(msg.indexOf('\r\n\r\n') + 4);
+    const innerHeader = inner.slice(0, inner.indexOf('\r\n\r\n') + 4);
+    for (const s of servers) {
+      const c = await s.open();
+      await c.ok('CREATE binsec');
+      await c.append('binsec', msg);
+      await c.ok('SELECT binsec');
+      const one = async (item: string): Promise<string> => (await c.ok(`FETCH 1 (${item})`)).untagged[0]!;
+      assert.equal(await one('BINARY.PEEK[TEXT]'), `* 1 FETCH (BINARY[TEXT] {${text.length}}\r\n${text})`, s.name);
+      assert.equal(await one('BINARY.SIZE[TEXT]'), `* 1 FETCH (BINARY.SIZE[TEXT] ${text.length})`, s.name);
+      assert.equal(await one('BINARY.PEEK[2.HEADER]'), `* 1 FETCH (BINARY[2.HEADER] {${innerHeader.length}}\r\n${innerHeader})`, s.name);
+      assert.equal(await one('BINARY.SIZE[2.HEADER]'), `* 1 FETCH (BINARY.SIZE[2.HEADER] ${innerHeader.length})`, s.name);
+      assert.match(await one('BINARY.PEEK[1.MIME]'), /^\* 1 FETCH \(BINARY\[1\.MIME\] \{29\}\r\nContent-Type: text\/x-note\r\n\r\n\)$/, s.name);
+      assert.match(await one('BINARY.SIZE[2.1.MIME]'), /^\* 1 FETCH \(BINARY\.SIZE\[2\.1\.MIME\] 27\)$/, s.name);
+      assert.match(await one('BINARY.PEEK[2.HEADER.FIELDS (subject)]'), /^\* 1 FETCH \(BINARY\[2\.HEADER\.FIELDS \(subject\)\] \{19\}\r\nSubject: inside\r\n\r\n\)$/i, s.name);
+      assert.match(await one('BINARY.SIZE[2.HEADER.FIELDS.NOT (subject)]'), /^\* 1 FETCH \(BINARY\.SIZE\[2\.HEADER\.FIELDS\.NOT \(subject\)\] 79\)$/i, s.name);
+      assert.match(await one('BINARY.PEEK[2.TEXT]<0.8>'), /^\* 1 FETCH \(BINARY\[2\.TEXT\]<0> \{8\}\r\nprologue\)$/, s.name);
+      c.destroy();
+    }
+  });
 });

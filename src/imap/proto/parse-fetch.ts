@@ -82,12 +82,12 @@ function parseFetchAtt(c: Cursor): FetchAtt {
     case 'BINARY':
     case 'BINARY.PEEK':
     case 'BINARY.SIZE': {
-      c.expect('[');
-      const part = sectionPart(c);
-      if (part[part.length - 1] === -1) c.fail('BINARY takes part numbers only');
-      c.expect(']');
-      if (word === 'BINARY.SIZE') return { kind: 'binary.size', part };
-      return { kind: 'binary', peek: word === 'BINARY.PEEK', part, partial: parsePartial(c) };
+      // RFC 3516 4: section-binary is part numbers only; a section text as in BODY[...] is taken
+      // too, as Dovecot does (imaptest's fetch-binary-mime asks for BINARY[2.HEADER], BINARY[TEXT]).
+      const spec = parseSection(c);
+      const section = spec.text ? spec : null;
+      if (word === 'BINARY.SIZE') return { kind: 'binary.size', part: spec.part, section };
+      return { kind: 'binary', peek: word === 'BINARY.PEEK', part: spec.part, section, partial: parsePartial(c) };
     }
     case 'PREVIEW': {
       // RFC 8970 3: PREVIEW [SP "(" "LAZY" ")"]

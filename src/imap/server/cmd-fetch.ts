@@ -19,7 +19,8 @@ type FetchCmd = CommandOf<'FETCH'>;
 /** BINARY[]<partial> and BINARY.SIZE[] (RFC 3516 4.2: the message as stored): a range read and the
  * stored size serve them, without the whole content or its structure. */
 function wholeBinary(a: FetchAtt): boolean {
-  return (a.kind === 'binary' && a.part.length === 0 && a.partial !== null) || (a.kind === 'binary.size' && a.part.length === 0);
+  if (a.kind !== 'binary' && a.kind !== 'binary.size') return false;
+  return a.part.length === 0 && a.section === null && (a.kind === 'binary.size' || a.partial !== null);
 }
 
 function needsContent(a: FetchAtt): boolean {
@@ -446,6 +447,20 @@ async function writeItems(
       else if (a.partial) {
         const data = await loader.range(m, a.partial.start, a.partial.count);
         sep().text(`BINARY[]<${a.partial.start}> `).literal(data, data.includes(0));
+      }
+    } else if ((a.kind === 'binary' || a.kind === 'binary.size') && a.section) {
+      // A header, a MIME header or a text (as Dovecot takes them, parse-fetch.ts): nothing to decode,
+      // the stored octets, in literal8 when they hold NUL.
+      let data = getSection(content!, (await loader.cache(m, content)).part, a.section);
+      const label = sectionLabel(a.section);
+      if (a.kind === 'binary.size') sep().text(`BINARY.SIZE[${label}] ${data.length}`);
+      else {
+        let head = `BINARY[${label}]`;
+        if (a.partial) {
+          data = partial(data, a.partial.start, a.partial.count);
+          head += `<${a.partial.start}>`;
+        }
+        sep().text(head + ' ').literal(data, data.includes(0));
       }
     } else if (a.kind === 'binary' || a.kind === 'binary.size') {
       const c = await loader.cache(m, content);
