@@ -58,9 +58,14 @@ function parseSection(c: Cursor): SectionSpec {
   return spec;
 }
 
+/**
+ * partial = "<" number "." nz-number ">" (RFC 9051 9). `<n>` without a length, the response's form,
+ * is taken as "from n to the end", as Dovecot does (imaptest's fetch-binary-mime-qp sends it).
+ */
 function parsePartial(c: Cursor): Partial | null {
   if (!c.take('<')) return null;
   const start = c.number('a partial start');
+  if (c.take('>')) return { start, count: null };
   c.expect('.');
   const count = c.nzNumber('a partial length');
   c.expect('>');

@@ -72,7 +72,8 @@ export interface SectionSpec {
 
 export interface Partial {
   start: number;
-  count: number;
+  /** null: to the end (`<n>` without a length, as Dovecot takes it). */
+  count: number | null;
 }
 
 export type FetchAtt =

@@ -445,7 +445,7 @@ async function writeItems(
     } else if ((a.kind === 'binary' || a.kind === 'binary.size') && wholeBinary(a)) {
       if (a.kind === 'binary.size') sep().text(`BINARY.SIZE[] ${m.size}`);
       else if (a.partial) {
-        const data = await loader.range(m, a.partial.start, a.partial.count);
+        const data = await loader.range(m, a.partial.start, a.partial.count ?? Math.max(0, m.size - a.partial.start));
         sep().text(`BINARY[]<${a.partial.start}> `).literal(data, data.includes(0));
       }
     } else if ((a.kind === 'binary' || a.kind === 'binary.size') && a.section) {
