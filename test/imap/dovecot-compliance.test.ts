@@ -272,6 +272,8 @@ describe('issue 16 answers, the same on Dovecot and Postern', () => {
       assert.match(await one('BINARY.PEEK[2.HEADER.FIELDS (subject)]'), /^\* 1 FETCH \(BINARY\[2\.HEADER\.FIELDS \(subject\)\] \{19\}\r\nSubject: inside\r\n\r\n\)$/i, s.name);
       assert.match(await one('BINARY.SIZE[2.HEADER.FIELDS.NOT (subject)]'), /^\* 1 FETCH \(BINARY\.SIZE\[2\.HEADER\.FIELDS\.NOT \(subject\)\] 79\)$/i, s.name);
       assert.match(await one('BINARY.PEEK[2.TEXT]<0.8>'), /^\* 1 FETCH \(BINARY\[2\.TEXT\]<0> \{8\}\r\nprologue\)$/, s.name);
+      // A field named NIL is echoed as a string, not as the atom NIL.
+      assert.match(await one('BODY.PEEK[HEADER.FIELDS (nil)]'), /^\* 1 FETCH \(BODY\[HEADER\.FIELDS \("nil"\)\] \{2\}\r\n\r\n\)$/i, s.name);
       c.destroy();
     }
   });

@@ -52,7 +52,8 @@ function sectionLabel(s: SectionSpec): string {
   if (s.part.length) parts.push(s.part.join('.'));
   if (s.text) parts.push(s.text);
   let label = parts.join('.');
-  if (s.fields) label += ` (${s.fields.map((f) => (/^[\x21-\x7e]+$/.test(f) && !/[(){%*"\\\]]/.test(f) ? f : JSON.stringify(f))).join(' ')})`;
+  // An atom NIL would read as nil: quoted, as any name that is not an atom.
+  if (s.fields) label += ` (${s.fields.map((f) => (/^[\x21-\x7e]+$/.test(f) && !/[(){%*"\\\]]/.test(f) && f.toUpperCase() !== 'NIL' ? f : JSON.stringify(f))).join(' ')})`;
   return label;
 }
 
