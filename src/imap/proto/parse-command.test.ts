@@ -69,6 +69,11 @@ describe('parseCommand', () => {
     assert.deepEqual(c.items[0], { kind: 'binary', peek: true, part: [2], section: { part: [2], text: 'HEADER.FIELDS', fields: ['Subject'] }, partial: { start: 1, count: 2 } });
     assert.deepEqual(c.items[1], { kind: 'binary.size', part: [], section: { part: [], text: 'TEXT' } });
     assert.throws(() => parse('a FETCH 1 BINARY[MIME]'), ImapSyntaxError);
+    // <n> reads to the end (Dovecot takes it); a zero length is not a partial (RFC 9051 9: nz-number).
+    const p = parse('a FETCH 1 BODY.PEEK[]<40>');
+    if (p.name !== 'FETCH') return assert.fail(p.name);
+    assert.deepEqual(p.items[0], { kind: 'body', peek: true, section: { part: [] }, partial: { start: 40, count: null } });
+    assert.throws(() => parse('a FETCH 1 BODY[]<0.0>'), ImapSyntaxError);
     assert.throws(() => parse('a FETCH 1 BINARY[0]'), ImapSyntaxError);
   });
 
