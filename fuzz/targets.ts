@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { deriveCredentials, type StoredCredentials } from '../src/auth/password.js';
 import { ConfigError, MAX_CONFIG_SIZE, loadConfig, parseConfig } from '../src/config/load.js';
 import { CommandReader, type ReaderEvent } from '../src/imap/proto/command-reader.js';
-import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../src/imap/proto/limits.js';
+import { DEFAULT_READER_LIMITS, MAX_BAD_COMMANDS, type ReaderLimits } from '../src/imap/proto/limits.js';
 import { commandTag, parseMessagePrefix, parseCommand as parseImapCommand } from '../src/imap/proto/parse-command.js';
 import { ImapSyntaxError } from '../src/imap/proto/syntax-error.js';
 import { formatImapUrl, isImapUrlError, parseImapUrl, rumpUrl } from '../src/imap/url/imap-url.js';
@@ -147,6 +147,8 @@ const imap: FuzzTarget = {
     const reader = new CommandReader(limits);
     // Events consume bytes, except a bounded few per line: more than this is a loop in next().
     let budget = 4 * input.length + 64;
+    // As connection.ts: MAX_BAD_COMMANDS unparsable commands in a row end the connection.
+    let badInARow = 0;
     const onEvent = (ev: ReaderEvent): void => {
       if (--budget < 0) throw new Error('CommandReader.next() yields events without consuming input');
       switch (ev.kind) {
@@ -154,8 +156,11 @@ const imap: FuzzTarget = {
           try {
             commandTag(ev.parts);
             JSON.stringify(parseImapCommand(ev.parts), (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+            badInARow = 0;
           } catch (err) {
             allow(err, ImapSyntaxError);
+            // An unknown charset is answered NO, not BAD.
+            if (!(err as ImapSyntaxError).code?.startsWith('BADCHARSET')) badInARow++;
           }
           break;
         case 'message-literal':
@@ -179,8 +184,9 @@ const imap: FuzzTarget = {
       }
     };
     for (const c of chunks(input, rng)) {
+      if (badInARow >= MAX_BAD_COMMANDS) break;
       reader.push(c);
-      for (let ev = reader.next(); ev; ev = reader.next()) onEvent(ev);
+      for (let ev = reader.next(); ev && badInARow < MAX_BAD_COMMANDS; ev = reader.next()) onEvent(ev);
       // Memory per connection is bounded: unprocessed bytes never exceed what was pushed, and a
       // line without LF is not kept past the line limit plus the chunk that overran it.
       assert.ok(reader.buffered <= input.length);

@@ -51,4 +51,4 @@ export { baseSubject, unicodeCasemap, type BaseSubject } from './base-subject.js
 export { parseMessageDate } from './message-date.js';
 export { sortKeys, messageIds, type SortKeys } from './sort-keys.js';
 export { rawCannotContain } from './search-prefilter.js';
-export { withoutNul } from './nul-free.js';
+export { binaryPartsAsBase64, withoutNul } from './nul-free.js';

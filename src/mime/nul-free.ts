@@ -1,16 +1,24 @@
-// A message holding NUL octets in the form BODY[...] serves it. A NUL may never go out in an IMAP
-// literal other than literal8 (RFC 9051 4.3, RFC 3516 4.3), and BODY[...] answers are plain
-// literals; so, as Dovecot does, every leaf part whose body holds a NUL (binary, or broken 7bit/8bit
-// or quoted-printable) is re-encoded as base64, its Content-Transfer-Encoding field replaced. A NUL
-// anywhere else (a header, a multipart preamble) has no encoding to take it: it is sent as a space.
-// BINARY[...] still serves the stored bytes, as literal8.
+// Messages holding NUL octets, and binary parts, in the two places where IMAP needs them otherwise.
+// A NUL may never go out in an IMAP literal other than literal8 (RFC 9051 4.3, RFC 3516 4.3), and
+// BODY[...] and RFC822* answers are plain literals. As Dovecot does:
+// - a message APPENDed as literal8 (`~{n}`, RFC 3516 4.4) is stored with every leaf part whose
+//   Content-Transfer-Encoding is binary re-encoded as base64 (binaryPartsAsBase64), so what the
+//   store keeps, its RFC822.SIZE and its BODYSTRUCTURE all describe bytes any literal can carry, and
+//   BINARY[part] still decodes to the octets the client sent;
+// - any NUL left in a stored message (a plain literal or SMTP carried it, or a literal8 message too
+//   big to convert while it is stored) is served by BODY[...] as 0x80 (withoutNul): one octet for
+//   one octet, so RFC822.SIZE, the part sizes and line counts of BODYSTRUCTURE stay true.
+// BINARY[...] serves the stored octets, as literal8 when they hold NUL.
 import { headerFields } from './header-fields.js';
-import { isMessagePart } from './mime-tree.js';
+import { isMessagePart, parseMessage } from './mime-tree.js';
 import { decodePartContent, UnknownTransferEncodingError } from './transfer-decode.js';
 import type { MimePart } from './types.js';
 
 /** RFC 2045 6.8: encoded lines of at most 76 characters. */
 const BASE64_LINE = 76;
+
+/** What a NUL becomes in a BODY[...] answer (as Dovecot's). */
+const NUL_STANDIN = 0x80;
 
 function leaves(part: MimePart, out: MimePart[]): MimePart[] {
   if (part.children) for (const c of part.children) leaves(c, out);
@@ -40,28 +48,34 @@ function base64Header(buf: Buffer, part: MimePart): Buffer {
 }
 
 /**
- * `buf` with every leaf part whose body holds a NUL re-encoded as base64, and any other NUL made a
- * space; `buf` itself when it holds no NUL.
+ * The message as stored for a literal8 APPEND: every leaf part with Content-Transfer-Encoding binary
+ * re-encoded as base64, its encoding field replaced; `buf` itself when it has no such part.
  */
-export function withoutNul(buf: Buffer, root: MimePart): Buffer {
-  if (!buf.includes(0)) return buf;
+export function binaryPartsAsBase64(buf: Buffer, root: MimePart = parseMessage(buf)): Buffer {
   const pieces: Buffer[] = [];
   let pos = 0;
   for (const p of leaves(root, [])) {
-    if (p.bodyStart >= p.bodyEnd || !buf.subarray(p.bodyStart, p.bodyEnd).includes(0)) continue;
+    if (p.encoding !== 'binary') continue;
     let decoded: Buffer;
     try {
       decoded = decodePartContent(buf, p);
     } catch (err) {
-      // An unknown encoding cannot be undone: its bytes as they are are what base64 carries.
       if (!(err instanceof UnknownTransferEncodingError)) throw err;
       decoded = buf.subarray(p.bodyStart, p.bodyEnd);
     }
     pieces.push(buf.subarray(pos, p.headerStart), base64Header(buf, p), buf.subarray(p.headerEnd, p.bodyStart), Buffer.from(base64Lines(decoded), 'latin1'));
     pos = p.bodyEnd;
   }
+  if (!pieces.length) return buf;
   pieces.push(buf.subarray(pos));
-  const out = Buffer.concat(pieces);
-  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, i + 1)) out[i] = 0x20;
+  return Buffer.concat(pieces);
+}
+
+/** `buf` with every NUL made 0x80 (a copy); `buf` itself when it holds none. Same length, same structure. */
+export function withoutNul(buf: Buffer): Buffer {
+  let i = buf.indexOf(0);
+  if (i < 0) return buf;
+  const out = Buffer.from(buf);
+  for (; i >= 0; i = out.indexOf(0, i + 1)) out[i] = NUL_STANDIN;
   return out;
 }

@@ -80,7 +80,7 @@ function headerSubset(buf: Buffer, msg: MimePart, names: string[], not: boolean)
 }
 
 /** BODY[...]<start.count> (RFC 9051 6.4.5): bytes from `start`, at most `count`; empty past the end. */
-export function partial(data: Buffer, start: number, count?: number): Buffer {
+export function partial(data: Buffer, start: number, count?: number | null): Buffer {
   if (start >= data.length) return EMPTY;
-  return data.subarray(start, count === undefined ? data.length : Math.min(data.length, start + count));
+  return data.subarray(start, count === undefined || count === null ? data.length : Math.min(data.length, start + count));
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deriveCredentials } from '../../src/auth/password.js';
+import { capabilities, REQUIRES, withDependents } from '../../src/imap/server/capabilities.js';
 import { PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const OTHER = 'other@example.org';
@@ -40,8 +41,9 @@ describe('capabilities hidden per account', () => {
     const after = await capability(c);
     for (const list of [code, after]) {
       for (const cap of ['WITHIN', 'SORT', 'CONDSTORE', 'QRESYNC']) assert.ok(!list.includes(cap), `${cap} hidden: ${list.join(' ')}`);
-      // Exact names only: SORT=DISPLAY and the rest stay.
-      for (const cap of ['IMAP4rev2', 'SORT=DISPLAY', 'ESORT', 'ESEARCH', 'ENABLE']) assert.ok(list.includes(cap), `${cap} kept`);
+      // What needs SORT goes with it (capabilities.ts REQUIRES); the rest stays.
+      for (const cap of ['SORT=DISPLAY', 'ESORT']) assert.ok(!list.includes(cap), `${cap} hidden with SORT: ${list.join(' ')}`);
+      for (const cap of ['IMAP4rev2', 'ESEARCH', 'ENABLE', 'THREAD=REFERENCES']) assert.ok(list.includes(cap), `${cap} kept`);
     }
     c.destroy();
 
@@ -82,11 +84,43 @@ describe('capabilities hidden per account', () => {
     o.destroy();
   });
 
-  it('hiding only CONDSTORE keeps QRESYNC (which implies it) from being enabled', async () => {
+  it('hiding only CONDSTORE hides QRESYNC (which needs it) and keeps it from being enabled', async () => {
     await h.store.setHiddenCapabilities('mjl', ['CONDSTORE']);
     const c = await h.client({ login: false });
-    await c.ok(`LOGIN ${USER} ${PASSWORD}`);
+    const list = capsOf((await c.ok(`LOGIN ${USER} ${PASSWORD}`)).text);
+    assert.ok(!list.includes('QRESYNC') && !list.includes('CONDSTORE'), list.join(' '));
+    assert.ok(list.includes('ENABLE') && list.includes('IMAP4rev2'), list.join(' '));
     assert.deepEqual((await c.ok('ENABLE QRESYNC')).untagged, ['* ENABLED']);
     c.destroy();
+  });
+
+  it('hiding ESEARCH hides IMAP4rev2 (whose SEARCH answers are ESEARCH) and what builds on ESEARCH', async () => {
+    await h.store.setHiddenCapabilities('mjl', ['esearch']);
+    const c = await h.client({ login: false });
+    const list = capsOf((await c.ok(`LOGIN ${USER} ${PASSWORD}`)).text);
+    for (const cap of ['ESEARCH', 'IMAP4rev2', 'ESORT', 'SEARCHRES', 'MULTISEARCH']) assert.ok(!list.includes(cap), `${cap}: ${list.join(' ')}`);
+    for (const cap of ['IMAP4rev1', 'SORT', 'SORT=DISPLAY', 'CONDSTORE', 'QRESYNC']) assert.ok(list.includes(cap), `${cap}: ${list.join(' ')}`);
+    // Not enabled either: the session stays IMAP4rev1, SEARCH answers are `* SEARCH`.
+    assert.deepEqual((await c.ok('ENABLE IMAP4rev2')).untagged, ['* ENABLED']);
+    await c.ok('SELECT INBOX');
+    assert.match((await c.ok('SEARCH ALL')).untagged[0]!, /^\* SEARCH( \d+)*$/);
+    c.destroy();
+  });
+});
+
+describe('capability dependencies (capabilities.ts)', () => {
+  it('every dependency is a capability the server can advertise, and hiding follows chains', () => {
+    const all = new Set(capabilities({ authenticated: true, tls: true, authAllowed: true, starttlsAvailable: false, appendLimit: 1, mechanisms: [] }).map((c) => c.toUpperCase()));
+    // CONTEXT=SEARCH/SORT are in the table before they are advertised.
+    const known = new Set([...all, 'CONTEXT=SEARCH', 'CONTEXT=SORT']);
+    for (const [cap, needs] of Object.entries(REQUIRES)) {
+      assert.ok(known.has(cap), cap);
+      for (const n of needs) assert.ok(known.has(n), `${cap} needs ${n}`);
+    }
+    assert.deepEqual([...withDependents(['sort'])].sort(), ['CONTEXT=SORT', 'ESORT', 'SORT', 'SORT=DISPLAY']);
+    assert.deepEqual([...withDependents(['Condstore'])].sort(), ['CONDSTORE', 'QRESYNC']);
+    assert.deepEqual([...withDependents(['METADATA-SERVER'])].sort(), ['LIST-METADATA', 'METADATA', 'METADATA-SERVER']);
+    assert.ok(withDependents(['ENABLE']).has('IMAP4REV2'));
+    assert.deepEqual([...withDependents(['WITHIN'])], ['WITHIN']);
   });
 });

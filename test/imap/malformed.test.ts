@@ -13,7 +13,7 @@ const CASES: [string, string[]][] = [
   ['status', ['STATUS INBOX', 'STATUS INBOX ()', 'STATUS INBOX (BOGUS)', 'STATUS INBOX (MESSAGES']],
   ['select', ['SELECT', 'SELECT INBOX (BOGUS)', 'SELECT INBOX (QRESYNC)', 'EXAMINE INBOX (CONDSTORE']],
   ['append', ['APPEND', 'APPEND INBOX', 'APPEND INBOX (\\Seen)', 'APPEND INBOX "bad date" {1+}\r\nx', 'APPEND INBOX ((x)) {1+}\r\nx']],
-  ['fetch', ['FETCH', 'FETCH 1', 'FETCH 1 (BOGUS)', 'FETCH 0 FLAGS', 'FETCH 1:x FLAGS', 'FETCH 1 BODY[', 'FETCH 1 BODY[HEADER.FIELDS]', 'FETCH 1 BODY[1.BOGUS]', 'FETCH 1 BODY[]<1>', 'FETCH 1 BINARY[HEADER]', 'FETCH 1 FLAGS (CHANGEDSINCE)', 'FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED)']],
+  ['fetch', ['FETCH', 'FETCH 1', 'FETCH 1 (BOGUS)', 'FETCH 0 FLAGS', 'FETCH 1:x FLAGS', 'FETCH 1 BODY[', 'FETCH 1 BODY[HEADER.FIELDS]', 'FETCH 1 BODY[1.BOGUS]', 'FETCH 1 BODY[]<1.>', 'FETCH 1 BODY[]<1.0>', 'FETCH 1 BINARY[HEADER]', 'FETCH 1 FLAGS (CHANGEDSINCE)', 'FETCH 1 FLAGS (CHANGEDSINCE 1 VANISHED)']],
   ['search', ['SEARCH', 'SEARCH BOGUS', 'SEARCH BEFORE notadate', 'SEARCH OR ALL', 'SEARCH (ALL', 'SEARCH RETURN (BOGUS) ALL', 'SEARCH LARGER x', 'SEARCH ' + '('.repeat(200) + 'ALL' + ')'.repeat(200)]],
   ['store', ['STORE', 'STORE 1', 'STORE 1 FLAGS', 'STORE 1 +FLAGZ (\\Seen)', 'STORE 1 (UNCHANGEDSINCE) FLAGS (\\Seen)', 'STORE 1 FLAGS (\\Seen']],
   ['copy-move', ['COPY', 'COPY 1', 'MOVE 1', 'UID', 'UID BOGUS 1', 'UID COPY x INBOX']],
@@ -53,6 +53,30 @@ describe('malformed input per command family', () => {
     c.write('\r\n');
     assert.match(await c.readLine(), /^\* BAD /);
     r = await c.ok('NOOP');
+    c.destroy();
+  });
+
+  // Fuzz finding (target imap-command, seed 1379544915, input 1116: 1.37 MB of bare LF): every line
+  // end was a command of its own, answered with a BAD line, so 1.4 MB in cost 21 s and 50 MB out.
+  // As Dovecot, MAX_BAD_COMMANDS (20) unparsable commands in a row end the connection.
+  for (const [name, unit] of [['LF', '\n'], ['CRLF', '\r\n']] as const) {
+    it(`1.4 MB of bare ${name} after a good command: 20 BAD lines, then BYE and close`, async () => {
+      const c = await h.client();
+      const tag = c.nextTag();
+      c.write(`${tag} NOOP\r\n${unit.repeat(Math.floor(1.4e6 / unit.length))}`);
+      assert.equal((await c.reply(tag)).status, 'OK');
+      const lines = await c.expectClosed(10_000);
+      assert.deepEqual(lines.slice(0, -1), Array.from({ length: 20 }, () => '* BAD expected a tag and a command'));
+      assert.match(lines.at(-1)!, /^\* BYE too many invalid commands/);
+    });
+  }
+
+  it('a good command between bad ones starts the count again', async () => {
+    const c = await h.client();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 19; i++) await c.bad('FETCH');
+      await c.ok('NOOP');
+    }
     c.destroy();
   });
 });

@@ -135,9 +135,18 @@ export class Cursor {
 
   /** tag = 1*<any ASTRING-CHAR except "+"> */
   tag(): string {
-    const s = this.takeWhile((c) => isAstringChar(c) && c !== 0x2b);
-    if (!s) this.fail('expected a tag');
+    const s = this.maybeTag();
+    if (s === null) this.fail('expected a tag');
     return s;
+  }
+
+  /**
+   * A tag, or null (nothing consumed) when there is none: a line without a tag (an empty line, a
+   * stray CRLF) is answered without building an exception, which costs more than the line itself.
+   */
+  maybeTag(): string | null {
+    const s = this.takeWhile((c) => isAstringChar(c) && c !== 0x2b);
+    return s || null;
   }
 
   /** number = 1*DIGIT (32-bit unsigned) */

@@ -26,6 +26,13 @@ export const DEFAULT_READER_LIMITS: ReaderLimits = {
   maxLineLength: 64 * 1024,
 };
 
+/**
+ * Commands in a row that fail to parse (BAD) before the server says BYE and closes, as Dovecot does
+ * (20): a client that sends only garbage, e.g. a megabyte of bare line ends, would otherwise cost a
+ * BAD line of output and a parse per line ending, 36 times the bytes it sent.
+ */
+export const MAX_BAD_COMMANDS = 20;
+
 /** Default APPENDLIMIT (spec 4: 100 MiB). */
 export const DEFAULT_APPEND_LIMIT = 100 * 1024 * 1024;
 

@@ -57,10 +57,24 @@ describe('parseCommand', () => {
     assert.equal(c.uid, true);
     assert.deepEqual(c.set, { kind: 'ranges', ranges: [{ start: 1, end: STAR }] });
     assert.deepEqual(c.items[1], { kind: 'body', peek: true, section: { part: [1, 2], text: 'HEADER.FIELDS', fields: ['Subject', 'From'] }, partial: { start: 0, count: 100 } });
-    assert.deepEqual(c.items[2], { kind: 'binary', peek: false, part: [1], partial: null });
+    assert.deepEqual(c.items[2], { kind: 'binary', peek: false, part: [1], section: null, partial: null });
     assert.deepEqual(c.items[3], { kind: 'preview', lazy: true });
     assert.equal(c.changedSince, 5);
     assert.equal(c.vanished, true);
+  });
+
+  it('parses BINARY with a section text as Dovecot takes it (not in RFC 3516\'s grammar); MIME needs a part', () => {
+    const c = parse('a FETCH 1 (BINARY.PEEK[2.HEADER.FIELDS (Subject)]<1.2> BINARY.SIZE[TEXT])');
+    if (c.name !== 'FETCH') return assert.fail(c.name);
+    assert.deepEqual(c.items[0], { kind: 'binary', peek: true, part: [2], section: { part: [2], text: 'HEADER.FIELDS', fields: ['Subject'] }, partial: { start: 1, count: 2 } });
+    assert.deepEqual(c.items[1], { kind: 'binary.size', part: [], section: { part: [], text: 'TEXT' } });
+    assert.throws(() => parse('a FETCH 1 BINARY[MIME]'), ImapSyntaxError);
+    // <n> reads to the end (Dovecot takes it); a zero length is not a partial (RFC 9051 9: nz-number).
+    const p = parse('a FETCH 1 BODY.PEEK[]<40>');
+    if (p.name !== 'FETCH') return assert.fail(p.name);
+    assert.deepEqual(p.items[0], { kind: 'body', peek: true, section: { part: [] }, partial: { start: 40, count: null } });
+    assert.throws(() => parse('a FETCH 1 BODY[]<0.0>'), ImapSyntaxError);
+    assert.throws(() => parse('a FETCH 1 BINARY[0]'), ImapSyntaxError);
   });
 
   it('parses SEARCH keys and ESEARCH options', () => {

@@ -21,13 +21,8 @@ const STATUS_ITEMS = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 
 
 export function parseCommand(parts: CommandPart[]): Command {
   const c = new Cursor(parts);
-  let tag: string;
-  try {
-    tag = c.tag();
-    c.sp();
-  } catch {
-    throw new UnknownCommandError('expected a tag and a command', null);
-  }
+  const tag = c.maybeTag();
+  if (tag === null || !c.maybeSp()) throw new UnknownCommandError('expected a tag and a command', null);
   const name = c.takeWhile((ch) => (ch >= 0x41 && ch <= 0x5a) || (ch >= 0x61 && ch <= 0x7a)).toUpperCase();
   const parse = COMMANDS[name];
   if (!parse) throw new UnknownCommandError(`unknown command ${name.slice(0, 30) || '(none)'}`, tag);
@@ -38,11 +33,7 @@ export function parseCommand(parts: CommandPart[]): Command {
 
 /** The tag of a command that failed to parse, when one can be found (for the BAD reply). */
 export function commandTag(parts: CommandPart[]): string | null {
-  try {
-    return new Cursor(parts).tag();
-  } catch {
-    return null;
-  }
+  return new Cursor(parts).maybeTag();
 }
 
 type Parser = (c: Cursor) => CommandBody;

@@ -58,9 +58,14 @@ function parseSection(c: Cursor): SectionSpec {
   return spec;
 }
 
+/**
+ * partial = "<" number "." nz-number ">" (RFC 9051 9). `<n>` without a length, the response's form,
+ * is taken as "from n to the end", as Dovecot does (imaptest's fetch-binary-mime-qp sends it).
+ */
 function parsePartial(c: Cursor): Partial | null {
   if (!c.take('<')) return null;
   const start = c.number('a partial start');
+  if (c.take('>')) return { start, count: null };
   c.expect('.');
   const count = c.nzNumber('a partial length');
   c.expect('>');
@@ -82,12 +87,12 @@ function parseFetchAtt(c: Cursor): FetchAtt {
     case 'BINARY':
     case 'BINARY.PEEK':
     case 'BINARY.SIZE': {
-      c.expect('[');
-      const part = sectionPart(c);
-      if (part[part.length - 1] === -1) c.fail('BINARY takes part numbers only');
-      c.expect(']');
-      if (word === 'BINARY.SIZE') return { kind: 'binary.size', part };
-      return { kind: 'binary', peek: word === 'BINARY.PEEK', part, partial: parsePartial(c) };
+      // RFC 3516 4: section-binary is part numbers only; a section text as in BODY[...] is taken
+      // too, as Dovecot does (imaptest's fetch-binary-mime asks for BINARY[2.HEADER], BINARY[TEXT]).
+      const spec = parseSection(c);
+      const section = spec.text ? spec : null;
+      if (word === 'BINARY.SIZE') return { kind: 'binary.size', part: spec.part, section };
+      return { kind: 'binary', peek: word === 'BINARY.PEEK', part: spec.part, section, partial: parsePartial(c) };
     }
     case 'PREVIEW': {
       // RFC 8970 3: PREVIEW [SP "(" "LAZY" ")"]

@@ -79,7 +79,8 @@ export interface SectionSpec {
 
 export interface Partial {
   start: number;
-  count: number;
+  /** null: to the end (`<n>` without a length, as Dovecot takes it). */
+  count: number | null;
 }
 
 export type FetchAtt =
@@ -90,8 +91,12 @@ export type FetchAtt =
         | 'SAVEDATE' | 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT';
     }
   | { kind: 'body'; peek: boolean; section: SectionSpec; partial: Partial | null }
-  | { kind: 'binary'; peek: boolean; part: number[]; partial: Partial | null }
-  | { kind: 'binary.size'; part: number[] }
+  /**
+   * `section`: set when the section names a text after the part numbers (HEADER, HEADER.FIELDS,
+   * MIME, TEXT), which RFC 3516's grammar leaves out and Dovecot (and imaptest) take.
+   */
+  | { kind: 'binary'; peek: boolean; part: number[]; section: SectionSpec | null; partial: Partial | null }
+  | { kind: 'binary.size'; part: number[]; section: SectionSpec | null }
   | { kind: 'preview'; lazy: boolean };
 
 export type StatusItem =

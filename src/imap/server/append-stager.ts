@@ -4,6 +4,7 @@
 // bounded channel into store.stageBlob, so it is never held whole. Up to CACHE_AT_STORE_MAX the
 // bytes are also kept to build the MIME cache.
 import { CACHE_AT_STORE_MAX, messageCacheJson } from '../../mime/message-cache.js';
+import { binaryPartsAsBase64 } from '../../mime/nul-free.js';
 import { INLINE_BLOB_MAX, type StagedBlob, type Store } from '../../store/types.js';
 import { ChunkChannel } from './chunk-channel.js';
 
@@ -18,6 +19,8 @@ export class AppendStager {
   private kept: Buffer[] | null = [];
   /** Bytes pushed so far. */
   size = 0;
+  /** Some of the bytes came in a literal8 (`~{n}`): binary parts are stored as base64 (finish()). */
+  private binary = false;
 
   /** `sizeHint`: the whole size when known up front (a plain literal), to stream from the start. */
   constructor(
@@ -34,6 +37,10 @@ export class AppendStager {
     this.staging = this.store.stageBlob(this.channel, this.maxSize);
     // Kept for finish(); an early failure must not become an unhandled rejection.
     this.staging.catch(() => undefined);
+  }
+
+  markBinary(): void {
+    this.binary = true;
   }
 
   async push(chunk: Buffer): Promise<void> {
@@ -54,9 +61,20 @@ export class AppendStager {
   /** All bytes are in: the staged blob (fsynced when a file) and the cache when it could be built. */
   async finish(onParseError: (err: unknown) => void): Promise<StagedMessage> {
     this.channel?.end();
-    const whole = this.kept ? Buffer.concat(this.kept) : null;
+    let whole = this.kept ? Buffer.concat(this.kept) : null;
     this.kept = null;
-    const blob = await (this.staging ?? this.store.stageBlob(whole!, this.maxSize));
+    let staging = this.staging;
+    // RFC 3516 4.4, as Dovecot: a message sent as literal8 is stored with its binary parts as
+    // base64, so that BODY[], RFC822.SIZE and BODYSTRUCTURE agree on bytes a plain literal can
+    // carry. Only up to CACHE_AT_STORE_MAX (the bytes kept whole); larger ones keep their NULs,
+    // which BODY answers send as 0x80 (mime/nul-free.ts withoutNul).
+    const converted = whole && this.binary ? binaryPartsAsBase64(whole) : whole;
+    if (converted !== whole) {
+      if (staging) await (await staging).discard();
+      staging = null;
+      whole = converted;
+    }
+    const blob = await (staging ?? this.store.stageBlob(whole!, Math.max(this.maxSize, whole!.length)));
     let cache: string | null = null;
     if (whole) {
       try {

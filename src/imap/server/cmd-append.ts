@@ -178,6 +178,7 @@ export class AppendSession {
     this.awaitingLineEnd = ev.sync;
     if (ev.sync) await conn.send('+ Ready for message data\r\n');
     if (!this.catenating) this.stager = new AppendStager(conn.ctx.store, conn.appendLimit, ev.size);
+    if (ev.binary) this.stager?.markBinary();
     this.receiving = true;
   }
 

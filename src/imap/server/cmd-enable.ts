@@ -11,9 +11,9 @@ export async function handleEnable(conn: ImapConnection, cmd: CommandOf<'ENABLE'
   if (conn.state === 'selected') throw bad('ENABLE is only allowed before SELECT');
   const newly: string[] = [];
   for (const c of cmd.capabilities) {
+    // An extension hidden from the account is not enabled (nor QRESYNC with CONDSTORE hidden: the
+    // hidden set holds what depends on a hidden capability, capabilities.ts REQUIRES).
     if (!ENABLABLE.has(c) || conn.enabled.has(c) || conn.hiddenCapabilities.has(c)) continue;
-    // An extension hidden from the account is not enabled, nor one that would imply it.
-    if (c === 'QRESYNC' && conn.hiddenCapabilities.has('CONDSTORE')) continue;
     conn.enabled.add(c);
     newly.push(c === 'IMAP4REV2' ? 'IMAP4rev2' : c);
     // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.

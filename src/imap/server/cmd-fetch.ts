@@ -1,6 +1,6 @@
 // FETCH and UID FETCH (RFC 9051 6.4.5, 7.5.2; BINARY RFC 3516; CONDSTORE/QRESYNC RFC 7162 3.1.4,
 // 3.2.6; SAVEDATE RFC 8514; PREVIEW RFC 8970).
-import { binarySize, decodePartContent, getSection, parseMessage, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
+import { binarySize, decodePartContent, getSection, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
 import { formatDateTime } from '../proto/date-time.js';
 import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
@@ -19,7 +19,8 @@ type FetchCmd = CommandOf<'FETCH'>;
 /** BINARY[]<partial> and BINARY.SIZE[] (RFC 3516 4.2: the message as stored): a range read and the
  * stored size serve them, without the whole content or its structure. */
 function wholeBinary(a: FetchAtt): boolean {
-  return (a.kind === 'binary' && a.part.length === 0 && a.partial !== null) || (a.kind === 'binary.size' && a.part.length === 0);
+  if (a.kind !== 'binary' && a.kind !== 'binary.size') return false;
+  return a.part.length === 0 && a.section === null && (a.kind === 'binary.size' || a.partial !== null);
 }
 
 function needsContent(a: FetchAtt): boolean {
@@ -51,7 +52,8 @@ function sectionLabel(s: SectionSpec): string {
   if (s.part.length) parts.push(s.part.join('.'));
   if (s.text) parts.push(s.text);
   let label = parts.join('.');
-  if (s.fields) label += ` (${s.fields.map((f) => (/^[\x21-\x7e]+$/.test(f) && !/[(){%*"\\\]]/.test(f) ? f : JSON.stringify(f))).join(' ')})`;
+  // An atom NIL would read as nil: quoted, as any name that is not an atom.
+  if (s.fields) label += ` (${s.fields.map((f) => (/^[\x21-\x7e]+$/.test(f) && !/[(){%*"\\\]]/.test(f) && f.toUpperCase() !== 'NIL' ? f : JSON.stringify(f))).join(' ')})`;
   return label;
 }
 
@@ -377,15 +379,13 @@ async function writeItems(
   seenNow: boolean,
 ): Promise<void> {
   const content = wantContent ? await loader.content(m) : undefined;
-  // What BODY[...] and RFC822* serve: the stored bytes, or for a message holding NUL (which no plain
-  // literal may carry, RFC 9051 4.3) its parts with NUL re-encoded as base64 (mime/nul-free.ts).
+  // What BODY[...] and RFC822* serve: the stored bytes, with any NUL (which no plain literal may
+  // carry, RFC 9051 4.3) as 0x80, octet for octet, so that RFC822.SIZE and BODYSTRUCTURE, which
+  // describe the stored bytes, describe these too (mime/nul-free.ts).
   let served: { buf: Buffer; part: MimePart } | null = null;
   const servedForm = async (): Promise<{ buf: Buffer; part: MimePart }> => {
-    if (served) return served;
-    const part = (await loader.cache(m, content)).part;
-    if (!content!.includes(0)) return (served = { buf: content!, part });
-    const buf = withoutNul(content!, part);
-    return (served = { buf, part: parseMessage(buf) });
+    served ??= { buf: withoutNul(content!), part: (await loader.cache(m, content)).part };
+    return served;
   };
   let first = true;
   const sep = (): ResponseBuilder => {
@@ -446,8 +446,22 @@ async function writeItems(
     } else if ((a.kind === 'binary' || a.kind === 'binary.size') && wholeBinary(a)) {
       if (a.kind === 'binary.size') sep().text(`BINARY.SIZE[] ${m.size}`);
       else if (a.partial) {
-        const data = await loader.range(m, a.partial.start, a.partial.count);
+        const data = await loader.range(m, a.partial.start, a.partial.count ?? Math.max(0, m.size - a.partial.start));
         sep().text(`BINARY[]<${a.partial.start}> `).literal(data, data.includes(0));
+      }
+    } else if ((a.kind === 'binary' || a.kind === 'binary.size') && a.section) {
+      // A header, a MIME header or a text (as Dovecot takes them, parse-fetch.ts): nothing to decode,
+      // the stored octets, in literal8 when they hold NUL.
+      let data = getSection(content!, (await loader.cache(m, content)).part, a.section);
+      const label = sectionLabel(a.section);
+      if (a.kind === 'binary.size') sep().text(`BINARY.SIZE[${label}] ${data.length}`);
+      else {
+        let head = `BINARY[${label}]`;
+        if (a.partial) {
+          data = partial(data, a.partial.start, a.partial.count);
+          head += `<${a.partial.start}>`;
+        }
+        sep().text(head + ' ').literal(data, data.includes(0));
       }
     } else if (a.kind === 'binary' || a.kind === 'binary.size') {
       const c = await loader.cache(m, content);

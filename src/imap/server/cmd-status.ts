@@ -18,7 +18,9 @@ export async function statusValues(conn: ImapConnection, mb: Mailbox, items: Sta
       case 'UNSEEN': v = c.unseen; break;
       case 'DELETED': v = c.deleted; break;
       case 'SIZE': v = c.size; break;
-      case 'RECENT': v = c.recent; break;
+      // RFC 3501 6.3.10: messages with \Recent; those a read-write selection of this mailbox claimed
+      // are \Recent for this session (the store counts the unclaimed ones; EXAMINE claims none).
+      case 'RECENT': v = c.recent + (conn.view?.mailbox.id === mb.id && !conn.view.readOnly ? conn.view.recentCount : 0); break;
       case 'HIGHESTMODSEQ': v = mb.highestModseq; break;
       case 'APPENDLIMIT': v = conn.appendLimit; break;
     }

@@ -40,11 +40,13 @@ export async function handleStore(conn: ImapConnection, cmd: CommandOf<'STORE'>)
       if (failed.has(uid)) continue;
       const m = view.messages.get(uid);
       if (!m) continue;
-      // .SILENT suppresses the FETCH for what we changed; with UNCHANGEDSINCE the new MODSEQ is still
-      // reported (RFC 7162 3.1.3).
-      if (cmd.silent && !(cmd.unchangedSince !== null && updated.has(uid))) continue;
+      // .SILENT suppresses the FETCH for what we changed, but once CONDSTORE is on the new MODSEQ of
+      // a changed message is still reported (RFC 7162 3.1.3 requires it with UNCHANGEDSINCE; Dovecot
+      // sends it for every STORE, and a client caching mod-sequences needs it either way).
+      if (cmd.silent && !(conn.condstore && updated.has(uid))) continue;
       const parts: string[] = [];
-      if (cmd.uid && !conn.uidOnly) parts.push(`UID ${uid}`);
+      // With QRESYNC the UID goes in every FETCH response (RFC 7162 3.2.4 ff., as for unsolicited ones).
+      if ((cmd.uid || conn.qresync) && !conn.uidOnly) parts.push(`UID ${uid}`);
       if (!cmd.silent) parts.push(`FLAGS ${conn.flagList(view.shownFlags(m, conn.rev2))}`);
       if (conn.condstore) parts.push(`MODSEQ (${m.modseq})`);
       const w = out.addText(`* ${fetchHead(conn.uidOnly, msns[i]!, uid)} (${parts.join(' ')})\r\n`);

@@ -37,7 +37,7 @@ import type { Change } from '../../store/change-feed.js';
 import { acceptedTlsVersion } from '../../tls/server-context.js';
 import type { ListenerTls } from '../../tls/server-tls.js';
 import { CommandReader, type CommandPart, type ReaderEvent } from '../proto/command-reader.js';
-import { DEFAULT_APPEND_LIMIT, readerLimitsFrom } from '../proto/limits.js';
+import { DEFAULT_APPEND_LIMIT, MAX_BAD_COMMANDS, readerLimitsFrom } from '../proto/limits.js';
 import { commandTag, parseCommand } from '../proto/parse-command.js';
 import { ResponseBuilder, safeText } from '../proto/response-writer.js';
 import { ImapSyntaxError, UnknownCommandError } from '../proto/syntax-error.js';
@@ -46,7 +46,7 @@ import { AppendSession } from './cmd-append.js';
 import { BatchedOutput, idleFanout, storeForBatch } from './change-fanout.js';
 import { CompressLayer } from './compress-layer.js';
 import { availableMechanisms } from './authenticate.js';
-import { capabilities } from './capabilities.js';
+import { capabilities, withDependents } from './capabilities.js';
 import { dispatch, type CommandResult } from './dispatch.js';
 import { ImapError, fromStoreError } from './errors.js';
 import { fromWire, toWire } from './mailbox-names.js';
@@ -109,6 +109,8 @@ export class ImapConnection {
   private waiter: (() => void) | null = null;
   private paused = false;
   private commandsSeen = 0;
+  /** Commands in a row answered BAD by the parser (MAX_BAD_COMMANDS). */
+  private badInARow = 0;
   private unsubscribe: (() => void) | null = null;
   private unregister: (() => void) | null = null;
   private append: AppendSession | null = null;
@@ -397,6 +399,11 @@ export class ImapConnection {
     const sock = this.sock;
     const raw = this.rawSock;
     const z = this.compressor;
+    // What the client still sends is not read; a socket paused at the high-water mark must flow
+    // (into nothing) to see the client's FIN, or it stays open until the grace timer.
+    sock.off('data', this.onData);
+    sock.resume();
+    raw?.resume();
     // Compressed: the final deflate block carries what is left (a BYE), then the socket ends.
     if (z) z.end(() => sock.end());
     else sock.end();
@@ -587,10 +594,12 @@ export class ImapConnection {
         // RFC 9051 6.4.4: an unsupported charset is NO [BADCHARSET], not a syntax error.
         const status = err.code?.startsWith('BADCHARSET') ? 'NO' : 'BAD';
         await this.send(`${tag ?? '*'} ${status} ${err.code ? `[${err.code}] ` : ''}${safeText(err.message)}\r\n`);
+        if (status === 'BAD' && ++this.badInARow >= MAX_BAD_COMMANDS) await this.bye('too many invalid commands');
         return;
       }
       throw err;
     }
+    this.badInARow = 0;
     await this.execute(cmd);
   }
 
@@ -700,7 +709,8 @@ export class ImapConnection {
   /** Called by LOGIN/AUTHENTICATE on success. */
   async loggedIn(identity: AuthIdentity): Promise<void> {
     // Read before the state changes: the login's CAPABILITY response code already leaves them out.
-    this.hiddenCapabilities = new Set(await this.ctx.store.getHiddenCapabilities(identity.accountId));
+    // Hiding one hides what needs it too (capabilities.ts REQUIRES).
+    this.hiddenCapabilities = withDependents(await this.ctx.store.getHiddenCapabilities(identity.accountId));
     this.identity = identity;
     this.state = 'auth';
     // Spec 4: the literals of one command may total more once logged in.
