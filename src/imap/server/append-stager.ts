@@ -61,7 +61,7 @@ export class AppendStager {
   /** All bytes are in: the staged blob (fsynced when a file) and the cache when it could be built. */
   async finish(onParseError: (err: unknown) => void): Promise<StagedMessage> {
     this.channel?.end();
-    let whole = this.kept ? Buffer.concat(this.kept) : null;
+    let whole: Buffer | null = this.kept ? Buffer.concat(this.kept) : null;
     this.kept = null;
     let staging = this.staging;
     // RFC 3516 4.4, as Dovecot: a message sent as literal8 is stored with its binary parts as
