@@ -178,7 +178,9 @@ export class AppendSession {
     this.awaitingLineEnd = ev.sync;
     if (ev.sync) await conn.send('+ Ready for message data\r\n');
     if (!this.catenating) this.stager = new AppendStager(conn.ctx.store, conn.appendLimit, ev.size);
-    if (ev.binary) this.stager?.markBinary();
+    // A whole message sent as literal8 is stored with its binary parts as base64 (append-stager.ts);
+    // CATENATE pieces are joined as sent (RFC 4469 5), NUL and all.
+    if (ev.binary && !this.catenating) this.stager?.markBinary();
     this.receiving = true;
   }
 
