@@ -5,7 +5,8 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { POSTERN, quickstartDir, type ChildService } from '../reliability/serve-child.js';
+import { tlsLogin, type Client } from '../imap/harness.js';
+import { ADDRESS, PASSWORD, POSTERN, quickstartDir, type ChildService } from '../reliability/serve-child.js';
 
 export { ADDRESS, PASSWORD, POSTERN } from '../reliability/serve-child.js';
 
@@ -93,4 +94,12 @@ export function killAll(c: ClusterChild): void {
     }
   }
   void c.kill('SIGKILL');
+}
+
+/** A raw IMAP session over implicit TLS, logged in, and the worker slot whose login line it made. */
+export async function loginOnWorker(c: ClusterChild): Promise<{ client: Client; worker: number }> {
+  const before = c.logins().length;
+  const client = await tlsLogin(c.ports.imaps!, ADDRESS, PASSWORD);
+  await c.waitFor('the login line', () => c.logins().length > before);
+  return { client, worker: c.logins()[before]! };
 }

@@ -3,8 +3,8 @@
 // ADDTO after EXISTS, REMOVEFROM with the flag change and before the EXPUNGE, also during IDLE.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { message, tlsLogin, type Client } from '../imap/harness.js';
-import { ADDRESS, PASSWORD, clusterDir, removeDir, startCluster, type ClusterChild } from './cluster-child.js';
+import { message, type Client } from '../imap/harness.js';
+import { clusterDir, loginOnWorker, removeDir, startCluster, type ClusterChild } from './cluster-child.js';
 
 let dir: string;
 let c: ClusterChild;
@@ -21,10 +21,8 @@ after(async () => {
 
 /** A logged-in raw session and the worker that took it. */
 async function login(): Promise<{ s: Client; worker: number }> {
-  const n = c.logins().length;
-  const s = await tlsLogin(c.ports.imaps!, ADDRESS, PASSWORD);
-  await c.waitFor('the login line', () => c.logins().length > n);
-  return { s, worker: c.logins()[n]! };
+  const { client, worker } = await loginOnWorker(c);
+  return { s: client, worker };
 }
 
 test('updates for changes made through the other worker', async () => {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ImapClient } from '../../src/imap/client/index.js';
-import { tlsLogin, type Client } from '../imap/harness.js';
-import { ADDRESS, PASSWORD, clusterDir, removeDir, startCluster, type ClusterChild } from './cluster-child.js';
+import type { Client } from '../imap/harness.js';
+import { ADDRESS, PASSWORD, clusterDir, loginOnWorker, removeDir, startCluster, type ClusterChild } from './cluster-child.js';
 
 let dir: string;
 let c: ClusterChild;
@@ -21,14 +21,6 @@ after(async () => {
   removeDir(dir);
 });
 
-/** A raw session over implicit TLS, logged in; resolves with the worker slot that took it. */
-async function rawSession(): Promise<{ client: Client; worker: number }> {
-  const before = c.logins().length;
-  const client = await tlsLogin(c.ports.imaps!, ADDRESS, PASSWORD);
-  await c.waitFor('the login line', () => c.logins().length > before);
-  return { client, worker: c.logins()[before]! };
-}
-
 async function until(client: Client, re: RegExp): Promise<string> {
   for (;;) {
     const line = await client.readLine(5000);
@@ -37,7 +29,7 @@ async function until(client: Client, re: RegExp): Promise<string> {
 }
 
 test('a NOTIFY session on one worker sees LIST, STATUS and METADATA for changes made on the other', async () => {
-  const watcher = await rawSession();
+  const watcher = await loginOnWorker(c);
   // Writers until one lands on the other worker (connections are spread over the workers).
   let writer: ImapClient | null = null;
   for (let i = 0; i < 8 && !writer; i++) {
