@@ -8,7 +8,7 @@
 // the client is told `* OK [NOTIFICATIONOVERFLOW]` and NOTIFY NONE applies (RFC 5465 5.8).
 import type { Change } from '../../store/change-feed.js';
 import type { Mailbox, MailboxCounts, Store } from '../../store/types.js';
-import type { FetchAtt } from '../proto/types.js';
+import type { FetchAtt, SeqRange } from '../proto/types.js';
 import { handleFetch } from './cmd-fetch.js';
 import type { ImapConnection } from './connection.js';
 import { DELIMITER } from './mailbox-names.js';
@@ -247,12 +247,33 @@ function metadataNotice(conn: ImapConnection, mailbox: string | null, entries: s
 /**
  * RFC 5465 5.2: after the EXISTS, a FETCH with the MessageNew fetch-att list for each message the
  * view gained above UID `after`, as a UID FETCH would answer it (never setting \Seen: the list is
- * peek-only, notify-spec.ts).
+ * peek-only, notify-spec.ts). Those in `done` were fetched already (search-context.ts, RFC 5465 7).
  */
-export async function fetchNewMessages(conn: ImapConnection, after: number, atts: FetchAtt[]): Promise<void> {
+export async function fetchNewMessages(conn: ImapConnection, after: number, atts: FetchAtt[], done: ReadonlySet<number>): Promise<void> {
   const view = conn.view;
   if (!view || view.uids.length === 0) return;
   const last = view.uids[view.uids.length - 1]!;
   if (last <= after) return;
-  await handleFetch(conn, { tag: '*', name: 'FETCH', uid: true, set: { kind: 'ranges', ranges: [{ start: after + 1, end: last }] }, items: atts, changedSince: null, vanished: false });
+  if (!done.size) {
+    await fetchRanges(conn, [{ start: after + 1, end: last }], atts);
+    return;
+  }
+  const uids: number[] = [];
+  for (let i = view.uids.length - 1; i >= 0 && view.uids[i]! > after; i--) if (!done.has(view.uids[i]!)) uids.push(view.uids[i]!);
+  await fetchUids(conn, uids.reverse(), atts);
+}
+
+/** UID FETCH of `uids` (ascending) with `atts`, as the notifications send it. */
+export async function fetchUids(conn: ImapConnection, uids: number[], atts: FetchAtt[]): Promise<void> {
+  const ranges: SeqRange[] = [];
+  for (const u of uids) {
+    const r = ranges[ranges.length - 1];
+    if (r && r.end === u - 1) r.end = u;
+    else ranges.push({ start: u, end: u });
+  }
+  if (ranges.length) await fetchRanges(conn, ranges, atts);
+}
+
+function fetchRanges(conn: ImapConnection, ranges: SeqRange[], atts: FetchAtt[]): Promise<unknown> {
+  return handleFetch(conn, { tag: '*', name: 'FETCH', uid: true, set: { kind: 'ranges', ranges }, items: atts, changedSince: null, vanished: false });
 }
