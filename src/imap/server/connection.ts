@@ -51,7 +51,7 @@ import { dispatch, type CommandResult } from './dispatch.js';
 import { ImapError, fromStoreError } from './errors.js';
 import { fromWire, toWire } from './mailbox-names.js';
 import type { MailboxView, NewMessageFetch, ViewOutput } from './mailbox-view.js';
-import { fetchNewMessages, fetchUids, type NotifySession } from './notify-session.js';
+import { fetchNewMessages, fetchUids, ownEventsOf, type NotifySession } from './notify-session.js';
 
 const READ_HIGH_WATER = 512 * 1024;
 /** Commands whose answers have the form of NOTIFY's notifications: those wait until after the reply. */
@@ -597,12 +597,18 @@ export class ImapConnection {
   /** Runs a parsed command and writes its tagged reply. */
   async execute(cmd: Command): Promise<void> {
     let result: CommandResult | void;
+    // RFC 5465 5: the mailbox events this command causes are not reported to this session.
+    const own = this.notify?.startOwn(ownEventsOf(cmd, (w) => this.storeName(w))) ?? false;
     try {
       result = await dispatch(this, cmd);
     } catch (err) {
+      // Failed: the changes it held were another session's, reported now (after a NO) or soon.
+      const requeued = own && (this.notify?.endOwn(false, this.view?.mailbox.id ?? null) ?? false);
       await this.finishWithError(cmd, err);
+      if (requeued && this.notify?.hasPending) this.flushIdle();
       return;
     }
+    if (own) this.notify?.endOwn(true, null);
     if (result?.taggedSent || this.closed) return;
     await this.syncAfter(cmd);
     const code = result?.code ? `[${result.code}] ` : '';

@@ -8,7 +8,7 @@
 // the client is told `* OK [NOTIFICATIONOVERFLOW]` and NOTIFY NONE applies (RFC 5465 5.8).
 import type { Change } from '../../store/change-feed.js';
 import type { Mailbox, MailboxCounts, Store } from '../../store/types.js';
-import type { FetchAtt, SeqRange } from '../proto/types.js';
+import type { Command, FetchAtt, SeqRange } from '../proto/types.js';
 import { handleFetch } from './cmd-fetch.js';
 import type { ImapConnection } from './connection.js';
 import { DELIMITER } from './mailbox-names.js';
@@ -18,6 +18,47 @@ import { anyWants, covers, usesSubscribed, wants, type NameFacts, type NotifyEve
 const NEW = 1;
 const EXPUNGE = 2;
 const FLAGS = 4;
+
+/** Tells whether a change is one the running command of this session causes. */
+export type OwnEvents = (c: Change) => boolean;
+
+/**
+ * The mailbox events (MailboxName, SubscriptionChange, MailboxMetadataChange, ServerMetadataChange)
+ * that `cmd` causes, as a test on changes; null for commands that cause none. RFC 5465 5: the
+ * server SHOULD NOT tell a client of events it caused itself. The change feed does not say which
+ * session made a change, but a session's own change reaches it while its command runs (the store
+ * publishes before it returns): a change of the command's kind and names seen then is its own.
+ * CREATE also makes missing parents, RENAME moves children (and RENAME INBOX creates the target).
+ */
+export function ownEventsOf(cmd: Command, storeName: (wire: string) => string): OwnEvents | null {
+  const under = (name: string, top: string): boolean => name === top || name.startsWith(top + DELIMITER);
+  const strip = (n: string): string => (n.endsWith(DELIMITER) ? n.slice(0, -1) : n);
+  switch (cmd.name) {
+    case 'CREATE': {
+      const name = strip(storeName(cmd.mailbox));
+      return (c) => c.kind === 'mailbox-create' && under(name, c.name);
+    }
+    case 'DELETE': {
+      const name = storeName(cmd.mailbox);
+      return (c) => c.kind === 'mailbox-delete' && c.name === name;
+    }
+    case 'RENAME': {
+      const to = strip(storeName(cmd.to));
+      return (c) => (c.kind === 'mailbox-rename' && under(c.name, to)) || (c.kind === 'mailbox-create' && under(to, c.name));
+    }
+    case 'SUBSCRIBE':
+    case 'UNSUBSCRIBE': {
+      const name = storeName(cmd.mailbox);
+      return (c) => c.kind === 'subscription' && c.name === name;
+    }
+    case 'SETMETADATA': {
+      const name = cmd.mailbox === '' ? null : storeName(cmd.mailbox);
+      return (c) => c.kind === 'metadata' && (c.mailbox?.name ?? null) === name;
+    }
+    default:
+      return null;
+  }
+}
 
 type PendingEvent =
   | { kind: 'list'; name: string; oldName: string | null; event: 'MailboxName' | 'SubscriptionChange' }
@@ -81,6 +122,8 @@ export class NotifySession {
   private overflowed = false;
   /** The newest change batch something was queued from (its store reads are shared). */
   private lastBatch: Change[] | null = null;
+  /** The running command's own mailbox events (ownEventsOf), and those seen meanwhile. */
+  private own: { test: OwnEvents; held: Change[] } | null = null;
 
   constructor(
     public spec: NotifySpec | null,
@@ -111,14 +154,36 @@ export class NotifySession {
     this.lastBatch = null;
   }
 
+  /** A command that causes mailbox events starts: returns whether it does (then endOwn follows). */
+  startOwn(test: OwnEvents | null): boolean {
+    if (!test) return false;
+    this.own = { test, held: [] };
+    return true;
+  }
+
+  /**
+   * The command ended. Done: what it held was its own, dropped. Failed: it caused nothing, so the
+   * held changes were another session's, queued now (returns whether anything was).
+   */
+  endOwn(done: boolean, selectedId: number | null): boolean {
+    const own = this.own;
+    this.own = null;
+    return !done && !!own?.held.length && this.collect(own.held, selectedId);
+  }
+
   /** Queues what `changes` mean for mailboxes other than `selectedId`; returns whether anything was queued. */
   collect(changes: Change[], selectedId: number | null): boolean {
     const spec = this.spec;
     if (!spec || spec.groups.length === 0) return false;
     const before = this.statuses.size + this.events.length;
+    const own = this.own;
     const messages = anyWants(spec, ['MessageNew']);
     const flags = anyWants(spec, ['FlagChange']);
     for (const c of changes) {
+      if (own?.test(c)) {
+        own.held.push(c);
+        continue;
+      }
       switch (c.kind) {
         case 'append':
         case 'expunge':
