@@ -7,27 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { message, startHarness, type Client, type Harness } from './harness.js';
-
-/** Reads lines until one matches; returns the lines read (the match last). */
-async function until(c: Client, re: RegExp, timeoutMs = 3000): Promise<string[]> {
-  const lines: string[] = [];
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const line = await c.readLine(Math.max(1, end - Date.now()));
-    lines.push(line);
-    if (re.test(line)) return lines;
-  }
-}
-
-/** Asserts that nothing arrives for `ms`. */
-async function silent(c: Client, ms = 300): Promise<void> {
-  try {
-    const line = await c.readLine(ms);
-    assert.fail(`unexpected line: ${line}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-  }
-}
+import { until, silent } from './notify-support.js';
 
 /** A command whose tag the test needs (the ESEARCH updates carry it). */
 async function tagged(c: Client, command: string): Promise<{ tag: string; untagged: string[] }> {

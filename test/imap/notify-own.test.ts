@@ -6,16 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startHarness, type Client, type Harness } from './harness.js';
-
-/** Asserts that nothing arrives for `ms`. */
-async function silent(c: Client, ms = 300): Promise<void> {
-  try {
-    const line = await c.readLine(ms);
-    assert.fail(`unexpected line: ${line}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-  }
-}
+import { silent } from './notify-support.js';
 
 describe('NOTIFY: a session is not told of the mailbox events it caused (RFC 5465 5)', () => {
   let h: Harness;
