@@ -4,11 +4,13 @@
 // `submit+` (the submission server's alone), an expired URL and a wrong UIDVALIDITY are all the
 // same NO [BADURL], the session going on and nothing appended.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { deriveCredentials } from '../../src/auth/password.js';
 import { internalToken } from '../../src/imap/urlauth/token.js';
 import { appendUid, sendPieces } from './catenate-support.js';
-import { message, startHarness, USER, type Client, type Harness } from './harness.js';
+import { message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const OTHER = 'other@example.org';
 const OTHER_PASSWORD = 'other-password-1';
@@ -115,5 +117,41 @@ describe('CATENATE with URLAUTH URLs (RFC 4469 5, RFC 4467)', () => {
     const r = await b.cmd(`APPEND Copies CATENATE (URL "${url}")`);
     assert.equal(r.status, 'NO');
     assert.ok(r.text.startsWith(`[BADURL ${url}] `), r.text);
+  });
+
+  it('python imaplib: A makes the URL with GENURLAUTH, B copies with CATENATE', async (t) => {
+    const script = `
+import imaplib, ssl, sys, re
+imaplib.Commands['GENURLAUTH'] = ('AUTH', 'SELECTED')
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def login(user, pw):
+    m = imaplib.IMAP4_SSL('127.0.0.1', int(sys.argv[1]), ssl_context=ctx)
+    m.login(user, pw)
+    return m
+a = login(sys.argv[2], sys.argv[3])
+rump = 'imap://%s@localhost/INBOX/;uid=1/;section=TEXT;urlauth=user+%s' % (sys.argv[2].replace('@', '%40'), sys.argv[4].replace('@', '%40'))
+typ, data = a._simple_command('GENURLAUTH', '"%s"' % rump, 'INTERNAL')
+url = re.search(r'"([^"]*)"', a.untagged_responses['GENURLAUTH'][0].decode()).group(1)
+b = login(sys.argv[4], sys.argv[5])
+typ, data = b._simple_command('APPEND', 'INBOX', 'CATENATE', '(URL "%s")' % url)
+print(typ, b.untagged_responses.get('APPENDUID'))
+typ, data = b._simple_command('APPEND', 'INBOX', 'CATENATE', '(URL "%s")' % (url[:-1] + ('1' if url.endswith('0') else '0')))
+print(typ, data[0].decode()[:8])
+a.logout(); b.logout()
+`;
+    let out: string;
+    try {
+      out = (await promisify(execFile)('python3', ['-c', script, String(h.tlsPort), USER, PASSWORD, OTHER, OTHER_PASSWORD])).stdout;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') return t.skip('python3 not installed');
+      throw err;
+    }
+    const lines = out.trim().split('\n');
+    assert.equal(lines.length, 2, out);
+    assert.match(lines[0]!, /^OK \[b'\d+ \d+'\]$/);
+    assert.equal(lines[1], 'NO [BADURL');
+    await b.ok('SELECT INBOX');
+    assert.equal(await lastMessage(b), BODY);
+    await b.ok('UNSELECT');
   });
 });
