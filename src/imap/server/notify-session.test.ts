@@ -52,9 +52,11 @@ describe('NotifySession own events', () => {
     const sub = own('a SUBSCRIBE box')!;
     assert.ok(sub({ kind: 'subscription', name: 'box', subscribed: true }));
     assert.ok(!sub(created('box')));
+    assert.ok(!sub({ kind: 'subscription', name: 'box', subscribed: false }));
     const meta = own('a SETMETADATA "" (/private/comment "x")')!;
     assert.ok(meta({ kind: 'metadata', mailbox: null, entries: ['/private/comment'] }));
     assert.ok(!meta({ kind: 'metadata', mailbox: { id: 1, name: 'box' }, entries: ['/private/comment'] }));
+    assert.ok(!meta({ kind: 'metadata', mailbox: null, entries: ['/private/other'] }));
     const del = own('a DELETE box')!;
     assert.ok(del({ kind: 'mailbox-delete', mailboxId: 1, name: 'box' }));
     assert.equal(own('a NOOP'), null);

@@ -49,11 +49,14 @@ export function ownEventsOf(cmd: Command, storeName: (wire: string) => string): 
     case 'SUBSCRIBE':
     case 'UNSUBSCRIBE': {
       const name = storeName(cmd.mailbox);
-      return (c) => c.kind === 'subscription' && c.name === name;
+      const subscribed = cmd.name === 'SUBSCRIBE';
+      return (c) => c.kind === 'subscription' && c.name === name && c.subscribed === subscribed;
     }
     case 'SETMETADATA': {
       const name = cmd.mailbox === '' ? null : storeName(cmd.mailbox);
-      return (c) => c.kind === 'metadata' && (c.mailbox?.name ?? null) === name;
+      // The entries too: another session setting other entries of the same mailbox meanwhile is told.
+      const entries = new Set(cmd.entries.map((e) => e.name.toLowerCase()));
+      return (c) => c.kind === 'metadata' && (c.mailbox?.name ?? null) === name && c.entries.every((e) => entries.has(e.toLowerCase()));
     }
     default:
       return null;
