@@ -4,12 +4,10 @@
 // `submit+` (the submission server's alone), an expired URL and a wrong UIDVALIDITY are all the
 // same NO [BADURL], the session going on and nothing appended.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { deriveCredentials } from '../../src/auth/password.js';
 import { internalToken } from '../../src/imap/urlauth/token.js';
-import { appendUid, sendPieces } from './catenate-support.js';
+import { appendUid, runPython, sendPieces } from './catenate-support.js';
 import { message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const OTHER = 'other@example.org';
@@ -139,13 +137,8 @@ typ, data = b._simple_command('APPEND', 'INBOX', 'CATENATE', '(URL "%s")' % (url
 print(typ, data[0].decode()[:8])
 a.logout(); b.logout()
 `;
-    let out: string;
-    try {
-      out = (await promisify(execFile)('python3', ['-c', script, String(h.tlsPort), USER, PASSWORD, OTHER, OTHER_PASSWORD])).stdout;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') return t.skip('python3 not installed');
-      throw err;
-    }
+    const out = await runPython(t, script, [String(h.tlsPort), USER, PASSWORD, OTHER, OTHER_PASSWORD]);
+    if (out === null) return;
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 2, out);
     assert.match(lines[0]!, /^OK \[b'\d+ \d+'\]$/);
