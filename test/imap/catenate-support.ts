@@ -1,7 +1,26 @@
 // Sending APPEND ... CATENATE commands piece by piece over a raw client: text, and literals that
 // are synchronizing (wait for "+", or stop at an early tagged answer as RFC 4469 5.1 lets the
 // server give), non-synchronizing (LITERAL+) or literal8.
+import { execFile } from 'node:child_process';
+import type { TestContext } from 'node:test';
+import { promisify } from 'node:util';
 import type { Client, Reply } from './harness.js';
+
+/**
+ * Runs a python3 script (python imaplib as the peer) and returns its output; null after skipping
+ * the test when python3 is missing (outside CI: there it fails).
+ */
+export async function runPython(t: TestContext, script: string, args: string[]): Promise<string | null> {
+  try {
+    return (await promisify(execFile)('python3', ['-c', script, ...args])).stdout;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') {
+      t.skip('python3 not installed');
+      return null;
+    }
+    throw err;
+  }
+}
 
 export interface Lit {
   lit: Buffer | string;

@@ -4,11 +4,9 @@
 // account's mailboxes included, answered before the next literal's continuation; TOOBIG; OVERQUOTA;
 // bad syntax BAD) with the session going on, and python3 imaplib as a peer.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { deriveCredentials } from '../../src/auth/password.js';
-import { appendUid, sendPieces } from './catenate-support.js';
+import { appendUid, runPython, sendPieces } from './catenate-support.js';
 import { message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
 
 const BOUNDARY = '------------030308070208000400050907';
@@ -279,13 +277,8 @@ typ, data = m._simple_command('APPEND', 'Drafts', 'CATENATE', '(URL "/Private/;U
 print(typ, data[0].decode())
 m.logout()
 `;
-    let out: string;
-    try {
-      out = (await promisify(execFile)('python3', ['-c', script, String(h.tlsPort), USER, PASSWORD, String(fwdUid), String(fwdUid)])).stdout;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && process.env.CI !== 'true') return t.skip('python3 not installed');
-      throw err;
-    }
+    const out = await runPython(t, script, [String(h.tlsPort), USER, PASSWORD, String(fwdUid), String(fwdUid)]);
+    if (out === null) return;
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 2, out);
     assert.match(lines[0]!, /^OK \[b'\d+ \d+'\]$/);

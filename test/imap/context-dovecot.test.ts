@@ -90,6 +90,27 @@ async function run(port: number, user: string, password: string): Promise<string
   return out;
 }
 
+/**
+ * RFC 5465 7 (NOTIFY with CONTEXT=SEARCH): RETURN (UPDATE (fetch-att...)); a new message that joins
+ * is reported as EXISTS, FETCH with the list, ESEARCH ADDTO. The lines of the NOOP after it.
+ */
+async function updateFetch(port: number, user: string, password: string): Promise<string[]> {
+  const a = await tlsLogin(port, user, password);
+  const b = await tlsLogin(port, user, password);
+  await a.ok('CREATE upd');
+  await a.append('upd', message('first'));
+  await a.ok('SELECT upd');
+  const tag = a.nextTag();
+  a.write(`${tag} SEARCH RETURN (COUNT UPDATE (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])) SUBJECT "boss"\r\n`);
+  const answer = await a.reply(tag);
+  await b.append('upd', message('noise'));
+  await b.append('upd', message('boss wants'));
+  const noop = (await a.ok('NOOP')).untagged.filter((l) => !/ RECENT$/.test(l));
+  a.destroy();
+  b.destroy();
+  return [answer.status, ...answer.untagged, ...noop].map((l) => l.split(tag).join('<tag>'));
+}
+
 describe('CONTEXT=SEARCH parity with Dovecot', () => {
   let h: Harness;
   let d: Dovecot;
@@ -119,5 +140,13 @@ describe('CONTEXT=SEARCH parity with Dovecot', () => {
     assert.deepEqual(unexpected, [], 'differences from Dovecot');
     // Every listed difference still exists (else it should be removed from KNOWN).
     assert.deepEqual(KNOWN.filter((k) => !differing.has(k.cmd)).map((k) => k.cmd), []);
+  });
+
+  test('RFC 5465 7: UPDATE with a fetch-att list, the same lines in the same order', async () => {
+    const ours = await updateFetch(h.tlsPort, USER, PASSWORD);
+    const theirs = await updateFetch(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    assert.deepEqual(ours, theirs);
+    assert.equal(ours.length, 5, ours.join('\n'));
+    assert.match(ours[3]!, /^\* 3 FETCH \(UID 3 BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: boss wants/);
   });
 });

@@ -165,6 +165,33 @@ describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot
     assert.equal(x, y, d.log().slice(-2000));
   });
 
+  test('the NOTIFY session\'s own CREATE and SUBSCRIBE: Dovecot reports them to it, we do not (a deliberate difference)', async () => {
+    // RFC 5465 5: "The server SHOULD omit notifying the client if the event is caused by this
+    // client." Dovecot 2.3 sends the LIST to the session that made the change as well.
+    const p = await connectClient(h.tlsPort, USER, PASSWORD);
+    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const watch = 'NOTIFY SET (personal (MailboxName SubscriptionChange))';
+    const told = async (c: Client): Promise<string> => {
+      await c.ok(watch);
+      const lines: string[] = [];
+      for (const cmd of ['CREATE self1', 'SUBSCRIBE self1']) {
+        lines.push(...(await c.ok(cmd)).untagged);
+        // Dovecot notices changes within a second.
+        for (;;) {
+          const line = await c.readLine(1500).catch(() => null);
+          if (line === null) break;
+          lines.push(line);
+        }
+      }
+      return lines.filter((l) => l.includes('self1')).join('\n') || '-';
+    };
+    const [ours, theirs] = [await told(p), await told(v)];
+    p.destroy();
+    v.destroy();
+    assert.equal(ours, '-');
+    assert.equal(theirs, '* LIST () "/" self1\n* LIST (\\Subscribed) "/" self1', d.log().slice(-2000));
+  });
+
   test('a second session\'s changes reach the NOTIFY session as the same unsolicited responses', async () => {
     const sessions = await Promise.all([
       connectClient(h.tlsPort, USER, PASSWORD),

@@ -8,30 +8,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
+import { until, silent } from './notify-support.js';
 
 /** Small so that the overflow test reaches it. */
 const QUEUE_LIMIT = 4;
-
-/** Reads lines until one matches; returns the lines read (the match last). */
-async function until(c: Client, re: RegExp, timeoutMs = 3000): Promise<string[]> {
-  const lines: string[] = [];
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const line = await c.readLine(Math.max(1, end - Date.now()));
-    lines.push(line);
-    if (re.test(line)) return lines;
-  }
-}
-
-/** Asserts that nothing arrives for `ms`. */
-async function silent(c: Client, ms = 300): Promise<void> {
-  try {
-    const line = await c.readLine(ms);
-    assert.fail(`unexpected line: ${line}`);
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err;
-  }
-}
 
 /** IDLE while `act` runs, nothing may arrive; after DONE, the untagged lines of IDLE's reply. */
 async function quietIdle(c: Client, act: () => Promise<unknown>): Promise<string[]> {

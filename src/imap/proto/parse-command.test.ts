@@ -190,6 +190,19 @@ describe('parseCommand', () => {
     }
   });
 
+  it('parses the RFC 5465 7 UPDATE fetch-att list, with or without a space before it', () => {
+    const srch = parse('a00 SEARCH RETURN (COUNT UPDATE (UID BODY[HEADER.FIELDS (TO FROM SUBJECT)])) FROM "boss"');
+    assert.ok(srch.name === 'SEARCH' && srch.returnOpts?.join(' ') === 'COUNT UPDATE');
+    if (srch.name === 'SEARCH') assert.deepEqual(srch.updateAtts?.map((x) => x.kind), ['simple', 'body']);
+    const srt = parse('a SORT RETURN (UPDATE(FLAGS) COUNT) (DATE) UTF-8 ALL');
+    assert.ok(srt.name === 'SORT' && srt.returnOpts?.opts.join(' ') === 'UPDATE COUNT');
+    if (srt.name === 'SORT') assert.equal(srt.returnOpts?.updateAtts?.length, 1);
+    const plain = parse('a SEARCH RETURN (UPDATE) ALL');
+    assert.ok(plain.name === 'SEARCH' && plain.updateAtts === null);
+    assert.throws(() => parse('a SEARCH RETURN (UPDATE (UID) UPDATE (FLAGS)) ALL'), ImapSyntaxError);
+    assert.throws(() => parse('a SEARCH RETURN (UPDATE (NOPE)) ALL'), ImapSyntaxError);
+  });
+
   it('parses RFC 5267 UPDATE and CONTEXT, CANCELUPDATE, and refuses PARTIAL with ALL', () => {
     const srch = parse('B01 UID SEARCH RETURN (UPDATE COUNT) DELETED');
     assert.ok(srch.name === 'SEARCH' && srch.returnOpts?.join(' ') === 'UPDATE COUNT');

@@ -5,7 +5,8 @@ import type { Cursor } from './cursor.js';
 import { parseDate } from './date-time.js';
 import { parseSequenceSet } from './sequence-set.js';
 import { ImapSyntaxError } from './syntax-error.js';
-import type { MailboxFilter, SearchKey, SearchReturnOption, SortReturn } from './types.js';
+import { parseFetchItems } from './parse-fetch.js';
+import type { FetchAtt, MailboxFilter, SearchKey, SearchReturnOption, SortReturn } from './types.js';
 
 /** Nesting depth of parentheses, NOT and OR: keeps hostile input from exhausting the stack. */
 const MAX_SEARCH_DEPTH = 64;
@@ -16,6 +17,8 @@ export interface ParsedSearch {
   returnOpts: SearchReturnOption[] | null;
   /** RETURN (PARTIAL first:last), RFC 5267 4.4. */
   partial: { first: number; last: number } | null;
+  /** RETURN (UPDATE (fetch-att...)), RFC 5465 7. */
+  updateAtts: FetchAtt[] | null;
   key: SearchKey;
 }
 
@@ -48,6 +51,13 @@ export function parseReturnOptions(c: Cursor): SortReturn {
       if (ret.partial) c.fail('PARTIAL given twice');
       c.sp();
       ret.partial = partialRange(c);
+    } else if (o === 'UPDATE' && (c.peek() === 0x28 || c.peekWord(' ('))) {
+      // RFC 5465 7, 8: modifier-update = "UPDATE" ["(" fetch-att *(SP fetch-att) ")"]; the RFC's
+      // own example puts a space before "(": both are taken.
+      if (ret.updateAtts) c.fail('UPDATE given twice');
+      c.maybeSp();
+      ret.opts.push('UPDATE');
+      ret.updateAtts = parseFetchItems(c);
     } else if (RETURN_OPTIONS.has(o as SearchReturnOption)) ret.opts.push(o as SearchReturnOption);
     else c.fail(`unknown RETURN option ${o}`);
   });
@@ -95,8 +105,11 @@ export function parseSearchSources(c: Cursor): MailboxFilter[] {
 export function parseSearchArgs(c: Cursor): ParsedSearch {
   let returnOpts: SearchReturnOption[] | null = null;
   let partial: ParsedSearch['partial'] = null;
+  let updateAtts: FetchAtt[] | null = null;
   if (c.take('RETURN ')) {
-    ({ opts: returnOpts, partial } = parseReturnOptions(c));
+    const r = parseReturnOptions(c);
+    ({ opts: returnOpts, partial } = r);
+    updateAtts = r.updateAtts ?? null;
     c.sp();
   }
   let charset: string | null = null;
@@ -104,7 +117,7 @@ export function parseSearchArgs(c: Cursor): ParsedSearch {
     charset = c.astring('a charset');
     c.sp();
   }
-  return { charset, returnOpts, partial, key: parseSearchKeys(c, charset) };
+  return { charset, returnOpts, partial, updateAtts, key: parseSearchKeys(c, charset) };
 }
 
 /** 1*(SP search-key) after the charset (the leading SP taken): one key, or their AND. SORT and

@@ -66,6 +66,8 @@ export interface SortCriterion {
 export interface SortReturn {
   opts: SearchReturnOption[];
   partial: { first: number; last: number } | null;
+  /** RFC 5465 7: UPDATE (fetch-att...): what to FETCH of a new message that joins the result. */
+  updateAtts?: FetchAtt[] | null;
 }
 
 export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
@@ -191,6 +193,8 @@ export type CommandBody =
       returnOpts: SearchReturnOption[] | null;
       /** RETURN (PARTIAL first:last), RFC 5267 4.4. */
       partial: { first: number; last: number } | null;
+      /** RFC 5465 7: RETURN (UPDATE (fetch-att...)). */
+      updateAtts?: FetchAtt[] | null;
       key: SearchKey;
     }
   | {
@@ -200,6 +204,7 @@ export type CommandBody =
       charset: string | null;
       returnOpts: SearchReturnOption[] | null;
       partial: { first: number; last: number } | null;
+      updateAtts?: FetchAtt[] | null;
       key: SearchKey;
     }
   | {

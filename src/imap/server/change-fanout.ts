@@ -18,7 +18,7 @@
 // before the last have started).
 import type { Change } from '../../store/change-feed.js';
 import type { MessageMeta, Store } from '../../store/types.js';
-import type { MessageLookup, ViewOutput } from './mailbox-view.js';
+import type { MessageLookup, NewMessageFetch, ViewOutput } from './mailbox-view.js';
 
 /** Per batch (the array object handed to every listener): a lookup whose results are shared. */
 const shared = new WeakMap<Change[], MessageLookup>();
@@ -65,6 +65,7 @@ const BATCH_BYTES = 16 * 1024;
 export class BatchedOutput implements ViewOutput {
   private buf = '';
   uidOnly = false;
+  newMessages?: NewMessageFetch;
 
   constructor(
     private readonly send: (data: string) => Promise<void>,

@@ -3,7 +3,7 @@
 // asked for RETURN.
 import { formatNumberList, formatNumberSet } from '../proto/sequence-set.js';
 import { quote } from '../proto/response-writer.js';
-import type { CommandOf, MailboxFilter, SearchKey, SortCriterion } from '../proto/types.js';
+import type { CommandOf, FetchAtt, MailboxFilter, SearchKey, SortCriterion } from '../proto/types.js';
 import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
@@ -13,7 +13,7 @@ import { bad, no } from './errors.js';
 import { DEFAULT_MAX_SEARCH_MAILBOXES } from '../proto/limits.js';
 import type { Mailbox } from '../../store/types.js';
 import { partialData } from './cmd-sort.js';
-import { contextsOf, existingContexts } from './search-context.js';
+import { contextsOf, existingContexts, updateFetchAtts } from './search-context.js';
 
 export function usesModseq(k: SearchKey): boolean {
   if (k.op === 'modseq') return true;
@@ -37,14 +37,15 @@ export function checkUpdateTag(conn: ImapConnection, tag: string, ret: readonly 
 }
 
 /** Keeps the answered result current (RFC 5267 4.3), or says why not: `* NO [NOUPDATE "tag"]` (4.3.1). */
-export async function keepCurrent(conn: ImapConnection, cmd: { tag: string; uid: boolean; key: SearchKey }, criteria: SortCriterion[] | null, result: number[]): Promise<void> {
-  const refused = contextsOf(conn.view!, conn.ctx.store).add(cmd.tag, cmd.uid, cmd.key, criteria, result);
+export async function keepCurrent(conn: ImapConnection, cmd: { tag: string; uid: boolean; key: SearchKey }, criteria: SortCriterion[] | null, result: number[], fetchAtts: FetchAtt[] | null): Promise<void> {
+  const refused = contextsOf(conn.view!, conn.ctx.store).add(cmd.tag, cmd.uid, cmd.key, criteria, result, fetchAtts);
   if (refused) await conn.untagged(`NO [NOUPDATE ${quote(cmd.tag)}] ${refused}`);
 }
 
 export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'>): Promise<CommandResult | void> {
   const view = conn.view!;
   const update = checkUpdateTag(conn, cmd.tag, cmd.returnOpts);
+  const updateAtts = updateFetchAtts(conn.hiddenCapabilities, cmd.updateAtts);
   const withModseq = usesModseq(cmd.key);
   if (withModseq) await enableCondstore(conn);
   const { found, gone } = await runSearch(conn.ctx.store, view, cmd.key); // UIDs in ascending order
@@ -69,7 +70,7 @@ export async function handleSearch(conn: ImapConnection, cmd: CommandOf<'SEARCH'
   if (!(opts.has('SAVE') && opts.size === 1 && !cmd.partial)) {
     await conn.untagged(`ESEARCH (TAG ${quote(cmd.tag)})${cmd.uid ? ' UID' : ''}` + resultItems(opts, cmd.partial, found, nums, true, withModseq ? modseqOf : null));
   }
-  if (update) await keepCurrent(conn, cmd, null, found);
+  if (update) await keepCurrent(conn, cmd, null, found, updateAtts);
   return result;
 }
 

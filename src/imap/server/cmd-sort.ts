@@ -7,6 +7,7 @@ import { quote } from '../proto/response-writer.js';
 import { formatNumberList, formatNumberSet } from '../proto/sequence-set.js';
 import type { CommandOf, SortCriterion, SortReturn } from '../proto/types.js';
 import { answerOptions, checkUpdateTag, keepCurrent, resultItems, usesModseq } from './cmd-search.js';
+import { updateFetchAtts } from './search-context.js';
 import { enableCondstore } from './condstore.js';
 import type { ImapConnection } from './connection.js';
 import type { CommandResult } from './dispatch.js';
@@ -161,6 +162,7 @@ async function sortedFor(conn: ImapConnection, view: MailboxView, uids: number[]
 export async function handleSort(conn: ImapConnection, cmd: CommandOf<'SORT'>): Promise<CommandResult | void> {
   const view = conn.view!;
   const update = checkUpdateTag(conn, cmd.tag, cmd.returnOpts?.opts);
+  const updateAtts = updateFetchAtts(conn.hiddenCapabilities, cmd.returnOpts?.updateAtts);
   const withModseq = usesModseq(cmd.key);
   // RFC 7162 3.1: the first command that enables CONDSTORE is answered with HIGHESTMODSEQ.
   if (withModseq) await enableCondstore(conn);
@@ -178,7 +180,7 @@ export async function handleSort(conn: ImapConnection, cmd: CommandOf<'SORT'>): 
     if (withModseq && nums.length) line += ` (MODSEQ ${modseqOf(sorted)})`;
     await conn.untagged(line);
   }
-  if (update) await keepCurrent(conn, cmd, cmd.criteria, sorted);
+  if (update) await keepCurrent(conn, cmd, cmd.criteria, sorted, updateAtts);
   // RFC 5530 4: EXPUNGEISSUED tells the client to NOOP soon to learn of the expunge.
   if (search.gone || gone) return { code: 'EXPUNGEISSUED', text: 'SORT completed; some messages were expunged by another session' };
 }

@@ -41,7 +41,7 @@ import { DEFAULT_APPEND_LIMIT, MAX_BAD_COMMANDS, readerLimitsFrom } from '../pro
 import { commandTag, parseCommand } from '../proto/parse-command.js';
 import { ResponseBuilder, safeText } from '../proto/response-writer.js';
 import { ImapSyntaxError, UnknownCommandError } from '../proto/syntax-error.js';
-import type { Command, CommandOf } from '../proto/types.js';
+import type { Command, CommandOf, FetchAtt } from '../proto/types.js';
 import { AppendSession } from './cmd-append.js';
 import { BatchedOutput, idleFanout, storeForBatch } from './change-fanout.js';
 import { CompressLayer } from './compress-layer.js';
@@ -50,8 +50,8 @@ import { capabilities, withDependents } from './capabilities.js';
 import { dispatch, type CommandResult } from './dispatch.js';
 import { ImapError, fromStoreError } from './errors.js';
 import { fromWire, toWire } from './mailbox-names.js';
-import type { MailboxView, ViewOutput } from './mailbox-view.js';
-import { fetchNewMessages, type NotifySession } from './notify-session.js';
+import type { MailboxView, NewMessageFetch, ViewOutput } from './mailbox-view.js';
+import { fetchNewMessages, fetchUids, ownEventsOf, type NotifySession } from './notify-session.js';
 
 const READ_HIGH_WATER = 512 * 1024;
 /** Commands whose answers have the form of NOTIFY's notifications: those wait until after the reply. */
@@ -606,12 +606,18 @@ export class ImapConnection {
   /** Runs a parsed command and writes its tagged reply. */
   async execute(cmd: Command): Promise<void> {
     let result: CommandResult | void;
+    // RFC 5465 5: the mailbox events this command causes are not reported to this session.
+    const own = this.notify?.startOwn(ownEventsOf(cmd, (w) => this.storeName(w))) ?? false;
     try {
       result = await dispatch(this, cmd);
     } catch (err) {
+      // Failed: the changes it held were another session's, reported now (after a NO) or soon.
+      const requeued = own && (this.notify?.endOwn(false, this.view?.mailbox.id ?? null) ?? false);
       await this.finishWithError(cmd, err);
+      if (requeued && this.notify?.hasPending) this.flushIdle();
       return;
     }
+    if (own) this.notify?.endOwn(true, null);
     if (result?.taggedSent || this.closed) return;
     await this.syncAfter(cmd);
     const code = result?.code ? `[${result.code}] ` : '';
@@ -643,19 +649,40 @@ export class ImapConnection {
     if (this.notify?.hasPending && !ANSWERED_IN_KIND.has(cmd.name)) await this.notify.flush(this);
   }
 
-  /** syncView, then NOTIFY's MessageNew fetch-att list for the new messages (RFC 5465 5.2). */
+  /**
+   * syncView, then NOTIFY's MessageNew fetch-att list for the new messages (RFC 5465 5.2) that the
+   * kept results' UPDATE lists did not fetch already (RFC 5465 7, search-context.ts).
+   */
   private async syncSelected(allowExpunge: boolean, fetchNew = true): Promise<void> {
     const view = this.view;
     if (!view) return;
     const atts = fetchNew ? (this.notify?.spec?.selected?.fetchAtts ?? null) : null;
     const last = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
-    await this.syncView(allowExpunge);
+    const done = new Set<number>();
+    await this.syncView(allowExpunge, fetchNew ? { messageNew: atts, done, fetch: (lists) => this.fetchLists(lists) } : undefined);
     if (!atts || this.view !== view) return;
     try {
-      await fetchNewMessages(this, last, atts);
+      await fetchNewMessages(this, last, atts, done);
     } catch (err) {
       // A convenience copy of what a FETCH would say: failing it must not fail the command.
       this.log.warn('NOTIFY MessageNew fetch failed', { err: (err as Error)?.message ?? String(err) });
+    }
+  }
+
+  /** UID FETCHes of new messages, the UIDs with equal lists in one command (RFC 5465 5.2, 7). */
+  private async fetchLists(lists: Map<number, FetchAtt[]>): Promise<void> {
+    const groups = new Map<string, { atts: FetchAtt[]; uids: number[] }>();
+    for (const [uid, atts] of lists) {
+      const key = JSON.stringify(atts);
+      const g = groups.get(key);
+      if (g) g.uids.push(uid);
+      else groups.set(key, { atts, uids: [uid] });
+    }
+    try {
+      for (const g of groups.values()) await fetchUids(this, g.uids, g.atts);
+    } catch (err) {
+      // A convenience copy of what a FETCH would say: failing it must not fail the command.
+      this.log.warn('UPDATE fetch failed', { err: (err as Error)?.message ?? String(err) });
     }
   }
 
@@ -677,7 +704,8 @@ export class ImapConnection {
    */
   private async pushUpdates(): Promise<void> {
     const n = this.notify;
-    if (!n) return this.syncView(true);
+    // Kept results' UPDATE fetch lists (RFC 5465 7) apply in IDLE too.
+    if (!n) return this.syncSelected(true);
     // selected-delayed (RFC 5465 6.1.2): expunges wait for a command that allows them; IDLE does.
     if (n.selectedPushed) await this.syncSelected(this.idling || !n.selectedDelayed);
     if (n.hasPending) await n.flush(this);
@@ -688,12 +716,23 @@ export class ImapConnection {
    * socket write, not one per line), its store lookups shared with the other sessions that
    * report the same change batch.
    */
-  private async syncView(allowExpunge: boolean): Promise<void> {
+  private async syncView(allowExpunge: boolean, newMessages?: NewMessageFetch): Promise<void> {
     const view = this.view;
     if (!view?.hasWork) return;
     const batch = this.lastBatch;
     const out = new BatchedOutput((d) => this.send(d), this.condstore, this.qresync, this.rev2, (f) => this.flagList(f));
     out.uidOnly = this.uidOnly;
+    if (newMessages) {
+      // The FETCHes follow the lines produced so far (the EXISTS that numbers them).
+      out.newMessages = {
+        messageNew: newMessages.messageNew,
+        done: newMessages.done,
+        fetch: async (lists) => {
+          await out.flush();
+          await newMessages.fetch(lists);
+        },
+      };
+    }
     try {
       await view.sync(storeForBatch(this.ctx.store, batch), out, allowExpunge);
     } finally {

@@ -10,7 +10,7 @@ import type { Mailbox, MessageMeta, MessageSummary, Store } from '../../store/ty
 /** What a view sync reads from the store: the metadata of new messages. */
 export type MessageLookup = Pick<Store, 'getMessages'>;
 import { inRanges, formatNumberSet } from '../proto/sequence-set.js';
-import { STAR, type SeqRange, type SequenceSet } from '../proto/types.js';
+import { STAR, type FetchAtt, type SeqRange, type SequenceSet } from '../proto/types.js';
 import { bad } from './errors.js';
 import { fetchHead } from './uidonly.js';
 
@@ -59,6 +59,20 @@ export interface ViewOutput {
   /** RFC 9586: UIDFETCH and VANISHED, never a sequence number. */
   uidOnly?: boolean;
   flagList(flags: string[]): string;
+  /**
+   * FETCH of new messages (RFC 5465 5.2 MessageNew, 7 UPDATE fetch-att lists), written after the
+   * lines so far; absent when none may go out (the session's own APPEND, COPY or MOVE).
+   */
+  newMessages?: NewMessageFetch;
+}
+
+export interface NewMessageFetch {
+  /** NOTIFY's MessageNew list for every new message; null when there is none. */
+  messageNew: FetchAtt[] | null;
+  /** Writes one FETCH per UID with its list. */
+  fetch(lists: Map<number, FetchAtt[]>): Promise<void>;
+  /** UIDs fetched here already: the MessageNew FETCH after the sync leaves them out. */
+  readonly done: Set<number>;
 }
 
 /**

@@ -8,7 +8,7 @@
 // the client is told `* OK [NOTIFICATIONOVERFLOW]` and NOTIFY NONE applies (RFC 5465 5.8).
 import type { Change } from '../../store/change-feed.js';
 import type { Mailbox, MailboxCounts, Store } from '../../store/types.js';
-import type { FetchAtt } from '../proto/types.js';
+import type { Command, FetchAtt, SeqRange } from '../proto/types.js';
 import { handleFetch } from './cmd-fetch.js';
 import type { ImapConnection } from './connection.js';
 import { DELIMITER } from './mailbox-names.js';
@@ -18,6 +18,50 @@ import { anyWants, covers, usesSubscribed, wants, type NameFacts, type NotifyEve
 const NEW = 1;
 const EXPUNGE = 2;
 const FLAGS = 4;
+
+/** Tells whether a change is one the running command of this session causes. */
+export type OwnEvents = (c: Change) => boolean;
+
+/**
+ * The mailbox events (MailboxName, SubscriptionChange, MailboxMetadataChange, ServerMetadataChange)
+ * that `cmd` causes, as a test on changes; null for commands that cause none. RFC 5465 5: the
+ * server SHOULD NOT tell a client of events it caused itself. The change feed does not say which
+ * session made a change, but a session's own change reaches it while its command runs (the store
+ * publishes before it returns): a change of the command's kind and names seen then is its own.
+ * CREATE also makes missing parents, RENAME moves children (and RENAME INBOX creates the target).
+ */
+export function ownEventsOf(cmd: Command, storeName: (wire: string) => string): OwnEvents | null {
+  const under = (name: string, top: string): boolean => name === top || name.startsWith(top + DELIMITER);
+  const strip = (n: string): string => (n.endsWith(DELIMITER) ? n.slice(0, -1) : n);
+  switch (cmd.name) {
+    case 'CREATE': {
+      const name = strip(storeName(cmd.mailbox));
+      return (c) => c.kind === 'mailbox-create' && under(name, c.name);
+    }
+    case 'DELETE': {
+      const name = storeName(cmd.mailbox);
+      return (c) => c.kind === 'mailbox-delete' && c.name === name;
+    }
+    case 'RENAME': {
+      const to = strip(storeName(cmd.to));
+      return (c) => (c.kind === 'mailbox-rename' && under(c.name, to)) || (c.kind === 'mailbox-create' && under(to, c.name));
+    }
+    case 'SUBSCRIBE':
+    case 'UNSUBSCRIBE': {
+      const name = storeName(cmd.mailbox);
+      const subscribed = cmd.name === 'SUBSCRIBE';
+      return (c) => c.kind === 'subscription' && c.name === name && c.subscribed === subscribed;
+    }
+    case 'SETMETADATA': {
+      const name = cmd.mailbox === '' ? null : storeName(cmd.mailbox);
+      // The entries too: another session setting other entries of the same mailbox meanwhile is told.
+      const entries = new Set(cmd.entries.map((e) => e.name.toLowerCase()));
+      return (c) => c.kind === 'metadata' && (c.mailbox?.name ?? null) === name && c.entries.every((e) => entries.has(e.toLowerCase()));
+    }
+    default:
+      return null;
+  }
+}
 
 type PendingEvent =
   | { kind: 'list'; name: string; oldName: string | null; event: 'MailboxName' | 'SubscriptionChange' }
@@ -81,6 +125,8 @@ export class NotifySession {
   private overflowed = false;
   /** The newest change batch something was queued from (its store reads are shared). */
   private lastBatch: Change[] | null = null;
+  /** The running command's own mailbox events (ownEventsOf), and those seen meanwhile. */
+  private own: { test: OwnEvents; held: Change[] } | null = null;
 
   constructor(
     public spec: NotifySpec | null,
@@ -111,14 +157,36 @@ export class NotifySession {
     this.lastBatch = null;
   }
 
+  /** A command that causes mailbox events starts: returns whether it does (then endOwn follows). */
+  startOwn(test: OwnEvents | null): boolean {
+    if (!test) return false;
+    this.own = { test, held: [] };
+    return true;
+  }
+
+  /**
+   * The command ended. Done: what it held was its own, dropped. Failed: it caused nothing, so the
+   * held changes were another session's, queued now (returns whether anything was).
+   */
+  endOwn(done: boolean, selectedId: number | null): boolean {
+    const own = this.own;
+    this.own = null;
+    return !done && !!own?.held.length && this.collect(own.held, selectedId);
+  }
+
   /** Queues what `changes` mean for mailboxes other than `selectedId`; returns whether anything was queued. */
   collect(changes: Change[], selectedId: number | null): boolean {
     const spec = this.spec;
     if (!spec || spec.groups.length === 0) return false;
     const before = this.statuses.size + this.events.length;
+    const own = this.own;
     const messages = anyWants(spec, ['MessageNew']);
     const flags = anyWants(spec, ['FlagChange']);
     for (const c of changes) {
+      if (own?.test(c)) {
+        own.held.push(c);
+        continue;
+      }
       switch (c.kind) {
         case 'append':
         case 'expunge':
@@ -247,12 +315,33 @@ function metadataNotice(conn: ImapConnection, mailbox: string | null, entries: s
 /**
  * RFC 5465 5.2: after the EXISTS, a FETCH with the MessageNew fetch-att list for each message the
  * view gained above UID `after`, as a UID FETCH would answer it (never setting \Seen: the list is
- * peek-only, notify-spec.ts).
+ * peek-only, notify-spec.ts). Those in `done` were fetched already (search-context.ts, RFC 5465 7).
  */
-export async function fetchNewMessages(conn: ImapConnection, after: number, atts: FetchAtt[]): Promise<void> {
+export async function fetchNewMessages(conn: ImapConnection, after: number, atts: FetchAtt[], done: ReadonlySet<number>): Promise<void> {
   const view = conn.view;
   if (!view || view.uids.length === 0) return;
   const last = view.uids[view.uids.length - 1]!;
   if (last <= after) return;
-  await handleFetch(conn, { tag: '*', name: 'FETCH', uid: true, set: { kind: 'ranges', ranges: [{ start: after + 1, end: last }] }, items: atts, changedSince: null, vanished: false });
+  if (!done.size) {
+    await fetchRanges(conn, [{ start: after + 1, end: last }], atts);
+    return;
+  }
+  const uids: number[] = [];
+  for (let i = view.uids.length - 1; i >= 0 && view.uids[i]! > after; i--) if (!done.has(view.uids[i]!)) uids.push(view.uids[i]!);
+  await fetchUids(conn, uids.reverse(), atts);
+}
+
+/** UID FETCH of `uids` (ascending) with `atts`, as the notifications send it. */
+export async function fetchUids(conn: ImapConnection, uids: number[], atts: FetchAtt[]): Promise<void> {
+  const ranges: SeqRange[] = [];
+  for (const u of uids) {
+    const r = ranges[ranges.length - 1];
+    if (r && r.end === u - 1) r.end = u;
+    else ranges.push({ start: u, end: u });
+  }
+  if (ranges.length) await fetchRanges(conn, ranges, atts);
+}
+
+function fetchRanges(conn: ImapConnection, ranges: SeqRange[], atts: FetchAtt[]): Promise<unknown> {
+  return handleFetch(conn, { tag: '*', name: 'FETCH', uid: true, set: { kind: 'ranges', ranges }, items: atts, changedSince: null, vanished: false });
 }

@@ -79,7 +79,7 @@ export function compileNotify(set: NotifySet, storeName: (wire: string) => strin
 }
 
 /** A notification never changes a message: BODY[...] is fetched as BODY.PEEK[...] (RFC 5465 5.2). */
-function peekOnly(atts: FetchAtt[]): FetchAtt[] {
+export function peekOnly(atts: FetchAtt[]): FetchAtt[] {
   return atts.map((a) => (a.kind === 'body' || a.kind === 'binary' ? { ...a, peek: true } : a));
 }
 

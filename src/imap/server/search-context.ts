@@ -10,24 +10,33 @@
 // - REMOVEFROM for an expunge goes out before its EXPUNGE/VANISHED, and at once even while the
 //   EXPUNGE is held back (RFC 9051 7.5.1; RFC 5267 Appendix A.3), so message numbers stay valid;
 //   ADDTO for new messages after their EXISTS (4.3.3).
+// - RETURN (UPDATE (fetch-att...)) (RFC 5465 7, with NOTIFY): a new message that joins the result
+//   is fetched with that list, after the EXISTS and before the ESEARCH ADDTO (section 7's order;
+//   section 5.2 says the other, erratum 4833 allows either). With NOTIFY's MessageNew list too
+//   the lists go into one FETCH per message (5.2). A message that joins by a flag change is not
+//   fetched (7: SHOULD NOT); nor are those of the session's own APPEND, COPY or MOVE (5.2).
 // - Message numbers and `$` in the program are fixed when the command runs (4.3, from the RFC 3501
 //   errata): they become the UIDs they named then.
 // - The contexts end with the view (a new SELECT/EXAMINE, CLOSE, UNSELECT) or by CANCELUPDATE.
 import { MAX_UPDATE_CONTEXTS, MAX_UPDATE_RESULT } from '../proto/limits.js';
 import { quote } from '../proto/response-writer.js';
 import { formatNumberList, formatNumberSet, inRanges } from '../proto/sequence-set.js';
-import type { SearchKey, SeqRange, SortCriterion } from '../proto/types.js';
+import type { FetchAtt, SearchKey, SeqRange, SortCriterion } from '../proto/types.js';
 import type { SortKeys } from '../../mime/sort-keys.js';
 import type { Store } from '../../store/types.js';
 import { needsSortKeys, sortComparator } from './cmd-sort.js';
-import type { MailboxView, ViewObserver, ViewOutput } from './mailbox-view.js';
+import type { MailboxView, NewMessageFetch, ViewObserver, ViewOutput } from './mailbox-view.js';
 import { isExpungeIssued, MessageLoader, Yielder } from './message-loader.js';
 import { anyKey, matches, target, type SearchTarget } from './search-eval.js';
 import { sortKeysFor } from './sort-key-source.js';
+import { bad } from './errors.js';
+import { peekOnly } from './notify-spec.js';
 
 interface UpdateContext {
   tag: string;
   uid: boolean;
+  /** RFC 5465 7: what to FETCH of a new message that joins (peek only); null: nothing. */
+  fetchAtts: FetchAtt[] | null;
   key: SearchKey;
   /** null for SEARCH (mailbox order); the criteria for SORT. */
   criteria: SortCriterion[] | null;
@@ -63,6 +72,17 @@ export function contextsOf(view: MailboxView, store: Store): SearchContexts {
 /** The view's kept results if it has any: null otherwise (nothing made). */
 export function existingContexts(view: MailboxView | null): SearchContexts | null {
   return view ? (contexts.get(view) ?? null) : null;
+}
+
+/**
+ * The UPDATE fetch-att list of RFC 5465 7, as it will be fetched (BODY[...] as BODY.PEEK[...], as
+ * MessageNew's: a notification never sets \Seen). It extends UPDATE only where NOTIFY is offered:
+ * an account NOTIFY is hidden from gets BAD.
+ */
+export function updateFetchAtts(hidden: ReadonlySet<string>, atts: FetchAtt[] | null | undefined): FetchAtt[] | null {
+  if (!atts) return null;
+  if (hidden.has('NOTIFY')) throw bad('RETURN (UPDATE (fetch-att)) needs NOTIFY, which is not available to this account');
+  return peekOnly(atts);
 }
 
 /** Keys whose answer a flag change can change (flags, \Recent, MODSEQ). */
@@ -134,13 +154,13 @@ export class SearchContexts implements ViewObserver {
    * Keeps a result current from now on; returns why not (RFC 5267 4.3.1: NOUPDATE) or null. The
    * tag is not in use (the caller answered BAD otherwise, 4.3).
    */
-  add(tag: string, uid: boolean, key: SearchKey, criteria: SortCriterion[] | null, result: readonly number[]): NoUpdateReason | null {
+  add(tag: string, uid: boolean, key: SearchKey, criteria: SortCriterion[] | null, result: readonly number[], fetchAtts: FetchAtt[] | null = null): NoUpdateReason | null {
     if (this.list.length >= this.limits.contexts) return `no more than ${this.limits.contexts} searches kept current at once`;
     if (result.length > this.limits.result) return `no result of more than ${this.limits.result} messages kept current`;
     // A message whose expunge is known but not reported yet can be in the answer: the client
     // hears of its REMOVEFROM with the next updates, as the other contexts did.
     const stale = this.gone.size ? result.filter((u) => this.gone.has(u)).sort((a, b) => a - b) : [];
-    this.list.push({ tag, uid, key: fixNumbers(key, this.view), criteria, result: result.slice(), members: new Set(result), stateful: isStateful(key), stale });
+    this.list.push({ tag, uid, fetchAtts, key: fixNumbers(key, this.view), criteria, result: result.slice(), members: new Set(result), stateful: isStateful(key), stale });
     this.view.observer = this;
     return null;
   }
@@ -210,11 +230,11 @@ export class SearchContexts implements ViewObserver {
   async added(uids: number[], out: ViewOutput): Promise<void> {
     const fresh = uids.filter((u) => this.view.messages.has(u) && !this.gone.has(u));
     if (!fresh.length || !this.list.length) return;
-    await this.reevaluate(this.list, fresh, out, false);
+    await this.reevaluate(this.list, fresh, out, false, out.newMessages);
   }
 
   /** Evaluates the messages against each context and reports the differences. */
-  private async reevaluate(ctxs: UpdateContext[], uids: number[], out: ViewOutput, mayRemove: boolean): Promise<void> {
+  private async reevaluate(ctxs: UpdateContext[], uids: number[], out: ViewOutput, mayRemove: boolean, fetchNew?: NewMessageFetch): Promise<void> {
     uids.sort((a, b) => a - b);
     const loader = new MessageLoader(this.store, this.view.mailbox.id);
     const now = Date.now();
@@ -243,6 +263,7 @@ export class SearchContexts implements ViewObserver {
       const y = yielder.tick();
       if (y) await y;
     }
+    if (fetchNew) await fetchJoined(ctxs, uids, adds, fetchNew);
     const ended = new Set<UpdateContext>();
     for (let i = 0; i < ctxs.length; i++) {
       const ctx = ctxs[i]!;
@@ -331,6 +352,33 @@ export class SearchContexts implements ViewObserver {
   private prune(): void {
     for (const u of this.gone) if (!this.view.messages.has(u)) this.gone.delete(u);
   }
+}
+
+/**
+ * RFC 5465 7 and 5.2: one FETCH per new message, before the ESEARCH lines, with the UPDATE lists
+ * of the results it joined and NOTIFY's MessageNew list, each attribute once.
+ */
+async function fetchJoined(ctxs: UpdateContext[], uids: number[], adds: number[][], fetchNew: NewMessageFetch): Promise<void> {
+  const lists = new Map<number, FetchAtt[]>();
+  const put = (uid: number, atts: FetchAtt[]): void => {
+    const list = lists.get(uid) ?? [];
+    for (const a of atts) if (!list.some((b) => sameAtt(a, b))) list.push(a);
+    lists.set(uid, list);
+  };
+  for (let i = 0; i < ctxs.length; i++) {
+    const atts = ctxs[i]!.fetchAtts;
+    if (atts) for (const u of adds[i]!) put(u, atts);
+  }
+  // Without an UPDATE list to join, MessageNew's FETCH stays where it is (after the sync).
+  if (!lists.size) return;
+  if (fetchNew.messageNew) for (const u of uids) put(u, fetchNew.messageNew);
+  const ordered = new Map([...lists].sort((a, b) => a[0] - b[0]));
+  await fetchNew.fetch(ordered);
+  for (const u of ordered.keys()) fetchNew.done.add(u);
+}
+
+function sameAtt(a: FetchAtt, b: FetchAtt): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {

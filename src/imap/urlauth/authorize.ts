@@ -12,7 +12,7 @@ import { StoreError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';
 import { canonicalName } from '../server/mailbox-names.js';
 import { isImapUrlError, parseImapUrl, rumpUrl, type ImapUrl } from '../url/imap-url.js';
-import { resolveImapUrl, type ResolvedUrl } from '../url/resolve-url.js';
+import { resolveImapUrl, type ResolvedUrl, type UrlSourceCache } from '../url/resolve-url.js';
 import { INTERNAL_MECHANISM, INTERNAL_MECHANISM_WIRE, internalToken, internalTokenMatches } from './token.js';
 
 /** Who asks for a URL's content: an IMAP session's user, or the submission server for its user. */
@@ -78,7 +78,7 @@ async function accessAllows(store: Store, access: string, who: UrlRequester): Pr
  * Then the part. 'unauthorized' for every failed check, 'unresolved' when an authorized URL names a
  * message or part that is gone.
  */
-export async function fetchAuthorized(store: Store, who: UrlRequester, text: string, now: Date): Promise<FetchOutcome> {
+export async function fetchAuthorized(store: Store, who: UrlRequester, text: string, now: Date, sources?: UrlSourceCache): Promise<FetchOutcome> {
   const url = parseImapUrl(text);
   const rump = rumpUrl(text);
   if (isImapUrlError(url) || rump === null || !url.urlauth || url.access === undefined || url.user === undefined || url.host === undefined) {
@@ -94,7 +94,7 @@ export async function fetchAuthorized(store: Store, who: UrlRequester, text: str
   if (url.expire && url.expire.getTime() <= now.getTime()) return DENIED;
   if (url.uidValidity !== undefined && url.uidValidity !== mailbox.uidValidity) return DENIED;
   if (!(await accessAllows(store, url.access, who))) return DENIED;
-  return resolve(store, owner.accountId, url);
+  return resolve(store, owner.accountId, url, sources);
 }
 
 /**
@@ -109,8 +109,8 @@ export async function fetchOwn(store: Store, accountId: number, url: ImapUrl): P
   return resolve(store, accountId, url);
 }
 
-async function resolve(store: Store, accountId: number, url: ImapUrl): Promise<FetchOutcome> {
-  const part = await resolveImapUrl(store, accountId, url);
+async function resolve(store: Store, accountId: number, url: ImapUrl, sources?: UrlSourceCache): Promise<FetchOutcome> {
+  const part = await resolveImapUrl(store, accountId, url, sources);
   return isImapUrlError(part) ? { ok: false, why: 'unresolved' } : { ok: true, part, url };
 }
 
