@@ -91,26 +91,24 @@ function headerMatches(buf: Buffer, part: MimePart, field: string, needle: strin
   return false;
 }
 
-export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, now: number): Promise<boolean> {
-  const m = t.msg;
+/**
+ * A leaf key decided from the view alone (flags, sizes, dates, sets), or null for a key that needs
+ * the message's content. `msn` is asked only by a sequence-set key.
+ */
+function cheapLeaf(k: SearchKey, m: ViewMessage, msn: () => number, view: MailboxView, now: number): boolean | null {
   switch (k.op) {
     case 'all':
       return true;
-    case 'and':
-      for (const s of k.keys) if (!(await matches(s, t, view, now))) return false;
-      return true;
-    case 'or':
-      return (await matches(k.a, t, view, now)) || (await matches(k.b, t, view, now));
-    case 'not':
-      return !(await matches(k.key, t, view, now));
     case 'seq':
-      return inSet(view, k.set, t.msn, false, view.exists);
+      return inSet(view, k.set, msn(), false, view.exists);
     case 'uid': {
       const max = view.uids.length ? view.uids[view.uids.length - 1]! : 0;
       return inSet(view, k.set, m.uid, true, max);
     }
     case 'flag': {
-      const has = m.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
+      // Flags compare without case; the exact spelling, the usual case, is checked first.
+      const want = k.flag;
+      const has = m.flags.some((f) => f === want || (f.length === want.length && f.toLowerCase() === want.toLowerCase()));
       return has === k.present;
     }
     // RFC 3501 6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT (\Recent is per session, mailbox-view.ts).
@@ -130,9 +128,50 @@ export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, 
       return now - m.internalDate.getTime() <= k.seconds * 1000;
     case 'savedatesupported':
       return true;
-    case 'date': {
+    case 'date':
       if (k.field === 'internal') return compareDay(dayOf(m.internalDate), k.cmp, k.date);
       if (k.field === 'save') return compareDay(dayOf(m.saveDate), k.cmp, k.date);
+      return null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * A key without content keys (needsContent false), evaluated without a promise per message: flag,
+ * size and date searches of big mailboxes run at the speed of the view.
+ */
+export function matchesCheap(k: SearchKey, m: ViewMessage, msn: () => number, view: MailboxView, now: number): boolean {
+  switch (k.op) {
+    case 'and':
+      for (const s of k.keys) if (!matchesCheap(s, m, msn, view, now)) return false;
+      return true;
+    case 'or':
+      return matchesCheap(k.a, m, msn, view, now) || matchesCheap(k.b, m, msn, view, now);
+    case 'not':
+      return !matchesCheap(k.key, m, msn, view, now);
+    default: {
+      const r = cheapLeaf(k, m, msn, view, now);
+      if (r === null) throw new Error(`search key ${k.op} needs content`);
+      return r;
+    }
+  }
+}
+
+export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, now: number): Promise<boolean> {
+  switch (k.op) {
+    case 'and':
+      for (const s of k.keys) if (!(await matches(s, t, view, now))) return false;
+      return true;
+    case 'or':
+      return (await matches(k.a, t, view, now)) || (await matches(k.b, t, view, now));
+    case 'not':
+      return !(await matches(k.key, t, view, now));
+  }
+  const cheap = cheapLeaf(k, t.msg, () => t.msn, view, now);
+  if (cheap !== null) return cheap;
+  switch (k.op) {
+    case 'date': {
       const { buf, part } = await t.content();
       const v = getHeaderValues(part, buf, 'date')[0];
       const d = v ? new Date(v.replace(/\([^)]*\)/g, '').trim()) : null;
@@ -156,6 +195,9 @@ export async function matches(k: SearchKey, t: SearchTarget, view: MailboxView, 
       if (k.op === 'text' && fold(txt.header).includes(needle)) return true;
       return fold(txt.body).includes(needle);
     }
+    default:
+      // Every other key is one cheapLeaf decides.
+      throw new Error(`search key ${k.op} not evaluated`);
   }
 }
 

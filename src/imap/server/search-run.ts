@@ -4,7 +4,7 @@ import type { SearchKey } from '../proto/types.js';
 import type { Store } from '../../store/types.js';
 import type { MailboxView } from './mailbox-view.js';
 import { isExpungeIssued, MessageLoader, ReadAhead, Yielder } from './message-loader.js';
-import { matches, needsContent, needsParsed, target } from './search-eval.js';
+import { matches, matchesCheap, needsContent, needsParsed, target } from './search-eval.js';
 
 const BATCH = 100;
 
@@ -18,12 +18,13 @@ export interface SearchRun {
 export async function runSearch(store: Store, view: MailboxView, key: SearchKey): Promise<SearchRun> {
   // ALL (what SORT and THREAD are mostly given): every message, nothing to evaluate.
   if (key.op === 'all') return { found: view.uids.slice(), gone: false };
+  const now = Date.now();
+  if (!needsContent(key)) return { found: await runCheap(view, key, now), gone: false };
   const loader = new MessageLoader(store, view.mailbox.id);
   const content = needsContent(key);
   // Caches (parse trees) in batches only for keys that need one for every message; BODY and TEXT
   // load it only for the few messages their raw-byte pass cannot decide.
   const parsed = needsParsed(key);
-  const now = Date.now();
   const found: number[] = [];
   let gone = false;
   const uids = view.uids.slice();
@@ -50,4 +51,18 @@ export async function runSearch(store: Store, view: MailboxView, key: SearchKey)
     }
   }
   return { found, gone };
+}
+
+/** Keys the view decides (flags, sizes, dates, sets): no content, no promise per message. */
+async function runCheap(view: MailboxView, key: SearchKey, now: number): Promise<number[]> {
+  const found: number[] = [];
+  const uids = view.uids.slice();
+  const yielder = new Yielder();
+  for (const uid of uids) {
+    const m = view.messages.get(uid);
+    if (m && matchesCheap(key, m, () => view.msn(uid), view, now)) found.push(uid);
+    const y = yielder.tick();
+    if (y) await y;
+  }
+  return found;
 }
