@@ -25,8 +25,14 @@ test('a dying worker is restarted with growing delays, and serves again once it 
     const client = await ImapClient.connect({ host: '127.0.0.1', port: c.ports.imap!, tls: 'starttls', insecure: true, auth: { username: ADDRESS, password: PASSWORD } });
     await client.logout();
     writeFileSync(file, good);
-    await c.waitFor('slot 1 serving again', () => /worker restarted slot=1/.test(c.output()), 60_000);
-    assert.notEqual(c.workers().get(1), pid);
+    const restarted = (): number | null => {
+      const m = / worker restarted slot=1 pid=(\d+)/.exec(c.output());
+      return m ? Number(m[1]) : null;
+    };
+    await c.waitFor('slot 1 serving again', () => restarted() !== null, 60_000);
+    assert.notEqual(restarted(), pid);
+    // The primary's line and the new worker's own ready line come from two processes in either order.
+    await c.waitFor('the new worker ready', () => c.workers().get(1) === restarted());
     assert.equal(delays().length, 3, 'no restart after the one that worked');
   } finally {
     await c.kill('SIGTERM');
