@@ -3,10 +3,11 @@
 // aside) and the bytes of every message added must be identical, apart from the differences listed
 // in KNOWN with the reason.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
+import { describe, test } from 'node:test';
+import { DOVECOT_PASSWORD, DOVECOT_USER } from '../imap-client/dovecot.js';
 import { appendUid, sendPieces, type Piece } from './catenate-support.js';
-import { tlsLogin, message, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
+import { tlsLogin, message, PASSWORD, USER, type Client } from './harness.js';
+import { comparedWithDovecot } from './harness-dovecot.js';
 
 const FIRST = [
   'Subject: two parts',
@@ -86,21 +87,12 @@ async function prepare(c: Client): Promise<string> {
   return /UIDVALIDITY (\d+)/.exec((await c.ok('STATUS INBOX (UIDVALIDITY)')).untagged[0]!)![1]!;
 }
 
-describe('CATENATE compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot not installed' }, () => {
-  let h: Harness;
-  let d: Dovecot;
-  before(async () => {
-    h = await startHarness();
-    d = await startDovecot();
-  });
-  after(async () => {
-    await d?.stop();
-    await h?.close();
-  });
+describe('CATENATE compared with Dovecot', () => {
+  const pair = comparedWithDovecot();
 
   test('the same commands get the same answers and make the same messages', async () => {
-    const p = await tlsLogin(h.tlsPort, USER, PASSWORD);
-    const v = await tlsLogin(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await tlsLogin(pair.h.tlsPort, USER, PASSWORD);
+    const v = await tlsLogin(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const [pv, vv] = [await prepare(p), await prepare(v)];
     const diffs: string[] = [];
     for (const [i, cmd] of CASES.entries()) {
@@ -112,6 +104,6 @@ describe('CATENATE compared with Dovecot', { skip: !dovecotAvailable() && 'dovec
     }
     p.destroy();
     v.destroy();
-    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${d.log().slice(-2000)}`);
+    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${pair.d.log().slice(-2000)}`);
   });
 });

@@ -4,9 +4,10 @@
 // updates) and the statuses must be the same, apart from the differences listed in KNOWN.
 // (Dovecot does not advertise CONTEXT=SORT, so SORT contexts are not compared.)
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DOVECOT_BIN, DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { message, PASSWORD, startHarness, tlsLogin, USER, type Harness } from './harness.js';
+import { describe, test } from 'node:test';
+import { DOVECOT_PASSWORD, DOVECOT_USER } from '../imap-client/dovecot.js';
+import { message, PASSWORD, tlsLogin, USER } from './harness.js';
+import { comparedWithDovecot } from './harness-dovecot.js';
 
 type Step = { who: 'a' | 'b'; cmd: string } | { who: 'b'; append: string };
 
@@ -112,22 +113,11 @@ async function updateFetch(port: number, user: string, password: string): Promis
 }
 
 describe('CONTEXT=SEARCH parity with Dovecot', () => {
-  let h: Harness;
-  let d: Dovecot;
-  before(async () => {
-    // A missing Dovecot fails the test (never a silent skip).
-    assert.ok(dovecotAvailable(), `${DOVECOT_BIN} not found: install the Debian package dovecot-imapd`);
-    h = await startHarness();
-    d = await startDovecot();
-  });
-  after(async () => {
-    await d?.stop();
-    await h?.close();
-  });
+  const pair = comparedWithDovecot();
 
   test('the same answers and updates for the same commands', async () => {
-    const ours = await run(h.tlsPort, USER, PASSWORD);
-    const theirs = await run(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const ours = await run(pair.h.tlsPort, USER, PASSWORD);
+    const theirs = await run(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     if (process.env.PARITY_DUMP) for (let i = 0; i < ours.length; i++) console.log(`postern ${ours[i]}\ndovecot ${theirs[i]}`);
     const unexpected: string[] = [];
     const differing = new Set<string>();
@@ -143,8 +133,8 @@ describe('CONTEXT=SEARCH parity with Dovecot', () => {
   });
 
   test('RFC 5465 7: UPDATE with a fetch-att list, the same lines in the same order', async () => {
-    const ours = await updateFetch(h.tlsPort, USER, PASSWORD);
-    const theirs = await updateFetch(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const ours = await updateFetch(pair.h.tlsPort, USER, PASSWORD);
+    const theirs = await updateFetch(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     assert.deepEqual(ours, theirs);
     assert.equal(ours.length, 5, ours.join('\n'));
     assert.match(ours[3]!, /^\* 3 FETCH \(UID 3 BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: boss wants/);

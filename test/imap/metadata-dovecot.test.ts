@@ -3,9 +3,10 @@
 // and the tagged status and response code must be identical, apart from the differences listed in
 // KNOWN with the reason (entries compared in name order). Prints the transcripts side by side when they differ.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { tlsLogin as connectClient, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
+import { describe, test } from 'node:test';
+import { DOVECOT_PASSWORD, DOVECOT_USER } from '../imap-client/dovecot.js';
+import { tlsLogin as connectClient, PASSWORD, USER, type Client } from './harness.js';
+import { comparedWithDovecot } from './harness-dovecot.js';
 
 const DOVECOT_METADATA = `
 mail_attribute_dict = file:%h/dovecot-attributes
@@ -89,21 +90,12 @@ async function transcript(c: Client, cmd: string): Promise<string> {
   return [...r.untagged.filter((l) => l.startsWith('* METADATA')).map((l) => sortPairs(quoteLiterals(l))), `${r.status} ${code}`.trim()].join('\n');
 }
 
-describe('METADATA compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot not installed' }, () => {
-  let h: Harness;
-  let d: Dovecot;
-  before(async () => {
-    h = await startHarness();
-    d = await startDovecot({ extraConf: DOVECOT_METADATA });
-  });
-  after(async () => {
-    await d?.stop();
-    await h?.close();
-  });
+describe('METADATA compared with Dovecot', () => {
+  const pair = comparedWithDovecot({ extraConf: DOVECOT_METADATA });
 
   test('the same commands get the same answers', async () => {
-    const p = await connectClient(h.tlsPort, USER, PASSWORD);
-    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await connectClient(pair.h.tlsPort, USER, PASSWORD);
+    const v = await connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const diffs: string[] = [];
     for (const [i, cmd] of COMMANDS.entries()) {
       const [a, b] = [await transcript(p, cmd), await transcript(v, cmd)];
@@ -111,6 +103,6 @@ describe('METADATA compared with Dovecot', { skip: !dovecotAvailable() && 'dovec
     }
     p.destroy();
     v.destroy();
-    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${d.log().slice(-2000)}`);
+    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${pair.d.log().slice(-2000)}`);
   });
 });

@@ -4,9 +4,10 @@
 // unasked when a second session changes the account, must be the same on both servers, apart from
 // the differences listed in KNOWN with the reason. Prints both transcripts when they differ.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { tlsLogin as connectClient, PASSWORD, startHarness, USER, type Client, type Harness } from './harness.js';
+import { describe, test } from 'node:test';
+import { DOVECOT_PASSWORD, DOVECOT_USER } from '../imap-client/dovecot.js';
+import { tlsLogin as connectClient, PASSWORD, USER, type Client } from './harness.js';
+import { comparedWithDovecot } from './harness-dovecot.js';
 
 const DOVECOT_NOTIFY = `
 mailbox_list_index = yes
@@ -102,21 +103,12 @@ async function run(c: Client, cmd: string): Promise<void> {
   assert.equal(r.status, 'OK', cmd);
 }
 
-describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot not installed' }, () => {
-  let h: Harness;
-  let d: Dovecot;
-  before(async () => {
-    h = await startHarness();
-    d = await startDovecot({ extraConf: DOVECOT_NOTIFY });
-  });
-  after(async () => {
-    await d?.stop();
-    await h?.close();
-  });
+describe('NOTIFY compared with Dovecot', () => {
+  const pair = comparedWithDovecot({ extraConf: DOVECOT_NOTIFY });
 
   test('the same NOTIFY commands get the same answers', async () => {
-    const p = await connectClient(h.tlsPort, USER, PASSWORD);
-    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await connectClient(pair.h.tlsPort, USER, PASSWORD);
+    const v = await connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const diffs: string[] = [];
     for (const [i, cmd] of COMMANDS.entries()) {
       const [a, b] = [await transcript(p, cmd), await transcript(v, cmd)];
@@ -124,15 +116,15 @@ describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot
     }
     p.destroy();
     v.destroy();
-    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${d.log().slice(-2000)}`);
+    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${pair.d.log().slice(-2000)}`);
   });
 
   test('selected-delayed: an expunge is held until a command that allows it, on both', async () => {
     const sessions = await Promise.all([
-      connectClient(h.tlsPort, USER, PASSWORD),
-      connectClient(h.tlsPort, USER, PASSWORD),
-      connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
-      connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
+      connectClient(pair.h.tlsPort, USER, PASSWORD),
+      connectClient(pair.h.tlsPort, USER, PASSWORD),
+      connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
+      connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
     ]);
     const [pa, pb, va, vb] = sessions;
     const held = async (a: Client, b: Client): Promise<string> => {
@@ -162,14 +154,14 @@ describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot
     for (const s of sessions) s.destroy();
     // Both: nothing unasked, nothing in FETCH, `* 1 EXPUNGE` at the NOOP.
     assert.equal(x, 'unasked - | FETCH - | NOOP * 1 EXPUNGE');
-    assert.equal(x, y, d.log().slice(-2000));
+    assert.equal(x, y, pair.d.log().slice(-2000));
   });
 
   test('the NOTIFY session\'s own CREATE and SUBSCRIBE: Dovecot reports them to it, we do not (a deliberate difference)', async () => {
     // RFC 5465 5: "The server SHOULD omit notifying the client if the event is caused by this
     // client." Dovecot 2.3 sends the LIST to the session that made the change as well.
-    const p = await connectClient(h.tlsPort, USER, PASSWORD);
-    const v = await connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await connectClient(pair.h.tlsPort, USER, PASSWORD);
+    const v = await connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const watch = 'NOTIFY SET (personal (MailboxName SubscriptionChange))';
     const told = async (c: Client): Promise<string> => {
       await c.ok(watch);
@@ -189,15 +181,15 @@ describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot
     p.destroy();
     v.destroy();
     assert.equal(ours, '-');
-    assert.equal(theirs, '* LIST () "/" self1\n* LIST (\\Subscribed) "/" self1', d.log().slice(-2000));
+    assert.equal(theirs, '* LIST () "/" self1\n* LIST (\\Subscribed) "/" self1', pair.d.log().slice(-2000));
   });
 
   test('a second session\'s changes reach the NOTIFY session as the same unsolicited responses', async () => {
     const sessions = await Promise.all([
-      connectClient(h.tlsPort, USER, PASSWORD),
-      connectClient(h.tlsPort, USER, PASSWORD),
-      connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
-      connectClient(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
+      connectClient(pair.h.tlsPort, USER, PASSWORD),
+      connectClient(pair.h.tlsPort, USER, PASSWORD),
+      connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
+      connectClient(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD),
     ]);
     const [pa, pb, va, vb] = sessions;
     // Dovecot 2.3 refuses MailboxMetadataChange and ServerMetadataChange (NO [BADEVENT]): the
@@ -214,6 +206,6 @@ describe('NOTIFY compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot
       if (a !== b && !KNOWN.has(`u${i}`)) diffs.push(`#u${i} ${ch.cmd.split('\r\n')[0]}\n  postern: ${a.replace(/\n/g, '\n           ')}\n  dovecot: ${b.replace(/\n/g, '\n           ')}`);
     }
     for (const s of sessions) s.destroy();
-    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${d.log().slice(-2000)}`);
+    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${pair.d.log().slice(-2000)}`);
   });
 });

@@ -4,9 +4,10 @@
 // token format) and the tagged status with its response code must be identical, apart from the
 // differences listed in KNOWN with the reason.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DOVECOT_PASSWORD, DOVECOT_USER, dovecotAvailable, startDovecot, type Dovecot } from '../imap-client/dovecot.js';
-import { message, PASSWORD, startHarness, tlsLogin as loginOverTls, USER, type Client, type Harness } from './harness.js';
+import { describe, test } from 'node:test';
+import { DOVECOT_PASSWORD, DOVECOT_USER } from '../imap-client/dovecot.js';
+import { message, PASSWORD, tlsLogin as loginOverTls, USER, type Client } from './harness.js';
+import { comparedWithDovecot } from './harness-dovecot.js';
 
 const DOVECOT_URLAUTH = `
 imap_urlauth_host = *
@@ -87,21 +88,12 @@ async function transcript(c: Client, u: string, made: string[], cmd: string): Pr
   return [...lines, `${r.status} ${code}`.trim()].join('\n');
 }
 
-describe('URLAUTH compared with Dovecot', { skip: !dovecotAvailable() && 'dovecot not installed' }, () => {
-  let h: Harness;
-  let d: Dovecot;
-  before(async () => {
-    h = await startHarness();
-    d = await startDovecot({ extraConf: DOVECOT_URLAUTH });
-  });
-  after(async () => {
-    await d?.stop();
-    await h?.close();
-  });
+describe('URLAUTH compared with Dovecot', () => {
+  const pair = comparedWithDovecot({ extraConf: DOVECOT_URLAUTH });
 
   test('the same commands get the same answers', async () => {
-    const p = await loginOverTls(h.tlsPort, USER, PASSWORD);
-    const v = await loginOverTls(d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
+    const p = await loginOverTls(pair.h.tlsPort, USER, PASSWORD);
+    const v = await loginOverTls(pair.d.imapsPort, DOVECOT_USER, DOVECOT_PASSWORD);
     const msg = message('urlauth', 'Si vis pacem, para bellum.\r\n');
     assert.equal((await p.append('INBOX', msg)).status, 'OK');
     assert.equal((await v.append('INBOX', msg)).status, 'OK');
@@ -115,6 +107,6 @@ describe('URLAUTH compared with Dovecot', { skip: !dovecotAvailable() && 'doveco
     }
     p.destroy();
     v.destroy();
-    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${d.log().slice(-2000)}`);
+    assert.deepEqual(diffs, [], `\n${diffs.join('\n')}\n${pair.d.log().slice(-2000)}`);
   });
 });
