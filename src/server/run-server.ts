@@ -75,7 +75,7 @@ export interface ServerHooks {
 export async function startServer(config: Config, log: Logger = createLogger(), hooks: ServerHooks = {}, role?: ProcessRole): Promise<RunningServer> {
   const bus = role?.bus ?? new LocalBus();
   const singletons = role?.singletons ?? true;
-  const store = await SqliteStore.open({ dir: config.dir, recover: role?.recover ?? true, defaultQuota: config.quota.default, ...(role?.changes && { changes: role.changes }) });
+  const store = await SqliteStore.open({ dir: config.dir, recover: role?.recover ?? true, defaultQuota: config.quota.default, backgroundCheckpoints: true, ...(role?.changes && { changes: role.changes }) });
   const controller = new AbortController();
   const pw = config.limits.passwords ?? DEFAULT_PASSWORD_LIMITS;
   const verifier = new PasswordVerifier({

@@ -20,6 +20,7 @@ import type {
 } from '../types.js';
 import { INLINE_BLOB_MAX } from '../types.js';
 import { AccountRepo } from './account-repo.js';
+import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { WRITE_LOCK_WAIT_MS, immediateAsync } from './write-lock.js';
 import { cacheStatements } from './statement-cache.js';
@@ -78,6 +79,12 @@ export interface SqliteStoreOptions {
   changes?: ChangeFeed;
   /** Storage quota of accounts that have none of their own, in bytes; null or absent: none. */
   defaultQuota?: number | null;
+  /**
+   * Checkpoint the WAL from a worker thread instead of inside commits (checkpointer.ts): for the
+   * serving processes. Short-lived processes (the CLI) keep SQLite's automatic checkpoint. An
+   * object sets the thread's interval (tests).
+   */
+  backgroundCheckpoints?: boolean | { intervalMs: number };
 }
 
 export class SqliteStore implements Store {
@@ -104,6 +111,7 @@ export class SqliteStore implements Store {
   readonly group: GroupCommit;
   private readonly walPath: string;
   private readonly walSync: SharedFsync;
+  private readonly checkpointer: Checkpointer | null = null;
 
   private constructor(opts: SqliteStoreOptions) {
     this.db = new Database(join(opts.dir, 'postern.db'));
@@ -113,6 +121,14 @@ export class SqliteStore implements Store {
     // what synchronous=FULL guarantees, without blocking every connection on each commit's fsync.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    // Savepoint journals (a group commit's requests each run in one) and temporary indexes stay in
+    // memory: by default a journal past 64 KiB spills to a new file in /var/tmp, created, written
+    // and unlinked inside the commit. Their size is bounded by the pages one transaction changes.
+    this.db.pragma('temp_store = MEMORY');
+    if (opts.backgroundCheckpoints) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(join(opts.dir, 'postern.db'), opts.backgroundCheckpoints === true ? undefined : opts.backgroundCheckpoints.intervalMs);
+    }
     // The CLI and the server share the database; wait for each other's short transactions (the hot
     // write paths take the lock without this blocking wait: write-lock.ts).
     this.db.pragma(`busy_timeout = ${WRITE_LOCK_WAIT_MS}`);
@@ -904,6 +920,7 @@ export class SqliteStore implements Store {
     if (!this.db.open) return;
     // Every file this process staged is committed or discarded by now: its blocks need no recovery.
     const del = this.db.prepare('DELETE FROM blob_blocks WHERE start = ?');
+    await this.checkpointer?.stop();
     try {
       this.group.flushAll();
       this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
