@@ -182,6 +182,13 @@ export interface CopyResult {
  * its own and one of its directory. Callers that can gather a small message whole do so. */
 export const INLINE_BLOB_MAX = 64 * 1024;
 
+/**
+ * Bytes of inline contents (above) each process keeps in memory once read, so that repeated FETCHes
+ * of small messages do not go to the database (whose page cache another process's commit empties).
+ * A content never changes for its file id; contents in files are left to the OS page cache.
+ */
+export const INLINE_CACHE_MAX = 32 * 1024 * 1024;
+
 export interface StagedBlob {
   readonly fileId: number;
   readonly size: number;
@@ -514,7 +521,8 @@ export interface Store {
   forEachMessageSortKeys(mailboxId: number, afterUid: number, limit: number, each: (uid: number, keys: string | null) => void): Promise<number>;
   /**
    * The content of a message or queued message. `size` (the row's), when the caller has it, lets
-   * the store read it in one go. Content that is gone: StoreError 'contentmissing'.
+   * the store read it in one go. Content that is gone: StoreError 'contentmissing'. The buffers
+   * this and the two below give may be shared with the store's cache (INLINE_CACHE_MAX): read only.
    */
   readBlob(fileId: number, size?: number): Promise<Buffer>;
   /**

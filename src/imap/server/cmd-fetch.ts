@@ -120,7 +120,7 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
     const ahead = wantContent ? new ReadAhead(loader, uids.map((u) => view.messages.get(u))) : null;
     for (let i = 0; i < uids.length && !conn.closed; i += BATCH) {
       const batch = uids.slice(i, i + BATCH);
-      if (wantCache) await loader.prefetch(batch);
+      if (wantCache) await loader.prefetch(batch.map((u) => view.messages.get(u)));
       for (let j = 0; j < batch.length; j++) {
         const uid = batch[j]!;
         const m = view.messages.get(uid);

@@ -1,11 +1,14 @@
 // Loads what FETCH and SEARCH need for a message: its content (through the store's blob interface)
 // and the parsed cache. A message stored without cache (too big to parse while streaming the
-// APPEND) is parsed on first use and the result written back to the store.
+// APPEND) is parsed on first use and the result written back to the store. Parsed caches are kept
+// for the whole process by file id (message-cache-lru.ts); the loader holds those of its batch.
 import { StoreError } from '../../store/errors.js';
 import type { Store } from '../../store/types.js';
 import { buildMessageCache, parseMessageCache, type MessageCache } from '../../mime/message-cache.js';
+import type { ByteLru } from '../../store/byte-lru.js';
 import { ImapError, no } from './errors.js';
 import type { ViewMessage } from './mailbox-view.js';
+import { messageCacheLru } from './message-cache-lru.js';
 
 /**
  * A message the session still shows was expunged by another session, whose commit removed the
@@ -47,22 +50,34 @@ export class Yielder {
 }
 
 export class MessageLoader {
+  /** The caches of the batch in use, by UID: the process-wide LRU may evict them meanwhile. */
   private caches = new Map<number, MessageCache>();
   /** Files being read ahead of use, by UID (see preload). */
   private reads = new Map<number, Promise<Buffer>>();
+  private readonly lru: ByteLru<number, MessageCache>;
 
   constructor(
     private readonly store: Store,
     private readonly mailboxId: number,
-  ) {}
+  ) {
+    this.lru = messageCacheLru(store);
+  }
 
-  /** Caches for a batch of UIDs (one store query). */
-  async prefetch(uids: number[]): Promise<void> {
-    const want = uids.filter((u) => !this.caches.has(u));
+  /** Caches for a batch of messages: from the process's LRU, the others in one store query. */
+  async prefetch(msgs: readonly (ViewMessage | undefined)[]): Promise<void> {
+    const want: number[] = [];
+    for (const m of msgs) {
+      if (!m || this.caches.has(m.uid)) continue;
+      const c = this.lru.get(m.fileId);
+      if (c) this.caches.set(m.uid, c);
+      else want.push(m.uid);
+    }
     if (!want.length) return;
     for (const m of await this.store.getMessages(this.mailboxId, want)) {
       const c = parseMessageCache(m.cache);
-      if (c) this.caches.set(m.uid, c);
+      if (!c) continue;
+      this.caches.set(m.uid, c);
+      this.lru.set(m.fileId, c, m.cache!.length);
     }
   }
 
@@ -114,14 +129,16 @@ export class MessageLoader {
 
   /** The cache, building it from `content` (or the file) when missing. */
   async cache(m: ViewMessage, content?: Buffer): Promise<MessageCache> {
-    const have = this.caches.get(m.uid);
+    const have = this.caches.get(m.uid) ?? this.lru.get(m.fileId);
     if (have) return have;
     const buf = content ?? (await this.content(m));
     const c = buildMessageCache(buf);
+    const json = JSON.stringify(c);
     this.caches.set(m.uid, c);
+    this.lru.set(m.fileId, c, json.length);
     // Stored for next time, not waited for: it is a cache (the store commits it with the next
     // group), and a FETCH over many uncached messages must not wait for a commit per message.
-    void this.store.setMessageCache(m.id, JSON.stringify(c)).catch(() => undefined);
+    void this.store.setMessageCache(m.id, json).catch(() => undefined);
     return c;
   }
 

@@ -212,7 +212,7 @@ export function target(view: MailboxView, loader: MessageLoader, uid: number): S
     (content ??= (async () => {
       const buf = await getRaw();
       // The stored cache when there is one (only now: most messages never need it).
-      await loader.prefetch([msg.uid]);
+      await loader.prefetch([msg]);
       const c = await loader.cache(msg, buf);
       return { buf, part: c.part };
     })());

@@ -33,7 +33,7 @@ export async function runSearch(store: Store, view: MailboxView, key: SearchKey)
   const yielder = new Yielder();
   for (let i = 0; i < uids.length; i += BATCH) {
     const batch = uids.slice(i, i + BATCH);
-    if (parsed) await loader.prefetch(batch);
+    if (parsed) await loader.prefetch(batch.map((u) => view.messages.get(u)));
     for (let j = 0; j < batch.length; j++) {
       const uid = batch[j]!;
       ahead?.at(i + j);

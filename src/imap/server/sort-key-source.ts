@@ -48,7 +48,7 @@ export async function sortKeysFor(store: Store, view: MailboxView, uids: readonl
   const yielder = new Yielder();
   for (let i = 0; i < missing.length; i += BY_UID_MAX) {
     const batch = missing.slice(i, i + BY_UID_MAX);
-    await loader.prefetch(batch);
+    await loader.prefetch(batch.map((u) => view.messages.get(u)));
     for (const uid of batch) {
       const msg = view.messages.get(uid);
       if (!msg) continue;

@@ -43,7 +43,7 @@ export async function partDetail(store: Store, mailboxId: number, url: ImapUrl):
   const m = new ViewMessage(meta.uid, meta.flags, meta.modseq, meta.internalDate.getTime(), meta.saveDate.getTime(), meta.size, meta.fileId, meta.id);
   const loader = new MessageLoader(store, mailboxId);
   try {
-    await loader.prefetch([m.uid]);
+    await loader.prefetch([m]);
     const content = await loader.content(m);
     const root = (await loader.cache(m, content)).part;
     const part = spec.part.length ? resolvePart(root, spec.part) : root;

@@ -88,7 +88,7 @@ export async function resolveImapUrl(store: Store, accountId: number, url: ImapU
     let src = sources?.get(mb.id, m.uid, m.fileId) ?? null;
     if (!src) {
       const loader = new MessageLoader(store, mb.id);
-      await loader.prefetch([m.uid]);
+      await loader.prefetch([m]);
       const content = await loader.content(m);
       src = { content, root: (await loader.cache(m, content)).part };
       sources?.set(mb.id, m.uid, m.fileId, src);

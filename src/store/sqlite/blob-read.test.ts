@@ -84,6 +84,62 @@ test('a missing content file is StoreError contentmissing for every read', async
   });
 });
 
+/** Counts the database reads of inline contents (the SQL of SqliteStore.inlineBlob). */
+function countInlineReads(s: SqliteStore): { n: number } {
+  const count = { n: 0 };
+  const prepare = s.db.prepare.bind(s.db);
+  s.db.prepare = ((sql: string) => {
+    if (sql.includes('FROM blob_inline')) count.n++;
+    return prepare(sql);
+  }) as typeof s.db.prepare;
+  return count;
+}
+
+test('an inline content is read from the database once, then from the process cache; an expunge here drops it', async () => {
+  await withStore(async (s) => {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const body = content(5000);
+    const r = await s.appendMessages(a.id, inbox.id, [{ blob: await s.stageBlob(body), flags: [], internalDate: new Date(), cache: null }]);
+    const [m] = await s.getMessages(inbox.id, r.uids);
+    const reads = countInlineReads(s);
+    assert.deepEqual(await s.readBlob(m!.fileId, m!.size), body);
+    assert.equal(reads.n, 1);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await s.readBlob(m!.fileId, m!.size), body);
+      assert.deepEqual(await s.readBlobRange(m!.fileId, 100, 50), body.subarray(100, 150));
+      assert.deepEqual(Buffer.concat(await collect(s.blobChunks(m!.fileId, 1024))), body);
+    }
+    assert.equal(reads.n, 1);
+    // Expunged by this process: the content is gone for its readers too, as a file's would be.
+    await s.expunge(a.id, inbox.id, r.uids);
+    await assert.rejects(s.readBlob(m!.fileId, m!.size), missing);
+    await assert.rejects(s.readBlobRange(m!.fileId, 0, 10), missing);
+  });
+});
+
+test('an inline content expunged by another process may still be read here (immutable, never reused ids)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-blob-read-'));
+  const s = await SqliteStore.open({ dir, recover: true });
+  const other = await SqliteStore.open({ dir });
+  try {
+    const a = await s.createAccount('alice', 'alice@example.test');
+    const inbox = (await s.getMailbox(a.id, 'INBOX'))!;
+    const body = content(3000);
+    const r = await s.appendMessages(a.id, inbox.id, [{ blob: await s.stageBlob(body), flags: [], internalDate: new Date(), cache: null }]);
+    const [m] = await s.getMessages(inbox.id, r.uids);
+    assert.deepEqual(await s.readBlob(m!.fileId), body);
+    await other.expunge(a.id, inbox.id, r.uids);
+    // RFC 9051 7.5.1: a session that still shows the message may be given its data.
+    assert.deepEqual(await s.readBlob(m!.fileId), body);
+    await assert.rejects(other.readBlob(m!.fileId), missing);
+  } finally {
+    await s.close();
+    await other.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('setMessageCache is part of the interface: the cache and its sort keys are stored', async () => {
   await withStore(async (s) => {
     const a = await s.createAccount('alice', 'alice@example.test');

@@ -18,7 +18,8 @@ import type {
   StoredCredentials, TlsPubKey, MtaStsCacheEntry, TlsResultCount, TlsResultKey, StoredTlsReport,
   NewWebSession, WebSessionLimits, WebSessionRecord, UrlauthKeyStore,
 } from '../types.js';
-import { INLINE_BLOB_MAX } from '../types.js';
+import { INLINE_BLOB_MAX, INLINE_CACHE_MAX } from '../types.js';
+import { ByteLru } from '../byte-lru.js';
 import { AccountRepo } from './account-repo.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
@@ -91,6 +92,9 @@ export class SqliteStore implements Store {
   readonly changes: ChangeFeed;
   readonly db: Database.Database;
   private readonly blobs: BlobFiles;
+  /** Inline contents read lately, by file id (INLINE_CACHE_MAX): ids are never reused, so an entry
+   * is never stale; one whose row this process deletes is dropped with it (queueRemovals). */
+  private readonly inlineCache = new ByteLru<number, Buffer>(INLINE_CACHE_MAX);
   private readonly accounts: AccountRepo;
   private readonly mailboxes: MailboxRepo;
   private readonly messages: MessageRepo;
@@ -252,7 +256,12 @@ export class SqliteStore implements Store {
   private queueRemovals(fileIds: number[]): void {
     const dropInline = this.db.prepare('DELETE FROM blob_inline WHERE file_id = ?');
     const stmt = this.db.prepare('INSERT OR IGNORE INTO blob_removals (file_id) VALUES (?)');
-    for (const id of fileIds) if (dropInline.run(id).changes === 0) stmt.run(id);
+    for (const id of fileIds) {
+      // A session of this process that still shows the message then gets NO [EXPUNGEISSUED], as it
+      // does for a file; one of another process may get the old content (RFC 9051 7.5.1 allows it).
+      this.inlineCache.delete(id);
+      if (dropInline.run(id).changes === 0) stmt.run(id);
+    }
   }
 
   // Domains, accounts, addresses.
@@ -555,8 +564,12 @@ export class SqliteStore implements Store {
 
   /** The content of a small message kept in the database, or null when it is a file (store-internal). */
   inlineBlob(fileId: number): Buffer | null {
+    const have = this.inlineCache.get(fileId);
+    if (have) return have;
     const r = this.db.prepare('SELECT data FROM blob_inline WHERE file_id = ?').get(fileId) as { data: Buffer } | undefined;
-    return r?.data ?? null;
+    if (!r) return null;
+    this.inlineCache.set(fileId, r.data, r.data.length);
+    return r.data;
   }
 
   private requireMailbox(accountId: number, mailboxId: number): Mailbox {
@@ -926,6 +939,7 @@ export class SqliteStore implements Store {
       this.tx(() => this.myBlocks.forEach((s) => del.run(s)));
       for (const s of this.myBlocks) blocksOfThisProcess.delete(s);
     } finally {
+      this.inlineCache.clear();
       this.db.close();
       this.walSync.close();
     }

@@ -1,0 +1,59 @@
+// Parsed message caches kept by the process (src/imap/server/message-cache-lru.ts): a FETCH of
+// ENVELOPE and BODYSTRUCTURE of messages another session fetched before reads neither the store's
+// rows nor the contents again, whether their cache was stored with them or built on first use; the
+// answers are the same.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { messageCacheJson } from '../../src/mime/message-cache.js';
+import { message, startHarness, type Harness } from './harness.js';
+
+describe('imap parsed message caches shared by the sessions of a process', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('a second session FETCHes ENVELOPE BODYSTRUCTURE without store reads', async () => {
+    const mb = await h.store.createMailbox(h.accountId, 'shared');
+    const bodies = [0, 1, 2, 3].map((i) => Buffer.from(message(`cached ${i}`, `body ${i}\r\n`)));
+    // Two stored with their cache (as APPEND and delivery do), two without (built on first use).
+    const msgs = await Promise.all(bodies.map(async (b, i) => ({ blob: await h.store.stageBlob(b), flags: [], internalDate: new Date(), cache: i < 2 ? messageCacheJson(b) : null })));
+    await h.store.appendMessages(h.accountId, mb.id, msgs);
+
+    const counts = { rows: 0, contents: 0 };
+    const getMessages = h.store.getMessages.bind(h.store);
+    const readBlob = h.store.readBlob.bind(h.store);
+    h.store.getMessages = async (mailboxId, uids) => {
+      counts.rows += uids.length;
+      return getMessages(mailboxId, uids);
+    };
+    h.store.readBlob = async (fileId, size) => {
+      counts.contents++;
+      return readBlob(fileId, size);
+    };
+    try {
+      const a = await h.client();
+      await a.ok('SELECT shared');
+      counts.rows = counts.contents = 0;
+      const first = await a.ok('FETCH 1:* (ENVELOPE BODYSTRUCTURE)');
+      assert.equal(first.untagged.length, 4);
+      assert.match(first.untagged[3]!, /"cached 3"/);
+      assert.deepEqual(counts, { rows: 4, contents: 2 });
+
+      const b = await h.client();
+      await b.ok('EXAMINE shared');
+      counts.rows = counts.contents = 0;
+      const second = await b.ok('FETCH 1:* (ENVELOPE BODYSTRUCTURE)');
+      assert.deepEqual(second.untagged, first.untagged);
+      assert.deepEqual(counts, { rows: 0, contents: 0 });
+      a.destroy();
+      b.destroy();
+    } finally {
+      h.store.getMessages = getMessages;
+      h.store.readBlob = readBlob;
+    }
+  });
+});
