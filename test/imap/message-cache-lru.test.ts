@@ -56,4 +56,28 @@ describe('imap parsed message caches shared by the sessions of a process', () =>
       h.store.readBlob = readBlob;
     }
   });
+
+  it('FETCH BODY.PEEK[] takes the stored cache: no parse, no write of the cache again', async () => {
+    const mb = await h.store.createMailbox(h.accountId, 'bodies');
+    const bodies = [0, 1, 2].map((i) => Buffer.from(message(`body fetch ${i}`, `text ${i}\r\n`)));
+    const msgs = await Promise.all(bodies.map(async (b) => ({ blob: await h.store.stageBlob(b), flags: [], internalDate: new Date(), cache: messageCacheJson(b) })));
+    await h.store.appendMessages(h.accountId, mb.id, msgs);
+    let writes = 0;
+    const setMessageCache = h.store.setMessageCache.bind(h.store);
+    h.store.setMessageCache = async (id, cache) => {
+      writes++;
+      return setMessageCache(id, cache);
+    };
+    try {
+      const a = await h.client();
+      await a.ok('SELECT bodies');
+      const r = await a.ok('FETCH 1:3 (BODY.PEEK[] BODY.PEEK[1] RFC822.HEADER)');
+      assert.equal(r.untagged.length, 3);
+      await a.ok('FETCH 2 (BINARY.PEEK[1])');
+      assert.equal(writes, 0, 'caches stored with the messages are not rebuilt and written back');
+      a.destroy();
+    } finally {
+      h.store.setMessageCache = setMessageCache;
+    }
+  });
 });

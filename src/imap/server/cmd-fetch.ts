@@ -93,8 +93,10 @@ export async function handleFetch(conn: ImapConnection, cmd: FetchCmd): Promise<
   }
 
   const loader = new MessageLoader(store, view.mailbox.id);
-  const wantCache = items.some(needsCache);
   const wantContent = items.some(needsContent);
+  // Sections, RFC822.* and BINARY parts are cut along the parse tree, which the cache holds: taken
+  // from it (stored or kept by the process), not parsed again from the content.
+  const wantCache = wantContent || items.some(needsCache);
   const out = new OutputBatch((data) => conn.send(data));
   let gone = false;
   const yielder = new Yielder();

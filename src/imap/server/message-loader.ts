@@ -54,6 +54,8 @@ export class MessageLoader {
   private caches = new Map<number, MessageCache>();
   /** Files being read ahead of use, by UID (see preload). */
   private reads = new Map<number, Promise<Buffer>>();
+  /** UIDs of the batch whose stored row has no cache (asked once; built on use). */
+  private uncached = new Set<number>();
   private readonly lru: ByteLru<number, MessageCache>;
 
   constructor(
@@ -67,7 +69,7 @@ export class MessageLoader {
   async prefetch(msgs: readonly (ViewMessage | undefined)[]): Promise<void> {
     const want: number[] = [];
     for (const m of msgs) {
-      if (!m || this.caches.has(m.uid)) continue;
+      if (!m || this.caches.has(m.uid) || this.uncached.has(m.uid)) continue;
       const c = this.lru.get(m.fileId);
       if (c) this.caches.set(m.uid, c);
       else want.push(m.uid);
@@ -75,7 +77,10 @@ export class MessageLoader {
     if (!want.length) return;
     for (const m of await this.store.getMessages(this.mailboxId, want)) {
       const c = parseMessageCache(m.cache);
-      if (!c) continue;
+      if (!c) {
+        this.uncached.add(m.uid);
+        continue;
+      }
       this.caches.set(m.uid, c);
       this.lru.set(m.fileId, c, m.cache!.length);
     }
@@ -127,9 +132,13 @@ export class MessageLoader {
     return still.some((x) => x.uid === m.uid) ? err : expungeIssued();
   }
 
-  /** The cache, building it from `content` (or the file) when missing. */
+  /** The cache: kept, else stored, else built from `content` (or the file) and stored. */
   async cache(m: ViewMessage, content?: Buffer): Promise<MessageCache> {
-    const have = this.caches.get(m.uid) ?? this.lru.get(m.fileId);
+    const kept = this.caches.get(m.uid) ?? this.lru.get(m.fileId);
+    if (kept) return kept;
+    // A caller that did not prefetch: the stored cache is one row away, a parse and a write dearer.
+    await this.prefetch([m]);
+    const have = this.caches.get(m.uid);
     if (have) return have;
     const buf = content ?? (await this.content(m));
     const c = buildMessageCache(buf);
@@ -146,6 +155,7 @@ export class MessageLoader {
   release(uids: number[]): void {
     for (const u of uids) {
       this.caches.delete(u);
+      this.uncached.delete(u);
       this.reads.delete(u);
     }
   }
