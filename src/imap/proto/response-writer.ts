@@ -25,6 +25,18 @@ export class ResponseBuilder {
 
   constructor(private readonly utf8: boolean) {}
 
+  /** Whether strings may go out as UTF-8 (what a serialisation kept for reuse depends on). */
+  get acceptsUtf8(): boolean {
+    return this.utf8;
+  }
+
+  /** Bytes already serialised by a builder of the same form (fetch-rendered.ts). */
+  bytes(data: Buffer): this {
+    this.flush();
+    this.chunks.push(data);
+    return this;
+  }
+
   /** Raw protocol text (ASCII, or UTF-8 the caller has cleared). */
   text(s: string): this {
     this.pending += s;

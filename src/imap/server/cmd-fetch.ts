@@ -3,6 +3,7 @@
 import { binarySize, decodePartContent, getSection, partial, resolvePart, UnknownTransferEncodingError, withoutNul, type MimePart } from '../../mime/index.js';
 import { formatDateTime } from '../proto/date-time.js';
 import { OutputBatch, type ResponseBuilder } from '../proto/response-writer.js';
+import { renderedItem } from './fetch-rendered.js';
 import { formatNumberSet, inRanges } from '../proto/sequence-set.js';
 import type { Command, CommandOf, FetchAtt, SectionSpec } from '../proto/types.js';
 import { enableCondstore } from './condstore.js';
@@ -417,13 +418,13 @@ async function writeItems(
           sep().text(`MODSEQ (${m.modseq})`);
           break;
         case 'ENVELOPE':
-          sep().text('ENVELOPE ').value((await loader.cache(m, content)).envelope);
+          sep().text('ENVELOPE ').bytes(renderedItem(await loader.cache(m, content), 'envelope', b.acceptsUtf8));
           break;
         case 'BODY':
-          sep().text('BODY ').value((await loader.cache(m, content)).body);
+          sep().text('BODY ').bytes(renderedItem(await loader.cache(m, content), 'body', b.acceptsUtf8));
           break;
         case 'BODYSTRUCTURE':
-          sep().text('BODYSTRUCTURE ').value((await loader.cache(m, content)).bodystructure);
+          sep().text('BODYSTRUCTURE ').bytes(renderedItem(await loader.cache(m, content), 'bodystructure', b.acceptsUtf8));
           break;
         case 'RFC822':
           sep().text('RFC822 ').literal((await servedForm()).buf);
