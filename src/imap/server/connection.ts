@@ -26,6 +26,10 @@
 //   is inflated into the same reader (same limits, paused with the socket), output is deflated and
 //   flushed once per burst: when the connection starts waiting for the client, and for writes made
 //   while it waits (IDLE updates, BYE) once the burst is over.
+// - Without COMPRESS, output is coalesced the same way (coalesced-output.ts): the socket is corked
+//   from the first write of a burst until the command is done or the connection waits for the
+//   client, so a command's response is one socket write (one TLS record per 16 KiB). Writes made
+//   while waiting (IDLE, NOTIFY) go out after the current event-loop turn.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { authAllowedWithoutTls, ConnectionAttempts, refusedMessage } from '../../auth/attempt-policy.js';
@@ -44,6 +48,7 @@ import { ImapSyntaxError, UnknownCommandError } from '../proto/syntax-error.js';
 import type { Command, CommandOf, FetchAtt } from '../proto/types.js';
 import { AppendSession } from './cmd-append.js';
 import { BatchedOutput, idleFanout, storeForBatch } from './change-fanout.js';
+import { CoalescedOutput } from './coalesced-output.js';
 import { CompressLayer } from './compress-layer.js';
 import { availableMechanisms } from './authenticate.js';
 import { capabilities, withDependents } from './capabilities.js';
@@ -102,6 +107,8 @@ export class ImapConnection {
   private certCheck: Promise<void> | null = null;
 
   private sock: Socket;
+  /** Coalesces the writes of one burst on `sock` (replaced with it at STARTTLS). */
+  private out: CoalescedOutput;
   private tlsSock: TLSSocket | null;
   /** The TCP socket under a TLS socket (for flow control). */
   private rawSock: Socket | null = null;
@@ -149,6 +156,7 @@ export class ImapConnection {
   ) {
     this.rawSock = raw ?? null;
     this.sock = socket;
+    this.out = new CoalescedOutput(socket);
     this.tlsSock = socket instanceof TLSSocket ? socket : null;
     this.log = ctx.log.child({ cid, proto: 'imap', ip: socket.remoteAddress });
     this.reader = new CommandReader(readerLimitsFrom(ctx.config.limits?.imap));
@@ -317,7 +325,9 @@ export class ImapConnection {
       if (!room) await this.peerDrained(z.drained());
       return;
     }
-    if (!this.sock.write(data)) await this.peerDrained(this.drainedSocket());
+    // A write with no flush point ahead (the loop waits for the client, or runs no command) ends
+    // its burst after this event-loop turn.
+    if (!this.out.write(data, this.awaitingInput || !this.inCommand)) await this.peerDrained(this.drainedSocket());
   }
 
   /**
@@ -347,9 +357,10 @@ export class ImapConnection {
     });
   }
 
-  /** Sends what a compressed connection holds now (a reply the client must see before it goes on). */
+  /** Sends what the connection holds now (a reply the client must see before it goes on). */
   flushOutput(): void {
-    this.compressor?.flush();
+    if (this.compressor) this.compressor.flush();
+    else this.out.flush();
   }
 
   get compressed(): boolean {
@@ -361,7 +372,9 @@ export class ImapConnection {
    * its CRLF, both ways. Bytes already read after the command are compressed ones: inflated too.
    */
   async startCompression(okLine: string): Promise<void> {
-    const room = this.sock.write(okLine);
+    // The OK leaves uncompressed and at once; the compressor writes to the socket itself.
+    const room = this.out.write(okLine, false);
+    this.out.flush();
     const z = new CompressLayer(this.sock, {
       plain: (d) => this.plainReceived(d),
       failed: (err) => {
@@ -406,7 +419,10 @@ export class ImapConnection {
     raw?.resume();
     // Compressed: the final deflate block carries what is left (a BYE), then the socket ends.
     if (z) z.end(() => sock.end());
-    else sock.end();
+    else {
+      this.out.flush();
+      sock.end();
+    }
     // A peer that does not read must not keep the socket (and its buffered output) for long.
     setTimeout(() => {
       z?.destroy();
@@ -433,7 +449,8 @@ export class ImapConnection {
       }
       // The client waits for what we wrote (a tagged reply, a continuation): end the burst. In
       // IDLE the session goes quiet: the deflate state is freed at once.
-      this.compressor?.flush(this.idling);
+      if (this.compressor) this.compressor.flush(this.idling);
+      else this.out.flush();
       this.waitingOnPeer++;
       this.awaitingInput = true;
       try {
@@ -500,6 +517,9 @@ export class ImapConnection {
           if (await this.refusedByBudget()) break;
         }
         await this.handleEvent(ev);
+        // The command's tagged reply (or a literal's continuation) goes out now, even when the
+        // client pipelined the next command.
+        if (!this.compressor) this.out.flush();
         // The client's idle time starts when it has our answer, not when it sent the command
         // (not after APPEND data events: one per byte would otherwise each restart the timer).
         if (ev.kind === 'command') this.touch();
@@ -816,6 +836,8 @@ export class ImapConnection {
   /** STARTTLS: the caller sent the tagged OK; from here on only TLS bytes count. */
   startTls(): void {
     const raw = this.sock;
+    // The tagged OK reaches the client in clear before the handshake (RFC 9051 6.2.1).
+    this.out.flush();
     raw.off('data', this.onData);
     raw.off('end', this.onEnd);
     raw.off('close', this.onEnd);
@@ -840,6 +862,7 @@ export class ImapConnection {
       t.once('close', () => resolve());
     });
     this.sock = t;
+    this.out = new CoalescedOutput(t);
     this.tlsSock = t;
     this.rawSock = raw;
     this.attach(t);
