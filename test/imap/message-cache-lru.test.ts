@@ -80,4 +80,28 @@ describe('imap parsed message caches shared by the sessions of a process', () =>
       h.store.setMessageCache = setMessageCache;
     }
   });
+
+  it('a message APPENDed in this process is FETCHed without reading its row again', async () => {
+    await h.store.createMailbox(h.accountId, 'appended');
+    const counts = { rows: 0 };
+    const getMessages = h.store.getMessages.bind(h.store);
+    h.store.getMessages = async (mailboxId, uids) => {
+      counts.rows += uids.length;
+      return getMessages(mailboxId, uids);
+    };
+    try {
+      const a = await h.client();
+      await a.ok('SELECT appended');
+      const body = message('appended here', 'text\r\n');
+      await a.ok(`APPEND appended {${Buffer.byteLength(body)}+}\r\n${body}`);
+      await a.ok('NOOP');
+      counts.rows = 0;
+      const r = await a.ok('FETCH 1 (ENVELOPE BODYSTRUCTURE)');
+      assert.match(r.untagged[0]!, /"appended here"/);
+      assert.equal(counts.rows, 0);
+      a.destroy();
+    } finally {
+      h.store.getMessages = getMessages;
+    }
+  });
 });

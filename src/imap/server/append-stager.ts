@@ -3,7 +3,8 @@
 // staged as one buffer (kept in the database, INLINE_BLOB_MAX); past that it is streamed through a
 // bounded channel into store.stageBlob, so it is never held whole. Up to CACHE_AT_STORE_MAX the
 // bytes are also kept to build the MIME cache.
-import { CACHE_AT_STORE_MAX, messageCacheJson } from '../../mime/message-cache.js';
+import { CACHE_AT_STORE_MAX, buildMessageCache } from '../../mime/message-cache.js';
+import { messageCacheLru } from './message-cache-lru.js';
 import { binaryPartsAsBase64 } from '../../mime/nul-free.js';
 import { INLINE_BLOB_MAX, type StagedBlob, type Store } from '../../store/types.js';
 import { ChunkChannel } from './chunk-channel.js';
@@ -78,7 +79,11 @@ export class AppendStager {
     let cache: string | null = null;
     if (whole) {
       try {
-        cache = messageCacheJson(whole);
+        const parsed = buildMessageCache(whole);
+        cache = JSON.stringify(parsed);
+        // The first FETCH of the new message in this process then needs neither its row nor a
+        // parse (message-cache-lru.ts; an id whose APPEND fails is never used again).
+        messageCacheLru(this.store).set(blob.fileId, parsed, cache.length);
       } catch (err) {
         onParseError(err);
       }
