@@ -9,7 +9,8 @@
 //
 // Environment: BENCH_LOADGEN_SECONDS (window, default 25), BENCH_LOADGEN_ROUNDS (3),
 // BENCH_LOADGEN_WORKERS (Postern worker counts, default "1,<cores>"), BENCH_LOADGEN_MODES
-// ("open,logins"), BENCH_LOADGEN_THREADS (generator threads, default 1), BENCH_LOADGEN_CLIENTS (10),
+// ("open,logins"), BENCH_LOADGEN_WARMUP (unmeasured seconds per server first, 10),
+// BENCH_LOADGEN_THREADS (generator threads, default 1), BENCH_LOADGEN_CLIENTS (10),
 // BENCH_LOADGEN_USERS (50), BENCH_LOADGEN_MESSAGES (messages per INBOX, 30),
 // BENCH_LOADGEN_DOVECOT=0 (Postern only; ratios print as n/a), BENCH_LOADGEN_DETAIL=1 (mean latency
 // of each command kind per window).
@@ -38,6 +39,8 @@ const DETAIL = env('BENCH_LOADGEN_DETAIL', '') !== '';
 /** Dovecot's SHA512-CRYPT rounds: the minimum, about what Postern's verified-password cache hit costs (dovecot-bench.ts). */
 const DOVECOT_ROUNDS = 1000;
 const WITH_DOVECOT = env('BENCH_LOADGEN_DOVECOT', '1') !== '0';
+/** Seconds of unmeasured workload per server before the rounds (JIT warm-up); 0 for none. */
+const WARMUP = Number(env('BENCH_LOADGEN_WARMUP', '10'));
 
 interface Server {
   name: string;
@@ -68,11 +71,11 @@ interface Sample {
 }
 
 /** Runs one window of `mode` against `server` with THREADS generator threads. */
-async function measure(server: Server, mode: Mode, round: number): Promise<Sample> {
+async function measure(server: Server, mode: Mode, round: number, seconds = SECONDS): Promise<Sample> {
   const per = Math.ceil(CLIENTS / THREADS);
   const jobs: LoadgenJob[] = [];
   for (let first = 0; first < CLIENTS; first += per) {
-    jobs.push({ port: server.port, first, clients: Math.min(per, CLIENTS - first), users: USERS, mode, seconds: SECONDS, seed: round + 1, target: MESSAGES });
+    jobs.push({ port: server.port, first, clients: Math.min(per, CLIENTS - first), users: USERS, mode, seconds, seed: round + 1, target: MESSAGES });
   }
   const threads = jobs.map((job) => {
     const w = new Worker(new URL('./loadgen-thread.js', import.meta.url), { workerData: job });
@@ -100,10 +103,10 @@ async function measure(server: Server, mode: Mode, round: number): Promise<Sampl
     const client0 = process.cpuUsage();
     const t0 = now();
     for (const w of workers) w.postMessage('start');
-    await sleep((SECONDS * 1000) / 2);
+    await sleep((seconds * 1000) / 2);
     const pids = processTree(server.pid);
     const spread = spreadText(connectionsPerProcess(pids, server.port));
-    await sleep(t0 + SECONDS * 1000 - now());
+    await sleep(t0 + seconds * 1000 - now());
     const cpu = cpuSecondsOfTree(server.pid) - cpu0;
     const c = process.cpuUsage(client0);
     const rs = await Promise.all(results);
@@ -120,7 +123,7 @@ async function measure(server: Server, mode: Mode, round: number): Promise<Sampl
       cpu,
       clientCpu: (c.user + c.system) / 1e6,
       elu: Math.max(...rs.map((r) => r.elu)),
-      threadCpu: Math.max(...rs.map((r) => r.threadCpu)) / SECONDS,
+      threadCpu: Math.max(...rs.map((r) => r.threadCpu)) / seconds,
       spread,
       processes: pids.length,
     };
@@ -225,6 +228,13 @@ async function main(): Promise<void> {
       servers.push({ name: 'dovecot', port: d.imapsPort, pid: d.pid, workers: 1, stop: () => d.stop() });
     }
     for (const s of servers) await warm(s);
+    // Steady state, as a server that has run for a while: an unmeasured window of the workload per
+    // server first, so that the first round does not also time Node's JIT compiling the command
+    // paths (in every worker process apart; Dovecot has nothing to compile).
+    if (WARMUP > 0) {
+      for (const s of servers) await measure(s, 'open', -1, WARMUP);
+      note(`warm-up: ${WARMUP} s of the kept-open workload per server, not measured`);
+    }
     const samples = new Map<string, Sample[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of MODES) {
