@@ -19,7 +19,15 @@ export interface ClusterBus {
    * one: the caller has already acted locally). Fire and forget: it never throws for delivery;
    * a message over the size cap or to a backed-up channel is dropped and logged.
    */
-  publish(topic: string, payload: unknown): void;
+  publish(topic: string, payload: unknown, key?: string): void;
+  /**
+   * Keyed publishes (`publish(topic, payload, key)`) reach only the processes that want that key
+   * of the topic (a worker wants the changes of the accounts it has sessions of), so a process is
+   * not woken for traffic it would drop. `on`: resolves once the coordinator routes the key here,
+   * i.e. every keyed publish made after it resolves reaches this process; `off` when the last use
+   * ends. Unkeyed publishes reach every process as before.
+   */
+  want(topic: string, key: string, on: boolean): Promise<void>;
   /** Listens to other processes' publishes on `topic`; returns the unsubscribe function. */
   subscribe(topic: string, fn: BusListener): () => void;
   /** Asks the coordinator's handler of `topic`; rejects with a ClusterError (no handler, timeout, busy, too large). */
@@ -60,11 +68,14 @@ export class LocalBus implements ClusterBus {
   private readonly handlers = new Map<string, BusHandler>();
   private closed = false;
 
-  publish(_topic: string, _payload: unknown): void {}
+  publish(_topic: string, _payload: unknown, _key?: string): void {}
 
   subscribe(_topic: string, _fn: BusListener): () => void {
     return () => {};
   }
+
+  /** Nobody else to route to. */
+  async want(_topic: string, _key: string, _on: boolean): Promise<void> {}
 
   async request(topic: string, payload: unknown): Promise<unknown> {
     if (this.closed) throw new ClusterError('CLOSED', 'cluster bus closed');

@@ -47,6 +47,44 @@ test('change feed: other processes get each batch once per process (one array fo
   assert.deepEqual(all, [0, 1, 0], 'junk training sees a change in one process only');
 });
 
+test('change feed: a process gets an account\'s batches only while it has listeners of it, from the moment subscribed() resolves', async () => {
+  const mc = new MemoryCluster(3);
+  const feeds = mc.buses.map((b) => new ClusterChangeFeed(b));
+  const batch: Change[] = [{ kind: 'flags', mailboxId: 1, updates: [{ uid: 1, flags: ['\\Seen'], modseq: 3 }] }];
+  const delivered: number[] = [0, 0, 0];
+  // Counted below the feed: what the bus hands each process, listeners or not.
+  mc.buses.forEach((b, i) => b.subscribe('store.changes', () => delivered[i]!++));
+  feeds[0]!.publish(7, batch);
+  await tick();
+  await tick();
+  assert.deepEqual(delivered, [0, 0, 0], 'nobody has a session of account 7: nothing crosses');
+
+  const got: Change[][] = [];
+  const off = feeds[2]!.subscribe(7, (c) => got.push(c));
+  await feeds[2]!.subscribed(7);
+  feeds[0]!.publish(7, batch);
+  feeds[0]!.publish(8, batch);
+  await tick();
+  await tick();
+  assert.deepEqual(delivered, [0, 0, 1], 'only the process with a listener of account 7, only its batch');
+  assert.equal(got.length, 1);
+
+  // A second listener of the same account, then both gone: routed until the last one leaves.
+  const off2 = feeds[2]!.subscribe(7, () => undefined);
+  off();
+  feeds[1]!.publish(7, batch);
+  await tick();
+  await tick();
+  assert.equal(delivered[2], 2);
+  off2();
+  off2();
+  await tick();
+  feeds[1]!.publish(7, batch);
+  await tick();
+  await tick();
+  assert.equal(delivered[2], 2, 'no listener left: no longer routed here');
+});
+
 test('change feed: big batches go in pieces under the item cap, in order', () => {
   const uids = Array.from({ length: 25_000 }, (_, i) => i + 1);
   const pieces = chunkChanges([{ kind: 'expunge', mailboxId: 1, uids, modseq: 9 }, { kind: 'mailbox-create', mailboxId: 2, name: 'x' }]);

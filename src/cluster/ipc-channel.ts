@@ -6,7 +6,10 @@ import { MAX_CHANNEL_BACKLOG_BYTES } from './limits.js';
 import type { ClusterErrorCode } from './bus.js';
 
 export type Envelope =
-  | { pb: 'pub'; t: string; j: string; f?: number }
+  | { pb: 'pub'; t: string; j: string; f?: number; k?: string }
+  /** A worker wants (on) or no longer wants the keyed publishes of topic t with key k; answered
+   * with an empty reply once routed (ipc-hub.ts). */
+  | { pb: 'want'; t: string; k: string; on: boolean; i: number }
   | { pb: 'req'; t: string; j: string; i: number }
   | { pb: 'note'; t: string; j: string }
   | { pb: 'rep'; i: number; j?: string; e?: { code: ClusterErrorCode; message: string } };

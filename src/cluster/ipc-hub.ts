@@ -12,6 +12,8 @@ interface Attached {
   worker: Worker;
   sender: BoundedSender;
   detach(): void;
+  /** The keys of keyed topics this worker wants, as `topic key` (bus.ts want). */
+  wanted: Set<string>;
 }
 
 export class IpcHub implements ClusterBus {
@@ -33,7 +35,7 @@ export class IpcHub implements ClusterBus {
       if (isEnvelope(m)) this.receive(worker.id, m);
     };
     worker.on('message', onMessage);
-    this.workers.set(worker.id, { worker, sender, detach: () => void worker.off('message', onMessage) });
+    this.workers.set(worker.id, { worker, sender, detach: () => void worker.off('message', onMessage), wanted: new Set() });
   }
 
   /** The worker exited: nothing more goes to it. */
@@ -42,7 +44,7 @@ export class IpcHub implements ClusterBus {
     this.workers.delete(workerId);
   }
 
-  publish(topic: string, payload: unknown): void {
+  publish(topic: string, payload: unknown, key?: string): void {
     let j: string;
     try {
       j = encodePayload(topic, payload);
@@ -50,8 +52,11 @@ export class IpcHub implements ClusterBus {
       this.log.error('cluster message dropped', { topic, err });
       return;
     }
-    this.relay({ pb: 'pub', t: topic, j, f: 0 }, 0);
+    this.relay(key === undefined ? { pb: 'pub', t: topic, j, f: 0 } : { pb: 'pub', t: topic, j, f: 0, k: key }, 0);
   }
+
+  /** The coordinator itself takes every keyed publish (it has no sessions to want them for). */
+  async want(_topic: string, _key: string, _on: boolean): Promise<void> {}
 
   subscribe(topic: string, fn: BusListener): () => void {
     return this.listeners.subscribe(topic, fn);
@@ -79,9 +84,11 @@ export class IpcHub implements ClusterBus {
     for (const id of [...this.workers.keys()]) this.detach(id);
   }
 
-  private relay(msg: Envelope, except: number): void {
+  private relay(msg: Envelope & { pb: 'pub' }, except: number): void {
+    const wantedAs = msg.k === undefined ? null : `${msg.t} ${msg.k}`;
     for (const [id, w] of this.workers) {
       if (id === except || !w.worker.isConnected()) continue;
+      if (wantedAs !== null && !w.wanted.has(wantedAs)) continue;
       if (!w.sender.send(msg)) this.log.warn('cluster message dropped: channel to a worker backed up', { worker: id, pid: w.worker.process.pid, dropped: w.sender.dropped });
     }
   }
@@ -89,8 +96,20 @@ export class IpcHub implements ClusterBus {
   private receive(from: number, m: Envelope): void {
     if (this.closed) return;
     if (m.pb === 'pub') {
-      this.relay({ pb: 'pub', t: m.t, j: m.j, f: from }, from);
+      this.relay(m.k === undefined ? { pb: 'pub', t: m.t, j: m.j, f: from } : { pb: 'pub', t: m.t, j: m.j, f: from, k: m.k }, from);
       this.listeners.deliver(m.t, m.j, from);
+      return;
+    }
+    if (m.pb === 'want') {
+      // Routed before the reply is sent: a keyed publish this process handles after this one
+      // reaches the worker, and the worker reads the store only once it has the reply (so it
+      // misses nothing committed before, and is sent everything committed after).
+      const w = this.workers.get(from);
+      if (w) {
+        if (m.on) w.wanted.add(`${m.t} ${m.k}`);
+        else w.wanted.delete(`${m.t} ${m.k}`);
+      }
+      this.reply(from, { pb: 'rep', i: m.i });
       return;
     }
     if (m.pb !== 'req' && m.pb !== 'note') return;

@@ -37,9 +37,13 @@ export class IpcWorkerBus implements ClusterBus {
     this.detach = () => void proc.off('message', this.onMessage);
   }
 
-  publish(topic: string, payload: unknown): void {
+  publish(topic: string, payload: unknown, key?: string): void {
     const j = this.encode(topic, payload);
-    if (j !== null) this.send({ pb: 'pub', t: topic, j }, topic);
+    if (j !== null) this.send(key === undefined ? { pb: 'pub', t: topic, j } : { pb: 'pub', t: topic, j, k: key }, topic);
+  }
+
+  async want(topic: string, key: string, on: boolean): Promise<void> {
+    await this.ask(topic, (i) => ({ pb: 'want', t: topic, k: key, on, i }));
   }
 
   subscribe(topic: string, fn: BusListener): () => void {
@@ -47,14 +51,19 @@ export class IpcWorkerBus implements ClusterBus {
   }
 
   request(topic: string, payload: unknown): Promise<unknown> {
-    if (this.closed) return Promise.reject(new ClusterError('CLOSED', 'cluster bus closed'));
-    if (this.pending.size >= MAX_PENDING_REQUESTS) return Promise.reject(new ClusterError('BUSY', `more than ${MAX_PENDING_REQUESTS} cluster requests waiting`));
     let j: string;
     try {
       j = encodePayload(topic, payload);
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.ask(topic, (i) => ({ pb: 'req', t: topic, j, i }));
+  }
+
+  /** Sends the message made for a new request id and resolves with the coordinator's reply. */
+  private ask(topic: string, message: (id: number) => Envelope): Promise<unknown> {
+    if (this.closed) return Promise.reject(new ClusterError('CLOSED', 'cluster bus closed'));
+    if (this.pending.size >= MAX_PENDING_REQUESTS) return Promise.reject(new ClusterError('BUSY', `more than ${MAX_PENDING_REQUESTS} cluster requests waiting`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -63,7 +72,7 @@ export class IpcWorkerBus implements ClusterBus {
       }, REQUEST_TIMEOUT_MS);
       timer.unref();
       this.pending.set(id, { resolve, reject, timer });
-      if (!this.sender.send({ pb: 'req', t: topic, j, i: id })) {
+      if (!this.sender.send(message(id))) {
         clearTimeout(timer);
         this.pending.delete(id);
         reject(new ClusterError('BUSY', 'cluster channel backed up'));

@@ -23,10 +23,14 @@ class MemoryBus implements ClusterBus {
     private readonly cluster: MemoryCluster,
   ) {}
 
-  publish(topic: string, payload: unknown): void {
+  /** Keys of keyed topics this bus wants, as `topic key`. */
+  readonly wanted = new Set<string>();
+
+  publish(topic: string, payload: unknown, key?: string): void {
     const j = encodePayload(topic, payload);
     for (const b of this.cluster.buses) {
       if (b === this || b.closed) continue;
+      if (key !== undefined && !b.wanted.has(`${topic} ${key}`)) continue;
       setImmediate(() => {
         b.listeners.deliver(topic, j, this.id);
       });
@@ -35,6 +39,13 @@ class MemoryBus implements ClusterBus {
 
   subscribe(topic: string, fn: BusListener): () => void {
     return this.listeners.subscribe(topic, fn);
+  }
+
+  async want(topic: string, key: string, on: boolean): Promise<void> {
+    // Routed at once: publishes made after this call see it (a later task than any before).
+    if (on) this.wanted.add(`${topic} ${key}`);
+    else this.wanted.delete(`${topic} ${key}`);
+    await new Promise((r) => setImmediate(r));
   }
 
   async request(topic: string, payload: unknown): Promise<unknown> {

@@ -49,7 +49,7 @@ export async function runWorker(config: Config, baseLog: Logger): Promise<Runnin
       // Recovery sweeps only the file-id blocks of processes that are gone, so a worker started in
       // place of a dead one removes that one's orphans without touching its siblings' staged files.
       recover: true,
-      changes: new ClusterChangeFeed(bus),
+      changes: new ClusterChangeFeed(bus, log),
       ...(ticketSecrets && { ticketSecrets }),
       failureLimiter,
       admission: (listener, limits) => new RemoteAdmitter(bus, listener, limits, log),

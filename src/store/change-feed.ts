@@ -35,6 +35,12 @@ export interface ChangeFeed {
    * change (training a message) is done once however many workers run.
    */
   subscribeAll(listener: AnyAccountListener): () => void;
+  /**
+   * Resolves once commits of the account made by any process from now on reach this process's
+   * listeners (subscribe first). A session awaits it before it reads what it then keeps current
+   * from the feed; in one process it is at once.
+   */
+  subscribed(accountId: number): Promise<void>;
 }
 
 export class LocalChangeFeed implements ChangeFeed {
@@ -45,6 +51,8 @@ export class LocalChangeFeed implements ChangeFeed {
     this.everyAccount.add(listener);
     return () => void this.everyAccount.delete(listener);
   }
+
+  async subscribed(_accountId: number): Promise<void> {}
 
   subscribe(accountId: number, listener: ChangeListener): () => void {
     let set = this.listeners.get(accountId);

@@ -776,6 +776,9 @@ export class ImapConnection {
     this.reader.authenticated = true;
     this.touch();
     this.unsubscribe = this.ctx.store.changes.subscribe(identity.accountId, (changes) => this.onChanges(changes));
+    // With several workers: the account's commits on the others reach this one from here on, so
+    // nothing the session reads afterwards (SELECT, STATUS, NOTIFY) can miss a later change.
+    await this.ctx.store.changes.subscribed(identity.accountId);
     // Spec 2.5: the registry ends the session within a second when its credentials are revoked.
     this.unregister = this.ctx.sessions.add({ identity, revoke: (reason) => void this.bye(reason) });
     this.log.info('login', { user: identity.username, account: identity.accountName });
