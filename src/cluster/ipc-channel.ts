@@ -14,6 +14,13 @@ export type Envelope =
   | { pb: 'note'; t: string; j: string }
   | { pb: 'rep'; i: number; j?: string; e?: { code: ClusterErrorCode; message: string } };
 
+/** A publish envelope; the key only when there is one (an absent key is an unkeyed publish). */
+export function pubEnvelope(t: string, j: string, f: number | undefined, k: string | undefined): Envelope {
+  const m: Envelope & { pb: 'pub' } = f === undefined ? { pb: 'pub', t, j } : { pb: 'pub', t, j, f };
+  if (k !== undefined) m.k = k;
+  return m;
+}
+
 export function isEnvelope(m: unknown): m is Envelope {
   return typeof m === 'object' && m !== null && typeof (m as { pb?: unknown }).pb === 'string';
 }

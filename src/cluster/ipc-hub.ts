@@ -5,7 +5,7 @@
 import type { Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import { ClusterError, encodePayload, type BusHandler, type BusListener, type ClusterBus } from './bus.js';
-import { BoundedSender, isEnvelope, type Envelope } from './ipc-channel.js';
+import { BoundedSender, isEnvelope, pubEnvelope, type Envelope } from './ipc-channel.js';
 import { TopicListeners } from './topic-listeners.js';
 
 interface Attached {
@@ -52,7 +52,7 @@ export class IpcHub implements ClusterBus {
       this.log.error('cluster message dropped', { topic, err });
       return;
     }
-    this.relay(key === undefined ? { pb: 'pub', t: topic, j, f: 0 } : { pb: 'pub', t: topic, j, f: 0, k: key }, 0);
+    this.relay(pubEnvelope(topic, j, 0, key), 0);
   }
 
   /** The coordinator itself takes every keyed publish (it has no sessions to want them for). */
@@ -84,8 +84,8 @@ export class IpcHub implements ClusterBus {
     for (const id of [...this.workers.keys()]) this.detach(id);
   }
 
-  private relay(msg: Envelope & { pb: 'pub' }, except: number): void {
-    const wantedAs = msg.k === undefined ? null : `${msg.t} ${msg.k}`;
+  private relay(msg: Envelope, except: number): void {
+    const wantedAs = msg.pb === 'pub' && msg.k !== undefined ? `${msg.t} ${msg.k}` : null;
     for (const [id, w] of this.workers) {
       if (id === except || !w.worker.isConnected()) continue;
       if (wantedAs !== null && !w.wanted.has(wantedAs)) continue;
@@ -96,7 +96,7 @@ export class IpcHub implements ClusterBus {
   private receive(from: number, m: Envelope): void {
     if (this.closed) return;
     if (m.pb === 'pub') {
-      this.relay(m.k === undefined ? { pb: 'pub', t: m.t, j: m.j, f: from } : { pb: 'pub', t: m.t, j: m.j, f: from, k: m.k }, from);
+      this.relay(pubEnvelope(m.t, m.j, from, m.k), from);
       this.listeners.deliver(m.t, m.j, from);
       return;
     }

@@ -3,7 +3,7 @@
 
 import type { Logger } from '../log/logger.js';
 import { ClusterError, encodePayload, type BusHandler, type BusListener, type ClusterBus } from './bus.js';
-import { BoundedSender, isEnvelope, type Envelope } from './ipc-channel.js';
+import { BoundedSender, isEnvelope, pubEnvelope, type Envelope } from './ipc-channel.js';
 import { MAX_PENDING_REQUESTS, REQUEST_TIMEOUT_MS } from './limits.js';
 import { TopicListeners } from './topic-listeners.js';
 
@@ -39,7 +39,7 @@ export class IpcWorkerBus implements ClusterBus {
 
   publish(topic: string, payload: unknown, key?: string): void {
     const j = this.encode(topic, payload);
-    if (j !== null) this.send(key === undefined ? { pb: 'pub', t: topic, j } : { pb: 'pub', t: topic, j, k: key }, topic);
+    if (j !== null) this.send(pubEnvelope(topic, j, undefined, key), topic);
   }
 
   async want(topic: string, key: string, on: boolean): Promise<void> {
